@@ -1,0 +1,5 @@
+"""`python -m mbcalc`."""
+
+from mbcalc.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""How numbers are written for people: 568.74M, 94.86%, 3x3/2, 112x112x32."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+_SUFFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+
+
+def human(count: int) -> str:
+    """A count in the paper's style with two decimals: 568740352 -> 568.74M."""
+    for size, suffix in _SUFFIXES:
+        if abs(count) >= size:
+            return f"{count / size:.2f}{suffix}"
+    return str(count)
+
+
+def exact(count: int) -> str:
+    """A count with thousands separators: 568,740,352."""
+    return f"{count:,}"
+
+
+def percent(share: Fraction) -> str:
+    """A share as a percentage with two decimals."""
+    return f"{float(share) * 100:.2f}%"
+
+
+def ratio(value: Fraction, digits: int = 4) -> str:
+    return f"{float(value):.{digits}f}"
+
+
+def dims(values: Iterable[int]) -> str:
+    """Shape or kernel as 112x112x32."""
+    return "x".join(str(v) for v in values)
+
+
+def window(kernel: tuple[int, int], stride: tuple[int, int]) -> str:
+    """Kernel and stride as 3x3 s2 (a square stride written once)."""
+    step = str(stride[0]) if stride[0] == stride[1] else dims(stride)
+    return f"{dims(kernel)} s{step}"
+
+
+def alpha_text(alpha: Fraction) -> str:
+    """Alpha as the decimal the user most likely typed: 0.75, 1, 0.333333."""
+    return f"{float(alpha):g}"
+
+
+def decimal(value: Fraction, digits: int = 6) -> float:
+    """A fraction as a float rounded for reports."""
+    return round(float(value), digits)

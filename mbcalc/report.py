@@ -1,0 +1,160 @@
+"""Graph -> report data: per-op and per-unit costs, totals, the standard-convolution twin.
+
+Pure data with exact integers and fractions: rendering and export live elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from mbcalc.costs import ZERO, Cost, op_cost
+from mbcalc.graph import Graph, Op, OpKind, Unit
+from mbcalc.spec import LayerType
+
+
+@dataclass(frozen=True, slots=True)
+class OpRow:
+    """One primitive op and its cost."""
+
+    op: Op
+    cost: Cost
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """One leaf spec layer (after repeat) with the sums of its ops.
+
+    For a separable unit, `standard_mult_adds` is the cost of one full k x k conv with the same
+    input, output channels and stride, and `reduction` = mult_adds / standard_mult_adds, which
+    equals `expected_reduction` = 1/N + 1/k^2 exactly.
+    """
+
+    unit: Unit
+    rows: tuple[OpRow, ...]
+    cost: Cost
+    standard_mult_adds: int | None = None
+
+    @property
+    def reduction(self) -> Fraction | None:
+        if self.standard_mult_adds is None:
+            return None
+        return Fraction(self.cost.mult_adds, self.standard_mult_adds)
+
+    @property
+    def expected_reduction(self) -> Fraction | None:
+        """The paper's 1/N + 1/k^2 for a separable unit (N output channels, k x k kernel)."""
+        standard = self.unit.standard
+        if standard is None or standard.kernel is None:
+            return None
+        return Fraction(1, standard.output[2]) + Fraction(1, standard.kernel[0] * standard.kernel[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sums over every op, and the network with each separable unit made a standard conv."""
+
+    cost: Cost
+    standard_mult_adds: int
+
+    @property
+    def reduction(self) -> Fraction:
+        if self.standard_mult_adds == 0:
+            return Fraction(1)
+        return Fraction(self.cost.mult_adds, self.standard_mult_adds)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a renderer or exporter needs about one network at one setting."""
+
+    graph: Graph
+    rows: tuple[OpRow, ...]
+    units: tuple[UnitRow, ...]
+    total: Totals
+
+    def share(self, mult_adds: int) -> Fraction:
+        """A part's share of the network's mult-adds (0 for a network with none)."""
+        total = self.total.cost.mult_adds
+        return Fraction(mult_adds, total) if total else Fraction(0)
+
+
+def sum_costs(costs: Iterable[Cost]) -> Cost:
+    total = ZERO
+    for cost in costs:
+        total += cost
+    return total
+
+
+def analyze(graph: Graph) -> Report:
+    """Cost every op of `graph` and sum by unit and over the network."""
+    rows = tuple(OpRow(op, op_cost(op)) for op in graph.ops)
+    units = []
+    for unit in graph.units:
+        unit_rows = tuple(rows[i] for i in unit.ops)
+        standard = None if unit.standard is None else op_cost(unit.standard).mult_adds
+        units.append(UnitRow(unit, unit_rows, sum_costs(r.cost for r in unit_rows), standard))
+    total = sum_costs(row.cost for row in rows)
+    separable = [u for u in units if u.standard_mult_adds is not None]
+    standard_total = (
+        total.mult_adds
+        - sum(u.cost.mult_adds for u in separable)
+        + sum(u.standard_mult_adds or 0 for u in separable)
+    )
+    return Report(graph, rows, tuple(units), Totals(total, standard_total))
+
+
+class Family(StrEnum):
+    """The kinds of layer the paper's Table 2 breaks a network into."""
+
+    CONV = "conv"
+    POINTWISE = "pointwise"
+    DEPTHWISE = "depthwise"
+    FC = "fc"
+    SE = "se"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A family of ops with one kernel size (`kernel` is None for fc, se and cost-free ops)."""
+
+    family: Family
+    kernel: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRow:
+    category: Category
+    cost: Cost
+    ops: int
+
+
+def categorize(row: OpRow, unit_type: LayerType) -> Category:
+    """The Table 2 category of one op."""
+    op = row.op
+    if unit_type is LayerType.SE:
+        return Category(Family.SE, None)
+    if op.kind is OpKind.CONV:
+        family = Family.POINTWISE if op.kernel == (1, 1) else Family.CONV
+        return Category(family, op.kernel)
+    if op.kind is OpKind.DEPTHWISE:
+        return Category(Family.DEPTHWISE, op.kernel)
+    if op.kind is OpKind.FC:
+        return Category(Family.FC, None)
+    return Category(Family.OTHER, None)
+
+
+def breakdown(report: Report) -> tuple[CategoryRow, ...]:
+    """Mult-adds and params by op category, largest mult-adds first (the paper's Table 2)."""
+    sums: dict[Category, tuple[Cost, int]] = {}
+    for unit in report.units:
+        for row in unit.rows:
+            category = categorize(row, unit.unit.type)
+            cost, count = sums.get(category, (ZERO, 0))
+            sums[category] = (cost + row.cost, count + 1)
+    rows = [CategoryRow(cat, cost, count) for cat, (cost, count) in sums.items()]
+    rows.sort(key=lambda r: (-r.cost.mult_adds, -r.cost.params, r.category.family))
+    return tuple(rows)

@@ -1,0 +1,89 @@
+"""The two knobs of the paper: width multiplier alpha and the input resolution.
+
+Alpha is kept as an exact fraction of the decimal the user typed, so that 100 x 0.29 is 29
+and not 28.999999999999996 truncated to 28.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mbcalc.errors import SettingsError
+
+Pair = tuple[int, int]
+
+
+def parse_fraction(text: str | float | Fraction, what: str) -> Fraction:
+    """An exact positive fraction from a decimal such as '0.75', '3/4' or 0.75."""
+    try:
+        value = text if isinstance(text, Fraction) else Fraction(str(text))
+    except (ValueError, ZeroDivisionError):
+        raise SettingsError(f"{what} must be a number, got {text!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{what} must be greater than 0, got {text}")
+    return value
+
+
+def round_half_up(value: Fraction) -> int:
+    """The nearest integer, halves rounded up (159.936 -> 160, 10.5 -> 11)."""
+    return math.floor(value + Fraction(1, 2))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Alpha and the resolution multiplier, as asked for on the command line.
+
+    `res` sets the input height (the width follows in proportion); `rho` multiplies both sides.
+    At most one of them is given; with neither, the spec's own input size is used.
+    """
+
+    alpha: Fraction = Fraction(1)
+    res: int | None = None
+    rho: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        if self.alpha <= 0:
+            raise SettingsError(f"--alpha must be greater than 0, got {float(self.alpha):g}")
+        if self.res is not None and self.rho is not None:
+            raise SettingsError("give --res or --rho, not both")
+        if self.res is not None and self.res <= 0:
+            raise SettingsError(f"--res must be a positive number of pixels, got {self.res}")
+        if self.rho is not None and self.rho <= 0:
+            raise SettingsError(f"--rho must be greater than 0, got {float(self.rho):g}")
+
+    def resolution(self, size: Pair) -> Pair:
+        """The input (height, width) these settings give a spec whose input is `size`."""
+        height, width = size
+        if self.res is not None:
+            factor = Fraction(self.res, height)
+            scaled = (self.res, round_half_up(width * factor))
+        elif self.rho is not None:
+            scaled = (round_half_up(height * self.rho), round_half_up(width * self.rho))
+        else:
+            return size
+        if min(scaled) < 1:
+            raise SettingsError(f"the resolution {scaled[0]}x{scaled[1]} has no pixels")
+        return scaled
+
+    def rho_of(self, size: Pair) -> Fraction:
+        """The resolution multiplier in force: new height over the spec's height."""
+        return Fraction(self.resolution(size)[0], size[0])
+
+
+def make_divisible(value: Fraction, divisor: int, min_value: int | None = None) -> int:
+    """The MobileNetV2/V3 rule: nearest multiple of `divisor`, never below 90% of `value`."""
+    floor = divisor if min_value is None else min_value
+    rounded = max(floor, math.floor(value + Fraction(divisor, 2)) // divisor * divisor)
+    if rounded < Fraction(9, 10) * value:
+        rounded += divisor
+    return rounded
+
+
+def scale_channels(channels: int, alpha: Fraction, rounding: str, divisor: int) -> int:
+    """Channels under the width multiplier: `floor` truncates, `divisible` uses make_divisible."""
+    scaled = channels * alpha
+    if rounding == "divisible":
+        return make_divisible(scaled, divisor)
+    return math.floor(scaled)

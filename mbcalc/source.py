@@ -1,0 +1,167 @@
+"""YAML text -> plain values that remember their line, with the limits that keep loading safe.
+
+PyYAML's own loaders forget line numbers, accept duplicate keys silently and expand aliases
+without bound. Here the document is composed into PyYAML's node graph (which shares aliased
+nodes rather than copying them) and walked once, so that every value keeps the line it came
+from, a repeated key is refused, and an alias bomb stops at a fixed node budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+MAX_SPEC_BYTES = 1 << 20
+"""Largest spec file read (1 MiB): real architectures need a few kilobytes."""
+
+MAX_NODES = 100_000
+"""Most YAML values a spec may expand to, aliases counted at every use."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists in a spec."""
+
+Scalar = str | int | float | bool | None
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One YAML value and the 1-based line it starts on."""
+
+    data: Scalar | list[Value] | dict[str, Value]
+    line: int
+
+
+class SourceError(Exception):
+    """The text is not a YAML document mbcalc can read; `line` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.hint = hint
+
+
+def read_spec_bytes(path: Path) -> str:
+    """Read a spec file as UTF-8 text, refusing what cannot be a spec before parsing it."""
+    try:
+        if path.is_dir():
+            raise SourceError("is a directory, not a spec file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise SourceError("no such file") from None
+    except PermissionError:
+        raise SourceError("permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"cannot be read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SourceError(
+            f"larger than {MAX_SPEC_BYTES // 1024} KiB", hint="use `repeat` and blocks instead"
+        )
+    return decode_spec_bytes(raw)
+
+
+def decode_spec_bytes(raw: bytes) -> str:
+    """Decode UTF-8 spec bytes; binary files and bad encodings are refused with their line."""
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise SourceError("binary data, not YAML text", line=raw.count(b"\n", 0, nul) + 1)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            line=raw.count(b"\n", 0, exc.start) + 1,
+            hint="save the spec as UTF-8",
+        ) from None
+    return text
+
+
+def parse_yaml(text: str) -> Value:
+    """Parse one YAML document into located values."""
+    if not text.strip():
+        raise SourceError("the spec is empty", hint="a spec needs `input` and `layers`")
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SourceError(
+            f"YAML syntax error: {problem}", line=None if mark is None else mark.line + 1
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SourceError(f"YAML error: {exc}") from None
+    except RecursionError:
+        raise SourceError(f"nested deeper than {MAX_DEPTH} levels") from None
+    if root is None:
+        raise SourceError("the spec is empty", hint="a spec needs `input` and `layers`")
+    return _Walker().walk(root, 0)
+
+
+class _Walker:
+    """Turns a composed node graph into `Value`s, counting every node it expands."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.constructor = yaml.SafeLoader("")
+
+    def walk(self, node: yaml.Node, depth: int) -> Value:
+        line = node.start_mark.line + 1
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise SourceError(
+                f"expands to more than {MAX_NODES:,} YAML values",
+                line=line,
+                hint="aliases are counted at every use; is an anchor nested in itself?",
+            )
+        if depth > MAX_DEPTH:
+            raise SourceError(f"nested deeper than {MAX_DEPTH} levels", line=line)
+        if isinstance(node, yaml.MappingNode):
+            return Value(self._mapping(node, depth), line)
+        if isinstance(node, yaml.SequenceNode):
+            return Value([self.walk(item, depth + 1) for item in node.value], line)
+        return Value(self._scalar(node), line)
+
+    def _scalar(self, node: yaml.Node) -> Scalar:
+        try:
+            data = self.constructor.construct_object(node)
+        except yaml.YAMLError as exc:
+            raise SourceError(f"unreadable value: {exc}", line=node.start_mark.line + 1) from None
+        if isinstance(data, str | int | float | bool) or data is None:
+            return data
+        return str(data)
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Value]:
+        own: dict[str, Value] = {}
+        merged: dict[str, Value] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.update(self._merge_sources(value_node, depth))
+                continue
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                raise SourceError("mapping keys must be names", line=line)
+            if key in own:
+                raise SourceError(
+                    f"duplicate key '{key}' (first given on line {own[key].line})",
+                    line=line,
+                    hint="YAML keeps only one of them; remove or rename the other",
+                )
+            own[key] = self.walk(value_node, depth + 1)
+        return {**merged, **own}
+
+    def _merge_sources(self, node: yaml.Node, depth: int) -> dict[str, Value]:
+        value = self.walk(node, depth + 1)
+        sources = value.data if isinstance(value.data, list) else [value]
+        merged: dict[str, Value] = {}
+        for source in reversed(sources):
+            if not isinstance(source.data, dict):
+                raise SourceError("`<<` merges mappings only", line=source.line)
+            merged.update(source.data)
+        return merged

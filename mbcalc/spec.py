@@ -1,0 +1,650 @@
+"""Spec text -> validated, frozen spec objects (SPEC.md section 1).
+
+Every refusal is a `SpecError` naming the file, the line and the layer, with a hint where one
+helps. Nothing here knows about alpha, resolution or costs: that is the graph's job.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import ClassVar, Literal, TypeVar
+
+from mbcalc.errors import SpecError, UnknownLayerError
+from mbcalc.source import SourceError, Value, parse_yaml, read_spec_bytes
+
+Pair = tuple[int, int]
+Padding = Literal["same"] | Pair
+Rounding = Literal["floor", "divisible"]
+
+T = TypeVar("T")
+
+ACTIVATIONS = (
+    "none", "relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "hswish", "hsigmoid",
+    "sigmoid", "swish", "silu", "tanh",
+)  # fmt: skip
+
+
+class LayerType(StrEnum):
+    """The layer types of the spec language."""
+
+    CONV = "conv"
+    DEPTHWISE = "depthwise"
+    POINTWISE = "pointwise"
+    SEPARABLE = "separable"
+    POOL = "pool"
+    FC = "fc"
+    BLOCK = "block"
+    PARALLEL = "parallel"
+    SE = "se"
+
+
+NAME_PREFIX: dict[LayerType, str] = {
+    LayerType.CONV: "conv",
+    LayerType.DEPTHWISE: "dw",
+    LayerType.POINTWISE: "pw",
+    LayerType.SEPARABLE: "sep",
+    LayerType.POOL: "pool",
+    LayerType.FC: "fc",
+    LayerType.BLOCK: "block",
+    LayerType.PARALLEL: "parallel",
+    LayerType.SE: "se",
+}
+"""Prefix of the default names: a layer is called prefix + running number within its scope."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """What every layer has: its naming, repetition, activation and source line."""
+
+    type: ClassVar[LayerType]
+    name: str | None
+    first_index: int
+    repeat: int
+    act: str
+    line: int
+
+    def instance_name(self, i: int) -> str:
+        """The name of the i-th (0-based) repetition of this layer."""
+        if self.name is None:
+            return f"{NAME_PREFIX[self.type]}{self.first_index + i}"
+        return self.name if self.repeat == 1 else f"{self.name}_{i + 1}"
+
+    @property
+    def label(self) -> str:
+        """How errors name the layer: its first instance."""
+        return self.instance_name(0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv(Layer):
+    type: ClassVar[LayerType] = LayerType.CONV
+    out: int
+    kernel: Pair
+    stride: Pair
+    padding: Padding
+    groups: int
+    bias: bool
+    bn: bool
+    scale: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Depthwise(Layer):
+    type: ClassVar[LayerType] = LayerType.DEPTHWISE
+    kernel: Pair
+    stride: Pair
+    padding: Padding
+    multiplier: int
+    bias: bool
+    bn: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pointwise(Layer):
+    type: ClassVar[LayerType] = LayerType.POINTWISE
+    out: int
+    bias: bool
+    bn: bool
+    scale: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Separable(Layer):
+    type: ClassVar[LayerType] = LayerType.SEPARABLE
+    out: int
+    kernel: Pair
+    stride: Pair
+    padding: Padding
+    bn: bool
+    scale: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool(Layer):
+    type: ClassVar[LayerType] = LayerType.POOL
+    kind: Literal["avg", "max"]
+    kernel: Pair | None  # None: global pooling
+    stride: Pair
+    padding: Padding
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fc(Layer):
+    type: ClassVar[LayerType] = LayerType.FC
+    out: int
+    bias: bool
+    scale: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Block(Layer):
+    type: ClassVar[LayerType] = LayerType.BLOCK
+    layers: tuple[Layer, ...]
+    residual: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parallel(Layer):
+    type: ClassVar[LayerType] = LayerType.PARALLEL
+    branches: tuple[tuple[Layer, ...], ...]
+    merge: Literal["concat", "add"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Se(Layer):
+    type: ClassVar[LayerType] = LayerType.SE
+    squeeze: int | None
+    ratio: Fraction | None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole architecture as written, before alpha and resolution are applied."""
+
+    name: str
+    source: str
+    description: str
+    input_size: Pair
+    input_channels: int
+    rounding: Rounding
+    divisor: int
+    batchnorm: bool
+    layers: tuple[Layer, ...]
+
+    def error(self, message: str, layer: Layer | None, path: str = "", hint: str | None = None) -> SpecError:
+        """A `SpecError` pointing at `layer` (named by its nesting `path`)."""
+        return SpecError(
+            message,
+            source=self.source,
+            line=None if layer is None else layer.line,
+            layer=None if layer is None else (path or layer.label),
+            hint=hint,
+        )
+
+
+def load_spec(path: Path, source: str | None = None) -> Spec:
+    """Read and validate a spec file; `source` is how errors name it (default: the path)."""
+    label = source if source is not None else str(path)
+    try:
+        text = read_spec_bytes(path)
+    except SourceError as exc:
+        raise SpecError(exc.message, source=label, line=exc.line, hint=exc.hint) from None
+    return parse_spec(text, source=label, default_name=path.stem)
+
+
+def parse_spec(text: str, *, source: str = "<spec>", default_name: str = "spec") -> Spec:
+    """Validate spec text; `source` names it in errors."""
+    try:
+        root = parse_yaml(text)
+    except SourceError as exc:
+        raise SpecError(exc.message, source=source, line=exc.line, hint=exc.hint) from None
+    return _SpecParser(source).spec(root, default_name)
+
+
+_TOP_KEYS = ("name", "description", "input", "rounding", "divisor", "batchnorm", "layers")
+_COMMON_ARGS = ("name", "repeat", "act")
+
+
+def _close(word: str, choices: Iterator[str] | tuple[str, ...] | list[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def _describe(value: Value) -> str:
+    data = value.data
+    if isinstance(data, dict):
+        return "a mapping"
+    if isinstance(data, list):
+        return "a list"
+    if data is None:
+        return "nothing"
+    return repr(data)
+
+
+class _Args:
+    """The arguments of one layer: typed getters that record which keys were used."""
+
+    def __init__(
+        self, parser: _SpecParser, mapping: dict[str, Value], layer: str | None, line: int
+    ) -> None:
+        self.parser = parser
+        self.mapping = mapping
+        self.layer = layer
+        self.line = line
+        self.used: set[str] = set()
+
+    def error(self, message: str, value: Value | None = None, hint: str | None = None) -> SpecError:
+        line = self.line if value is None else value.line
+        return SpecError(message, source=self.parser.source, line=line, layer=self.layer, hint=hint)
+
+    def _get(self, key: str) -> Value | None:
+        self.used.add(key)
+        return self.mapping.get(key)
+
+    def required(self, key: str) -> Value:
+        value = self._get(key)
+        if value is None or value.data is None:
+            raise self.error(f"missing `{key}`", value, hint=f"add `{key}: <value>`")
+        return value
+
+    def int(self, key: str, default: int | None = None, minimum: int = 1) -> int:
+        value = self.required(key) if default is None else self._get(key)
+        if value is None:
+            assert default is not None
+            return default
+        return self.check_int(key, value, minimum)
+
+    def check_int(self, key: str, value: Value, minimum: int = 1) -> int:
+        data = value.data
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise self.error(f"`{key}` must be a whole number, got {_describe(value)}", value)
+        if data < minimum:
+            raise self.error(f"`{key}` must be at least {minimum}, got {data}", value)
+        return data
+
+    def pair(self, key: str, default: int | None, minimum: int = 1) -> Pair:
+        value = self.required(key) if default is None else self._get(key)
+        if value is None:
+            assert default is not None
+            return (default, default)
+        return self.check_pair(key, value, minimum)
+
+    def check_pair(self, key: str, value: Value, minimum: int = 1) -> Pair:
+        if isinstance(value.data, list):
+            if len(value.data) != 2:
+                raise self.error(f"`{key}` must be one number or [height, width]", value)
+            first, second = value.data
+            return (self.check_int(key, first, minimum), self.check_int(key, second, minimum))
+        number = self.check_int(key, value, minimum)
+        return (number, number)
+
+    def optional_pair(self, key: str) -> Pair | None:
+        value = self._get(key)
+        return None if value is None else self.check_pair(key, value)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value.data, bool):
+            raise self.error(f"`{key}` must be true or false, got {_describe(value)}", value)
+        return value.data
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value.data, str) or value.data not in choices:
+            hint = _close(value.data, choices) if isinstance(value.data, str) else None
+            options = ", ".join(choices)
+            raise self.error(
+                f"`{key}` must be one of {options}; got {_describe(value)}", value, hint
+            )
+        return value.data
+
+    def padding(self, default: Padding) -> Padding:
+        value = self._get("padding")
+        if value is None:
+            return default
+        if value.data == "same":
+            return "same"
+        if value.data == "valid":
+            return (0, 0)
+        if isinstance(value.data, str):
+            raise self.error(
+                f"`padding` must be same, valid, a number or [height, width]; got {value.data!r}",
+                value,
+                _close(value.data, ("same", "valid")),
+            )
+        return self.check_pair("padding", value, minimum=0)
+
+    def ratio(self, key: str) -> Fraction:
+        value = self.required(key)
+        data = value.data
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise self.error(f"`{key}` must be a number, got {_describe(value)}", value)
+        ratio = Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
+        if not 0 < ratio <= 1:
+            raise self.error(f"`{key}` must be in (0, 1], got {data}", value)
+        return ratio
+
+    def finish(self, allowed: tuple[str, ...]) -> None:
+        for key, value in self.mapping.items():
+            if key not in allowed:
+                raise self.error(f"unknown argument `{key}`", value, _close(key, allowed))
+
+
+class _SpecParser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.batchnorm = True
+
+    def error(self, message: str, line: int | None, hint: str | None = None) -> SpecError:
+        return SpecError(message, source=self.source, line=line, hint=hint)
+
+    def spec(self, root: Value, default_name: str) -> Spec:
+        if not isinstance(root.data, dict):
+            raise self.error(
+                f"the top level must be a mapping, got {_describe(root)}",
+                root.line,
+                "a spec looks like `input: {size: 224, channels: 3}` and `layers: [...]`",
+            )
+        top = _Args(self, root.data, None, root.line)
+        name = self._text(top, "name", default_name)
+        description = self._text(top, "description", "")
+        size, channels = self._input(top)
+        rounding = top.choice("rounding", ("floor", "divisible"), "floor")
+        divisor = top.int("divisor", 8)
+        self.batchnorm = top.bool("batchnorm", True)
+        layers_value = top.required("layers")
+        top.finish(_TOP_KEYS)
+        layers = self.layer_list(layers_value, "")
+        return Spec(
+            name=name,
+            source=self.source,
+            description=description,
+            input_size=size,
+            input_channels=channels,
+            rounding="floor" if rounding == "floor" else "divisible",
+            divisor=divisor,
+            batchnorm=self.batchnorm,
+            layers=layers,
+        )
+
+    def _text(self, top: _Args, key: str, default: str) -> str:
+        value = top._get(key)
+        if value is None or value.data is None:
+            return default
+        if not isinstance(value.data, str | int | float) or isinstance(value.data, bool):
+            raise top.error(f"`{key}` must be text, got {_describe(value)}", value)
+        return str(value.data)
+
+    def _input(self, top: _Args) -> tuple[Pair, int]:
+        value = top.required("input")
+        if not isinstance(value.data, dict):
+            raise top.error(
+                f"`input` must be a mapping, got {_describe(value)}",
+                value,
+                "write `input: {size: 224, channels: 3}`",
+            )
+        args = _Args(self, value.data, None, value.line)
+        size = args.pair("size", None)
+        channels = args.int("channels", 3)
+        args.finish(("size", "channels"))
+        return size, channels
+
+    def layer_list(self, value: Value, scope: str) -> tuple[Layer, ...]:
+        if not isinstance(value.data, list):
+            raise self.error(
+                f"`layers` must be a list, got {_describe(value)}",
+                value.line,
+                "each item is `- type: {arguments}`",
+            )
+        if not value.data:
+            raise self.error("`layers` is empty", value.line, "list at least one layer")
+        counters: dict[LayerType, int] = {}
+        return tuple(self.layer(item, scope, counters) for item in value.data)
+
+    def layer(self, item: Value, scope: str, counters: dict[LayerType, int]) -> Layer:
+        if not isinstance(item.data, dict) or len(item.data) != 1:
+            got = f"a mapping with {len(item.data)} keys" if isinstance(item.data, dict) else (
+                _describe(item)
+            )
+            raise self.error(
+                f"a layer must be a mapping with exactly one key, its type; got {got}",
+                item.line,
+                "write `- conv: {out: 32}`; arguments go inside the braces",
+            )
+        ((type_name, body),) = item.data.items()
+        try:
+            layer_type = LayerType(type_name)
+        except ValueError:
+            hint = _close(type_name, [t.value for t in LayerType])
+            known = ", ".join(t.value for t in LayerType)
+            raise UnknownLayerError(
+                f"unknown layer type `{type_name}` (known: {known})",
+                source=self.source,
+                line=item.line,
+                hint=hint,
+            ) from None
+        if body.data is None:
+            body = Value({}, body.line)
+        first = counters.get(layer_type, 0) + 1
+        default_label = f"{NAME_PREFIX[layer_type]}{first}"
+        if not isinstance(body.data, dict):
+            raise SpecError(
+                f"the arguments of `{type_name}` must be a mapping, got {_describe(body)}",
+                source=self.source,
+                line=body.line,
+                layer=f"{scope}{default_label}",
+                hint=f"write `- {type_name}: {{...}}`",
+            )
+        args = _Args(self, body.data, f"{scope}{default_label}", item.line)
+        name_value = args._get("name")
+        name: str | None = None
+        if name_value is not None:
+            if not isinstance(name_value.data, str) or not name_value.data.strip():
+                raise args.error("`name` must be non-empty text", name_value)
+            if "." in name_value.data:
+                raise args.error("`name` may not contain '.', which separates nesting", name_value)
+            name = name_value.data
+            args.layer = f"{scope}{name}"
+        repeat = args.int("repeat", 1)
+        act = args.choice("act", ACTIVATIONS, self._default_act(layer_type))
+        counters[layer_type] = first - 1 + repeat
+        common = {"name": name, "first_index": first, "repeat": repeat, "act": act}
+        build = _BUILDERS[layer_type]
+        layer, allowed = build(self, args, common, item.line)
+        args.finish(_COMMON_ARGS + allowed)
+        return layer
+
+    @staticmethod
+    def _default_act(layer_type: LayerType) -> str:
+        convolutional = (
+            LayerType.CONV,
+            LayerType.DEPTHWISE,
+            LayerType.POINTWISE,
+            LayerType.SEPARABLE,
+        )
+        return "relu" if layer_type in convolutional else "none"
+
+    def nested_layers(self, args: _Args, key: str) -> tuple[Layer, ...]:
+        return self.layer_list(args.required(key), f"{args.layer}.")
+
+    def branches(self, args: _Args) -> tuple[tuple[Layer, ...], ...]:
+        value = args.required("branches")
+        if not isinstance(value.data, list) or not value.data:
+            raise args.error(
+                "`branches` must be a non-empty list of layer lists",
+                value,
+                "write `branches: [[...], [...]]`; `[]` is a branch that passes its input through",
+            )
+        result = []
+        for number, branch in enumerate(value.data, start=1):
+            if isinstance(branch.data, list) and not branch.data:
+                result.append(())
+                continue
+            result.append(self.layer_list(branch, f"{args.layer}.branch{number}."))
+        return tuple(result)
+
+
+Builder = Callable[[_SpecParser, _Args, dict[str, object], int], tuple[Layer, tuple[str, ...]]]
+
+
+def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    layer = Conv(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        out=a.int("out"),
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        groups=a.int("groups", 1),
+        bias=a.bool("bias", False),
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.bool("scale", True),
+    )
+    return layer, ("out", "kernel", "stride", "padding", "groups", "bias", "bn", "scale")
+
+
+def _depthwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    layer = Depthwise(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        multiplier=a.int("multiplier", 1),
+        bias=a.bool("bias", False),
+        bn=a.bool("bn", p.batchnorm),
+    )
+    return layer, ("kernel", "stride", "padding", "multiplier", "bias", "bn")
+
+
+def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    layer = Pointwise(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        out=a.int("out"),
+        bias=a.bool("bias", False),
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.bool("scale", True),
+    )
+    return layer, ("out", "bias", "bn", "scale")
+
+
+def _separable(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    layer = Separable(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        out=a.int("out"),
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.bool("scale", True),
+    )
+    return layer, ("out", "kernel", "stride", "padding", "bn", "scale")
+
+
+def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    allowed = ("kind", "kernel", "stride", "padding", "global")
+    kind = a.choice("kind", ("avg", "max"), "avg")
+    is_global = a.bool("global", False)
+    if is_global:
+        extra = [key for key in ("kernel", "stride", "padding") if key in a.mapping]
+        if extra:
+            raise a.error(
+                f"`global: true` pools the whole input and takes no `{extra[0]}`",
+                a.mapping[extra[0]],
+                f"remove `{extra[0]}` or `global`",
+            )
+        kernel: Pair | None = None
+        stride: Pair = (1, 1)
+    else:
+        if "kernel" not in a.mapping:
+            raise a.error("missing `kernel`", hint="add `kernel: <size>` or `global: true`")
+        kernel = a.pair("kernel", None)
+        stride = a.optional_pair("stride") or kernel
+    layer = Pool(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        kind="avg" if kind == "avg" else "max",
+        kernel=kernel,
+        stride=stride,
+        padding=a.padding((0, 0)),
+    )
+    return layer, allowed
+
+
+def _fc(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    layer = Fc(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        out=a.int("out"),
+        bias=a.bool("bias", True),
+        scale=a.bool("scale", False),
+    )
+    return layer, ("out", "bias", "scale")
+
+
+def _block(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    residual = a.bool("residual", False)
+    layer = Block(**common, line=line, layers=p.nested_layers(a, "layers"), residual=residual)  # type: ignore[arg-type]
+    return layer, ("layers", "residual")
+
+
+def _parallel(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    merge = a.choice("merge", ("concat", "add"), "concat")
+    layer = Parallel(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        branches=p.branches(a),
+        merge="concat" if merge == "concat" else "add",
+    )
+    return layer, ("branches", "merge")
+
+
+def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+    has_squeeze, has_ratio = "squeeze" in a.mapping, "ratio" in a.mapping
+    if has_squeeze == has_ratio:
+        raise a.error(
+            "give exactly one of `squeeze` and `ratio`",
+            hint="`squeeze: 8` sets the width; `ratio: 0.25` takes a share of the channels",
+        )
+    layer = Se(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        squeeze=a.int("squeeze") if has_squeeze else None,
+        ratio=a.ratio("ratio") if has_ratio else None,
+    )
+    return layer, ("squeeze", "ratio")
+
+
+_BUILDERS: dict[LayerType, Builder] = {
+    LayerType.CONV: _conv,
+    LayerType.DEPTHWISE: _depthwise,
+    LayerType.POINTWISE: _pointwise,
+    LayerType.SEPARABLE: _separable,
+    LayerType.POOL: _pool,
+    LayerType.FC: _fc,
+    LayerType.BLOCK: _block,
+    LayerType.PARALLEL: _parallel,
+    LayerType.SE: _se,
+}
+
+
+def walk_layers(layers: tuple[Layer, ...]) -> Iterator[Layer]:
+    """Every layer of a spec, nested ones included, in the order written."""
+    for layer in layers:
+        yield layer
+        if isinstance(layer, Block):
+            yield from walk_layers(layer.layers)
+        elif isinstance(layer, Parallel):
+            for branch in layer.branches:
+                yield from walk_layers(branch)

@@ -1,0 +1,60 @@
+"""The shipped specs (`archs/`), addressable by name from any folder."""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+from mbcalc.errors import SpecError
+from mbcalc.spec import Spec, load_spec, parse_spec
+from mbcalc.source import SourceError, decode_spec_bytes
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def _archs_dir() -> Traversable:
+    """The installed `mbcalc/archs`, or `archs/` beside the package in a source checkout."""
+    installed = resources.files("mbcalc") / "archs"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "archs"
+
+
+def shipped_names() -> list[str]:
+    """Names of the shipped specs, sorted."""
+    folder = _archs_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        entry.name.rsplit(".", 1)[0]
+        for entry in folder.iterdir()
+        if entry.name.endswith(SPEC_SUFFIXES) and entry.is_file()
+    )
+
+
+def load_shipped(name: str) -> Spec:
+    """Load a shipped spec by name (`mobilenet_v1`)."""
+    entry = _archs_dir() / f"{name}.yaml"
+    label = f"{name}.yaml"
+    try:
+        text = decode_spec_bytes(entry.read_bytes())
+    except SourceError as exc:  # pragma: no cover - shipped specs are tested
+        raise SpecError(exc.message, source=label, line=exc.line) from None
+    return parse_spec(text, source=label, default_name=name)
+
+
+def resolve_spec(argument: str) -> Spec:
+    """A SPEC argument: a path to a YAML file, or the name of a shipped spec."""
+    path = Path(argument)
+    looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or path.exists()
+    if not looks_like_path and argument in shipped_names():
+        return load_shipped(argument)
+    if not looks_like_path and not path.exists():
+        names = ", ".join(shipped_names())
+        raise SpecError(
+            "no such file, and no shipped spec of that name",
+            source=argument,
+            hint=f"shipped specs: {names}; see `mbcalc list`",
+        )
+    return load_spec(path, source=argument)
