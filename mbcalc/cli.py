@@ -90,9 +90,7 @@ RhoOpt = Annotated[
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", help="table, json, csv or markdown.")
-]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -127,7 +125,7 @@ def table(
     alpha: AlphaOpt = Fraction(1),
     res: ResOpt = None,
     rho: RhoOpt = None,
-    format: FormatOpt = Format.TABLE,  # noqa: A002 - the option is called --format
+    format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
 ) -> None:
     """Per-layer mult-adds, params and BN params of SPEC, with totals and the reduction
@@ -173,7 +171,7 @@ def _console(file: object = None) -> Console:
     return console if console.is_terminal else Console(width=WIDE)
 
 
-def _emit(report: Report, format: Format, output: Path | None) -> None:  # noqa: A002
+def _emit(report: Report, format: Format, output: Path | None) -> None:
     text = _render_text(report, format) if output is not None or format != Format.TABLE else None
     if output is not None:
         from mbcalc.output import write_atomic
@@ -188,7 +186,7 @@ def _emit(report: Report, format: Format, output: Path | None) -> None:  # noqa:
         _console().print(report_view(report))
 
 
-def _render_text(report: Report, format: Format) -> str:  # noqa: A002
+def _render_text(report: Report, format: Format) -> str:
     if format == Format.TABLE:
         from mbcalc.render import report_view
 

@@ -68,7 +68,8 @@ def _bn(op: Op) -> int:
 @formula(OpKind.CONV)
 def conv_cost(op: Op) -> Cost:
     """Dense or grouped convolution (a pointwise conv has a 1x1 kernel)."""
-    assert op.kernel is not None and op.groups is not None
+    assert op.kernel is not None
+    assert op.groups is not None
     height, width, c_out = op.output
     weights = math.prod(op.kernel) * (op.input[2] // op.groups) * c_out
     return Cost(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -85,6 +83,9 @@ def to_json(report: Report) -> str:
 
 def to_csv(report: Report) -> str:
     """One row per op; the numeric columns sum to the report's totals."""
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(LAYER_FIELDS)
@@ -127,7 +128,7 @@ def to_markdown(report: Report) -> str:
         f"{exact(total.standard_mult_adds)} mult-adds; reduction "
         f"{decimal(total.reduction, 4)}.",
         "",
-        f"_Convention: {CONVENTION}._",
+        f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._",
         "",
     ]
     return "\n".join(lines)

@@ -61,11 +61,7 @@ def _add_unit_row(table: Table, report: Report, unit: UnitRow) -> None:
     first, last = unit.rows[0].op, unit.rows[-1].op
     reduction = ""
     if unit.reduction is not None and unit.expected_reduction is not None:
-        standard = unit.unit.standard
-        assert standard is not None and standard.kernel is not None
-        reduction = (
-            f"{ratio(unit.reduction)} = 1/{standard.output[2]} + 1/{standard.kernel[0] * standard.kernel[1]}"
-        )
+        reduction = f"{ratio(unit.reduction)} = {_reciprocals(unit)}"
     table.add_row(
         Text(unit.unit.name, style="bold"),
         Text(unit.unit.type.value, style="bold"),
@@ -77,6 +73,14 @@ def _add_unit_row(table: Table, report: Report, unit: UnitRow) -> None:
         Text(human(unit.cost.bn_params), style="bold"),
         reduction,
     )
+
+
+def _reciprocals(unit: UnitRow) -> str:
+    """1/N + 1/k^2 written out for a separable unit."""
+    standard = unit.unit.standard
+    assert standard is not None
+    assert standard.kernel is not None
+    return f"1/{standard.output[2]} + 1/{standard.kernel[0] * standard.kernel[1]}"
 
 
 def _add_op_row(table: Table, report: Report, row: OpRow, *, indent: bool) -> None:
@@ -111,9 +115,7 @@ def summary(report: Report) -> Table:
         "standard conv",
         f"{exact(total.standard_mult_adds)} mult-adds with every separable unit a full conv",
     )
-    speedup = (
-        f" ({float(1 / total.reduction):.2f}x fewer mult-adds)" if total.reduction else ""
-    )
+    speedup = f" ({float(1 / total.reduction):.2f}x fewer mult-adds)" if total.reduction else ""
     grid.add_row("reduction", f"{ratio(total.reduction)}{speedup}")
     grid.add_row(
         "settings",

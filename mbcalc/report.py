@@ -49,7 +49,8 @@ class UnitRow:
         standard = self.unit.standard
         if standard is None or standard.kernel is None:
             return None
-        return Fraction(1, standard.output[2]) + Fraction(1, standard.kernel[0] * standard.kernel[1])
+        kernel_h, kernel_w = standard.kernel
+        return Fraction(1, standard.output[2]) + Fraction(1, kernel_h * kernel_w)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
 
 from mbcalc.errors import SpecError
-from mbcalc.spec import Spec, load_spec, parse_spec
 from mbcalc.source import SourceError, decode_spec_bytes
+from mbcalc.spec import Spec, load_spec, parse_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-def _archs_dir() -> Traversable:
+def _archs_dir() -> Path:
     """The installed `mbcalc/archs`, or `archs/` beside the package in a source checkout."""
-    installed = resources.files("mbcalc") / "archs"
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parent.parent / "archs"
+    package = Path(__file__).resolve().parent
+    installed = package / "archs"
+    return installed if installed.is_dir() else package.parent / "archs"
 
 
 def shipped_names() -> list[str]:

@@ -1,0 +1,71 @@
+"""Start-up cost of `mbcalc table`, against importing the libraries it cannot do without.
+
+Times whole processes (several runs each, interleaved, median) and prints the ratio of
+
+    mbcalc table mobilenet_v1 --format json
+    python -c "import typer, rich.console, rich.table, yaml"
+
+measured in this one run on this machine. Target: ratio <= 1.3.
+
+    python bench/startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+BASELINE = [sys.executable, "-c", "import typer, rich.console, rich.table, yaml"]
+COMMAND = [sys.executable, "-m", "mbcalc", "table", "mobilenet_v1", "--format", "json"]
+TARGET = 1.3
+
+
+def wall_time(command: list[str]) -> float:
+    """Seconds one process takes from spawn to exit."""
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def loaded_modules() -> set[str]:
+    """Top-level modules `mbcalc table` imports (checked: numpy must not be among them)."""
+    probe = (
+        "import sys, runpy; sys.argv = ['mbcalc', 'table', 'mobilenet_v1', '--format', 'json', "
+        "'--output', '/dev/null']\n"
+        "try:\n    runpy.run_module('mbcalc', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    )
+    return set(result.stderr.split())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs of each command (default 15)")
+    runs = parser.parse_args().runs
+
+    for command in (BASELINE, COMMAND):  # warm the file cache and bytecode
+        wall_time(command)
+    baseline, mbcalc = [], []
+    for _ in range(runs):
+        baseline.append(wall_time(BASELINE))
+        mbcalc.append(wall_time(COMMAND))
+    base_median, mbcalc_median = statistics.median(baseline), statistics.median(mbcalc)
+    ratio = mbcalc_median / base_median
+    heavy = sorted(loaded_modules() & {"numpy", "pydantic", "pandas", "torch"})
+    print(f"runs                 {runs} each, interleaved")
+    print(f"import baseline      {base_median * 1000:7.1f} ms median  ({' '.join(BASELINE[1:])})")
+    print(f"mbcalc table         {mbcalc_median * 1000:7.1f} ms median  ({' '.join(COMMAND[1:])})")
+    verdict = "ok" if ratio <= TARGET else "OVER"
+    print(f"ratio                {ratio:7.2f}  (target <= {TARGET})  {verdict}")
+    print(f"heavy imports        {', '.join(heavy) if heavy else 'none'}")
+
+
+if __name__ == "__main__":
+    main()
