@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from mbcalc.errors import MbcalcError
-from mbcalc.settings import Settings, parse_fraction
+from mbcalc.settings import Settings, to_fraction
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -48,9 +48,9 @@ def _fraction(text: str | Fraction) -> Fraction:
     if isinstance(text, Fraction):
         return text
     try:
-        return Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise typer.BadParameter(f"{text!r} is not a number") from None
+        return to_fraction(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 SpecArg = Annotated[
@@ -99,7 +99,6 @@ OutputOpt = Annotated[
         metavar="FILE",
         help="Write the report to FILE (atomically) instead of standard output.",
         show_default=False,
-        dir_okay=False,
     ),
 ]
 
@@ -128,13 +127,18 @@ def table(
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
 ) -> None:
-    """Per-layer mult-adds, params and BN params of SPEC, with totals and the reduction
-    of depthwise-separable against standard convolution."""
+    """Per-layer mult-adds and params of SPEC, with totals and the separable reduction.
+
+    One row per primitive op, grouped under its spec layer; each depthwise-separable unit
+    shows its reduction against a standard convolution beside 1/N + 1/k^2.
+    """
     from mbcalc.graph import build_graph
     from mbcalc.report import analyze
     from mbcalc.zoo import resolve_spec
 
-    settings = Settings(alpha=parse_fraction(alpha, "--alpha"), res=res, rho=rho)
+    if res is not None and rho is not None:
+        raise typer.BadParameter("give --res or --rho, not both", param_hint="--rho")
+    settings = Settings(alpha=alpha, res=res, rho=rho)
     report = analyze(build_graph(resolve_spec(spec), settings))
     _emit(report, format, output)
 
@@ -159,7 +163,16 @@ def list_specs() -> None:
         total = analyze(build_graph(spec)).total.cost
         size = f"{spec.input_size[0]}x{spec.input_size[1]}"
         view.add_row(name, spec.description, size, human(total.mult_adds), human(total.params))
-    _console().print(view)
+    _show(view)
+
+
+def _show(renderable: RenderableType) -> None:
+    """Print to a terminal with colour, or as plain text (no padding) to a pipe or file."""
+    console = _console()
+    if console.is_terminal:
+        console.print(renderable)
+    else:
+        sys.stdout.write(render_plain(renderable))
 
 
 def _console(file: object = None) -> Console:
@@ -167,8 +180,7 @@ def _console(file: object = None) -> Console:
 
     if file is not None:
         return Console(file=file, width=WIDE, color_system=None)  # type: ignore[arg-type]
-    console = Console()
-    return console if console.is_terminal else Console(width=WIDE)
+    return Console()
 
 
 def _emit(report: Report, format: Format, output: Path | None) -> None:
@@ -183,7 +195,7 @@ def _emit(report: Report, format: Format, output: Path | None) -> None:
     else:
         from mbcalc.render import report_view
 
-        _console().print(report_view(report))
+        _show(report_view(report))
 
 
 def _render_text(report: Report, format: Format) -> str:

@@ -2,6 +2,31 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped (`\\n`, `\\x1b`).
+
+    A message may quote what the user wrote (a key, a name, a file name), and must still be
+    one line on a terminal, with no escape sequences acted upon.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or unicodedata.category(char) == "Zs" else repr(char)[1:-1]
+        for char in text
+    )
+
+
+def number_text(number: int) -> str:
+    """A number for a message: written out, unless it is too long to read."""
+    digits = len(str(abs(number))) if abs(number) < 10**4000 else None
+    if digits is not None and digits <= 15:
+        return str(number)
+    sign = "-" if number < 0 else ""
+    return f"{sign}a {digits}-digit number" if digits else f"{sign}a number of over 4000 digits"
+
 
 class MbcalcError(Exception):
     """Base class of every error mbcalc reports to a user."""
@@ -12,7 +37,8 @@ class MbcalcError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return self.message if self.hint is None else f"{self.message} (hint: {self.hint})"
+        text = self.message if self.hint is None else f"{self.message} (hint: {self.hint})"
+        return one_line(text)
 
 
 class SpecError(MbcalcError):
@@ -36,7 +62,7 @@ class SpecError(MbcalcError):
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         what = self.message if self.layer is None else f"layer '{self.layer}': {self.message}"
         text = f"{where}: {what}"
-        return text if self.hint is None else f"{text} (hint: {self.hint})"
+        return one_line(text if self.hint is None else f"{text} (hint: {self.hint})")
 
 
 class UnknownLayerError(SpecError):

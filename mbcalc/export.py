@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from mbcalc.convention import CONVENTION
-from mbcalc.numbers import alpha_text, decimal, dims, exact, percent, window
+from mbcalc.numbers import decimal, dims, exact, multiplier, percent, ratio, reciprocals, window
 from mbcalc.report import OpRow, Report, UnitRow
 
 SCHEMA = "mbcalc.report/1"
@@ -101,28 +101,23 @@ def to_csv(report: Report) -> str:
 
 
 def to_markdown(report: Report) -> str:
-    """A paste-ready Markdown table with exact counts, totals and the settings used."""
+    """A paste-ready Markdown table with exact counts, unit subtotals, totals and settings."""
     graph = report.graph
     lines = [
-        f"**{_md(graph.spec.name)}** — alpha {alpha_text(graph.alpha)}, "
+        f"**{_md(graph.spec.name)}** — alpha {multiplier(graph.alpha)}, "
         f"input {dims(graph.input_shape)}, rounding {graph.spec.rounding}",
         "",
-        "| layer | op | kernel | input → output | mult-adds | % | params | BN params |",
-        "|---|---|---|---|--:|--:|--:|--:|",
+        "| layer | op | kernel | input → output | mult-adds | % | params | BN params | reduction |",
+        "|---|---|---|---|--:|--:|--:|--:|---|",
     ]
-    for row in report.rows:
-        op = row.op
-        geometry = "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride)
-        lines.append(
-            f"| {_md(op.name)} | {op.kind.value} | {geometry} | "
-            f"{dims(op.input)} → {dims(op.output)} | {exact(row.cost.mult_adds)} | "
-            f"{percent(report.share(row.cost.mult_adds))} | {exact(row.cost.params)} | "
-            f"{exact(row.cost.bn_params)} |"
-        )
+    for section in report.sections():
+        if section.unit is not None:
+            lines.append(_markdown_unit_row(report, section.unit))
+        lines.extend(_markdown_op_row(report, row) for row in section.rows)
     total = report.total
     lines += [
-        f"| **total** | | | | **{exact(total.cost.mult_adds)}** | 100.00% | "
-        f"**{exact(total.cost.params)}** | **{exact(total.cost.bn_params)}** |",
+        f"| **total** | | | | **{exact(total.cost.mult_adds)}** | **100.00%** | "
+        f"**{exact(total.cost.params)}** | **{exact(total.cost.bn_params)}** | |",
         "",
         f"With every separable unit a standard convolution: "
         f"{exact(total.standard_mult_adds)} mult-adds; reduction "
@@ -132,6 +127,31 @@ def to_markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _markdown_op_row(report: Report, row: OpRow) -> str:
+    op = row.op
+    geometry = "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride)
+    return (
+        f"| {_md(op.name)} | {op.kind.value} | {geometry} | "
+        f"{dims(op.input)} → {dims(op.output)} | {exact(row.cost.mult_adds)} | "
+        f"{percent(report.share(row.cost.mult_adds))} | {exact(row.cost.params)} | "
+        f"{exact(row.cost.bn_params)} | |"
+    )
+
+
+def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
+    first, last = unit.rows[0].op, unit.rows[-1].op
+    reduction = ""
+    if unit.reduction is not None and unit.reduction_terms is not None:
+        reduction = f"{ratio(unit.reduction)} = {reciprocals(*unit.reduction_terms)}"
+    cost = unit.cost
+    return (
+        f"| **{_md(unit.unit.name)}** | {unit.unit.type.value} | | "
+        f"{dims(first.input)} → {dims(last.output)} | **{exact(cost.mult_adds)}** | "
+        f"**{percent(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
+        f"**{exact(cost.bn_params)}** | {reduction} |"
+    )
 
 
 def _md(text: str) -> str:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 
-from mbcalc.errors import SpecError
+from mbcalc.errors import SettingsError, SpecError, number_text
 from mbcalc.settings import Pair, Settings, scale_channels
 from mbcalc.spec import (
+    MAX_VALUE,
     Block,
     Conv,
     Depthwise,
@@ -108,7 +109,15 @@ class Graph:
 def build_graph(spec: Spec, settings: Settings | None = None) -> Graph:
     """Expand `spec` at `settings` (default: alpha 1, the spec's own resolution)."""
     settings = settings or Settings()
+    if settings.alpha > MAX_VALUE:
+        alpha = number_text(math.floor(settings.alpha))
+        raise SettingsError(f"--alpha must be at most {MAX_VALUE:,}, got {alpha}")
     resolution = settings.resolution(spec.input_size)
+    if max(resolution) > MAX_VALUE:
+        raise SettingsError(
+            f"the resolution {number_text(resolution[0])}x{number_text(resolution[1])} is larger "
+            f"than {MAX_VALUE:,} pixels on a side"
+        )
     builder = _Builder(spec, settings.alpha)
     builder.sequence(spec.layers, "", _Tensor(NETWORK_INPUT, (*resolution, spec.input_channels)))
     return Graph(spec, settings.alpha, resolution, tuple(builder.ops), tuple(builder.units))
@@ -175,7 +184,14 @@ class _Builder:
         elif isinstance(layer, Pool):
             tensor = self.pool(layer, path, tensor)
         elif isinstance(layer, Fc):
-            tensor = self.fc(layer, path, path, tensor, self.channels(layer, path, layer.out, layer.scale), layer.bias)
+            tensor = self.fc(
+                layer,
+                path,
+                path,
+                tensor,
+                self.channels(layer, path, layer.out, layer.scale),
+                layer.bias,
+            )
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
         else:  # pragma: no cover - the spec parser admits no other type
@@ -186,18 +202,33 @@ class _Builder:
 
     # -- op emission -------------------------------------------------------------------------
 
-    def emit(self, layer: Layer, path: str, op: Op) -> _Tensor:
+    def emit(self, layer: Layer, op: Op) -> _Tensor:
         if len(self.ops) >= MAX_OPS:
             raise self.error(
                 f"the network expands to more than {MAX_OPS:,} operations",
                 layer,
-                path,
+                op.unit,
                 "check the `repeat` counts",
+            )
+        if max(op.output) > MAX_VALUE:
+            raise self.error(
+                f"the output {_shape(op.output)} is larger than {MAX_VALUE:,} in one dimension",
+                layer,
+                op.unit,
+                "check alpha, `multiplier`, `padding`, and `repeat` of concatenations",
             )
         self.ops.append(op)
         return _Tensor(op.index, op.output)
 
-    def new_op(self, name: str, unit: str, kind: OpKind, sources: tuple[_Tensor, ...], output: Shape, **geometry: object) -> Op:
+    def new_op(
+        self,
+        name: str,
+        unit: str,
+        kind: OpKind,
+        sources: tuple[_Tensor, ...],
+        output: Shape,
+        **geometry: object,
+    ) -> Op:
         return Op(
             index=len(self.ops),
             name=name,
@@ -222,7 +253,9 @@ class _Builder:
             )
         return scaled
 
-    def spatial(self, layer: Layer, path: str, shape: Shape, kernel: Pair, stride: Pair, padding: Padding) -> Pair:
+    def spatial(
+        self, layer: Layer, path: str, shape: Shape, kernel: Pair, stride: Pair, padding: Padding
+    ) -> Pair:
         height, width = shape[0], shape[1]
         pads: tuple[int | str, int | str] = ("same", "same") if padding == "same" else padding
         out = (
@@ -231,8 +264,8 @@ class _Builder:
         )
         if min(out) < 1:
             raise self.error(
-                f"a {kernel[0]}x{kernel[1]} window with padding {padding} does not fit the "
-                f"{height}x{width} input",
+                f"a {kernel[0]}x{kernel[1]} window with padding {_padding(padding)} does not fit "
+                f"the {height}x{width} input",
                 layer,
                 path,
                 "use `padding: same`, a smaller kernel or a larger input",
@@ -253,14 +286,17 @@ class _Builder:
         bias: bool,
         bn: bool,
     ) -> Op:
-        height, width = self.spatial(layer, name, tensor.shape, kernel, stride, padding)
+        height, width = self.spatial(layer, unit, tensor.shape, kernel, stride, padding)
         channels = tensor.shape[2]
         if channels % groups or out % groups:
             raise self.error(
-                f"`groups: {groups}` must divide both the {channels} input and {out} output channels",
+                f"`groups: {groups}` must divide both the {channels} input and {out} output "
+                "channels",
                 layer,
-                name,
-                "at this alpha the channels may no longer be multiples of `groups`",
+                unit,
+                "at this alpha the channels may no longer be multiples of `groups`"
+                if self.alpha != 1
+                else "choose `groups` that divides both channel counts",
             )
         return self.new_op(
             name, unit, OpKind.CONV, (tensor,), (height, width, out),
@@ -273,25 +309,35 @@ class _Builder:
             layer, name, unit, tensor, out, layer.kernel, layer.stride, layer.padding,
             layer.groups, layer.bias, layer.bn,
         )  # fmt: skip
-        return self.emit(layer, name, op)
+        return self.emit(layer, op)
 
-    def pointwise(self, layer: Pointwise | Separable, name: str, unit: str, tensor: _Tensor) -> _Tensor:
+    def pointwise(
+        self, layer: Pointwise | Separable, name: str, unit: str, tensor: _Tensor
+    ) -> _Tensor:
         out = self.channels(layer, unit, layer.out, layer.scale)
         bias = layer.bias if isinstance(layer, Pointwise) else False
         op = self.conv_op(layer, name, unit, tensor, out, (1, 1), (1, 1), "same", 1, bias, layer.bn)
-        return self.emit(layer, name, op)
+        return self.emit(layer, op)
 
     def depthwise(
-        self, layer: Depthwise | Separable, name: str, unit: str, tensor: _Tensor, multiplier: int, bias: bool
+        self,
+        layer: Depthwise | Separable,
+        name: str,
+        unit: str,
+        tensor: _Tensor,
+        multiplier: int,
+        bias: bool,
     ) -> _Tensor:
-        height, width = self.spatial(layer, name, tensor.shape, layer.kernel, layer.stride, layer.padding)
+        height, width = self.spatial(
+            layer, unit, tensor.shape, layer.kernel, layer.stride, layer.padding
+        )
         channels = tensor.shape[2]
         op = self.new_op(
             name, unit, OpKind.DEPTHWISE, (tensor,), (height, width, channels * multiplier),
             kernel=layer.kernel, stride=layer.stride, groups=channels, bias=bias, bn=layer.bn,
             act=layer.act,
         )  # fmt: skip
-        return self.emit(layer, name, op)
+        return self.emit(layer, op)
 
     def separable(self, layer: Separable, path: str, tensor: _Tensor) -> tuple[_Tensor, Op]:
         middle = self.depthwise(layer, f"{path}.dw", path, tensor, 1, False)
@@ -312,11 +358,13 @@ class _Builder:
         op = self.new_op(
             path, path, OpKind.POOL, (tensor,), (*out, channels), kernel=kernel, stride=stride
         )
-        return self.emit(layer, path, op)
+        return self.emit(layer, op)
 
-    def fc(self, layer: Layer, name: str, unit: str, tensor: _Tensor, out: int, bias: bool) -> _Tensor:
+    def fc(
+        self, layer: Layer, name: str, unit: str, tensor: _Tensor, out: int, bias: bool
+    ) -> _Tensor:
         op = self.new_op(name, unit, OpKind.FC, (tensor,), (1, 1, out), bias=bias, act=layer.act)
-        return self.emit(layer, name, op)
+        return self.emit(layer, op)
 
     def se(self, layer: Se, path: str, tensor: _Tensor) -> _Tensor:
         height, width, channels = tensor.shape
@@ -327,7 +375,6 @@ class _Builder:
             squeeze = max(1, math.floor(channels * layer.ratio))
         pooled = self.emit(
             layer,
-            path,
             self.new_op(
                 f"{path}.pool", path, OpKind.POOL, (tensor,), (1, 1, channels),
                 kernel=(height, width), stride=(1, 1),
@@ -336,7 +383,7 @@ class _Builder:
         reduced = self.fc(layer, f"{path}.fc1", path, pooled, squeeze, True)
         expanded = self.fc(layer, f"{path}.fc2", path, reduced, channels, True)
         scale = self.new_op(f"{path}.scale", path, OpKind.SCALE, (tensor, expanded), tensor.shape)
-        return self.emit(layer, path, scale)
+        return self.emit(layer, scale)
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -353,7 +400,7 @@ class _Builder:
                 "a residual block must keep stride 1 and its input's channels",
             )
         add = self.new_op(f"{path}.add", path, OpKind.ADD, (tensor, result), result.shape)
-        return self.emit(layer, path, add)
+        return self.emit(layer, add)
 
     def parallel(self, layer: Parallel, path: str, tensor: _Tensor) -> _Tensor:
         outputs = [
@@ -383,8 +430,14 @@ class _Builder:
             merged = (shapes[0][0], shapes[0][1], sum(s[2] for s in shapes))
         kind = OpKind.ADD if layer.merge == "add" else OpKind.CONCAT
         op = self.new_op(f"{path}.{layer.merge}", path, kind, tuple(outputs), merged)
-        return self.emit(layer, path, op)
+        return self.emit(layer, op)
 
 
 def _shape(shape: Shape) -> str:
     return "x".join(str(n) for n in shape)
+
+
+def _padding(padding: Padding) -> str:
+    if padding == "same":
+        return "same"
+    return str(padding[0]) if padding[0] == padding[1] else f"{padding[0]}x{padding[1]}"

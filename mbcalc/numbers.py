@@ -41,9 +41,14 @@ def window(kernel: tuple[int, int], stride: tuple[int, int]) -> str:
     return f"{dims(kernel)} s{step}"
 
 
-def alpha_text(alpha: Fraction) -> str:
-    """Alpha as the decimal the user most likely typed: 0.75, 1, 0.333333."""
-    return f"{float(alpha):g}"
+def multiplier(value: Fraction) -> str:
+    """Alpha or rho as the decimal the user most likely typed: 0.75, 1, 0.714286."""
+    return f"{float(value):g}"
+
+
+def reciprocals(channels: int, taps: int) -> str:
+    """The paper's 1/N + 1/k^2, written out."""
+    return f"1/{channels} + 1/{taps}"
 
 
 def decimal(value: Fraction, digits: int = 6) -> float:

@@ -16,14 +16,20 @@ def write_atomic(path: Path, text: str) -> None:
     A failure leaves no partial file and an existing file untouched.
     """
     folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: the folder {folder} does not exist")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        if path.is_dir():
+            raise OutputError(f"{path}: is a directory")
+        if not folder.is_dir():
+            problem = "is not a folder" if folder.exists() else "does not exist"
+            raise OutputError(f"{path}: the folder {folder} {problem}")
+        # The name is cut short so that a long file name still leaves room for the suffixes.
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name[:64]}.", suffix=".tmp", dir=folder
+        )
     except OSError as exc:
         raise OutputError(f"{path}: cannot write here: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL character in the path
+        raise OutputError(f"{path}: cannot write here: {exc}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
@@ -39,6 +45,12 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except UnicodeEncodeError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise OutputError(
+            f"{path}: cannot write: the report is not valid UTF-8 ({exc.reason})"
+        ) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.convention import CONVENTION
-from mbcalc.numbers import alpha_text, dims, exact, human, percent, ratio, window
+from mbcalc.numbers import dims, exact, human, multiplier, percent, ratio, reciprocals, window
 from mbcalc.report import OpRow, Report, UnitRow
 
 
@@ -27,7 +27,7 @@ def op_table(report: Report) -> Table:
     graph = report.graph
     total = report.total.cost
     table = Table(
-        title=f"{graph.spec.name} — alpha {alpha_text(graph.alpha)}, "
+        title=f"{graph.spec.name} — alpha {multiplier(graph.alpha)}, "
         f"{graph.resolution[0]}x{graph.resolution[1]}",
         show_footer=True,
         header_style="bold",
@@ -43,25 +43,19 @@ def op_table(report: Report) -> Table:
     table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
     table.add_column("reduction", no_wrap=True)
 
-    units = {unit.unit.name: unit for unit in report.units}
-    shown: set[str] = set()
-    for row in report.rows:
-        unit = units.get(row.op.unit)
-        if unit is not None and len(unit.rows) > 1:
-            if unit.unit.name not in shown:
-                shown.add(unit.unit.name)
-                _add_unit_row(table, report, unit)
-            _add_op_row(table, report, row, indent=True)
-        else:
-            _add_op_row(table, report, row, indent=False)
+    for section in report.sections():
+        if section.unit is not None:
+            _add_unit_row(table, report, section.unit)
+        for row in section.rows:
+            _add_op_row(table, report, row, indent=section.unit is not None)
     return table
 
 
 def _add_unit_row(table: Table, report: Report, unit: UnitRow) -> None:
     first, last = unit.rows[0].op, unit.rows[-1].op
     reduction = ""
-    if unit.reduction is not None and unit.expected_reduction is not None:
-        reduction = f"{ratio(unit.reduction)} = {_reciprocals(unit)}"
+    if unit.reduction is not None and unit.reduction_terms is not None:
+        reduction = f"{ratio(unit.reduction)} = {reciprocals(*unit.reduction_terms)}"
     table.add_row(
         Text(unit.unit.name, style="bold"),
         Text(unit.unit.type.value, style="bold"),
@@ -73,14 +67,6 @@ def _add_unit_row(table: Table, report: Report, unit: UnitRow) -> None:
         Text(human(unit.cost.bn_params), style="bold"),
         reduction,
     )
-
-
-def _reciprocals(unit: UnitRow) -> str:
-    """1/N + 1/k^2 written out for a separable unit."""
-    standard = unit.unit.standard
-    assert standard is not None
-    assert standard.kernel is not None
-    return f"1/{standard.output[2]} + 1/{standard.kernel[0] * standard.kernel[1]}"
 
 
 def _add_op_row(table: Table, report: Report, row: OpRow, *, indent: bool) -> None:
@@ -119,7 +105,7 @@ def summary(report: Report) -> Table:
     grid.add_row("reduction", f"{ratio(total.reduction)}{speedup}")
     grid.add_row(
         "settings",
-        f"alpha {alpha_text(graph.alpha)} · rho {ratio(graph.rho)} · input "
+        f"alpha {multiplier(graph.alpha)} · rho {multiplier(graph.rho)} · input "
         f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
     )
     return grid

@@ -44,13 +44,31 @@ class UnitRow:
         return Fraction(self.cost.mult_adds, self.standard_mult_adds)
 
     @property
-    def expected_reduction(self) -> Fraction | None:
-        """The paper's 1/N + 1/k^2 for a separable unit (N output channels, k x k kernel)."""
+    def reduction_terms(self) -> tuple[int, int] | None:
+        """(N, k^2) of a separable unit: its output channels and its kernel's taps."""
         standard = self.unit.standard
         if standard is None or standard.kernel is None:
             return None
         kernel_h, kernel_w = standard.kernel
-        return Fraction(1, standard.output[2]) + Fraction(1, kernel_h * kernel_w)
+        return standard.output[2], kernel_h * kernel_w
+
+    @property
+    def expected_reduction(self) -> Fraction | None:
+        """The paper's 1/N + 1/k^2 for a separable unit (N output channels, k x k kernel)."""
+        terms = self.reduction_terms
+        return None if terms is None else Fraction(1, terms[0]) + Fraction(1, terms[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """Consecutive ops shown together: a unit of several ops, or one op on its own.
+
+    `unit` is set when the ops form a unit of more than one op (separable, se): renderers show
+    a header row with the unit's sums above them.
+    """
+
+    unit: UnitRow | None
+    rows: tuple[OpRow, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +93,18 @@ class Report:
     rows: tuple[OpRow, ...]
     units: tuple[UnitRow, ...]
     total: Totals
+
+    def sections(self) -> tuple[Section, ...]:
+        """The ops in execution order, grouped under their unit where it has several."""
+        sections: list[Section] = []
+        done = 0  # ops before this index are placed
+        for unit in self.units:
+            first = unit.rows[0].op.index
+            sections.extend(Section(None, (row,)) for row in self.rows[done:first])
+            sections.append(Section(unit if len(unit.rows) > 1 else None, unit.rows))
+            done = unit.rows[-1].op.index + 1
+        sections.extend(Section(None, (row,)) for row in self.rows[done:])
+        return tuple(sections)
 
     def share(self, mult_adds: int) -> Fraction:
         """A part's share of the network's mult-adds (0 for a network with none)."""

@@ -7,6 +7,7 @@ and not 28.999999999999996 truncated to 28.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -15,15 +16,23 @@ from mbcalc.errors import SettingsError
 Pair = tuple[int, int]
 
 
-def parse_fraction(text: str | float | Fraction, what: str) -> Fraction:
-    """An exact positive fraction from a decimal such as '0.75', '3/4' or 0.75."""
+_NUMBER = re.compile(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?")
+_RATIO = re.compile(r"[+-]?\d{1,30}/\d{1,30}")
+
+
+def to_fraction(text: str) -> Fraction:
+    """The exact value of a decimal ('0.75', '1e-1') or a ratio ('3/4') typed by a user.
+
+    Raises ValueError for anything else, and for numbers too long to be meant (a huge
+    exponent would make the exact fraction itself exhaust memory).
+    """
+    text = text.strip()
+    if not (_NUMBER.fullmatch(text) or _RATIO.fullmatch(text)):
+        raise ValueError(f"{text[:40]!r} is not a number")
     try:
-        value = text if isinstance(text, Fraction) else Fraction(str(text))
-    except (ValueError, ZeroDivisionError):
-        raise SettingsError(f"{what} must be a number, got {text!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{what} must be greater than 0, got {text}")
-    return value
+        return Fraction(text)
+    except ZeroDivisionError:
+        raise ValueError(f"{text!r} divides by zero") from None
 
 
 def round_half_up(value: Fraction) -> int:

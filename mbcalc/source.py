@@ -25,15 +25,18 @@ MAX_DEPTH = 64
 Scalar = str | int | float | bool | None
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TAG_PREFIX = "tag:yaml.org,2002:"
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
 class Value:
-    """One YAML value and the 1-based line it starts on."""
+    """One YAML value and the 1-based line it starts on (and, in a mapping, its key's line)."""
 
     data: Scalar | list[Value] | dict[str, Value]
     line: int
+    key_line: int | None = None
 
 
 class SourceError(Exception):
@@ -59,6 +62,8 @@ def read_spec_bytes(path: Path) -> str:
         raise SourceError("permission denied") from None
     except OSError as exc:
         raise SourceError(f"cannot be read: {exc.strerror or exc}") from None
+    except ValueError:
+        raise SourceError("not a usable file name (it contains a NUL character)") from None
     if len(raw) > MAX_SPEC_BYTES:
         raise SourceError(
             f"larger than {MAX_SPEC_BYTES // 1024} KiB", hint="use `repeat` and blocks instead"
@@ -86,21 +91,63 @@ def parse_yaml(text: str) -> Value:
     """Parse one YAML document into located values."""
     if not text.strip():
         raise SourceError("the spec is empty", hint="a spec needs `input` and `layers`")
+    _refuse_unprintable(text)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SourceError(
-            f"YAML syntax error: {problem}", line=None if mark is None else mark.line + 1
-        ) from None
+        raise _syntax_error(exc, text) from None
     except yaml.YAMLError as exc:
-        raise SourceError(f"YAML error: {exc}") from None
+        raise SourceError(f"YAML error: {_first_line(str(exc))}") from None
     except RecursionError:
         raise SourceError(f"nested deeper than {MAX_DEPTH} levels") from None
     if root is None:
         raise SourceError("the spec is empty", hint="a spec needs `input` and `layers`")
     return _Walker().walk(root, 0)
+
+
+def _refuse_unprintable(text: str) -> None:
+    """YAML admits no control characters but tab and line breaks: name the first one."""
+    found = _NON_PRINTABLE.search(text)
+    if found is not None:
+        char = found.group()
+        raise SourceError(
+            f"control character U+{ord(char):04X} is not allowed in YAML",
+            line=text.count("\n", 0, found.start()) + 1,
+            hint="remove it, or write it as an escape inside double quotes",
+        )
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> SourceError:
+    """One line for a YAML syntax error, with PyYAML's problem and context in reading order."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = _first_line(exc.problem or "") or "invalid YAML"
+    context = _first_line(exc.context or "")
+    if context.startswith("while "):
+        problem = f"{problem} {context}"
+    elif context:
+        problem = f"{context}, {problem}"
+    line = None if mark is None else mark.line + 1
+    hint = None
+    if line is not None and "\t" in _line_text(text, line):
+        hint = "YAML indents with spaces; this line has a tab"
+    elif "another document" in problem:
+        hint = "a spec is one YAML document: remove the `---` line"
+    elif "undefined alias" in problem:
+        hint = "an alias `*name` needs an anchor `&name` earlier in the file"
+    return SourceError(f"YAML syntax error: {problem}", line=line, hint=hint)
+
+
+def _line_text(text: str, line: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n", 1)[0].strip()
+
+
+def _shorten(text: str, size: int = 40) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
 
 
 class _Walker:
@@ -109,6 +156,8 @@ class _Walker:
     def __init__(self) -> None:
         self.nodes = 0
         self.constructor = yaml.SafeLoader("")
+        self.open: set[int] = set()
+        """The collections being walked: meeting one again means an anchor holds itself."""
 
     def walk(self, node: yaml.Node, depth: int) -> Value:
         line = node.start_mark.line + 1
@@ -117,23 +166,60 @@ class _Walker:
             raise SourceError(
                 f"expands to more than {MAX_NODES:,} YAML values",
                 line=line,
-                hint="aliases are counted at every use; is an anchor nested in itself?",
+                hint="aliases are counted at every use: are anchors nested in anchors?",
             )
         if depth > MAX_DEPTH:
-            raise SourceError(f"nested deeper than {MAX_DEPTH} levels", line=line)
+            raise SourceError(
+                f"nested deeper than {MAX_DEPTH} levels",
+                line=line,
+                hint="use `repeat` rather than blocks within blocks",
+            )
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return Value(self._scalar(node), line)
+        if id(node) in self.open:
+            raise SourceError(
+                "an anchor is used inside its own value",
+                line=line,
+                hint="an alias `*a` cannot stand within the value its anchor `&a` names",
+            )
+        self.open.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            return Value(self._mapping(node, depth), line)
-        if isinstance(node, yaml.SequenceNode):
-            return Value([self.walk(item, depth + 1) for item in node.value], line)
-        return Value(self._scalar(node), line)
+            value = Value(self._mapping(node, depth), line)
+        else:
+            value = Value([self.walk(item, depth + 1) for item in node.value], line)
+        self.open.discard(id(node))
+        return value
 
     def _scalar(self, node: yaml.Node) -> Scalar:
         try:
             data = self.constructor.construct_object(node)
-        except yaml.YAMLError as exc:
-            raise SourceError(f"unreadable value: {exc}", line=node.start_mark.line + 1) from None
-        if isinstance(data, str | int | float | bool) or data is None:
+        except yaml.MarkedYAMLError as exc:
+            raise SourceError(
+                f"unreadable value: {_first_line(exc.problem or str(exc))}",
+                line=node.start_mark.line + 1,
+                hint="mbcalc reads plain YAML: numbers, text, true/false, lists and mappings",
+            ) from None
+        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError):
+            # `!!int abc`, `!!bool maybe`, an integer of more digits than Python converts ...
+            tag = str(node.tag).removeprefix(_TAG_PREFIX)
+            raise SourceError(
+                f"cannot read {_shorten(str(node.value))!r} as {tag}",
+                line=node.start_mark.line + 1,
+            ) from None
+        if isinstance(data, str):
+            try:
+                data.encode("utf-8")
+            except UnicodeEncodeError:
+                raise SourceError(
+                    "text with an unpaired surrogate escape", line=node.start_mark.line + 1
+                ) from None
             return data
+        if isinstance(data, int | float | bool) or data is None:
+            return data
+        if isinstance(data, bytes):
+            raise SourceError(
+                "binary data (`!!binary`) is not a spec value", line=node.start_mark.line + 1
+            )
         return str(data)
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Value]:
@@ -143,17 +229,24 @@ class _Walker:
             if key_node.tag == _MERGE_TAG:
                 merged.update(self._merge_sources(value_node, depth))
                 continue
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SourceError("mapping keys must be names, got a list or mapping", line=line)
+            key = self._scalar(key_node)
             if not isinstance(key, str):
-                raise SourceError("mapping keys must be names", line=line)
+                raise SourceError(
+                    f"mapping keys must be names, got {_shorten(key_node.value) or 'nothing'}",
+                    line=line,
+                    hint="quote a key that YAML reads as a number or true/false",
+                )
             if key in own:
                 raise SourceError(
-                    f"duplicate key '{key}' (first given on line {own[key].line})",
+                    f"duplicate key '{_shorten(key)}' (first given on line {own[key].key_line})",
                     line=line,
                     hint="YAML keeps only one of them; remove or rename the other",
                 )
-            own[key] = self.walk(value_node, depth + 1)
+            value = self.walk(value_node, depth + 1)
+            own[key] = Value(value.data, value.line, line)
         return {**merged, **own}
 
     def _merge_sources(self, node: yaml.Node, depth: int) -> dict[str, Value]:

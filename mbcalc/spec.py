@@ -6,7 +6,9 @@ helps. Nothing here knows about alpha, resolution or costs: that is the graph's 
 
 from __future__ import annotations
 
+import builtins
 import difflib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
-from mbcalc.errors import SpecError, UnknownLayerError
+from mbcalc.errors import SpecError, UnknownLayerError, number_text
 from mbcalc.source import SourceError, Value, parse_yaml, read_spec_bytes
 
 Pair = tuple[int, int]
@@ -22,6 +24,10 @@ Padding = Literal["same"] | Pair
 Rounding = Literal["floor", "divisible"]
 
 T = TypeVar("T")
+
+MAX_VALUE = 1_000_000_000
+"""Largest number a spec may give a size, channel count, kernel, stride, padding or `repeat`:
+far beyond any real network, and small enough that every count stays exact and printable."""
 
 ACTIVATIONS = (
     "none", "relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "hswish", "hsigmoid",
@@ -176,7 +182,9 @@ class Spec:
     batchnorm: bool
     layers: tuple[Layer, ...]
 
-    def error(self, message: str, layer: Layer | None, path: str = "", hint: str | None = None) -> SpecError:
+    def error(
+        self, message: str, layer: Layer | None, path: str = "", hint: str | None = None
+    ) -> SpecError:
         """A `SpecError` pointing at `layer` (named by its nesting `path`)."""
         return SpecError(
             message,
@@ -206,6 +214,7 @@ def parse_spec(text: str, *, source: str = "<spec>", default_name: str = "spec")
     return _SpecParser(source).spec(root, default_name)
 
 
+_TYPE_NAMES = frozenset(t.value for t in LayerType)
 _TOP_KEYS = ("name", "description", "input", "rounding", "divisor", "batchnorm", "layers")
 _COMMON_ARGS = ("name", "repeat", "act")
 
@@ -213,6 +222,29 @@ _COMMON_ARGS = ("name", "repeat", "act")
 def _close(word: str, choices: Iterator[str] | tuple[str, ...] | list[str]) -> str | None:
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def _describe_item(item: Value) -> str:
+    if isinstance(item.data, dict):
+        keys = ", ".join(f"`{_short(key)}`" for key in list(item.data)[:4])
+        return f"a mapping with {len(item.data)} keys" + (f" ({keys})" if keys else "")
+    return _describe(item)
+
+
+def _item_hint(item: Value) -> str:
+    """For `- conv:` followed by its arguments at the same indentation, say so."""
+    if isinstance(item.data, dict):
+        types = [key for key in item.data if key in _TYPE_NAMES]
+        others = [key for key in item.data if key not in types]
+        if len(types) == 1 and others:
+            return (
+                f"indent `{_short(others[0])}` under `{types[0]}:` (or use `{types[0]}: {{...}}`)"
+            )
+    return "write `- conv: {out: 32}`; arguments go inside the braces"
+
+
+def _known(choices: tuple[str, ...]) -> str:
+    return "known: " + ", ".join(choices)
 
 
 def _describe(value: Value) -> str:
@@ -223,7 +255,16 @@ def _describe(value: Value) -> str:
         return "a list"
     if data is None:
         return "nothing"
-    return repr(data)
+    if isinstance(data, bool):
+        return "true" if data else "false"
+    if isinstance(data, int):
+        return number_text(data)
+    return repr(_short(data)) if isinstance(data, str) else repr(data)
+
+
+def _short(text: str, size: int = 40) -> str:
+    """A user's word for a message, cut short if it is long."""
+    return text if len(text) <= size else text[: size - 3] + "..."
 
 
 class _Args:
@@ -246,35 +287,46 @@ class _Args:
         self.used.add(key)
         return self.mapping.get(key)
 
-    def required(self, key: str) -> Value:
+    def required(self, key: str, hint: str | None = None) -> Value:
         value = self._get(key)
         if value is None or value.data is None:
-            raise self.error(f"missing `{key}`", value, hint=f"add `{key}: <value>`")
+            raise self.error(f"missing `{key}`", value, hint=hint or f"add `{key}: <value>`")
         return value
 
-    def int(self, key: str, default: int | None = None, minimum: int = 1) -> int:
+    def int(
+        self, key: str, default: builtins.int | None = None, minimum: builtins.int = 1
+    ) -> builtins.int:
         value = self.required(key) if default is None else self._get(key)
         if value is None:
             assert default is not None
             return default
         return self.check_int(key, value, minimum)
 
-    def check_int(self, key: str, value: Value, minimum: int = 1) -> int:
+    def check_int(self, key: str, value: Value, minimum: builtins.int = 1) -> builtins.int:
         data = value.data
         if isinstance(data, bool) or not isinstance(data, int):
-            raise self.error(f"`{key}` must be a whole number, got {_describe(value)}", value)
+            hint = (
+                "write it without quotes or a decimal point"
+                if isinstance(data, str | float)
+                else None
+            )
+            raise self.error(f"`{key}` must be a whole number, got {_describe(value)}", value, hint)
         if data < minimum:
-            raise self.error(f"`{key}` must be at least {minimum}, got {data}", value)
+            raise self.error(f"`{key}` must be at least {minimum}, got {number_text(data)}", value)
+        if data > MAX_VALUE:
+            raise self.error(
+                f"`{key}` must be at most {MAX_VALUE:,}, got {number_text(data)}", value
+            )
         return data
 
-    def pair(self, key: str, default: int | None, minimum: int = 1) -> Pair:
+    def pair(self, key: str, default: builtins.int | None, minimum: builtins.int = 1) -> Pair:
         value = self.required(key) if default is None else self._get(key)
         if value is None:
             assert default is not None
             return (default, default)
         return self.check_pair(key, value, minimum)
 
-    def check_pair(self, key: str, value: Value, minimum: int = 1) -> Pair:
+    def check_pair(self, key: str, value: Value, minimum: builtins.int = 1) -> Pair:
         if isinstance(value.data, list):
             if len(value.data) != 2:
                 raise self.error(f"`{key}` must be one number or [height, width]", value)
@@ -317,7 +369,8 @@ class _Args:
             return (0, 0)
         if isinstance(value.data, str):
             raise self.error(
-                f"`padding` must be same, valid, a number or [height, width]; got {value.data!r}",
+                "`padding` must be same, valid, a number or [height, width]; "
+                f"got {_short(value.data)!r}",
                 value,
                 _close(value.data, ("same", "valid")),
             )
@@ -328,15 +381,27 @@ class _Args:
         data = value.data
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise self.error(f"`{key}` must be a number, got {_describe(value)}", value)
+        if isinstance(data, int) and not 0 < data <= 1:
+            raise self.error(f"`{key}` must be in (0, 1], got {number_text(data)}", value)
+        if not math.isfinite(data):
+            raise self.error(f"`{key}` must be in (0, 1], got {data}", value)
         ratio = Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
         if not 0 < ratio <= 1:
             raise self.error(f"`{key}` must be in (0, 1], got {data}", value)
         return ratio
 
-    def finish(self, allowed: tuple[str, ...]) -> None:
+    def finish(self, allowed: tuple[str, ...], what: str = "argument") -> None:
+        """Refuse a key not in `allowed`: called before the values are read, so that a
+        misspelt key is named as such rather than reported as a missing one."""
         for key, value in self.mapping.items():
             if key not in allowed:
-                raise self.error(f"unknown argument `{key}`", value, _close(key, allowed))
+                raise SpecError(
+                    f"unknown {what} `{_short(key)}`",
+                    source=self.parser.source,
+                    line=value.key_line or value.line,
+                    layer=self.layer,
+                    hint=_close(key, allowed) or _known(allowed),
+                )
 
 
 class _SpecParser:
@@ -355,14 +420,16 @@ class _SpecParser:
                 "a spec looks like `input: {size: 224, channels: 3}` and `layers: [...]`",
             )
         top = _Args(self, root.data, None, root.line)
+        top.finish(_TOP_KEYS, "key")
         name = self._text(top, "name", default_name)
         description = self._text(top, "description", "")
         size, channels = self._input(top)
         rounding = top.choice("rounding", ("floor", "divisible"), "floor")
         divisor = top.int("divisor", 8)
         self.batchnorm = top.bool("batchnorm", True)
-        layers_value = top.required("layers")
-        top.finish(_TOP_KEYS)
+        layers_value = top.required(
+            "layers", "add `layers:` with a list such as `- conv: {out: 32}`"
+        )
         layers = self.layer_list(layers_value, "")
         return Spec(
             name=name,
@@ -385,7 +452,7 @@ class _SpecParser:
         return str(value.data)
 
     def _input(self, top: _Args) -> tuple[Pair, int]:
-        value = top.required("input")
+        value = top.required("input", "add `input: {size: 224, channels: 3}`")
         if not isinstance(value.data, dict):
             raise top.error(
                 f"`input` must be a mapping, got {_describe(value)}",
@@ -393,32 +460,43 @@ class _SpecParser:
                 "write `input: {size: 224, channels: 3}`",
             )
         args = _Args(self, value.data, None, value.line)
+        args.finish(("size", "channels"), "key of `input`")
         size = args.pair("size", None)
         channels = args.int("channels", 3)
-        args.finish(("size", "channels"))
         return size, channels
 
-    def layer_list(self, value: Value, scope: str) -> tuple[Layer, ...]:
+    def layer_list(self, value: Value, scope: str, what: str = "`layers`") -> tuple[Layer, ...]:
+        """The layers of `value`; `scope` prefixes their names (`block1.`) in errors."""
+        enclosing = scope.removesuffix(".") or None
         if not isinstance(value.data, list):
-            raise self.error(
-                f"`layers` must be a list, got {_describe(value)}",
-                value.line,
-                "each item is `- type: {arguments}`",
+            raise SpecError(
+                f"{what} must be a list, got {_describe(value)}",
+                source=self.source,
+                line=value.line,
+                layer=enclosing,
+                hint="each item is `- type: {arguments}`",
             )
         if not value.data:
-            raise self.error("`layers` is empty", value.line, "list at least one layer")
+            raise SpecError(
+                f"{what} is empty",
+                source=self.source,
+                line=value.line,
+                layer=enclosing,
+                hint="list at least one layer",
+            )
         counters: dict[LayerType, int] = {}
         return tuple(self.layer(item, scope, counters) for item in value.data)
 
     def layer(self, item: Value, scope: str, counters: dict[LayerType, int]) -> Layer:
+        enclosing = scope.removesuffix(".") or None
         if not isinstance(item.data, dict) or len(item.data) != 1:
-            got = f"a mapping with {len(item.data)} keys" if isinstance(item.data, dict) else (
-                _describe(item)
-            )
-            raise self.error(
-                f"a layer must be a mapping with exactly one key, its type; got {got}",
-                item.line,
-                "write `- conv: {out: 32}`; arguments go inside the braces",
+            raise SpecError(
+                "a layer must be a mapping with exactly one key, its type; "
+                f"got {_describe_item(item)}",
+                source=self.source,
+                line=item.line,
+                layer=enclosing,
+                hint=_item_hint(item),
             )
         ((type_name, body),) = item.data.items()
         try:
@@ -427,9 +505,10 @@ class _SpecParser:
             hint = _close(type_name, [t.value for t in LayerType])
             known = ", ".join(t.value for t in LayerType)
             raise UnknownLayerError(
-                f"unknown layer type `{type_name}` (known: {known})",
+                f"unknown layer type `{_short(type_name)}` (known: {known})",
                 source=self.source,
                 line=item.line,
+                layer=enclosing,
                 hint=hint,
             ) from None
         if body.data is None:
@@ -450,18 +529,25 @@ class _SpecParser:
         if name_value is not None:
             if not isinstance(name_value.data, str) or not name_value.data.strip():
                 raise args.error("`name` must be non-empty text", name_value)
+            if not name_value.data.isprintable():
+                raise args.error(
+                    "`name` may not contain line breaks or control characters", name_value
+                )
             if "." in name_value.data:
                 raise args.error("`name` may not contain '.', which separates nesting", name_value)
             name = name_value.data
             args.layer = f"{scope}{name}"
+        args.finish(_COMMON_ARGS + _ARGUMENTS[layer_type])
         repeat = args.int("repeat", 1)
         act = args.choice("act", ACTIVATIONS, self._default_act(layer_type))
         counters[layer_type] = first - 1 + repeat
-        common = {"name": name, "first_index": first, "repeat": repeat, "act": act}
-        build = _BUILDERS[layer_type]
-        layer, allowed = build(self, args, common, item.line)
-        args.finish(_COMMON_ARGS + allowed)
-        return layer
+        common: dict[str, object] = {
+            "name": name,
+            "first_index": first,
+            "repeat": repeat,
+            "act": act,
+        }
+        return _BUILDERS[layer_type](self, args, common, item.line)
 
     @staticmethod
     def _default_act(layer_type: LayerType) -> str:
@@ -484,20 +570,21 @@ class _SpecParser:
                 value,
                 "write `branches: [[...], [...]]`; `[]` is a branch that passes its input through",
             )
-        result = []
+        result: list[tuple[Layer, ...]] = []
         for number, branch in enumerate(value.data, start=1):
             if isinstance(branch.data, list) and not branch.data:
                 result.append(())
                 continue
-            result.append(self.layer_list(branch, f"{args.layer}.branch{number}."))
+            scope = f"{args.layer}.branch{number}."
+            result.append(self.layer_list(branch, scope, f"branch {number} of `branches`"))
         return tuple(result)
 
 
-Builder = Callable[[_SpecParser, _Args, dict[str, object], int], tuple[Layer, tuple[str, ...]]]
+Builder = Callable[[_SpecParser, _Args, dict[str, object], int], Layer]
 
 
-def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
-    layer = Conv(
+def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    return Conv(
         **common,  # type: ignore[arg-type]
         line=line,
         out=a.int("out"),
@@ -509,11 +596,10 @@ def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tup
         bn=a.bool("bn", p.batchnorm),
         scale=a.bool("scale", True),
     )
-    return layer, ("out", "kernel", "stride", "padding", "groups", "bias", "bn", "scale")
 
 
-def _depthwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
-    layer = Depthwise(
+def _depthwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    return Depthwise(
         **common,  # type: ignore[arg-type]
         line=line,
         kernel=a.pair("kernel", 3),
@@ -523,11 +609,10 @@ def _depthwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
         bias=a.bool("bias", False),
         bn=a.bool("bn", p.batchnorm),
     )
-    return layer, ("kernel", "stride", "padding", "multiplier", "bias", "bn")
 
 
-def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
-    layer = Pointwise(
+def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    return Pointwise(
         **common,  # type: ignore[arg-type]
         line=line,
         out=a.int("out"),
@@ -535,11 +620,10 @@ def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
         bn=a.bool("bn", p.batchnorm),
         scale=a.bool("scale", True),
     )
-    return layer, ("out", "bias", "bn", "scale")
 
 
-def _separable(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
-    layer = Separable(
+def _separable(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    return Separable(
         **common,  # type: ignore[arg-type]
         line=line,
         out=a.int("out"),
@@ -549,11 +633,9 @@ def _separable(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
         bn=a.bool("bn", p.batchnorm),
         scale=a.bool("scale", True),
     )
-    return layer, ("out", "kernel", "stride", "padding", "bn", "scale")
 
 
-def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
-    allowed = ("kind", "kernel", "stride", "padding", "global")
+def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
     kind = a.choice("kind", ("avg", "max"), "avg")
     is_global = a.bool("global", False)
     if is_global:
@@ -571,7 +653,7 @@ def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tup
             raise a.error("missing `kernel`", hint="add `kernel: <size>` or `global: true`")
         kernel = a.pair("kernel", None)
         stride = a.optional_pair("stride") or kernel
-    layer = Pool(
+    return Pool(
         **common,  # type: ignore[arg-type]
         line=line,
         kind="avg" if kind == "avg" else "max",
@@ -579,52 +661,61 @@ def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tup
         stride=stride,
         padding=a.padding((0, 0)),
     )
-    return layer, allowed
 
 
-def _fc(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
-    layer = Fc(
+def _fc(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    return Fc(
         **common,  # type: ignore[arg-type]
         line=line,
         out=a.int("out"),
         bias=a.bool("bias", True),
         scale=a.bool("scale", False),
     )
-    return layer, ("out", "bias", "scale")
 
 
-def _block(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+def _block(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
     residual = a.bool("residual", False)
-    layer = Block(**common, line=line, layers=p.nested_layers(a, "layers"), residual=residual)  # type: ignore[arg-type]
-    return layer, ("layers", "residual")
+    layers = p.nested_layers(a, "layers")
+    return Block(**common, line=line, layers=layers, residual=residual)  # type: ignore[arg-type]
 
 
-def _parallel(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+def _parallel(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
     merge = a.choice("merge", ("concat", "add"), "concat")
-    layer = Parallel(
+    return Parallel(
         **common,  # type: ignore[arg-type]
         line=line,
         branches=p.branches(a),
         merge="concat" if merge == "concat" else "add",
     )
-    return layer, ("branches", "merge")
 
 
-def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> tuple[Layer, tuple[str, ...]]:
+def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
     has_squeeze, has_ratio = "squeeze" in a.mapping, "ratio" in a.mapping
     if has_squeeze == has_ratio:
         raise a.error(
             "give exactly one of `squeeze` and `ratio`",
             hint="`squeeze: 8` sets the width; `ratio: 0.25` takes a share of the channels",
         )
-    layer = Se(
+    return Se(
         **common,  # type: ignore[arg-type]
         line=line,
         squeeze=a.int("squeeze") if has_squeeze else None,
         ratio=a.ratio("ratio") if has_ratio else None,
     )
-    return layer, ("squeeze", "ratio")
 
+
+_ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
+    LayerType.CONV: ("out", "kernel", "stride", "padding", "groups", "bias", "bn", "scale"),
+    LayerType.DEPTHWISE: ("kernel", "stride", "padding", "multiplier", "bias", "bn"),
+    LayerType.POINTWISE: ("out", "bias", "bn", "scale"),
+    LayerType.SEPARABLE: ("out", "kernel", "stride", "padding", "bn", "scale"),
+    LayerType.POOL: ("kind", "kernel", "stride", "padding", "global"),
+    LayerType.FC: ("out", "bias", "scale"),
+    LayerType.BLOCK: ("layers", "residual"),
+    LayerType.PARALLEL: ("branches", "merge"),
+    LayerType.SE: ("squeeze", "ratio"),
+}
+"""The arguments each layer type takes, besides `name`, `repeat` and `act`."""
 
 _BUILDERS: dict[LayerType, Builder] = {
     LayerType.CONV: _conv,

@@ -41,13 +41,22 @@ def load_shipped(name: str) -> Spec:
     return parse_spec(text, source=label, default_name=name)
 
 
+def _exists(path: Path) -> bool:
+    """Whether anything is at `path`; a name the system cannot even look up is not there."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_spec(argument: str) -> Spec:
     """A SPEC argument: a path to a YAML file, or the name of a shipped spec."""
     path = Path(argument)
-    looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or path.exists()
+    exists = _exists(path)
+    looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or exists
     if not looks_like_path and argument in shipped_names():
         return load_shipped(argument)
-    if not looks_like_path and not path.exists():
+    if not looks_like_path and not exists:
         names = ", ".join(shipped_names())
         raise SpecError(
             "no such file, and no shipped spec of that name",
