@@ -66,25 +66,17 @@ def _bn(op: Op) -> int:
 
 
 @formula(OpKind.CONV)
+@formula(OpKind.DEPTHWISE)
 def conv_cost(op: Op) -> Cost:
-    """Dense or grouped convolution (a pointwise conv has a 1x1 kernel)."""
+    """Dense, grouped or depthwise convolution (a pointwise conv has a 1x1 kernel).
+
+    A depthwise op has groups = C_in, so its k_h * k_w * (C_in / groups) * C_out is the
+    paper's k_h * k_w * C_in * multiplier.
+    """
     assert op.kernel is not None
     assert op.groups is not None
     height, width, c_out = op.output
     weights = math.prod(op.kernel) * (op.input[2] // op.groups) * c_out
-    return Cost(
-        mult_adds=height * width * weights,
-        params=weights + (c_out if op.bias else 0),
-        bn_params=_bn(op),
-    )
-
-
-@formula(OpKind.DEPTHWISE)
-def depthwise_cost(op: Op) -> Cost:
-    """One k_h x k_w filter per input channel and multiplier: C_out = C_in * multiplier."""
-    assert op.kernel is not None
-    height, width, c_out = op.output
-    weights = math.prod(op.kernel) * c_out
     return Cost(
         mult_adds=height * width * weights,
         params=weights + (c_out if op.bias else 0),
