@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mbcalc.arith import SCALAR, Arith, Num
 from mbcalc.errors import SettingsError
 
 Pair = tuple[int, int]
@@ -40,6 +41,11 @@ def round_half_up(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
 
 
+def scaled_side(side: int, num: Num, den: Num) -> Num:
+    """round_half_up(side * num / den) in integers: a side of the input under a new size."""
+    return (2 * side * num + den) // (2 * den)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Alpha and the resolution multiplier, as asked for on the command line.
@@ -66,10 +72,10 @@ class Settings:
         """The input (height, width) these settings give a spec whose input is `size`."""
         height, width = size
         if self.res is not None:
-            factor = Fraction(self.res, height)
-            scaled = (self.res, round_half_up(width * factor))
+            scaled = (self.res, scaled_side(width, self.res, height))
         elif self.rho is not None:
-            scaled = (round_half_up(height * self.rho), round_half_up(width * self.rho))
+            num, den = self.rho.numerator, self.rho.denominator
+            scaled = (scaled_side(height, num, den), scaled_side(width, num, den))
         else:
             return size
         if min(scaled) < 1:
@@ -81,18 +87,42 @@ class Settings:
         return Fraction(self.resolution(size)[0], size[0])
 
 
-def make_divisible(value: Fraction, divisor: int, min_value: int | None = None) -> int:
-    """The MobileNetV2/V3 rule: nearest multiple of `divisor`, never below 90% of `value`."""
-    floor = divisor if min_value is None else min_value
-    rounded = max(floor, math.floor(value + Fraction(divisor, 2)) // divisor * divisor)
-    if rounded < Fraction(9, 10) * value:
-        rounded += divisor
-    return rounded
+def make_divisible_scaled(
+    channels: int, num: Num, den: Num, divisor: int, ar: Arith = SCALAR
+) -> Num:
+    """make_divisible(channels * num / den, divisor), the MobileNetV2/V3 rule, in integers.
+
+    The nearest multiple of `divisor` (halves up), at least `divisor`, and one `divisor` more
+    where that would fall below 90% of the exact value.
+    """
+    value = channels * num  # the scaled width is value / den
+    nearest = (2 * value + divisor * den) // (2 * den) // divisor * divisor
+    rounded = ar.maximum(nearest, divisor)
+    return ar.where(10 * rounded * den < 9 * value, rounded + divisor, rounded)
+
+
+def scale_channels_exact(
+    channels: int, num: Num, den: Num, rounding: str, divisor: int, ar: Arith = SCALAR
+) -> Num:
+    """Channels under alpha = num / den: `floor` truncates, `divisible` uses make_divisible.
+
+    At alpha 1 every layer keeps exactly the channels the spec gives it.
+    """
+    if rounding == "divisible":
+        scaled = make_divisible_scaled(channels, num, den, divisor, ar)
+        return ar.where(num == den, channels, scaled)
+    return channels * num // den
+
+
+def make_divisible(value: Fraction, divisor: int) -> int:
+    """The MobileNetV2/V3 rule on an exact value: nearest multiple of `divisor`, >= 90%."""
+    result: int = make_divisible_scaled(1, value.numerator, value.denominator, divisor)
+    return result
 
 
 def scale_channels(channels: int, alpha: Fraction, rounding: str, divisor: int) -> int:
-    """Channels under the width multiplier: `floor` truncates, `divisible` uses make_divisible."""
-    scaled = channels * alpha
-    if rounding == "divisible":
-        return make_divisible(scaled, divisor)
-    return math.floor(scaled)
+    """Channels under the width multiplier alpha (one setting)."""
+    result: int = scale_channels_exact(
+        channels, alpha.numerator, alpha.denominator, rounding, divisor
+    )
+    return result

@@ -1,0 +1,296 @@
+"""Spec -> plan: the network's primitive ops and edges, before any alpha or resolution.
+
+A plan says how each op's output shape follows from its inputs (a channel rule and a spatial
+rule), so that one plan can be evaluated at one setting (`mbcalc.graph`, plain integers) or at
+a million settings at once (`mbcalc.sweep`, numpy). Repeats, blocks and branches are expanded
+here, once, and layer names are checked for clashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+
+from mbcalc.spec import (
+    Block,
+    Conv,
+    Depthwise,
+    Fc,
+    Layer,
+    LayerType,
+    Padding,
+    Parallel,
+    Pointwise,
+    Pool,
+    Se,
+    Separable,
+    Spec,
+)
+
+Pair = tuple[int, int]
+
+MAX_OPS = 100_000
+"""Most primitive ops one network may expand to (the largest real networks need a few thousand)."""
+
+NETWORK_INPUT = -1
+"""The producer index that stands for the network's input."""
+
+
+class OpKind(StrEnum):
+    """Primitive operations of the graph (a pointwise conv is a `conv` with a 1x1 kernel)."""
+
+    CONV = "conv"
+    DEPTHWISE = "depthwise"
+    FC = "fc"
+    POOL = "pool"
+    ADD = "add"
+    CONCAT = "concat"
+    SCALE = "scale"
+
+
+class ChannelRule(StrEnum):
+    """How an op's output channels follow from its inputs and alpha."""
+
+    SCALED = "scaled"  # `value` channels, times alpha when `scale` (the spec's rounding)
+    TIMES = "times"  # the input's channels times `value` (depthwise multiplier)
+    SAME = "same"  # the first input's channels
+    SUM = "sum"  # the sum over all inputs (concat)
+    FIXED = "fixed"  # exactly `value` channels (squeeze-and-excite `squeeze`)
+    RATIO = "ratio"  # max(1, floor(input channels * ratio)) (squeeze-and-excite `ratio`)
+    LIKE = "like"  # the channels of tensor `like` (squeeze-and-excite's expanding fc)
+
+
+class SpatialRule(StrEnum):
+    """How an op's output height and width follow from its input."""
+
+    WINDOW = "window"  # a sliding window: kernel, stride, padding
+    GLOBAL = "global"  # the whole input pooled to 1x1
+    FLAT = "flat"  # fully connected: 1x1 out of the flattened input
+    KEEP = "keep"  # the input's size
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One primitive op as planned: what it is, what it reads, how its shape follows."""
+
+    index: int
+    name: str
+    unit: str
+    kind: OpKind
+    sources: tuple[int, ...]
+    layer: Layer
+    channels: ChannelRule
+    spatial: SpatialRule
+    value: int = 0
+    scale: bool = False
+    ratio: Fraction | None = None
+    like: int = NETWORK_INPUT
+    kernel: Pair | None = None
+    stride: Pair | None = None
+    padding: Padding = (0, 0)
+    groups: int | None = None  # None on a depthwise op: one group per input channel
+    bias: bool = False
+    bn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPlan:
+    """A leaf spec layer after `repeat` and the steps it made.
+
+    For a separable unit, `separable` holds its (depthwise, pointwise) steps: its standard
+    counterpart is one conv with the depthwise window and the pointwise output channels.
+    """
+
+    name: str
+    type: LayerType
+    line: int
+    steps: tuple[int, ...]
+    separable: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Spec
+    steps: tuple[Step, ...]
+    units: tuple[UnitPlan, ...]
+
+
+def make_plan(spec: Spec) -> Plan:
+    """Expand `spec` into steps; refuses clashing names and networks past `MAX_OPS`."""
+    planner = _Planner(spec)
+    planner.sequence(spec.layers, "", NETWORK_INPUT)
+    return Plan(spec, tuple(planner.steps), tuple(planner.units))
+
+
+@dataclass
+class _Planner:
+    spec: Spec
+    steps: list[Step] = field(default_factory=list)
+    units: list[UnitPlan] = field(default_factory=list)
+    names: dict[str, int] = field(default_factory=dict)
+
+    def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
+        for layer in layers:
+            for i in range(layer.repeat):
+                path = scope + layer.instance_name(i)
+                self.claim(path, layer)
+                tensor = self.layer(layer, path, tensor)
+        return tensor
+
+    def claim(self, path: str, layer: Layer) -> None:
+        if path in self.names:
+            raise self.spec.error(
+                f"the name '{path}' is already used by the layer on line {self.names[path]}",
+                layer,
+                path,
+                "give each layer its own `name`",
+            )
+        self.names[path] = layer.line
+
+    def add(
+        self,
+        layer: Layer,
+        name: str,
+        unit: str,
+        kind: OpKind,
+        sources: tuple[int, ...],
+        **rules: object,
+    ) -> int:
+        if len(self.steps) >= MAX_OPS:
+            raise self.spec.error(
+                f"the network expands to more than {MAX_OPS:,} operations",
+                layer,
+                unit,
+                "check the `repeat` counts",
+            )
+        index = len(self.steps)
+        self.steps.append(Step(index, name, unit, kind, sources, layer, **rules))  # type: ignore[arg-type]
+        return index
+
+    def layer(self, layer: Layer, path: str, tensor: int) -> int:
+        if isinstance(layer, Block):
+            return self.block(layer, path, tensor)
+        if isinstance(layer, Parallel):
+            return self.parallel(layer, path, tensor)
+        first = len(self.steps)
+        separable: tuple[int, int] | None = None
+        if isinstance(layer, Separable):
+            depthwise = self.window(
+                layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor, ChannelRule.TIMES, 1,
+                groups=None, bias=False,
+            )  # fmt: skip
+            pointwise = self.pointwise(layer, f"{path}.pw", path, depthwise, False)
+            separable, tensor = (depthwise, pointwise), pointwise
+        elif isinstance(layer, Conv):
+            tensor = self.window(
+                layer, path, path, OpKind.CONV, tensor, ChannelRule.SCALED, layer.out,
+                groups=layer.groups, bias=layer.bias, scale=layer.scale,
+            )  # fmt: skip
+        elif isinstance(layer, Depthwise):
+            tensor = self.window(
+                layer, path, path, OpKind.DEPTHWISE, tensor, ChannelRule.TIMES, layer.multiplier,
+                groups=None, bias=layer.bias,
+            )  # fmt: skip
+        elif isinstance(layer, Pointwise):
+            tensor = self.pointwise(layer, path, path, tensor, layer.bias)
+        elif isinstance(layer, Pool):
+            tensor = self.pool(layer, path, tensor)
+        elif isinstance(layer, Fc):
+            tensor = self.add(
+                layer, path, path, OpKind.FC, (tensor,), channels=ChannelRule.SCALED,
+                spatial=SpatialRule.FLAT, value=layer.out, scale=layer.scale, bias=layer.bias,
+            )  # fmt: skip
+        elif isinstance(layer, Se):
+            tensor = self.se(layer, path, tensor)
+        else:  # pragma: no cover - the spec parser admits no other type
+            raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
+        steps = tuple(range(first, len(self.steps)))
+        self.units.append(UnitPlan(path, layer.type, layer.line, steps, separable))
+        return tensor
+
+    def window(
+        self,
+        layer: Conv | Depthwise | Separable,
+        name: str,
+        unit: str,
+        kind: OpKind,
+        tensor: int,
+        channels: ChannelRule,
+        value: int,
+        *,
+        groups: int | None,
+        bias: bool,
+        scale: bool = False,
+    ) -> int:
+        return self.add(
+            layer, name, unit, kind, (tensor,), channels=channels, spatial=SpatialRule.WINDOW,
+            value=value, scale=scale, kernel=layer.kernel, stride=layer.stride,
+            padding=layer.padding, groups=groups, bias=bias, bn=layer.bn,
+        )  # fmt: skip
+
+    def pointwise(
+        self, layer: Pointwise | Separable, name: str, unit: str, tensor: int, bias: bool
+    ) -> int:
+        return self.add(
+            layer, name, unit, OpKind.CONV, (tensor,), channels=ChannelRule.SCALED,
+            spatial=SpatialRule.WINDOW, value=layer.out, scale=layer.scale, kernel=(1, 1),
+            stride=(1, 1), padding="same", groups=1, bias=bias, bn=layer.bn,
+        )  # fmt: skip
+
+    def pool(self, layer: Pool, path: str, tensor: int) -> int:
+        if layer.kernel is None:
+            return self.add(
+                layer, path, path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
+                spatial=SpatialRule.GLOBAL,
+            )  # fmt: skip
+        return self.add(
+            layer, path, path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
+            spatial=SpatialRule.WINDOW, kernel=layer.kernel, stride=layer.stride,
+            padding=layer.padding,
+        )  # fmt: skip
+
+    def se(self, layer: Se, path: str, tensor: int) -> int:
+        pooled = self.add(
+            layer, f"{path}.pool", path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
+            spatial=SpatialRule.GLOBAL,
+        )  # fmt: skip
+        if layer.squeeze is not None:
+            squeeze: dict[str, object] = {"channels": ChannelRule.FIXED, "value": layer.squeeze}
+        else:
+            squeeze = {"channels": ChannelRule.RATIO, "ratio": layer.ratio}
+        reduced = self.add(
+            layer, f"{path}.fc1", path, OpKind.FC, (pooled,), spatial=SpatialRule.FLAT,
+            bias=True, **squeeze,
+        )  # fmt: skip
+        expanded = self.add(
+            layer, f"{path}.fc2", path, OpKind.FC, (reduced,), channels=ChannelRule.LIKE,
+            spatial=SpatialRule.FLAT, like=tensor, bias=True,
+        )  # fmt: skip
+        return self.add(
+            layer, f"{path}.scale", path, OpKind.SCALE, (tensor, expanded),
+            channels=ChannelRule.SAME, spatial=SpatialRule.KEEP,
+        )  # fmt: skip
+
+    def block(self, layer: Block, path: str, tensor: int) -> int:
+        result = self.sequence(layer.layers, f"{path}.", tensor)
+        if not layer.residual:
+            return result
+        return self.add(
+            layer, f"{path}.add", path, OpKind.ADD, (tensor, result), channels=ChannelRule.SAME,
+            spatial=SpatialRule.KEEP,
+        )  # fmt: skip
+
+    def parallel(self, layer: Parallel, path: str, tensor: int) -> int:
+        outputs = tuple(
+            self.sequence(branch, f"{path}.branch{number}.", tensor) if branch else tensor
+            for number, branch in enumerate(layer.branches, start=1)
+        )
+        if layer.merge == "add":
+            kind, channels = OpKind.ADD, ChannelRule.SAME
+        else:
+            kind, channels = OpKind.CONCAT, ChannelRule.SUM
+        return self.add(
+            layer, f"{path}.{layer.merge}", path, kind, outputs, channels=channels,
+            spatial=SpatialRule.KEEP,
+        )  # fmt: skip
