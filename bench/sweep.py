@@ -1,0 +1,103 @@
+"""Throughput of `mbcalc sweep`'s engine, against looping the one-setting engine.
+
+Evaluates MobileNet v1 at 1,000 alphas x 1,000 resolutions (1,000,000 settings) with the
+vectorized engine, times a sample of the same settings through `build_graph` + `analyze` (the
+engine behind `mbcalc table`), checks that the sample agrees cell by cell, and prints, all
+measured in this one run:
+
+- the sweep's time (median of --runs) and settings per second; target: under 2 s;
+- the scalar engine's time per setting and the ratio of the two;
+- the sweep's peak traced memory next to the size of its result arrays (memory stays bounded
+  because the grid is evaluated in blocks).
+
+    python bench/sweep.py [--runs N] [--sample N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+import tracemalloc
+from fractions import Fraction
+
+from mbcalc.graph import build_graph
+from mbcalc.report import analyze
+from mbcalc.settings import Settings
+from mbcalc.sweep import Grid, sweep
+from mbcalc.zoo import load_shipped
+
+TARGET_SECONDS = 2.0
+ALPHAS = [Fraction(i, 1000) for i in range(1, 1001)]  # 0.001 ... 1.000
+HEIGHTS = list(range(32, 1032))  # 32 ... 1031 pixels
+
+
+def timed_sweep() -> tuple[float, Grid]:
+    spec = load_shipped("mobilenet_v1")
+    start = time.perf_counter()
+    grid = sweep(spec, ALPHAS, HEIGHTS)
+    return time.perf_counter() - start, grid
+
+
+def scalar_seconds(grid: Grid, sample: int) -> float:
+    """Seconds per setting of the one-setting engine, checking each against the grid."""
+    rng = random.Random(0)
+    cells = [(rng.randrange(len(ALPHAS)), rng.randrange(len(HEIGHTS))) for _ in range(sample)]
+    cells = [(a, r) for a, r in cells if grid.valid[a, r]]
+    start = time.perf_counter()
+    totals = [
+        analyze(build_graph(grid.spec, Settings(alpha=ALPHAS[a], res=HEIGHTS[r]))).total.cost
+        for a, r in cells
+    ]
+    elapsed = time.perf_counter() - start
+    for (a, r), cost in zip(cells, totals, strict=True):
+        got = (grid.mult_adds[a, r], grid.params[a, r], grid.bn_params[a, r])
+        assert got == (cost.mult_adds, cost.params, cost.bn_params), (ALPHAS[a], HEIGHTS[r])
+    return elapsed / len(cells)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="sweeps to time (default 3)")
+    parser.add_argument("--sample", type=int, default=500, help="settings looped (default 500)")
+    args = parser.parse_args()
+
+    times = []
+    for _ in range(args.runs):
+        seconds, grid = timed_sweep()
+        times.append(seconds)
+    sweep_seconds = statistics.median(times)
+    settings = len(ALPHAS) * len(HEIGHTS)
+
+    tracemalloc.start()
+    _, grid = timed_sweep()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    result_bytes = sum(a.nbytes for a in (grid.mult_adds, grid.params, grid.bn_params, grid.valid))
+
+    per_setting = scalar_seconds(grid, args.sample)
+    loop_seconds = per_setting * settings
+    verdict = "ok" if sweep_seconds < TARGET_SECONDS else "OVER"
+    print(
+        f"spec                 MobileNet v1, {len(ALPHAS):,} alphas x {len(HEIGHTS):,} resolutions"
+    )
+    print(f"settings             {settings:,} ({int(grid.valid.sum()):,} buildable)")
+    print(
+        f"sweep                {sweep_seconds:7.3f} s median of {args.runs}  "
+        f"({settings / sweep_seconds:,.0f} settings/s; target < {TARGET_SECONDS} s) {verdict}"
+    )
+    print(
+        f"scalar engine        {per_setting * 1e3:7.3f} ms per setting "
+        f"(sample of {args.sample}, all equal to the sweep's cells)"
+    )
+    print(f"looped for the grid  {loop_seconds:7.0f} s estimated")
+    print(f"ratio                {loop_seconds / sweep_seconds:7.0f}x faster vectorized")
+    print(
+        f"peak memory          {peak / 2**20:7.1f} MiB traced, of which the result arrays "
+        f"{result_bytes / 2**20:.1f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
