@@ -10,8 +10,8 @@ from pathlib import Path
 from mbcalc.errors import OutputError
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (UTF-8) or bytes to `path` through a temporary file and a rename.
 
     A failure leaves no partial file and an existing file untouched.
     """
@@ -31,8 +31,9 @@ def write_atomic(path: Path, text: str) -> None:
     except ValueError as exc:  # a NUL character in the path
         raise OutputError(f"{path}: cannot write here: {exc}") from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         if path.exists():
             with contextlib.suppress(OSError):
                 os.chmod(temporary, path.stat().st_mode & 0o777)

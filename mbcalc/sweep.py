@@ -194,3 +194,36 @@ def _dtype(
         largest = Dims(h_in, w_in, c_in, h_out, w_out, c_out)
         bound += sum(int(count) for count in FORMULAS[step.kind](step, largest))
     return np.int64 if bound < INT64_SAFE else object
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why one setting of a grid cannot be built: the one-setting engine's own message."""
+
+    alpha: Fraction
+    resolution: Pair
+    message: str
+
+
+def explain_invalid(grid: Grid, limit: int = 5) -> tuple[Refusal, ...]:
+    """The distinct reasons for the grid's invalid settings, at most `limit` of them.
+
+    Each is found by building an invalid setting with the one-setting engine, so the words
+    are exactly those `mbcalc table` would print; at most 4 x `limit` settings are tried.
+    """
+    from mbcalc.errors import MbcalcError
+    from mbcalc.graph import build_graph
+    from mbcalc.settings import Settings
+
+    seen: dict[str, Refusal] = {}
+    rows, columns = np.nonzero(~grid.valid)
+    for a, r in list(zip(rows, columns, strict=True))[: 4 * limit]:
+        if len(seen) >= limit:
+            break
+        alpha, resolution = grid.alphas[int(a)], grid.resolutions[int(r)]
+        try:
+            build_graph(grid.spec, Settings(alpha=alpha, res=resolution[0]))
+        except MbcalcError as error:
+            message = str(error)
+            seen.setdefault(message, Refusal(alpha, resolution, message))
+    return tuple(seen.values())

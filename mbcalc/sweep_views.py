@@ -1,0 +1,256 @@
+"""Sweep grids and budget fits as Rich tables, JSON, CSV and Markdown. Formatting only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mbcalc.fit import FitResult
+from mbcalc.numbers import decimal, dims, exact, human, multiplier, percent
+from mbcalc.sweep import Grid, Refusal
+
+SWEEP_SCHEMA = "mbcalc.sweep/1"
+FIT_SCHEMA = "mbcalc.fit/1"
+SWEEP_FIELDS = ("alpha", "height", "width", "valid", "mult_adds", "params", "bn_params")
+FIT_FIELDS = (
+    "alpha", "height", "width", "mult_adds", "params", "bn_params",
+    "mult_adds_share", "params_share", "best",
+)  # fmt: skip
+
+
+# -- sweep ---------------------------------------------------------------------------------
+
+
+def _cell(grid: Grid, a: int, r: int) -> tuple[int, int, int] | None:
+    if not grid.valid[a, r]:
+        return None
+    return int(grid.mult_adds[a, r]), int(grid.params[a, r]), int(grid.bn_params[a, r])
+
+
+def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
+    """The grid as the paper's Tables 6 and 7: one row per alpha, one column per resolution."""
+    table = Table(
+        title=f"{grid.spec.name} — mult-adds · params", header_style="bold", title_style="bold"
+    )
+    table.add_column("alpha", justify="right", no_wrap=True)
+    for height, width in grid.resolutions:
+        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+    for a, alpha in enumerate(grid.alphas):
+        cells = []
+        for r in range(len(grid.resolutions)):
+            cell = _cell(grid, a, r)
+            cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
+        table.add_row(multiplier(alpha), *cells)
+    notes: list[RenderableType] = [table]
+    notes.extend(Text(f"— {refusal.message}", style="dim") for refusal in refusals)
+    return Group(*notes)
+
+
+def sweep_records(grid: Grid) -> list[dict[str, Any]]:
+    """One record per setting, alphas outer, resolutions inner; counts are exact ints."""
+    records = []
+    for a, alpha in enumerate(grid.alphas):
+        for r, (height, width) in enumerate(grid.resolutions):
+            cell = _cell(grid, a, r)
+            records.append(
+                {
+                    "alpha": float(alpha),
+                    "resolution": [height, width],
+                    "valid": cell is not None,
+                    "mult_adds": None if cell is None else cell[0],
+                    "params": None if cell is None else cell[1],
+                    "bn_params": None if cell is None else cell[2],
+                }
+            )
+    return records
+
+
+def sweep_json(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
+    return (
+        json.dumps(
+            {
+                "schema": SWEEP_SCHEMA,
+                "spec": grid.spec.name,
+                "rounding": grid.spec.rounding,
+                "settings": sweep_records(grid),
+                "refused": [_refusal_record(refusal) for refusal in refusals],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+
+
+def _refusal_record(refusal: Refusal) -> dict[str, Any]:
+    return {
+        "alpha": float(refusal.alpha),
+        "resolution": list(refusal.resolution),
+        "error": refusal.message,
+    }
+
+
+def sweep_csv(grid: Grid) -> str:
+    """Long format: one row per setting; invalid settings have empty counts."""
+    rows = [
+        [
+            decimal(alpha),
+            height,
+            width,
+            "true" if cell is not None else "false",
+            *(("", "", "") if cell is None else cell),
+        ]
+        for a, alpha in enumerate(grid.alphas)
+        for r, (height, width) in enumerate(grid.resolutions)
+        for cell in (_cell(grid, a, r),)
+    ]
+    return _csv([list(SWEEP_FIELDS), *rows])
+
+
+def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
+    header = [f"{height}x{width}" for height, width in grid.resolutions]
+    lines = [
+        f"**{grid.spec.name}** — mult-adds / params, rounding {grid.spec.rounding}",
+        "",
+        "| alpha | " + " | ".join(header) + " |",
+        "|--:|" + "--:|" * len(header),
+    ]
+    for a, alpha in enumerate(grid.alphas):
+        cells = []
+        for r in range(len(grid.resolutions)):
+            cell = _cell(grid, a, r)
+            cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
+        lines.append(f"| {multiplier(alpha)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.extend(f"— {refusal.message}" for refusal in refusals)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# -- fit -----------------------------------------------------------------------------------
+
+
+def _budget(result: FitResult) -> str:
+    text = f"{human(result.max_mult_adds)} mult-adds"
+    if result.max_params is not None:
+        text += f", {human(result.max_params)} params"
+    return text
+
+
+def fit_view(result: FitResult, argument: str) -> RenderableType:
+    """The frontier, smallest first, the setting that uses most of the budget marked.
+
+    `argument` is the SPEC as the user typed it, for the follow-up command shown beneath.
+    """
+    table = Table(
+        title=f"{result.spec.name} — settings within {_budget(result)}",
+        header_style="bold",
+        title_style="bold",
+    )
+    for column in ("alpha", "input", "mult-adds", "of budget", "params", "of budget", "BN", ""):
+        table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
+    for index, fit in enumerate(result.frontier):
+        marked = index == result.best
+        table.add_row(
+            multiplier(fit.alpha),
+            dims(fit.resolution),
+            human(fit.mult_adds),
+            percent(fit.mult_adds_share),
+            human(fit.params),
+            "" if fit.params_share is None else percent(fit.params_share),
+            human(fit.bn_params),
+            "◀ uses most of the budget" if marked else "",
+            style="bold green" if marked else None,
+        )
+    parts: list[RenderableType] = [table] if result.frontier else []
+    parts.append(
+        Text(
+            f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit, "
+            f"{len(result.frontier):,} not dominated by a larger fitting setting"
+        )
+    )
+    if result.best is not None:
+        chosen = result.frontier[result.best]
+        parts.append(
+            Text(
+                f"layer by layer against the full model: mbcalc compare {argument} "
+                f"{argument}@alpha={multiplier(chosen.alpha)},res={chosen.resolution[0]}",
+                style="dim",
+            )
+        )
+    else:
+        parts.append(Text("nothing fits: raise the budget or widen the search", style="yellow"))
+    return Group(*parts)
+
+
+def fit_records(result: FitResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "alpha": float(fit.alpha),
+            "resolution": list(fit.resolution),
+            "mult_adds": fit.mult_adds,
+            "params": fit.params,
+            "bn_params": fit.bn_params,
+            "mult_adds_share": decimal(fit.mult_adds_share),
+            "params_share": None if fit.params_share is None else decimal(fit.params_share),
+            "best": index == result.best,
+        }
+        for index, fit in enumerate(result.frontier)
+    ]
+
+
+def fit_json(result: FitResult) -> str:
+    record = {
+        "schema": FIT_SCHEMA,
+        "spec": result.spec.name,
+        "budget": {"mult_adds": result.max_mult_adds, "params": result.max_params},
+        "searched": result.settings_searched,
+        "fitting": result.settings_fitting,
+        "frontier": fit_records(result),
+    }
+    return json.dumps(record, indent=2) + "\n"
+
+
+def fit_csv(result: FitResult) -> str:
+    rows = [
+        [
+            record["alpha"], *record["resolution"], record["mult_adds"], record["params"],
+            record["bn_params"], record["mult_adds_share"],
+            "" if record["params_share"] is None else record["params_share"],
+            "true" if record["best"] else "false",
+        ]
+        for record in fit_records(result)
+    ]  # fmt: skip
+    return _csv([list(FIT_FIELDS), *rows])
+
+
+def fit_markdown(result: FitResult) -> str:
+    lines = [
+        f"**{result.spec.name}** — settings within {_budget(result)}",
+        "",
+        "| alpha | input | mult-adds | of budget | params | of budget | |",
+        "|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for index, fit in enumerate(result.frontier):
+        share = "" if fit.params_share is None else percent(fit.params_share)
+        mark = "**uses most of the budget**" if index == result.best else ""
+        lines.append(
+            f"| {multiplier(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
+            f"{percent(fit.mult_adds_share)} | {exact(fit.params)} | {share} | {mark} |"
+        )
+    lines += [
+        "",
+        f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _csv(rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
