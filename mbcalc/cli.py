@@ -18,6 +18,7 @@ from mbcalc.settings import Settings, to_fraction
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from mbcalc.compare import Comparison
     from mbcalc.report import Report
 
 P = ParamSpec("P")
@@ -25,6 +26,9 @@ R = TypeVar("R")
 
 WIDE = 200
 """Columns used to render tables into files and pipes, so that nothing is cut."""
+
+CHART_WIDTH = 100
+"""Columns of a chart rendered into a file or pipe: bars as long as a terminal's."""
 
 app = typer.Typer(
     name="mbcalc",
@@ -91,6 +95,15 @@ RhoOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+CompareArgs = Annotated[
+    list[str],
+    typer.Argument(
+        help="Two or more specs (files or shipped names), each optionally with its own "
+        "settings: mobilenet_v1@alpha=0.5,res=160.",
+        metavar="SPEC[@alpha=A,res=R]...",
+        show_default=False,
+    ),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -104,7 +117,7 @@ OutputOpt = Annotated[
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn library errors into one line on stderr and exit status 1."""
+    """Turn library errors into one line on stderr and exit status 1 (or the error's own)."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -112,7 +125,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except MbcalcError as error:
             typer.secho(f"mbcalc: error: {error}", fg="red", err=True)
-            raise typer.Exit(1) from None
+            # A malformed argument (`mbcalc compare net@bogus=1`) is wrong usage: status 2.
+            raise typer.Exit(getattr(error, "exit_status", 1)) from None
 
     return wrapper
 
@@ -132,15 +146,7 @@ def table(
     One row per primitive op, grouped under its spec layer; each depthwise-separable unit
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     """
-    from mbcalc.graph import build_graph
-    from mbcalc.report import analyze
-    from mbcalc.zoo import resolve_spec
-
-    if res is not None and rho is not None:
-        raise typer.BadParameter("give --res or --rho, not both", param_hint="--rho")
-    settings = Settings(alpha=alpha, res=res, rho=rho)
-    report = analyze(build_graph(resolve_spec(spec), settings))
-    _emit(report, format, output)
+    _emit(_load(spec, alpha, res, rho), format, output)
 
 
 @app.command("list")
@@ -166,13 +172,92 @@ def list_specs() -> None:
     _show(view)
 
 
-def _show(renderable: RenderableType) -> None:
+@app.command()
+@reports_errors
+def compare(
+    specs: CompareArgs,
+    alpha: AlphaOpt = Fraction(1),
+    res: ResOpt = None,
+    rho: RhoOpt = None,
+    format: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Two or more specs, or one spec under several settings, side by side.
+
+    Each argument may carry its own settings: mobilenet_v1@alpha=0.5,res=160.
+    The keys are alpha, res and rho; --alpha, --res and --rho set the rest.
+    Units are aligned by name, or by structure (type, kernel, stride).
+    Ratios are against the first column; the fewest mult-adds and params win.
+    """
+    from mbcalc.compare import compare_arguments
+
+    settings = _settings(alpha, res, rho)
+    if len(specs) < 2:
+        raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
+    _emit_comparison(compare_arguments(specs, settings), format, output)
+
+
+@app.command()
+@reports_errors
+def breakdown(
+    spec: SpecArg,
+    alpha: AlphaOpt = Fraction(1),
+    res: ResOpt = None,
+    rho: RhoOpt = None,
+    format: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Mult-adds and params of SPEC by layer type: the paper's Table 2 for any network.
+
+    Standard k x k, pointwise 1x1 and depthwise k x k convolutions, fully connected
+    and squeeze-and-excite layers, each with its share of the network's total.
+    """
+    _emit_breakdown(_load(spec, alpha, res, rho), format, output)
+
+
+@app.command()
+@reports_errors
+def chart(
+    spec: SpecArg,
+    alpha: AlphaOpt = Fraction(1),
+    res: ResOpt = None,
+    rho: RhoOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
+
+    Two bars per layer (a separable unit is one layer), each scaled to the largest.
+    Piped or written with --output, the chart is plain text 100 columns wide.
+    """
+    from mbcalc.chart import Chart
+
+    report = _load(spec, alpha, res, rho)
+    _deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
+
+
+def _settings(alpha: Fraction, res: int | None, rho: Fraction | None) -> Settings:
+    if res is not None and rho is not None:
+        raise typer.BadParameter("give --res or --rho, not both", param_hint="--rho")
+    return Settings(alpha=alpha, res=res, rho=rho)
+
+
+def _load(spec: str, alpha: Fraction, res: int | None, rho: Fraction | None) -> Report:
+    """The report of one SPEC argument at the command's settings."""
+    from mbcalc.graph import build_graph
+    from mbcalc.report import analyze
+    from mbcalc.zoo import resolve_spec
+
+    settings = _settings(alpha, res, rho)
+    return analyze(build_graph(resolve_spec(spec), settings))
+
+
+def _show(renderable: RenderableType, width: int = WIDE) -> None:
     """Print to a terminal with colour, or as plain text (no padding) to a pipe or file."""
     console = _console()
     if console.is_terminal:
         console.print(renderable)
     else:
-        sys.stdout.write(render_plain(renderable))
+        sys.stdout.write(render_plain(renderable, width))
 
 
 def _console(file: object = None) -> Console:
@@ -183,34 +268,75 @@ def _console(file: object = None) -> Console:
     return Console()
 
 
-def _emit(report: Report, format: Format, output: Path | None) -> None:
-    text = _render_text(report, format) if output is not None or format != Format.TABLE else None
-    if output is not None:
+def _deliver(
+    format: Format,
+    output: Path | None,
+    view: Callable[[], RenderableType],
+    text: Callable[[], str] | None = None,
+    width: int = WIDE,
+) -> None:
+    """Show `view` (format table) or `text` (the other formats), or write it to `output`.
+
+    Into a file the table format is `view` as plain text; only what is needed is rendered.
+    """
+    if format == Format.TABLE and output is None:
+        _show(view(), width)
+        return
+    content = text() if text is not None and format != Format.TABLE else render_plain(view(), width)
+    if output is None:
+        sys.stdout.write(content)
+    else:
         from mbcalc.output import write_atomic
 
-        assert text is not None
-        write_atomic(output, text)
-    elif text is not None:
-        sys.stdout.write(text)
-    else:
+        write_atomic(output, content)
+
+
+def _emit(report: Report, format: Format, output: Path | None) -> None:
+    def view() -> RenderableType:
         from mbcalc.render import report_view
 
-        _show(report_view(report))
+        return report_view(report)
+
+    def text() -> str:
+        from mbcalc import export
+
+        writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
+                   Format.MARKDOWN: export.to_markdown}  # fmt: skip
+        return writers[format](report)
+
+    _deliver(format, output, view, text)
 
 
-def _render_text(report: Report, format: Format) -> str:
-    if format == Format.TABLE:
-        from mbcalc.render import report_view
+def _emit_breakdown(report: Report, format: Format, output: Path | None) -> None:
+    def view() -> RenderableType:
+        from mbcalc.render import breakdown_view
 
-        return render_plain(report_view(report))
-    from mbcalc import export
+        return breakdown_view(report)
 
-    writers: dict[Format, Callable[[Report], str]] = {
-        Format.JSON: export.to_json,
-        Format.CSV: export.to_csv,
-        Format.MARKDOWN: export.to_markdown,
-    }
-    return writers[format](report)
+    def text() -> str:
+        from mbcalc import export
+
+        writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
+                   Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
+        return writers[format](report)
+
+    _deliver(format, output, view, text)
+
+
+def _emit_comparison(comparison: Comparison, format: Format, output: Path | None) -> None:
+    def view() -> RenderableType:
+        from mbcalc.render import compare_view
+
+        return compare_view(comparison)
+
+    def text() -> str:
+        from mbcalc import export
+
+        writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
+                   Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
+        return writers[format](comparison)
+
+    _deliver(format, output, view, text)
 
 
 def render_plain(renderable: RenderableType, width: int = WIDE) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from mbcalc.convention import CONVENTION
+from mbcalc.export import MISSING, category_label, compare_legend, position_mark, setting
 from mbcalc.numbers import dims, exact, human, multiplier, percent, ratio, reciprocals, window
-from mbcalc.report import OpRow, Report, UnitRow
+from mbcalc.report import OpRow, Report, UnitRow, breakdown
+
+if TYPE_CHECKING:
+    from mbcalc.compare import Change, Column, Comparison, Versus
 
 
 def report_view(report: Report) -> RenderableType:
@@ -108,4 +114,155 @@ def summary(report: Report) -> Table:
         f"alpha {multiplier(graph.alpha)} · rho {multiplier(graph.rho)} · input "
         f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
     )
+    return grid
+
+
+# --- mult-adds and params by layer type ------------------------------------------------------
+
+
+def breakdown_view(report: Report) -> RenderableType:
+    """The paper's Table 2 for any network: mult-adds and params by layer type."""
+    graph = report.graph
+    total = report.total.cost
+    table = Table(
+        title=Text(f"{graph.spec.name} — {setting(report)}: mult-adds and params by layer type"),
+        show_footer=True,
+        header_style="bold",
+        footer_style="bold",
+    )
+    table.add_column("type", footer="total", no_wrap=True)
+    table.add_column("ops", justify="right", no_wrap=True)
+    table.add_column("mult-adds", footer=human(total.mult_adds), justify="right", no_wrap=True)
+    table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
+    table.add_column("params", footer=human(total.params), justify="right", no_wrap=True)
+    table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
+    table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
+    for row in breakdown(report):
+        cost = row.cost
+        table.add_row(
+            category_label(row.category),
+            str(row.ops),
+            human(cost.mult_adds),
+            percent(report.share(cost.mult_adds)),
+            human(cost.params),
+            percent(report.param_share(cost.params)),
+            human(cost.bn_params),
+        )
+    exact_total = (
+        f"total: {exact(total.mult_adds)} mult-adds · {exact(total.params)} params · "
+        f"{exact(total.bn_params)} BN params"
+    )
+    return Group(table, Text(), Text(exact_total), Text(CONVENTION, style="dim"))
+
+
+# --- several networks side by side -----------------------------------------------------------
+
+WINNER = "bold green"
+"""How the column with the fewest mult-adds (or params) shows its total."""
+
+
+def compare_view(comparison: Comparison) -> RenderableType:
+    """The aligned units of every column, the totals against the first, and the legend."""
+    legend = " · ".join(compare_legend(comparison))
+    return Group(
+        compare_table(comparison),
+        Text(),
+        compare_summary(comparison),
+        Text(legend, style="dim"),
+        Text(CONVENTION, style="dim"),
+    )
+
+
+def _total(text: str, winner: bool) -> Text:
+    return Text(text, style=WINNER if winner else "")
+
+
+def compare_table(comparison: Comparison) -> Table:
+    columns = comparison.columns
+    fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
+    table = Table(
+        title=Text(" vs ".join(column.report.graph.spec.name for column in columns)),
+        show_footer=True,
+        header_style="bold",
+        footer_style="bold",
+    )
+    marks = any(position_mark(row) for row in comparison.rows)
+    if marks:
+        table.add_column("", no_wrap=True)
+    for k, column in enumerate(columns):
+        total = column.report.total.cost
+        heading = Text(f"{_argument(column)}\n{setting(column.report, ' · ')}")
+        table.add_column(heading, footer="total", overflow="fold")
+        table.add_column(
+            "mult-adds",
+            footer=_total(human(total.mult_adds), k in fewest_mult_adds),
+            justify="right",
+            no_wrap=True,
+        )
+        table.add_column(
+            "params",
+            footer=_total(human(total.params), k in fewest_params),
+            justify="right",
+            no_wrap=True,
+        )
+        if k:
+            table.add_column("ratio", footer=_ratio(column.versus), justify="right", no_wrap=True)
+    for row in comparison.rows:
+        cells: list[RenderableType] = [position_mark(row)] if marks else []
+        for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
+            if unit is None:
+                cells += [Text(MISSING, style="dim"), "", ""]
+            else:
+                cost = unit.cost
+                cells += [Text(unit.unit.name), human(cost.mult_adds), human(cost.params)]
+            if k:
+                cells.append(_ratio(against))
+        table.add_row(*cells)
+    return table
+
+
+def _argument(column: Column) -> str:
+    """The argument as typed, its settings on a line of their own: `mobilenet_v1\n@alpha=0.5`."""
+    target = column.target
+    if target.argument == target.spec:
+        return target.argument
+    return f"{target.spec}\n{target.argument.removeprefix(target.spec)}"
+
+
+def _ratio(against: Versus | None) -> str:
+    if against is None or against.mult_adds.ratio is None:
+        return ""
+    return ratio(against.mult_adds.ratio)
+
+
+def _against(change: Change) -> str:
+    if change.ratio is None:
+        return f" ({change.delta:+,})"
+    return f" ({change.delta:+,}, {ratio(change.ratio)}x)"
+
+
+def compare_summary(comparison: Comparison) -> Table:
+    """Each column's exact totals, against the first column's, and the winners."""
+    columns = comparison.columns
+    fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for k, column in enumerate(columns):
+        total, against = column.report.total.cost, column.versus
+        line = Text(f"{column.report.graph.spec.name} · ")
+        line.append(f"{exact(total.mult_adds)} mult-adds", WINNER if k in fewest_mult_adds else "")
+        line.append("" if against is None else _against(against.mult_adds))
+        line.append(" · ")
+        line.append(f"{exact(total.params)} params", WINNER if k in fewest_params else "")
+        line.append("" if against is None else _against(against.params))
+        line.append(f" · {exact(total.bn_params)} BN params")
+        line.append("" if against is None else _against(against.bn_params))
+        grid.add_row(Text(column.target.argument), line)
+    winners = Text()
+    for what, fewest in (("mult-adds", fewest_mult_adds), ("params", fewest_params)):
+        names = ", ".join(columns[k].target.argument for k in fewest)
+        winners.append(f"{' · ' if winners else ''}fewest {what}: ")
+        winners.append(names, WINNER)
+    grid.add_row("winner", winners)
     return grid

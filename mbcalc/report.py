@@ -111,6 +111,11 @@ class Report:
         total = self.total.cost.mult_adds
         return Fraction(mult_adds, total) if total else Fraction(0)
 
+    def param_share(self, params: int) -> Fraction:
+        """A part's share of the network's params (0 for a network with none)."""
+        total = self.total.cost.params
+        return Fraction(params, total) if total else Fraction(0)
+
 
 def sum_costs(costs: Iterable[Cost]) -> Cost:
     total = ZERO
