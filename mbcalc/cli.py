@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from mbcalc.compare import Comparison
+    from mbcalc.fit import FitResult
     from mbcalc.report import Report
+    from mbcalc.sweep import Grid, Refusal
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +48,11 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+
+
+class PlotBy(StrEnum):
+    RES = "res"
+    ALPHA = "alpha"
 
 
 def _fraction(text: str | Fraction) -> Fraction:
@@ -235,6 +242,156 @@ def chart(
     _deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
 
 
+MAX_TABLE_CELLS = 10_000
+"""Largest sweep shown as a grid; larger ones go to json or csv."""
+
+
+@app.command()
+@reports_errors
+def sweep(
+    spec: SpecArg,
+    alpha: Annotated[
+        str,
+        typer.Option(
+            "--alpha",
+            "-a",
+            metavar="LIST|START:STOP:STEP",
+            help="Widths to sweep, e.g. 1,0.75,0.5,0.25 or 0.25:1:0.05 (STOP included).",
+        ),
+    ] = "1,0.75,0.5,0.25",
+    res: Annotated[
+        str | None,
+        typer.Option(
+            "--res",
+            "-r",
+            metavar="LIST|START:STOP:STEP",
+            help="Input heights to sweep, e.g. 224,192,160,128 or 96:224:32 "
+            "[default: the spec's own].",
+            show_default=False,
+        ),
+    ] = None,
+    format: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE.png|svg",
+            help="Also draw mult-adds against params (log axes) into FILE; needs mbcalc[plot].",
+            show_default=False,
+        ),
+    ] = None,
+    plot_by: Annotated[
+        PlotBy, typer.Option("--plot-by", help="One line per resolution or per alpha.")
+    ] = PlotBy.RES,
+) -> None:
+    """Mult-adds and params of SPEC over a grid of widths and resolutions.
+
+    The paper's Tables 6 and 7 in one command:
+    mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
+    Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
+    """
+    from mbcalc.ranges import parse_fractions, parse_integers
+    from mbcalc.sweep import explain_invalid
+    from mbcalc.sweep import sweep as sweep_grid
+    from mbcalc.zoo import resolve_spec
+
+    alphas = _parsed(parse_fractions, alpha, "--alpha")
+    heights = None if res is None else _parsed(parse_integers, res, "--res")
+    grid = sweep_grid(resolve_spec(spec), alphas, heights)
+    if format == Format.TABLE and grid.valid.size > MAX_TABLE_CELLS:
+        raise MbcalcError(
+            f"a grid of {grid.valid.size:,} settings is too large to show as a table",
+            hint="use --format csv or --format json",
+        )
+    refusals = explain_invalid(grid)
+    if plot is not None:
+        from mbcalc.output import write_atomic
+        from mbcalc.plot import plot_grid
+
+        write_atomic(plot, plot_grid(grid, plot.suffix.lower(), plot_by.value))
+    _emit_sweep(grid, refusals, format, output)
+
+
+@app.command()
+@reports_errors
+def fit(
+    spec: SpecArg,
+    max_mult_adds: Annotated[
+        str,
+        typer.Option(
+            "--max-mult-adds",
+            metavar="COUNT",
+            help="Mult-adds budget: 300M, 1.2G, 150000000.",
+            show_default=False,
+        ),
+    ],
+    max_params: Annotated[
+        str | None,
+        typer.Option(
+            "--max-params", metavar="COUNT", help="Parameter budget: 2.5M.", show_default=False
+        ),
+    ] = None,
+    alpha: Annotated[
+        str | None,
+        typer.Option(
+            "--alpha",
+            "-a",
+            metavar="LIST|START:STOP:STEP",
+            help="Widths to search [default: 0.05:1:0.05].",
+            show_default=False,
+        ),
+    ] = None,
+    res: Annotated[
+        str | None,
+        typer.Option(
+            "--res",
+            "-r",
+            metavar="LIST|START:STOP:STEP",
+            help="Input heights to search [default: multiples of --res-step up to the spec's].",
+            show_default=False,
+        ),
+    ] = None,
+    res_step: Annotated[
+        int, typer.Option("--res-step", min=1, help="Resolution step of the default search.")
+    ] = 32,
+    format: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """The widths and resolutions of SPEC that fit a budget of mult-adds (and params).
+
+    Of the settings that fit, those shown are not dominated: no other fitting setting has
+    at least as many mult-adds and params, and more of one. The one that uses most of the
+    budget (the most mult-adds) is marked.
+    """
+    from mbcalc.fit import DEFAULT_ALPHAS, default_heights
+    from mbcalc.fit import fit as fit_budget
+    from mbcalc.ranges import parse_count, parse_fractions, parse_integers
+    from mbcalc.zoo import resolve_spec
+
+    budget = _parsed(parse_count, max_mult_adds, "--max-mult-adds")
+    params = None if max_params is None else _parsed(parse_count, max_params, "--max-params")
+    alphas = DEFAULT_ALPHAS if alpha is None else _parsed(parse_fractions, alpha, "--alpha")
+    loaded = resolve_spec(spec)
+    heights = (
+        default_heights(loaded, res_step) if res is None else _parsed(parse_integers, res, "--res")
+    )
+    _emit_fit(fit_budget(loaded, budget, params, alphas, heights), spec, format, output)
+
+
+T = TypeVar("T")
+
+
+def _parsed(parse: Callable[[str, str], T], text: str, option: str) -> T:
+    """A list, range or count option, its mistakes turned into usage errors."""
+    try:
+        return parse(text, option)
+    except ValueError as error:
+        raise typer.BadParameter(
+            str(error).removeprefix(f"{option}: "), param_hint=option
+        ) from None
+
+
 def _settings(alpha: Fraction, res: int | None, rho: Fraction | None) -> Settings:
     if res is not None and rho is not None:
         raise typer.BadParameter("give --res or --rho, not both", param_hint="--rho")
@@ -337,6 +494,32 @@ def _emit_comparison(comparison: Comparison, format: Format, output: Path | None
         return writers[format](comparison)
 
     _deliver(format, output, view, text)
+
+
+def _emit_sweep(
+    grid: Grid, refusals: tuple[Refusal, ...], format: Format, output: Path | None
+) -> None:
+    from mbcalc import sweep_views
+
+    writers = {
+        Format.JSON: functools.partial(sweep_views.sweep_json, grid, refusals),
+        Format.CSV: functools.partial(sweep_views.sweep_csv, grid),
+        Format.MARKDOWN: functools.partial(sweep_views.sweep_markdown, grid, refusals),
+    }
+    view = functools.partial(sweep_views.sweep_view, grid, refusals)
+    _deliver(format, output, view, writers.get(format))
+
+
+def _emit_fit(result: FitResult, argument: str, format: Format, output: Path | None) -> None:
+    from mbcalc import sweep_views
+
+    writers = {
+        Format.JSON: functools.partial(sweep_views.fit_json, result),
+        Format.CSV: functools.partial(sweep_views.fit_csv, result),
+        Format.MARKDOWN: functools.partial(sweep_views.fit_markdown, result),
+    }
+    view = functools.partial(sweep_views.fit_view, result, argument)
+    _deliver(format, output, view, writers.get(format))
 
 
 def render_plain(renderable: RenderableType, width: int = WIDE) -> str:

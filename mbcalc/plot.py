@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Literal
 
 from mbcalc.errors import OutputError
@@ -28,6 +27,7 @@ def plot_grid(grid: Grid, suffix: str, by: By = "res") -> bytes:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullFormatter
     except ImportError:
         raise OutputError("--plot needs matplotlib", hint="pip install 'mbcalc[plot]'") from None
 
@@ -56,6 +56,8 @@ def plot_grid(grid: Grid, suffix: str, by: By = "res") -> bytes:
         )
     axes.set_xscale("log")
     axes.set_yscale("log")
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    axes.yaxis.set_minor_formatter(NullFormatter())
     axes.set_xlabel("parameters")
     axes.set_ylabel("mult-adds")
     axes.set_title(f"{grid.spec.name}: mult-adds against parameters")
@@ -66,7 +68,3 @@ def plot_grid(grid: Grid, suffix: str, by: By = "res") -> bytes:
     figure.savefig(buffer, format=suffix.lstrip("."), bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()
-
-
-def image_suffix(path: Path) -> str:
-    return path.suffix.lower()
