@@ -14,6 +14,7 @@ is a lower bound: real kernels add launch overheads and reread data that does no
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ from mbcalc.errors import SpecError
 from mbcalc.graph import OpKind
 from mbcalc.memory import DType, MemoryReport
 from mbcalc.ranges import parse_count
+from mbcalc.settings import to_fraction
 from mbcalc.source import SourceError, Value, decode_spec_bytes, parse_yaml, read_spec_bytes
 
 DEFAULT_DEVICE = "jetson-nano"
@@ -210,7 +212,8 @@ def _rate(fields: dict[str, Value], key: str, source: str, line: int) -> Fractio
         try:
             rate = Fraction(parse_count(data, key))
         except ValueError:
-            rate = None
+            with contextlib.suppress(ValueError):
+                rate = to_fraction(data)  # 2.36e11: YAML reads an exponent without a dot as text
     if rate is None or rate <= 0 or rate > 10**21:
         raise SpecError(
             f"`{key}` must be a positive number such as 236G or 4.8T",
