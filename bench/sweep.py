@@ -8,7 +8,10 @@ measured in this one run:
 - the sweep's time (median of --runs) and settings per second; target: under 2 s;
 - the scalar engine's time per setting and the ratio of the two;
 - the sweep's peak traced memory next to the size of its result arrays (memory stays bounded
-  because the grid is evaluated in blocks).
+  because the grid is evaluated in blocks);
+- the same sweep with the deployment arrays (peak activation bytes, weight bytes and roofline
+  latency: fp16, batch 1, jetson-nano), its sample checked against `memory_report` and
+  `roofline`, and its peak traced memory.
 
     python bench/sweep.py [--runs N] [--sample N]
 """
@@ -21,9 +24,12 @@ import statistics
 import time
 import tracemalloc
 from fractions import Fraction
+from typing import Any
 
 from mbcalc.graph import build_graph
+from mbcalc.memory import DType, memory_report
 from mbcalc.report import analyze
+from mbcalc.roofline import resolve_device, roofline
 from mbcalc.settings import Settings
 from mbcalc.sweep import Grid, sweep
 from mbcalc.zoo import load_shipped
@@ -33,11 +39,35 @@ ALPHAS = [Fraction(i, 1000) for i in range(1, 1001)]  # 0.001 ... 1.000
 HEIGHTS = list(range(32, 1032))  # 32 ... 1031 pixels
 
 
-def timed_sweep() -> tuple[float, Grid]:
+def deployment() -> dict[str, Any]:
+    return {"dtype": DType.FP16, "batch": 1, "device": resolve_device("jetson-nano")}
+
+
+def timed_sweep(**options: Any) -> tuple[float, Grid]:
     spec = load_shipped("mobilenet_v1")
     start = time.perf_counter()
-    grid = sweep(spec, ALPHAS, HEIGHTS)
+    grid = sweep(spec, ALPHAS, HEIGHTS, **options)
     return time.perf_counter() - start, grid
+
+
+def check_deployment(grid: Grid, sample: int) -> None:
+    """A sample of the deployment arrays against `memory_report` and `roofline`."""
+    assert grid.dtype is not None
+    assert grid.device is not None
+    assert grid.peak_bytes is not None
+    assert grid.weight_bytes is not None
+    assert grid.latency is not None
+    rng = random.Random(1)
+    for _ in range(sample):
+        a, r = rng.randrange(len(ALPHAS)), rng.randrange(len(HEIGHTS))
+        if not grid.valid[a, r]:
+            continue
+        report = analyze(build_graph(grid.spec, Settings(alpha=ALPHAS[a], res=HEIGHTS[r])))
+        memory = memory_report(report, grid.dtype, grid.batch, grid.fold_bn)
+        assert grid.peak_bytes[a, r] == memory.peak.bytes, (ALPHAS[a], HEIGHTS[r])
+        assert grid.weight_bytes[a, r] == memory.weight_bytes, (ALPHAS[a], HEIGHTS[r])
+        seconds = float(roofline(memory, grid.device).seconds)
+        assert abs(grid.latency[a, r] - seconds) <= 1e-9 * seconds, (ALPHAS[a], HEIGHTS[r])
 
 
 def scalar_seconds(grid: Grid, sample: int) -> float:
@@ -77,6 +107,17 @@ def main() -> None:
     result_bytes = sum(a.nbytes for a in (grid.mult_adds, grid.params, grid.bn_params, grid.valid))
 
     per_setting = scalar_seconds(grid, args.sample)
+
+    deploy_times = []
+    for _ in range(args.runs):
+        seconds, deployed = timed_sweep(**deployment())
+        deploy_times.append(seconds)
+    deploy_seconds = statistics.median(deploy_times)
+    tracemalloc.start()
+    timed_sweep(**deployment())
+    _, deploy_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    check_deployment(deployed, args.sample)
     loop_seconds = per_setting * settings
     verdict = "ok" if sweep_seconds < TARGET_SECONDS else "OVER"
     print(
@@ -97,6 +138,12 @@ def main() -> None:
         f"peak memory          {peak / 2**20:7.1f} MiB traced, of which the result arrays "
         f"{result_bytes / 2**20:.1f} MiB"
     )
+    print(
+        f"with deployment      {deploy_seconds:7.3f} s median of {args.runs}  "
+        f"({settings / deploy_seconds:,.0f} settings/s; peak bytes, weight bytes, latency: "
+        f"fp16, jetson-nano; sample of {args.sample} equal to memory_report and roofline)"
+    )
+    print(f"  peak memory        {deploy_peak / 2**20:7.1f} MiB traced")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
+from mbcalc.dtypes import DType
 from mbcalc.errors import MbcalcError
 from mbcalc.settings import Settings, to_fraction
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from mbcalc.compare import Comparison
+    from mbcalc.deployment import Deployment
     from mbcalc.fit import FitResult
     from mbcalc.report import Report
     from mbcalc.sweep import Grid, Refusal
@@ -138,6 +140,43 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+MemoryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--memory",
+        help="Add activation and weight bytes per op, and the peak memory of one inference.",
+    ),
+]
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        "-d",
+        metavar="NAME|FILE",
+        help="Add roofline time per op on a device: a shipped profile (see `mbcalc devices`) "
+        "or a YAML file.",
+        show_default=False,
+    ),
+]
+DTypeOpt = Annotated[
+    DType | None,
+    typer.Option(
+        "--dtype",
+        help="Number format of activations and weights [default: the device's, else fp32].",
+        show_default=False,
+    ),
+]
+BatchOpt = Annotated[
+    int, typer.Option("--batch", min=1, help="Images per inference (scales activations).")
+]
+FoldOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fold-bn", help="Fold each batch norm into its conv (a bias) for the deployment view."
+    ),
+]
+
+
 @app.command()
 @reports_errors
 def table(
@@ -147,13 +186,110 @@ def table(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    memory: MemoryOpt = False,
+    device: DeviceOpt = None,
+    dtype: DTypeOpt = None,
+    batch: BatchOpt = 1,
+    fold_bn: FoldOpt = False,
 ) -> None:
     """Per-layer mult-adds and params of SPEC, with totals and the separable reduction.
 
     One row per primitive op, grouped under its spec layer; each depthwise-separable unit
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
+    --memory and --device add the deployment view: bytes, peak memory, roofline time.
     """
-    _emit(_load(spec, alpha, res, rho), format, output)
+    report = _load(spec, alpha, res, rho)
+    memory = memory or dtype is not None or batch != 1 or fold_bn
+    deployment = _deployment(report, memory, device, dtype, batch, fold_bn)
+    _emit(report, format, output, deployment)
+
+
+def _deployment(
+    report: Report,
+    memory: bool,
+    device: str | None,
+    dtype: DType | None,
+    batch: int,
+    fold_bn: bool,
+) -> Deployment | None:
+    """The deployment view the options ask for, or None."""
+    if not memory and device is None:
+        return None
+    from mbcalc.deployment import deploy
+    from mbcalc.roofline import resolve_device
+
+    profile = None if device is None else resolve_device(device)
+    return deploy(report, dtype, batch, fold_bn, profile, show_memory=memory)
+
+
+@app.command()
+@reports_errors
+def devices() -> None:
+    """The device profiles that ship with mbcalc, for --device and `mbcalc roofline`."""
+    from rich.table import Table
+
+    from mbcalc.numbers import rate
+    from mbcalc.roofline import DEFAULT_DEVICE, resolve_device, shipped_devices
+
+    view = Table(title="Shipped device profiles (figures from vendor data sheets)")
+    for column in ("name", "device", "dtype", "peak", "bandwidth", "ridge", "source"):
+        view.add_column(
+            column, justify="right" if column in {"peak", "bandwidth", "ridge"} else "left"
+        )
+    for name in shipped_devices():
+        profile = resolve_device(name)
+        view.add_row(
+            name + (" (default)" if name == DEFAULT_DEVICE else ""),
+            profile.name,
+            profile.dtype.value,
+            rate(float(profile.mult_adds_per_second), "MAC/s"),
+            rate(float(profile.bandwidth), "B/s"),
+            f"{float(profile.ridge):.1f} MAC/B",
+            profile.source,
+        )
+    _show(view)
+
+
+@app.command()
+@reports_errors
+def roofline(
+    spec: SpecArg,
+    device: DeviceOpt = None,
+    alpha: AlphaOpt = Fraction(1),
+    res: ResOpt = None,
+    rho: RhoOpt = None,
+    dtype: DTypeOpt = None,
+    batch: BatchOpt = 1,
+    fold_bn: FoldOpt = False,
+    format: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE.png|svg",
+            help="Also draw the roofline with every op on it into FILE; needs mbcalc[plot].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Where each op of SPEC sits against a device's roofline, and its estimated time.
+
+    Each op's arithmetic intensity (mult-adds per byte moved) against the ridge point,
+    whether it is compute- or memory-bound, and its share of the time next to its share
+    of the mult-adds. Without --device the default profile (jetson-nano) is used.
+    """
+    from mbcalc.roofline import DEFAULT_DEVICE
+
+    report = _load(spec, alpha, res, rho)
+    deployment = _deployment(report, False, device or DEFAULT_DEVICE, dtype, batch, fold_bn)
+    assert deployment is not None
+    if plot is not None:
+        from mbcalc.output import write_atomic
+        from mbcalc.plot import plot_roofline
+
+        write_atomic(plot, plot_roofline(deployment, plot.suffix.lower()))
+    _emit_roofline(report, deployment, format, output)
 
 
 @app.command("list")
@@ -448,20 +584,34 @@ def _deliver(
         write_atomic(output, content)
 
 
-def _emit(report: Report, format: Format, output: Path | None) -> None:
+def _emit(
+    report: Report, format: Format, output: Path | None, deployment: Deployment | None = None
+) -> None:
     def view() -> RenderableType:
         from mbcalc.render import report_view
 
-        return report_view(report)
+        return report_view(report, deployment)
 
     def text() -> str:
         from mbcalc import export
 
         writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
                    Format.MARKDOWN: export.to_markdown}  # fmt: skip
-        return writers[format](report)
+        return writers[format](report, deployment)
 
     _deliver(format, output, view, text)
+
+
+def _emit_roofline(
+    report: Report, deployment: Deployment, format: Format, output: Path | None
+) -> None:
+    """The roofline chart in the terminal; the other formats are the report with its times."""
+    if format != Format.TABLE:
+        _emit(report, format, output, deployment)
+        return
+    from mbcalc.roofline_chart import roofline_view
+
+    _deliver(format, output, functools.partial(roofline_view, deployment))
 
 
 def _emit_breakdown(report: Report, format: Format, output: Path | None) -> None:
@@ -522,12 +672,25 @@ def _emit_fit(result: FitResult, argument: str, format: Format, output: Path | N
     _deliver(format, output, view, writers.get(format))
 
 
+MAX_PLAIN_WIDTH = 2000
+"""Widest plain-text rendering: a table wider than `WIDE` grows to fit rather than be cut."""
+
+
 def render_plain(renderable: RenderableType, width: int = WIDE) -> str:
-    """Render to plain text (no colour), as written to files."""
+    """Render to plain text (no colour), as written to files.
+
+    At the default width a table wider than `WIDE` is rendered at its natural width rather
+    than cut; a narrower width (a chart's) is kept as asked.
+    """
     import io
 
+    from rich.console import Console
+
+    if width >= WIDE:
+        probe = Console(file=io.StringIO(), width=MAX_PLAIN_WIDTH, color_system=None)
+        width = min(MAX_PLAIN_WIDTH, max(width, probe.measure(renderable).maximum))
     buffer = io.StringIO()
-    _console(buffer).print(renderable, width=width)
+    Console(file=buffer, width=width, color_system=None).print(renderable)
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 

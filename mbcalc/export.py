@@ -6,6 +6,9 @@ import json
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
+from mbcalc import deploy_views
 from mbcalc.convention import CONVENTION
 from mbcalc.numbers import decimal, dims, exact, multiplier, percent, ratio, reciprocals, window
 from mbcalc.report import Category, CategoryRow, Family, OpRow, Report, UnitRow, breakdown
@@ -13,6 +16,7 @@ from mbcalc.report import Category, CategoryRow, Family, OpRow, Report, UnitRow,
 if TYPE_CHECKING:
     from mbcalc.compare import Column, Comparison, Row, Versus
     from mbcalc.costs import Cost
+    from mbcalc.deployment import Deployment
 
 SCHEMA = "mbcalc.report/1"
 
@@ -56,8 +60,11 @@ def unit_record(unit: UnitRow) -> dict[str, Any]:
     return record
 
 
-def report_record(report: Report) -> dict[str, Any]:
-    """The whole report as JSON-ready data; counts stay exact integers."""
+def report_record(report: Report, deployment: Deployment | None = None) -> dict[str, Any]:
+    """The whole report as JSON-ready data; counts stay exact integers.
+
+    A deployment adds `memory` and `roofline` objects to each layer and to the total.
+    """
     graph = report.graph
     names = tuple(op.name for op in graph.ops)
     total = report.total
@@ -70,7 +77,10 @@ def report_record(report: Report) -> dict[str, Any]:
         "rounding": graph.spec.rounding,
         "input": list(graph.input_shape),
         "convention": CONVENTION,
-        "layers": [layer_record(row, names) for row in report.rows],
+        "layers": [
+            {**layer_record(row, names), **deploy_views.layer_fields(deployment, row.op.index)}
+            for row in report.rows
+        ],
         "units": [unit_record(unit) for unit in report.units],
         "total": {
             "mult_adds": total.cost.mult_adds,
@@ -78,60 +88,79 @@ def report_record(report: Report) -> dict[str, Any]:
             "bn_params": total.cost.bn_params,
             "standard_mult_adds": total.standard_mult_adds,
             "reduction": decimal(total.reduction),
+            **deploy_views.total_fields(deployment),
         },
     }
 
 
-def to_json(report: Report) -> str:
-    return json.dumps(report_record(report), indent=2) + "\n"
+def to_json(report: Report, deployment: Deployment | None = None) -> str:
+    return json.dumps(report_record(report, deployment), indent=2) + "\n"
 
 
-def to_csv(report: Report) -> str:
+def to_csv(report: Report, deployment: Deployment | None = None) -> str:
     """One row per op; the numeric columns sum to the report's totals."""
     import csv
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LAYER_FIELDS)
+    writer.writerow(LAYER_FIELDS + deploy_views.csv_header(deployment))
     names = tuple(row.op.name for row in report.rows)
     for row in report.rows:
         record = layer_record(row, names)
-        writer.writerow(
+        cells = [
             "" if record[key] is None else dims(record[key]) if isinstance(record[key], list)
             else record[key]
             for key in LAYER_FIELDS
-        )  # fmt: skip
+        ]  # fmt: skip
+        writer.writerow(cells + deploy_views.csv_cells(deployment, row.op.index))
     return buffer.getvalue()
 
 
-def to_markdown(report: Report) -> str:
+def to_markdown(report: Report, deployment: Deployment | None = None) -> str:
     """A paste-ready Markdown table with exact counts, unit subtotals, totals and settings."""
     graph = report.graph
+    extra = deploy_views.columns(deployment)
     lines = [
         f"**{_md(graph.spec.name)}** — alpha {multiplier(graph.alpha)}, "
         f"input {dims(graph.input_shape)}, rounding {graph.spec.rounding}",
         "",
-        "| layer | op | kernel | input → output | mult-adds | % | params | BN params | reduction |",
-        "|---|---|---|---|--:|--:|--:|--:|---|",
+        "| layer | op | kernel | input → output | mult-adds | % | params | BN params | reduction |"
+        + "".join(f" {heading} |" for heading in extra),
+        "|---|---|---|---|--:|--:|--:|--:|---|" + "--:|" * len(extra),
     ]
     for section in report.sections():
         if section.unit is not None:
-            lines.append(_markdown_unit_row(report, section.unit))
-        lines.extend(_markdown_op_row(report, row) for row in section.rows)
+            cells = deploy_views.unit_cells(deployment, section.unit)
+            lines.append(_markdown_unit_row(report, section.unit) + _md_cells(cells))
+        lines.extend(
+            _markdown_op_row(report, row)
+            + _md_cells(deploy_views.op_cells(deployment, row.op.index))
+            for row in section.rows
+        )
     total = report.total
     lines += [
         f"| **total** | | | | **{exact(total.cost.mult_adds)}** | **100.00%** | "
-        f"**{exact(total.cost.params)}** | **{exact(total.cost.bn_params)}** | |",
+        f"**{exact(total.cost.params)}** | **{exact(total.cost.bn_params)}** | |"
+        + _md_cells(list(deploy_views.footers(deployment))),
         "",
         f"With every separable unit a standard convolution: "
         f"{exact(total.standard_mult_adds)} mult-adds; reduction "
         f"{decimal(total.reduction, 4)}.",
         "",
-        f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._",
-        "",
     ]
+    deployment_lines = [
+        f"- {label}: {text}" if label else f"  - {text}"
+        for label, text in deploy_views.summary_rows(deployment)
+    ]
+    if deployment_lines:
+        lines += [*deployment_lines, ""]
+    lines += [f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._", ""]
     return "\n".join(lines)
+
+
+def _md_cells(cells: list[str | Text]) -> str:
+    return "".join(f" {_md(str(cell))} |" for cell in cells)
 
 
 def _markdown_op_row(report: Report, row: OpRow) -> str:

@@ -16,27 +16,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
+from mbcalc.arith import Num
+from mbcalc.dtypes import DType
 from mbcalc.graph import NETWORK_INPUT, Graph, Op
 from mbcalc.report import Report
 
-
-class DType(StrEnum):
-    """Number formats for activations and weights."""
-
-    FP32 = "fp32"
-    FP16 = "fp16"
-    INT8 = "int8"
-
-    @property
-    def bytes(self) -> int:
-        return {"fp32": 4, "fp16": 2, "int8": 1}[self.value]
+__all__ = ["DType", "MemoryReport", "OpMemory", "Peak", "live_tensors", "memory_report"]
 
 
-def elements(shape: tuple[int, int, int]) -> int:
+def elements(shape: tuple[Num, Num, Num]) -> Num:
+    """Values in a height x width x channels tensor (ints, or numpy arrays in `mbcalc.sweep`)."""
     height, width, channels = shape
     return height * width * channels
+
+
+def bytes_of_weights(values: Num, dtype: DType) -> Num:
+    """Bytes of `values` weights (kept once, whatever the batch)."""
+    return values * dtype.bytes
+
+
+def activation_bytes(values: Num, dtype: DType, batch: int) -> Num:
+    """Bytes of `values` activation values per image, for a batch of `batch` images."""
+    return values * (dtype.bytes * batch)
+
+
+def deployed_weights(
+    params: Num, bn_params: Num, channels: Num, *, bn: bool, bias: bool, fold_bn: bool
+) -> tuple[Num, Num]:
+    """(params, batch-norm values) one op keeps at deployment, from its counted params.
+
+    Unfolded, a batch norm keeps 4 values per channel (scale, shift, running mean and variance:
+    twice its `bn_params`). Folded, it disappears into the op before it, which gains a bias of
+    `channels` values if it had none. Generic over ints and numpy arrays (`mbcalc.sweep`).
+    """
+    folded_bias = channels if fold_bn and bn and not bias else 0
+    return params + folded_bias, 0 if fold_bn else 2 * bn_params
 
 
 def live_tensors(sources: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
@@ -109,20 +124,20 @@ class MemoryReport:
 
 def tensor_bytes(graph: Graph, tensor: int, dtype: DType, batch: int) -> int:
     shape = graph.input_shape if tensor == NETWORK_INPUT else graph.ops[tensor].output
-    return elements(shape) * dtype.bytes * batch
+    return int(activation_bytes(elements(shape), dtype, batch))
 
 
 def op_memory(
     graph: Graph, op: Op, params: int, bn_params: int, dtype: DType, batch: int, fold_bn: bool
 ) -> OpMemory:
     """The bytes of one op; `params` and `bn_params` are its counts from the report."""
-    folded_bias = op.output[2] if fold_bn and op.bn and not op.bias else 0
-    deployed = params + folded_bias
-    bn_values = 0 if fold_bn else 2 * bn_params  # scale, shift, running mean and variance
+    deployed, bn_values = deployed_weights(
+        params, bn_params, op.output[2], bn=op.bn, bias=op.bias, fold_bn=fold_bn
+    )
     return OpMemory(
         input_bytes=sum(tensor_bytes(graph, source, dtype, batch) for source in op.sources),
-        output_bytes=elements(op.output) * dtype.bytes * batch,
-        weight_bytes=(deployed + bn_values) * dtype.bytes,
+        output_bytes=int(activation_bytes(elements(op.output), dtype, batch)),
+        weight_bytes=int(bytes_of_weights(deployed + bn_values, dtype)),
         params=deployed,
         bn_values=bn_values,
     )

@@ -41,6 +41,30 @@ def window(kernel: tuple[int, int], stride: tuple[int, int]) -> str:
     return f"{dims(kernel)} s{step}"
 
 
+def byte_size(count: int) -> str:
+    """Bytes in binary units: 4816896 -> 4.59 MiB."""
+    for power, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
+        if count >= 1024**power:
+            return f"{count / 1024**power:.2f} {unit}"
+    return f"{count} B"
+
+
+def duration(seconds: float) -> str:
+    """A time with a unit that keeps three significant figures: 2.81 ms, 14.2 µs."""
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def rate(value: float, unit: str) -> str:
+    """A rate with an SI prefix: 236G mult-adds/s, 25.6 GB/s."""
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if value >= scale:
+            return f"{value / scale:.4g} {prefix}{unit}"
+    return f"{value:.4g} {unit}"
+
+
 def multiplier(value: Fraction) -> str:
     """Alpha or rho as the decimal the user most likely typed: 0.75, 1, 0.714286."""
     return f"{float(value):g}"

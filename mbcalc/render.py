@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from mbcalc import deploy_views
 from mbcalc.convention import CONVENTION
 from mbcalc.export import MISSING, category_label, compare_legend, position_mark, setting
 from mbcalc.numbers import dims, exact, human, multiplier, percent, ratio, reciprocals, window
@@ -15,11 +16,20 @@ from mbcalc.report import OpRow, Report, UnitRow, breakdown
 
 if TYPE_CHECKING:
     from mbcalc.compare import Change, Column, Comparison, Versus
+    from mbcalc.deployment import Deployment
 
 
-def report_view(report: Report) -> RenderableType:
-    """The per-op table with its totals footer and the summary beneath it."""
-    return Group(op_table(report), Text(), summary(report), Text(CONVENTION, style="dim"))
+def report_view(report: Report, deployment: Deployment | None = None) -> RenderableType:
+    """The per-op table with its totals footer and the summary beneath it.
+
+    With a deployment, memory and roofline columns and summary lines are added.
+    """
+    return Group(
+        op_table(report, deployment),
+        Text(),
+        summary(report, deployment),
+        Text(CONVENTION, style="dim"),
+    )
 
 
 def _geometry(row: OpRow) -> str:
@@ -29,7 +39,7 @@ def _geometry(row: OpRow) -> str:
     return window(op.kernel, op.stride)
 
 
-def op_table(report: Report) -> Table:
+def op_table(report: Report, deployment: Deployment | None = None) -> Table:
     graph = report.graph
     total = report.total.cost
     table = Table(
@@ -48,16 +58,23 @@ def op_table(report: Report) -> Table:
     table.add_column("params", footer=human(total.params), justify="right", no_wrap=True)
     table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
     table.add_column("reduction", no_wrap=True)
+    for heading, footer in zip(
+        deploy_views.columns(deployment), deploy_views.footers(deployment), strict=True
+    ):
+        table.add_column(heading, footer=footer, justify="right", no_wrap=True)
 
     for section in report.sections():
         if section.unit is not None:
-            _add_unit_row(table, report, section.unit)
+            _add_unit_row(
+                table, report, section.unit, deploy_views.unit_cells(deployment, section.unit)
+            )
         for row in section.rows:
-            _add_op_row(table, report, row, indent=section.unit is not None)
+            cells = deploy_views.op_cells(deployment, row.op.index)
+            _add_op_row(table, report, row, cells, indent=section.unit is not None)
     return table
 
 
-def _add_unit_row(table: Table, report: Report, unit: UnitRow) -> None:
+def _add_unit_row(table: Table, report: Report, unit: UnitRow, extra: list[str | Text]) -> None:
     first, last = unit.rows[0].op, unit.rows[-1].op
     reduction = ""
     if unit.reduction is not None and unit.reduction_terms is not None:
@@ -72,10 +89,13 @@ def _add_unit_row(table: Table, report: Report, unit: UnitRow) -> None:
         Text(human(unit.cost.params), style="bold"),
         Text(human(unit.cost.bn_params), style="bold"),
         reduction,
+        *extra,
     )
 
 
-def _add_op_row(table: Table, report: Report, row: OpRow, *, indent: bool) -> None:
+def _add_op_row(
+    table: Table, report: Report, row: OpRow, extra: list[str | Text], *, indent: bool
+) -> None:
     op = row.op
     name = f"  {op.name.removeprefix(op.unit)}" if indent else op.name
     table.add_row(
@@ -88,10 +108,11 @@ def _add_op_row(table: Table, report: Report, row: OpRow, *, indent: bool) -> No
         human(row.cost.params),
         human(row.cost.bn_params),
         "",
+        *extra,
     )
 
 
-def summary(report: Report) -> Table:
+def summary(report: Report, deployment: Deployment | None = None) -> Table:
     """Totals, the standard-convolution twin, the settings and the counting convention."""
     graph = report.graph
     total = report.total
@@ -114,6 +135,8 @@ def summary(report: Report) -> Table:
         f"alpha {multiplier(graph.alpha)} · rho {multiplier(graph.rho)} · input "
         f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
     )
+    for label, text in deploy_views.summary_rows(deployment):
+        grid.add_row(label, text)
     return grid
 
 

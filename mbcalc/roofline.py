@@ -21,6 +21,7 @@ from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 
+from mbcalc.arith import Num
 from mbcalc.errors import SpecError
 from mbcalc.graph import OpKind
 from mbcalc.memory import DType, MemoryReport
@@ -104,20 +105,25 @@ class Roofline:
         return seconds / total if total else Fraction(0)
 
 
+def op_bounds(mult_adds: Num, moved: Num, peak: Num, bandwidth: Num) -> tuple[Num, Num]:
+    """One op's (compute, memory) seconds: M / peak and B / bandwidth; the op takes the larger.
+
+    `mult_adds` counts the whole batch and `moved` its inputs, output and weights in bytes.
+    Generic: exact Fractions for one setting, float arrays over a grid (`mbcalc.sweep`).
+    """
+    return mult_adds / peak, moved / bandwidth
+
+
 def roofline(memory: MemoryReport, device: Device) -> Roofline:
     """Estimated time of every op of `memory`'s report on `device`."""
     ops = []
     for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
         mult_adds = row.cost.mult_adds * memory.batch
         moved = op_memory.input_bytes + op_memory.output_bytes + op_memory.weight_bytes
-        ops.append(
-            OpTime(
-                mult_adds=mult_adds,
-                bytes=moved,
-                compute_seconds=mult_adds / device.peak_for(row.op.kind),
-                memory_seconds=moved / device.bandwidth,
-            )
+        compute, traffic = op_bounds(
+            mult_adds, moved, device.peak_for(row.op.kind), device.bandwidth
         )
+        ops.append(OpTime(mult_adds, moved, compute, traffic))
     return Roofline(device, memory, tuple(ops))
 
 

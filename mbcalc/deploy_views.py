@@ -1,0 +1,234 @@
+"""The deployment columns and summary lines of a report, for every output format.
+
+Formatting only: every figure comes from a `Deployment`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from rich.text import Text
+
+from mbcalc.deployment import Deployment
+from mbcalc.graph import NETWORK_INPUT
+from mbcalc.numbers import byte_size, decimal, duration, percent, rate
+from mbcalc.report import Category, Report, UnitRow
+from mbcalc.roofline import Bound, OpTime
+
+MEMORY_COLUMNS = ("in", "out", "weights")
+ROOFLINE_COLUMNS = ("MAC/B", "bound", "time", "% time")
+MEMORY_FIELDS = ("input_bytes", "output_bytes", "weight_bytes")
+ROOFLINE_FIELDS = ("bytes_moved", "intensity", "bound", "seconds", "time_share")
+
+
+def columns(deployment: Deployment | None) -> tuple[str, ...]:
+    """Headings of the columns the deployment adds to the per-op table."""
+    if deployment is None:
+        return ()
+    memory = MEMORY_COLUMNS if deployment.show_memory else ()
+    return memory + (ROOFLINE_COLUMNS if deployment.roofline is not None else ())
+
+
+def footers(deployment: Deployment | None) -> tuple[str, ...]:
+    if deployment is None:
+        return ()
+    memory = ("", "", byte_size(deployment.memory.weight_bytes)) if deployment.show_memory else ()
+    estimate = deployment.roofline
+    if estimate is None:
+        return memory
+    return (*memory, "", "", duration(float(estimate.seconds)), "100.00%")
+
+
+def _bound(time: OpTime) -> Text:
+    return Text(time.bound.value, style="yellow" if time.bound is Bound.MEMORY else "cyan")
+
+
+def op_cells(deployment: Deployment | None, index: int) -> list[str | Text]:
+    """The deployment cells of op `index`."""
+    if deployment is None:
+        return []
+    cells: list[str | Text] = []
+    if deployment.show_memory:
+        memory = deployment.memory.ops[index]
+        cells += [
+            byte_size(memory.input_bytes),
+            byte_size(memory.output_bytes),
+            byte_size(memory.weight_bytes),
+        ]
+    estimate = deployment.roofline
+    if estimate is not None:
+        time = estimate.ops[index]
+        cells += [
+            f"{float(time.intensity):.1f}",
+            _bound(time),
+            duration(float(time.seconds)),
+            percent(estimate.time_share(time.seconds)),
+        ]
+    return cells
+
+
+def unit_cells(deployment: Deployment | None, unit: UnitRow) -> list[str | Text]:
+    """A multi-op unit's row: its total time and share; no memory sums."""
+    if deployment is None:
+        return []
+    cells: list[str | Text] = ["", "", ""] if deployment.show_memory else []
+    estimate = deployment.roofline
+    if estimate is not None:
+        seconds = sum((estimate.ops[i].seconds for i in unit.unit.ops), Fraction(0))
+        share = Text(percent(estimate.time_share(seconds)), style="bold")
+        cells += ["", "", Text(duration(float(seconds)), style="bold"), share]
+    return cells
+
+
+def _op_name(report: Report, tensor: int) -> str:
+    return "input" if tensor == NETWORK_INPUT else report.graph.ops[tensor].name
+
+
+def summary_rows(deployment: Deployment | None) -> list[tuple[str, str]]:
+    """(label, text) lines for the summary under the table."""
+    if deployment is None:
+        return []
+    memory = deployment.memory
+    report = memory.report
+    peak = memory.peak
+    folded = "folded into the convs" if memory.fold_bn else f"{memory.bn_values:,} BN values"
+    rows = [
+        (
+            "weights",
+            f"{byte_size(memory.weight_bytes)} at {memory.dtype.value}: {memory.params:,} params, "
+            f"{folded}",
+        ),
+        (
+            "peak memory",
+            f"{byte_size(peak.bytes)} of activations (batch {memory.batch}) while "
+            f"{_op_name(report, peak.op)} runs; alive: "
+            + ", ".join(_op_name(report, tensor) for tensor in peak.tensors),
+        ),
+    ]
+    estimate = deployment.roofline
+    if estimate is not None:
+        device = estimate.device
+        depthwise = ""
+        if device.depthwise_mult_adds_per_second is not None:
+            slower = rate(float(device.depthwise_mult_adds_per_second), "MAC/s")
+            depthwise = f" ({slower} depthwise)"
+        memory_bound = sum(1 for time in estimate.ops if time.bound is Bound.MEMORY)
+        rows += [
+            (
+                "device",
+                f"{device.name}: {rate(float(device.mult_adds_per_second), 'MAC/s')}{depthwise}, "
+                f"{rate(float(device.bandwidth), 'B/s')}, ridge {float(device.ridge):.1f} MAC/B "
+                f"— {device.source}",
+            ),
+            (
+                "latency",
+                f"{duration(float(estimate.seconds))} estimated (roofline lower bound); "
+                f"{memory_bound} of {len(estimate.ops)} ops memory-bound",
+            ),
+        ]
+        for row in deployment.by_category():
+            label = category_text(row.category)
+            rows.append(
+                (
+                    "",
+                    f"{label}: {percent(estimate.time_share(row.seconds))} of the time, "
+                    f"{percent(report.share(row.mult_adds))} of the mult-adds",
+                )
+            )
+    return rows
+
+
+def category_text(category: Category) -> str:
+    from mbcalc.export import category_label  # export imports this module
+
+    return category_label(category)
+
+
+# -- json, csv ---------------------------------------------------------------------------------
+
+
+def layer_fields(deployment: Deployment | None, index: int) -> dict[str, Any]:
+    """Additions to one `layers` entry of the JSON report."""
+    if deployment is None:
+        return {}
+    fields: dict[str, Any] = {}
+    if deployment.show_memory:
+        memory = deployment.memory.ops[index]
+        fields["memory"] = {
+            "input_bytes": memory.input_bytes,
+            "output_bytes": memory.output_bytes,
+            "weight_bytes": memory.weight_bytes,
+        }
+    estimate = deployment.roofline
+    if estimate is not None:
+        time = estimate.ops[index]
+        fields["roofline"] = {
+            "bytes_moved": time.bytes,
+            "intensity": decimal(time.intensity),
+            "bound": time.bound.value,
+            "seconds": float(time.seconds),
+            "time_share": decimal(estimate.time_share(time.seconds)),
+        }
+    return fields
+
+
+def total_fields(deployment: Deployment | None) -> dict[str, Any]:
+    """Additions to `total` of the JSON report."""
+    if deployment is None:
+        return {}
+    memory = deployment.memory
+    report = memory.report
+    fields: dict[str, Any] = {
+        "memory": {
+            "dtype": memory.dtype.value,
+            "batch": memory.batch,
+            "fold_bn": memory.fold_bn,
+            "weight_bytes": memory.weight_bytes,
+            "deployed_params": memory.params,
+            "bn_values": memory.bn_values,
+            "peak_bytes": memory.peak.bytes,
+            "peak_op": _op_name(report, memory.peak.op),
+            "peak_alive": [_op_name(report, tensor) for tensor in memory.peak.tensors],
+        }
+    }
+    estimate = deployment.roofline
+    if estimate is not None:
+        device = estimate.device
+        fields["roofline"] = {
+            "device": device.name,
+            "mult_adds_per_second": float(device.mult_adds_per_second),
+            "depthwise_mult_adds_per_second": None
+            if device.depthwise_mult_adds_per_second is None
+            else float(device.depthwise_mult_adds_per_second),
+            "bandwidth_bytes_per_second": float(device.bandwidth),
+            "ridge": decimal(device.ridge),
+            "source": device.source,
+            "seconds": float(estimate.seconds),
+            "by_type": [
+                {
+                    "type": category_text(row.category),
+                    "mult_adds_share": decimal(report.share(row.mult_adds)),
+                    "time_share": decimal(estimate.time_share(row.seconds)),
+                }
+                for row in deployment.by_category()
+            ],
+        }
+    return fields
+
+
+def csv_header(deployment: Deployment | None) -> tuple[str, ...]:
+    if deployment is None:
+        return ()
+    memory = MEMORY_FIELDS if deployment.show_memory else ()
+    return memory + (ROOFLINE_FIELDS if deployment.roofline is not None else ())
+
+
+def csv_cells(deployment: Deployment | None, index: int) -> list[Any]:
+    fields = layer_fields(deployment, index)
+    cells: list[Any] = []
+    if "memory" in fields:
+        cells += [fields["memory"][key] for key in MEMORY_FIELDS]
+    if "roofline" in fields:
+        cells += [fields["roofline"][key] for key in ROOFLINE_FIELDS]
+    return cells

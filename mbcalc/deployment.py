@@ -1,0 +1,63 @@
+"""The deployment view of a report: memory and, on a device, roofline time. Data only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mbcalc.memory import DType, MemoryReport, memory_report
+from mbcalc.report import Category, Report, categorize
+from mbcalc.roofline import Device, Roofline, roofline
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryTime:
+    """One layer type's share of the mult-adds and of the estimated time."""
+
+    category: Category
+    mult_adds: int
+    seconds: Fraction
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Memory of a report at a number format, batch and folding; roofline time on a device."""
+
+    memory: MemoryReport
+    roofline: Roofline | None
+    show_memory: bool
+
+    def by_category(self) -> tuple[CategoryTime, ...]:
+        """Mult-adds and estimated time per layer type, the slowest first."""
+        if self.roofline is None:
+            return ()
+        report = self.memory.report
+        unit_types = {unit.unit.name: unit.unit.type for unit in report.units}
+        sums: dict[Category, tuple[int, Fraction]] = {}
+        for row, time in zip(report.rows, self.roofline.ops, strict=True):
+            unit_type = unit_types.get(row.op.unit)
+            if unit_type is None:
+                continue  # merges belong to no layer and cost nothing
+            category = categorize(row, unit_type)
+            mult_adds, seconds = sums.get(category, (0, Fraction(0)))
+            sums[category] = (mult_adds + row.cost.mult_adds, seconds + time.seconds)
+        rows = [CategoryTime(cat, ma, seconds) for cat, (ma, seconds) in sums.items()]
+        rows.sort(key=lambda row: -row.seconds)
+        return tuple(rows)
+
+
+def deploy(
+    report: Report,
+    dtype: DType | None = None,
+    batch: int = 1,
+    fold_bn: bool = False,
+    device: Device | None = None,
+    show_memory: bool = True,
+) -> Deployment:
+    """Memory (and roofline time when `device` is given) of `report`.
+
+    The number format defaults to the device's, or fp32 without a device.
+    """
+    chosen = dtype or (device.dtype if device is not None else DType.FP32)
+    memory = memory_report(report, chosen, batch, fold_bn)
+    return Deployment(memory, None if device is None else roofline(memory, device), show_memory)
