@@ -41,6 +41,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # so that [default: ...] and mbcalc[plot] stay in help texts
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -324,6 +325,11 @@ def compare(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    memory: MemoryOpt = False,
+    device: DeviceOpt = None,
+    dtype: DTypeOpt = None,
+    batch: BatchOpt = 1,
+    fold_bn: FoldOpt = False,
 ) -> None:
     """Two or more specs, or one spec under several settings, side by side.
 
@@ -337,7 +343,14 @@ def compare(
     settings = _settings(alpha, res, rho)
     if len(specs) < 2:
         raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
-    _emit_comparison(compare_arguments(specs, settings), format, output)
+    comparison = compare_arguments(specs, settings)
+    memory = memory or dtype is not None or batch != 1 or fold_bn
+    deployments = [
+        _deployment(column.report, memory, device, dtype, batch, fold_bn)
+        for column in comparison.columns
+    ]
+    chosen = None if deployments[0] is None else [d for d in deployments if d is not None]
+    _emit_comparison(comparison, format, output, chosen)
 
 
 @app.command()
@@ -502,11 +515,11 @@ def fit(
     """
     from mbcalc.fit import DEFAULT_ALPHAS, default_heights
     from mbcalc.fit import fit as fit_budget
-    from mbcalc.ranges import parse_count, parse_fractions, parse_integers
+    from mbcalc.ranges import parse_budget, parse_fractions, parse_integers
     from mbcalc.zoo import resolve_spec
 
-    budget = _parsed(parse_count, max_mult_adds, "--max-mult-adds")
-    params = None if max_params is None else _parsed(parse_count, max_params, "--max-params")
+    budget = _parsed(parse_budget, max_mult_adds, "--max-mult-adds")
+    params = None if max_params is None else _parsed(parse_budget, max_params, "--max-params")
     alphas = DEFAULT_ALPHAS if alpha is None else _parsed(parse_fractions, alpha, "--alpha")
     loaded = resolve_spec(spec)
     heights = (
@@ -630,18 +643,23 @@ def _emit_breakdown(report: Report, format: Format, output: Path | None) -> None
     _deliver(format, output, view, text)
 
 
-def _emit_comparison(comparison: Comparison, format: Format, output: Path | None) -> None:
+def _emit_comparison(
+    comparison: Comparison,
+    format: Format,
+    output: Path | None,
+    deployments: list[Deployment] | None = None,
+) -> None:
     def view() -> RenderableType:
         from mbcalc.render import compare_view
 
-        return compare_view(comparison)
+        return compare_view(comparison, deployments)
 
     def text() -> str:
         from mbcalc import export
 
         writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
                    Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
-        return writers[format](comparison)
+        return writers[format](comparison, deployments)
 
     _deliver(format, output, view, text)
 

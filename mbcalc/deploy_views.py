@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 
-from mbcalc.deployment import Deployment
+from mbcalc.deployment import Deployment, deployment_versus
 from mbcalc.graph import NETWORK_INPUT
 from mbcalc.numbers import byte_size, decimal, duration, percent, rate
 from mbcalc.report import Category, Report, UnitRow
@@ -232,3 +232,57 @@ def csv_cells(deployment: Deployment | None, index: int) -> list[Any]:
     if "roofline" in fields:
         cells += [fields["roofline"][key] for key in ROOFLINE_FIELDS]
     return cells
+
+
+# -- compare -------------------------------------------------------------------------------
+
+COMPARE_FIELDS = ("peak_bytes", "weight_bytes", "latency_seconds")
+
+
+def compare_lines(arguments: list[str], deployments: list[Deployment]) -> list[tuple[str, str]]:
+    """One line per compared column: peak memory, weights and latency, against the first."""
+    lines = []
+    first = deployments[0] if deployments else None
+    for k, (argument, deployment) in enumerate(zip(arguments, deployments, strict=True)):
+        memory, estimate = deployment.memory, deployment.roofline
+        against = None if k == 0 or first is None else deployment_versus(deployment, first)
+        peak, weights = byte_size(memory.peak.bytes), byte_size(memory.weight_bytes)
+        if against is not None:
+            peak += f" (x{float(against.peak):.2f})"
+            weights += f" (x{float(against.weights):.2f})"
+        text = f"peak activations {peak} · weights {weights} at {memory.dtype.value}"
+        if estimate is not None:
+            latency = duration(float(estimate.seconds))
+            if against is not None and against.latency is not None:
+                latency += f" (x{float(against.latency):.2f})"
+            text += f" · {latency} on {estimate.device.name}"
+        lines.append((argument, text))
+    return lines
+
+
+def compare_fields(deployment: Deployment, first: Deployment) -> dict[str, Any]:
+    """The `deployment` object of one compared column in the JSON comparison."""
+    against = deployment_versus(deployment, first)
+    estimate = deployment.roofline
+    return {
+        "dtype": deployment.memory.dtype.value,
+        "batch": deployment.memory.batch,
+        "fold_bn": deployment.memory.fold_bn,
+        "peak_bytes": deployment.memory.peak.bytes,
+        "weight_bytes": deployment.memory.weight_bytes,
+        "device": None if estimate is None else estimate.device.name,
+        "latency_seconds": None if estimate is None else float(estimate.seconds),
+        "vs_first": {
+            "peak": decimal(against.peak),
+            "weights": decimal(against.weights),
+            "latency": None if against.latency is None else decimal(against.latency),
+        },
+    }
+
+
+def compare_csv_cells(deployment: Deployment | None) -> list[Any]:
+    if deployment is None:
+        return []
+    estimate = deployment.roofline
+    latency = None if estimate is None else float(estimate.seconds)
+    return [deployment.memory.peak.bytes, deployment.memory.weight_bytes, latency]

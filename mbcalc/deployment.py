@@ -46,6 +46,27 @@ class Deployment:
         return tuple(rows)
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentVersus:
+    """A deployment's figures as ratios of another's (None where the other has none)."""
+
+    peak: Fraction
+    weights: Fraction
+    latency: Fraction | None
+
+
+def deployment_versus(deployment: Deployment, first: Deployment) -> DeploymentVersus:
+    memory, base = deployment.memory, first.memory
+    latency = None
+    if deployment.roofline is not None and first.roofline is not None and first.roofline.seconds:
+        latency = deployment.roofline.seconds / first.roofline.seconds
+    return DeploymentVersus(
+        peak=Fraction(memory.peak.bytes, base.peak.bytes or 1),
+        weights=Fraction(memory.weight_bytes, base.weight_bytes or 1),
+        latency=latency,
+    )
+
+
 def deploy(
     report: Report,
     dtype: DType | None = None,

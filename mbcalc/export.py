@@ -398,10 +398,19 @@ def _compare_unit_record(unit: UnitRow | None) -> dict[str, Any] | None:
     }
 
 
-def compare_record(comparison: Comparison) -> dict[str, Any]:
-    """The comparison as JSON-ready data; counts stay exact integers."""
+def compare_record(
+    comparison: Comparison, deployments: list[Deployment] | None = None
+) -> dict[str, Any]:
+    """The comparison as JSON-ready data; counts stay exact integers.
+
+    With deployments, each column gains a `deployment` object (peak memory, weights, latency).
+    """
     columns = comparison.columns
     fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
+    extras = [
+        {"deployment": deploy_views.compare_fields(deployment, deployments[0])}
+        for deployment in deployments
+    ] if deployments else [{} for _ in columns]  # fmt: skip
     return {
         "schema": COMPARE_SCHEMA,
         "convention": CONVENTION,
@@ -417,6 +426,7 @@ def compare_record(comparison: Comparison) -> dict[str, Any]:
                 "vs_first": versus_record(column.versus),
                 "fewest_mult_adds": k in fewest_mult_adds,
                 "fewest_params": k in fewest_params,
+                **extras[k],
             }
             for k, column in enumerate(columns)
         ],
@@ -436,24 +446,26 @@ def compare_record(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-def compare_to_json(comparison: Comparison) -> str:
-    return json.dumps(compare_record(comparison), indent=2) + "\n"
+def compare_to_json(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
+    return json.dumps(compare_record(comparison, deployments), indent=2) + "\n"
 
 
-def compare_to_csv(comparison: Comparison) -> str:
+def compare_to_csv(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
     """Long form: one line per row and column (empty unit fields where a column has none), then
-    one `total` line per column."""
-    lines: list[list[Any]] = [list(COMPARE_FIELDS)]
+    one `total` line per column; deployments add peak, weight bytes and latency to those."""
+    extra = list(deploy_views.COMPARE_FIELDS) if deployments else []
+    lines: list[list[Any]] = [list(COMPARE_FIELDS) + extra]
     for number, row in enumerate(comparison.rows, start=1):
         for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
             name = (None, None) if unit is None else (unit.unit.name, unit.unit.type.value)
             cost = None if unit is None else unit.cost
-            lines.append(
-                _csv_line(comparison, k, (number, row.aligned.value, *name), cost, against)
-            )
+            line = _csv_line(comparison, k, (number, row.aligned.value, *name), cost, against)
+            lines.append(line + [None] * len(extra))
     for k, column in enumerate(comparison.columns):
         total = column.report.total.cost
-        lines.append(_csv_line(comparison, k, ("total", None, None, None), total, column.versus))
+        line = _csv_line(comparison, k, ("total", None, None, None), total, column.versus)
+        deployment = deployments[k] if deployments else None
+        lines.append(line + deploy_views.compare_csv_cells(deployment))
     return _csv(lines)
 
 
@@ -481,7 +493,7 @@ def _csv_line(
     ]
 
 
-def compare_to_markdown(comparison: Comparison) -> str:
+def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
     """Columns side by side with exact counts, a totals row, the differences and the winners."""
     columns = comparison.columns
     head, rule = [""], ["---"]
@@ -512,6 +524,13 @@ def compare_to_markdown(comparison: Comparison) -> str:
         totals += ["**total**", f"**{exact(total.mult_adds)}**", f"**{exact(total.params)}**"]
         totals += [f"**{_ratio(column.versus)}**"] if k else []
     lines += [_md_row(totals), "", *_markdown_totals(comparison), ""]
+    if deployments:
+        arguments = [column.target.argument for column in columns]
+        lines += [
+            f"- `{_md(label)}`: {text}"
+            for label, text in deploy_views.compare_lines(arguments, deployments)
+        ]
+        lines.append("")
     lines += [f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._", ""]
     return "\n".join(lines)
 

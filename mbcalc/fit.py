@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from mbcalc.errors import SettingsError
 from mbcalc.settings import Pair
 from mbcalc.spec import Spec
 from mbcalc.sweep import Grid, sweep
@@ -69,6 +70,8 @@ def fit(
     heights: Sequence[int] | None = None,
 ) -> FitResult:
     """The settings of the grid that fit the budget and are not dominated."""
+    if max_mult_adds < 1 or (max_params is not None and max_params < 1):
+        raise SettingsError("a budget must be at least 1")
     grid = sweep(spec, alphas, default_heights(spec) if heights is None else heights)
     fits = grid.valid & (grid.mult_adds <= max_mult_adds)
     if max_params is not None:

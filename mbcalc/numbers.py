@@ -70,6 +70,27 @@ def multiplier(value: Fraction) -> str:
     return f"{float(value):g}"
 
 
+def exact_decimal(value: Fraction) -> str:
+    """The exact decimal of a fraction when it has one (0.4999999, 0.75), else n/d (1/3)."""
+    denominator = value.denominator
+    twos = fives = 0
+    while denominator % 2 == 0:
+        denominator //= 2
+        twos += 1
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
+    if denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    places = max(twos, fives)
+    if not places:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    digits = str(abs((value * 10**places).numerator)).rjust(places + 1, "0")
+    whole, fraction = digits[:-places], digits[-places:].rstrip("0")
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
+
+
 def reciprocals(channels: int, taps: int) -> str:
     """The paper's 1/N + 1/k^2, written out."""
     return f"1/{channels} + 1/{taps}"

@@ -12,6 +12,7 @@ MAX_VALUES = 10_000_000
 
 _SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _COUNT = re.compile(r"(?P<number>\d+(\.\d+)?|\.\d+)\s*(?P<unit>[kKmMgGtT]?)")
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?\s*[kKmMgGtT]?")
 
 
 def _fraction(text: str, what: str) -> Fraction:
@@ -54,9 +55,26 @@ def parse_integers(text: str, what: str) -> list[int]:
     return [int(value) for value in values]
 
 
+def parse_budget(text: str, what: str) -> int:
+    """A count of at least 1 (a budget of nothing cannot be shared out)."""
+    count = parse_count(text, what)
+    if count < 1:
+        raise ValueError(f"{what}: a budget must be at least 1, got {text!r}")
+    return count
+
+
 def parse_count(text: str, what: str) -> int:
-    """A count with an optional unit: 300M, 2.5M, 1.2G, 150k, 4210088."""
-    match = _COUNT.fullmatch(text.strip().replace(",", "").replace("_", ""))
+    """A count with an optional unit: 300M, 2.5M, 1.2G, 150k, 4210088, 4,210,088.
+
+    A comma is taken only as a thousands separator (every group of three digits), so that a
+    decimal comma such as 1,5M is refused rather than read as 15M.
+    """
+    text = text.strip()
+    if "," in text and not _THOUSANDS.fullmatch(text):
+        raise ValueError(
+            f"{what}: {text!r} is not a count; commas only separate thousands (write 1.5M)"
+        )
+    match = _COUNT.fullmatch(text.replace(",", "").replace("_", ""))
     if match is None:
         raise ValueError(f"{what}: {text!r} is not a count such as 300M, 2.5M or 1.2G")
     value = Fraction(match["number"]) * _SUFFIXES[match["unit"].upper()]

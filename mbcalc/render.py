@@ -184,16 +184,24 @@ WINNER = "bold green"
 """How the column with the fewest mult-adds (or params) shows its total."""
 
 
-def compare_view(comparison: Comparison) -> RenderableType:
-    """The aligned units of every column, the totals against the first, and the legend."""
+def compare_view(
+    comparison: Comparison, deployments: list[Deployment] | None = None
+) -> RenderableType:
+    """The aligned units of every column, the totals against the first, and the legend.
+
+    With deployments (one per column), each column's peak memory, weights and latency too.
+    """
     legend = " · ".join(compare_legend(comparison))
-    return Group(
-        compare_table(comparison),
-        Text(),
-        compare_summary(comparison),
-        Text(legend, style="dim"),
-        Text(CONVENTION, style="dim"),
-    )
+    parts: list[RenderableType] = [compare_table(comparison), Text(), compare_summary(comparison)]
+    if deployments:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        arguments = [column.target.argument for column in comparison.columns]
+        for label, text in deploy_views.compare_lines(arguments, deployments):
+            grid.add_row(Text(label), Text(text))
+        parts += [Text(), grid]
+    return Group(*parts, Text(legend, style="dim"), Text(CONVENTION, style="dim"))
 
 
 def _total(text: str, winner: bool) -> Text:

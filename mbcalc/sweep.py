@@ -436,15 +436,23 @@ def explain_invalid(grid: Grid, limit: int = 5) -> tuple[Refusal, ...]:
     """The distinct reasons for the grid's invalid settings, at most `limit` of them.
 
     Each is found by building an invalid setting with the one-setting engine, so the words
-    are exactly those `mbcalc table` would print; at most 4 x `limit` settings are tried.
+    are exactly those `mbcalc table` would print. The first invalid setting of each alpha and
+    of each resolution are tried, alternately, so that a reason that belongs to a width and
+    one that belongs to a resolution both show; at most 4 x `limit` settings are tried.
     """
     from mbcalc.errors import MbcalcError
     from mbcalc.graph import build_graph
     from mbcalc.settings import Settings
 
+    invalid = ~grid.valid
+    by_alpha = [(int(a), int(np.argmax(invalid[a]))) for a in np.nonzero(invalid.any(axis=1))[0]]
+    by_res = [(int(np.argmax(invalid[:, r])), int(r)) for r in np.nonzero(invalid.any(axis=0))[0]]
+    candidates: list[tuple[int, int]] = []
+    for pair in zip(by_alpha, by_res, strict=False):
+        candidates.extend(pair)
+    candidates.extend(by_alpha[len(by_res) :] + by_res[len(by_alpha) :])
     seen: dict[str, Refusal] = {}
-    rows, columns = np.nonzero(~grid.valid)
-    for a, r in list(zip(rows, columns, strict=True))[: 4 * limit]:
+    for a, r in list(dict.fromkeys(candidates))[: 4 * limit]:
         if len(seen) >= limit:
             break
         alpha, resolution = grid.alphas[int(a)], grid.resolutions[int(r)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -12,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.fit import FitResult
-from mbcalc.numbers import decimal, dims, exact, human, multiplier, percent
+from mbcalc.numbers import decimal, dims, exact, exact_decimal, human, multiplier, percent
 from mbcalc.sweep import Grid, Refusal
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
@@ -99,7 +100,7 @@ def sweep_csv(grid: Grid) -> str:
     """Long format: one row per setting; invalid settings have empty counts."""
     rows = [
         [
-            decimal(alpha),
+            float(alpha),
             height,
             width,
             "true" if cell is not None else "false",
@@ -175,13 +176,10 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     )
     if result.best is not None:
         chosen = result.frontier[result.best]
-        parts.append(
-            Text(
-                f"layer by layer against the full model: mbcalc compare {argument} "
-                f"{argument}@alpha={multiplier(chosen.alpha)},res={chosen.resolution[0]}",
-                style="dim",
-            )
-        )
+        setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={chosen.resolution[0]}"
+        command = f"mbcalc compare {shlex.quote(argument)} {shlex.quote(setting)}"
+        parts.append(Text("layer by layer against the full model:", style="dim"))
+        parts.append(Text(command, style="dim", no_wrap=True, overflow="ignore"))
     else:
         parts.append(Text("nothing fits: raise the budget or widen the search", style="yellow"))
     return Group(*parts)

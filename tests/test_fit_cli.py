@@ -305,11 +305,6 @@ def test_a_bad_count_is_wrong_usage_naming_the_option(option: str, text: str) ->
     assert_clean_failure(result, 2, option)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_count drops every comma, so a decimal comma is read as a thousands "
-    "separator: '1,5M' becomes 15M, ten times the budget meant",
-)
 def test_a_decimal_comma_is_not_a_thousands_separator() -> None:
     assert_clean_failure(run("fit", "mobilenet_v1", "--max-mult-adds", "1,5M"), 2, "1,5M")
 
@@ -411,11 +406,6 @@ def test_a_params_budget_nothing_fits() -> None:
     assert (data["fitting"], data["frontier"]) == (0, [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fit() divides by the budget (Fraction(count, 0)): a zero budget that a cost-free "
-    "network fits raises ZeroDivisionError, a traceback",
-)
 def test_a_zero_budget_never_shows_a_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "pool_only.yaml"
     spec.write_text("input: {size: 32, channels: 3}\nlayers:\n  - pool: {global: true}\n")
@@ -471,11 +461,6 @@ def test_the_suggested_command_stays_on_one_line_in_a_pipe(tmp_path: Path) -> No
     ok(*command)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hint is a Rich Text that word-wraps at the terminal's width: in 80 columns "
-    "the command is split over two lines, and the first alone fails",
-)
 def test_the_suggested_command_stays_on_one_line_in_a_terminal() -> None:
     env = {"TTY_COMPATIBLE": "1", "COLUMNS": "80", "NO_COLOR": "1"}
     result = CliRunner().invoke(app, ["fit", "mobilenet_v1", *PHONE], env=env)
@@ -484,11 +469,6 @@ def test_the_suggested_command_stays_on_one_line_in_a_terminal() -> None:
     assert command[1:] == ["mobilenet_v1", "mobilenet_v1@alpha=0.5,res=224"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hint interpolates the spec argument unquoted: a path with a space splits into "
-    "two shell words",
-)
 def test_the_suggested_command_quotes_a_path_with_a_space(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -500,11 +480,6 @@ def test_the_suggested_command_quotes_a_path_with_a_space(
     ok(*command)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hint writes alpha with 6 significant digits (numbers.multiplier, ':g'): "
-    "0.4999999 becomes 0.5, a different network (512 channels instead of 511)",
-)
 def test_the_suggested_command_keeps_the_alpha_that_was_searched() -> None:
     options = ("--max-mult-adds", "150M", "--alpha", "0.4999999", "--res", "224")
     expected = v1_reference(Fraction("0.4999999"), 224, 224)["mult_adds"]
@@ -522,11 +497,6 @@ def test_fit_has_help_naming_its_options() -> None:
         assert option in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Typer renders option help as Rich markup: the '[default: …]' written into the "
-    "help of --alpha and --res is taken for a style tag and vanishes from --help",
-)
 def test_fit_help_shows_the_default_search() -> None:
     text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", ok("fit", "--help")).split())
     assert "[default: 0.05:1:0.05]" in text
