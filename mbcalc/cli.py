@@ -433,6 +433,11 @@ def sweep(
     plot_by: Annotated[
         PlotBy, typer.Option("--plot-by", help="One line per resolution or per alpha.")
     ] = PlotBy.RES,
+    memory: MemoryOpt = False,
+    device: DeviceOpt = None,
+    dtype: DTypeOpt = None,
+    batch: BatchOpt = 1,
+    fold_bn: FoldOpt = False,
 ) -> None:
     """Mult-adds and params of SPEC over a grid of widths and resolutions.
 
@@ -447,7 +452,15 @@ def sweep(
 
     alphas = _parsed(parse_fractions, alpha, "--alpha")
     heights = None if res is None else _parsed(parse_integers, res, "--res")
-    grid = sweep_grid(resolve_spec(spec), alphas, heights)
+    from mbcalc.roofline import resolve_device
+
+    profile = None if device is None else resolve_device(device)
+    if memory and dtype is None and profile is None:
+        dtype = DType.FP32  # asking for a number format is what turns the memory grids on
+    grid = sweep_grid(
+        resolve_spec(spec), alphas, heights, dtype=dtype, batch=batch, fold_bn=fold_bn,
+        device=profile,
+    )  # fmt: skip
     if format == Format.TABLE and grid.valid.size > MAX_TABLE_CELLS:
         raise MbcalcError(
             f"a grid of {grid.valid.size:,} settings is too large to show as a table",

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -13,7 +14,17 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.fit import FitResult
-from mbcalc.numbers import decimal, dims, exact, exact_decimal, human, multiplier, percent
+from mbcalc.numbers import (
+    byte_size,
+    decimal,
+    dims,
+    duration,
+    exact,
+    exact_decimal,
+    human,
+    multiplier,
+    percent,
+)
 from mbcalc.sweep import Grid, Refusal
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
@@ -49,8 +60,58 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
         table.add_row(multiplier(alpha), *cells)
     notes: list[RenderableType] = [table]
+    for title, metric in _deployment_metrics(grid):
+        notes += [Text(), _metric_table(grid, title, metric)]
     notes.extend(Text(f"— {refusal.message}", style="dim") for refusal in refusals)
     return Group(*notes)
+
+
+def _deployment_metrics(grid: Grid) -> list[tuple[str, Callable[[int, int], str]]]:
+    """(title, cell text) of each deployment grid the sweep computed."""
+    metrics: list[tuple[str, Callable[[int, int], str]]] = []
+    setting = f"{grid.dtype.value if grid.dtype else 'fp32'}, batch {grid.batch}"
+    if grid.fold_bn:
+        setting += ", BN folded"
+    peak, weights, latency = grid.peak_bytes, grid.weight_bytes, grid.latency
+    if peak is not None and weights is not None:
+        metrics.append(
+            (
+                f"peak activations · weights ({setting})",
+                lambda a, r: f"{byte_size(int(peak[a, r]))} · {byte_size(int(weights[a, r]))}",
+            )
+        )
+    if latency is not None and grid.device is not None:
+        metrics.append(
+            (
+                f"estimated latency on {grid.device.name} ({setting})",
+                lambda a, r: duration(float(latency[a, r])),
+            )
+        )
+    return metrics
+
+
+def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> RenderableType:
+    """One deployment figure over the grid, under a title that is never wrapped."""
+    table = Table(header_style="bold")
+    table.add_column("alpha", justify="right", no_wrap=True)
+    for height, width in grid.resolutions:
+        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+    for a, alpha in enumerate(grid.alphas):
+        cells = [cell(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))]
+        table.add_row(multiplier(alpha), *cells)
+    return Group(Text(f"{grid.spec.name} — {title}", style="bold"), table)
+
+
+def _deployment_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
+    """The deployment fields of one setting (None where it cannot be built)."""
+    record: dict[str, Any] = {}
+    valid = bool(grid.valid[a, r])
+    if grid.peak_bytes is not None and grid.weight_bytes is not None:
+        record["peak_bytes"] = int(grid.peak_bytes[a, r]) if valid else None
+        record["weight_bytes"] = int(grid.weight_bytes[a, r]) if valid else None
+    if grid.latency is not None:
+        record["latency_seconds"] = float(grid.latency[a, r]) if valid else None
+    return record
 
 
 def sweep_records(grid: Grid) -> list[dict[str, Any]]:
@@ -67,18 +128,28 @@ def sweep_records(grid: Grid) -> list[dict[str, Any]]:
                     "mult_adds": None if cell is None else cell[0],
                     "params": None if cell is None else cell[1],
                     "bn_params": None if cell is None else cell[2],
+                    **_deployment_record(grid, a, r),
                 }
             )
     return records
 
 
 def sweep_json(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
+    deployment: dict[str, Any] = {}
+    if grid.peak_bytes is not None:
+        deployment["deployment"] = {
+            "dtype": grid.dtype.value if grid.dtype else "fp32",
+            "batch": grid.batch,
+            "fold_bn": grid.fold_bn,
+            "device": None if grid.device is None else grid.device.name,
+        }
     return (
         json.dumps(
             {
                 "schema": SWEEP_SCHEMA,
                 "spec": grid.spec.name,
                 "rounding": grid.spec.rounding,
+                **deployment,
                 "settings": sweep_records(grid),
                 "refused": [_refusal_record(refusal) for refusal in refusals],
             },
@@ -98,6 +169,7 @@ def _refusal_record(refusal: Refusal) -> dict[str, Any]:
 
 def sweep_csv(grid: Grid) -> str:
     """Long format: one row per setting; invalid settings have empty counts."""
+    extra = list(_deployment_record(grid, 0, 0)) if grid.valid.size else []
     rows = [
         [
             float(alpha),
@@ -105,12 +177,13 @@ def sweep_csv(grid: Grid) -> str:
             width,
             "true" if cell is not None else "false",
             *(("", "", "") if cell is None else cell),
+            *("" if value is None else value for value in _deployment_record(grid, a, r).values()),
         ]
         for a, alpha in enumerate(grid.alphas)
         for r, (height, width) in enumerate(grid.resolutions)
         for cell in (_cell(grid, a, r),)
     ]
-    return _csv([list(SWEEP_FIELDS), *rows])
+    return _csv([[*SWEEP_FIELDS, *extra], *rows])
 
 
 def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
@@ -128,6 +201,14 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
         lines.append(f"| {multiplier(alpha)} | " + " | ".join(cells) + " |")
     lines.append("")
+    for title, metric in _deployment_metrics(grid):
+        lines += [f"**{grid.spec.name}** — {title}", "", lines[2], lines[3]]
+        for a, alpha in enumerate(grid.alphas):
+            cells = [
+                metric(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))
+            ]
+            lines.append(f"| {multiplier(alpha)} | " + " | ".join(cells) + " |")
+        lines.append("")
     lines.extend(f"— {refusal.message}" for refusal in refusals)
     return "\n".join(lines).rstrip("\n") + "\n"
 
