@@ -613,19 +613,12 @@ def _deliver(
 def _emit(
     report: Report, format: Format, output: Path | None, deployment: Deployment | None = None
 ) -> None:
-    def view() -> RenderableType:
-        from mbcalc.render import report_view
+    from mbcalc import export
+    from mbcalc.render import report_view
 
-        return report_view(report, deployment)
-
-    def text() -> str:
-        from mbcalc import export
-
-        writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
-                   Format.MARKDOWN: export.to_markdown}  # fmt: skip
-        return writers[format](report, deployment)
-
-    _deliver(format, output, view, text)
+    writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
+               Format.MARKDOWN: export.to_markdown}  # fmt: skip
+    _deliver_with(format, output, report_view, writers, report, deployment)
 
 
 def _emit_roofline(
@@ -641,19 +634,12 @@ def _emit_roofline(
 
 
 def _emit_breakdown(report: Report, format: Format, output: Path | None) -> None:
-    def view() -> RenderableType:
-        from mbcalc.render import breakdown_view
+    from mbcalc import export
+    from mbcalc.render import breakdown_view
 
-        return breakdown_view(report)
-
-    def text() -> str:
-        from mbcalc import export
-
-        writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
-                   Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
-        return writers[format](report)
-
-    _deliver(format, output, view, text)
+    writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
+               Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
+    _deliver_with(format, output, breakdown_view, writers, report)
 
 
 def _emit_comparison(
@@ -662,19 +648,12 @@ def _emit_comparison(
     output: Path | None,
     deployments: list[Deployment] | None = None,
 ) -> None:
-    def view() -> RenderableType:
-        from mbcalc.render import compare_view
+    from mbcalc import export
+    from mbcalc.render import compare_view
 
-        return compare_view(comparison, deployments)
-
-    def text() -> str:
-        from mbcalc import export
-
-        writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
-                   Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
-        return writers[format](comparison, deployments)
-
-    _deliver(format, output, view, text)
+    writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
+               Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
+    _deliver_with(format, output, compare_view, writers, comparison, deployments)
 
 
 def _emit_sweep(
@@ -687,8 +666,12 @@ def _emit_sweep(
         Format.CSV: functools.partial(sweep_views.sweep_csv, grid),
         Format.MARKDOWN: functools.partial(sweep_views.sweep_markdown, grid, refusals),
     }
-    view = functools.partial(sweep_views.sweep_view, grid, refusals)
-    _deliver(format, output, view, writers.get(format))
+    _deliver(
+        format,
+        output,
+        functools.partial(sweep_views.sweep_view, grid, refusals),
+        writers.get(format),
+    )
 
 
 def _emit_fit(result: FitResult, argument: str, format: Format, output: Path | None) -> None:
@@ -701,6 +684,23 @@ def _emit_fit(result: FitResult, argument: str, format: Format, output: Path | N
     }
     view = functools.partial(sweep_views.fit_view, result, argument)
     _deliver(format, output, view, writers.get(format))
+
+
+def _deliver_with(
+    format: Format,
+    output: Path | None,
+    view: Callable[..., RenderableType],
+    writers: dict[Format, Callable[..., str]],
+    *data: object,
+) -> None:
+    """`_deliver` for a view and writers that all take the same `data`."""
+    text = writers.get(format)
+    _deliver(
+        format,
+        output,
+        functools.partial(view, *data),
+        None if text is None else functools.partial(text, *data),
+    )
 
 
 MAX_PLAIN_WIDTH = 2000

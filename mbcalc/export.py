@@ -70,12 +70,7 @@ def report_record(report: Report, deployment: Deployment | None = None) -> dict[
     total = report.total
     return {
         "schema": SCHEMA,
-        "spec": graph.spec.name,
-        "alpha": float(graph.alpha),
-        "resolution": list(graph.resolution),
-        "rho": decimal(graph.rho),
-        "rounding": graph.spec.rounding,
-        "input": list(graph.input_shape),
+        **setting_record(report),
         "convention": CONVENTION,
         "layers": [
             {**layer_record(row, names), **deploy_views.layer_fields(deployment, row.op.index)}

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
-
-from mbcalc.cli import app
+from cli_helpers import ok, run
 
 # Table 1: the 13 separable units as (stride of the depthwise conv, output channels).
 V1_UNITS = (
@@ -61,17 +59,6 @@ def two_decimals(part: int, whole: int) -> str:
     """A share in percent, halves up, with the two decimals Table 2 prints."""
     hundredths = math.floor(Fraction(10_000 * part, whole) + Fraction(1, 2))
     return f"{hundredths // 100}.{hundredths % 100:02d}"
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def ok(*args: str) -> str:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
 
 
 def breakdown_json(*args: str) -> dict[str, Any]:

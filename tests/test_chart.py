@@ -8,13 +8,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from cli_helpers import ok, run
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
-from typer.testing import CliRunner, Result
 
 from mbcalc.chart import EIGHTHS, FULL, Chart, bar
-from mbcalc.cli import app
 from mbcalc.graph import build_graph
 from mbcalc.report import analyze
 from mbcalc.zoo import load_shipped
@@ -81,17 +80,6 @@ def test_bars_grow_with_their_value(a: int, b: int, largest: int) -> None:
 
 
 # --- the chart of a network ------------------------------------------------------------------
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def ok(*args: str) -> str:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
 
 
 def human(count: int) -> str:

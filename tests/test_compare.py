@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import ok, run
 from rich.console import Console
 from rich.text import Text
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from mbcalc.cli import app
 from mbcalc.compare import (
     Alignment,
     Target,
@@ -90,17 +90,6 @@ def as_printed(count: int, printed: str) -> str:
 
 
 # --- running the command ---------------------------------------------------------------------
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def ok(*args: str) -> str:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
 
 
 def compare_json(*args: str) -> dict[str, Any]:

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import assert_clean_failure, ok, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli import v1_reference
 from test_sweep_cli import check_readme_examples
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from mbcalc.cli import app
 
@@ -54,17 +55,6 @@ PAPER_HALF_224 = (149, 1.3)
 Point = tuple[Fraction, int, dict[str, int]]
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def ok(*args: str) -> str:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
-
-
 def fit_json(*args: str) -> dict[str, Any]:
     data = json.loads(ok("fit", "mobilenet_v1", *args, "--format", "json"))
     assert isinstance(data, dict)
@@ -73,16 +63,6 @@ def fit_json(*args: str) -> dict[str, Any]:
     for row in data["frontier"]:
         assert set(row) == ROW_KEYS
     return data
-
-
-def assert_clean_failure(result: Result, code: int, *words: str) -> None:
-    assert result.exit_code == code, (result.exit_code, result.output)
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert result.stdout == ""
-    assert "Traceback" not in result.output
-    error = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.stderr).split())
-    for word in words:
-        assert word in error, (word, result.stderr)
 
 
 def brute_force(

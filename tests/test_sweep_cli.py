@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import assert_clean_failure, ok, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli import v1_reference
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from mbcalc.cli import MAX_TABLE_CELLS, app
+from mbcalc.cli import MAX_TABLE_CELLS
 from mbcalc.zoo import shipped_names
 
 # The paper's Table 6 (224x224) and Table 7 (alpha 1.0) as printed (REFERENCE.md): mult-adds in
@@ -48,18 +49,6 @@ COUNTS = ("mult_adds", "params", "bn_params")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def ok(*args: str) -> str:
-    """Standard output of a command that must succeed quietly."""
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
-
-
 def sweep_json(*args: str) -> dict[str, Any]:
     data = json.loads(ok("sweep", *args, "--format", "json"))
     assert isinstance(data, dict)
@@ -71,17 +60,6 @@ def sweep_csv(*args: str) -> list[dict[str, str]]:
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == CSV_HEADER
     return [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
-
-
-def assert_clean_failure(result: Result, code: int, *words: str) -> None:
-    """Exit status `code`, nothing on stdout, no traceback, each word in the error."""
-    assert result.exit_code == code, (result.exit_code, result.output)
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert result.stdout == ""
-    assert "Traceback" not in result.output
-    error = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.stderr).split())
-    for word in words:
-        assert word in error, (word, result.stderr)
 
 
 def one_line_error(result: Result) -> str:
