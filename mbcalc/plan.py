@@ -92,6 +92,7 @@ class Step:
     groups: int | None = None  # None on a depthwise op: one group per input channel
     bias: bool = False
     bn: bool = False
+    ceil: bool = False  # a pooling window in PyTorch's ceil_mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +248,7 @@ class _Planner:
         return self.add(
             layer, path, path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
             spatial=SpatialRule.WINDOW, kernel=layer.kernel, stride=layer.stride,
-            padding=layer.padding,
+            padding=layer.padding, ceil=layer.ceil,
         )  # fmt: skip
 
     def se(self, layer: Se, path: str, tensor: int) -> int:

@@ -45,12 +45,22 @@ class Failure:
     value: Num = None
 
 
-def window_size(size: Num, kernel: int, stride: int, padding: int | str) -> Num:
-    """Output length of a sliding window: `same` gives ceil(size / stride)."""
+def window_size(
+    size: Num, kernel: int, stride: int, padding: int | str, ceil: bool = False, ar: Arith = SCALAR
+) -> Num:
+    """Output length of a sliding window: `same` gives ceil(size / stride).
+
+    With `ceil` (PyTorch's ceil_mode) a last partial window counts too, unless it would start
+    in the padding: out = ceil((size + 2p - k) / stride) + 1, less one if
+    (out - 1) * stride >= size + p.
+    """
     if padding == "same":
         return -(-size // stride)
     assert isinstance(padding, int)
-    return (size + 2 * padding - kernel) // stride + 1
+    if not ceil:
+        return (size + 2 * padding - kernel) // stride + 1
+    out = -(-(size + 2 * padding - kernel) // stride) + 1
+    return ar.where((out - 1) * stride >= size + padding, out - 1, out)
 
 
 @dataclass
@@ -157,8 +167,8 @@ def evaluate_sizes(plan: Plan, height: Num, width: Num, ar: Arith = SCALAR) -> S
             assert step.kernel is not None
             assert step.stride is not None
             pads = ("same", "same") if step.padding == "same" else step.padding
-            h_out = window_size(h_in, step.kernel[0], step.stride[0], pads[0])
-            w_out = window_size(w_in, step.kernel[1], step.stride[1], pads[1])
+            h_out = window_size(h_in, step.kernel[0], step.stride[0], pads[0], step.ceil, ar)
+            w_out = window_size(w_in, step.kernel[1], step.stride[1], pads[1], step.ceil, ar)
             _record(failures, index, Reason.NO_FIT, (h_out < 1) | (w_out < 1), None)
             raw = (h_out, w_out)
             _record(

@@ -137,6 +137,7 @@ class Pool(Layer):
     kernel: Pair | None  # None: global pooling
     stride: Pair
     padding: Padding
+    ceil: bool = False  # PyTorch's ceil_mode: a last partial window counts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -648,6 +649,8 @@ def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Lay
             )
         kernel: Pair | None = None
         stride: Pair = (1, 1)
+        if "ceil" in a.mapping:
+            raise a.error("`global: true` takes no `ceil`", a.mapping["ceil"], "remove `ceil`")
     else:
         if "kernel" not in a.mapping:
             raise a.error("missing `kernel`", hint="add `kernel: <size>` or `global: true`")
@@ -660,6 +663,7 @@ def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Lay
         kernel=kernel,
         stride=stride,
         padding=a.padding((0, 0)),
+        ceil=a.bool("ceil", False),
     )
 
 
@@ -709,7 +713,7 @@ _ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
     LayerType.DEPTHWISE: ("kernel", "stride", "padding", "multiplier", "bias", "bn"),
     LayerType.POINTWISE: ("out", "bias", "bn", "scale"),
     LayerType.SEPARABLE: ("out", "kernel", "stride", "padding", "bn", "scale"),
-    LayerType.POOL: ("kind", "kernel", "stride", "padding", "global"),
+    LayerType.POOL: ("kind", "kernel", "stride", "padding", "global", "ceil"),
     LayerType.FC: ("out", "bias", "scale"),
     LayerType.BLOCK: ("layers", "residual"),
     LayerType.PARALLEL: ("branches", "merge"),
