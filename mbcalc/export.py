@@ -12,6 +12,7 @@ from mbcalc import deploy_views
 from mbcalc.convention import CONVENTION
 from mbcalc.numbers import decimal, dims, exact, multiplier, percent, ratio, reciprocals, window
 from mbcalc.report import Category, CategoryRow, Family, OpRow, Report, UnitRow, breakdown
+from mbcalc.spec import LayerType
 
 if TYPE_CHECKING:
     from mbcalc.compare import Column, Comparison, Row, Versus
@@ -139,7 +140,7 @@ def to_markdown(report: Report, deployment: Deployment | None = None) -> str:
         f"**{exact(total.cost.params)}** | **{exact(total.cost.bn_params)}** | |"
         + _md_cells(list(deploy_views.footers(deployment))),
         "",
-        f"With every separable unit a standard convolution: "
+        f"With {twin_text(report)}: "
         f"{exact(total.standard_mult_adds)} mult-adds; reduction "
         f"{decimal(total.reduction, 4)}.",
         "",
@@ -171,9 +172,7 @@ def _markdown_op_row(report: Report, row: OpRow) -> str:
 
 def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
     first, last = unit.rows[0].op, unit.rows[-1].op
-    reduction = ""
-    if unit.reduction is not None and unit.reduction_terms is not None:
-        reduction = f"{ratio(unit.reduction)} = {reciprocals(*unit.reduction_terms)}"
+    reduction = reduction_text(unit)
     cost = unit.cost
     return (
         f"| **{_md(unit.unit.name)}** | {unit.unit.type.value} | | "
@@ -181,6 +180,22 @@ def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
         f"**{percent(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
         f"**{exact(cost.bn_params)}** | {reduction} |"
     )
+
+
+def reduction_text(unit: UnitRow) -> str:
+    """A unit's cost against its standard twin: with 1/N + 1/k^2 for a separable unit."""
+    if unit.reduction is None:
+        return ""
+    if unit.reduction_terms is None:
+        return f"{ratio(unit.reduction)} of a full conv"
+    return f"{ratio(unit.reduction)} = {reciprocals(*unit.reduction_terms)}"
+
+
+def twin_text(report: Report) -> str:
+    """What the standard-convolution network replaces, in words."""
+    if any(unit.unit.type is LayerType.MBCONV for unit in report.units):
+        return "every separable unit, and every mbconv's depthwise conv, a full conv"
+    return "every separable unit a full conv"
 
 
 def _md(text: str) -> str:

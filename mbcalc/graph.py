@@ -52,13 +52,15 @@ class Op:
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """A leaf spec layer after `repeat`: its ops and, for a separable unit, its standard twin."""
+    """A leaf spec layer after `repeat`: its ops and, for a separable or mbconv unit, the
+    standard conv (`standard`) that replaces its ops `replaced` in its standard counterpart."""
 
     name: str
     type: LayerType
     line: int
     ops: tuple[int, ...]
     standard: Op | None = None
+    replaced: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
             unit.type,
             unit.line,
             unit.steps,
-            None if unit.separable is None else _standard(ops, *unit.separable),
+            None if unit.twin is None else _standard(ops, *unit.twin),
+            () if unit.twin is None else tuple(range(unit.twin[0], unit.twin[1] + 1)),
         )
         for unit in plan.units
     )
@@ -143,13 +146,15 @@ def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:
         groups=groups,
         bias=step.bias,
         bn=step.bn,
-        act=step.layer.act,
+        act=step.act or step.layer.act,
     )
 
 
-def _standard(ops: tuple[Op, ...], depthwise: int, pointwise: int) -> Op:
-    """A separable unit's standard counterpart: one k x k conv, same window and channels."""
-    dw, pw = ops[depthwise], ops[pointwise]
+def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
+    """The standard k x k conv that stands for ops first..last in a unit's standard twin:
+    the first op's window and input, the last's output channels (a separable unit's whole
+    depthwise + pointwise pair; an mbconv's depthwise conv)."""
+    dw, pw = ops[first], ops[last]
     return Op(
         index=-1,
         name=f"{dw.unit}.standard",

@@ -19,6 +19,7 @@ from mbcalc.spec import (
     Fc,
     Layer,
     LayerType,
+    Mbconv,
     Padding,
     Parallel,
     Pointwise,
@@ -53,11 +54,13 @@ class ChannelRule(StrEnum):
     """How an op's output channels follow from its inputs and alpha."""
 
     SCALED = "scaled"  # `value` channels, times alpha when `scale` (the spec's rounding)
+    EXPAND = "expand"  # the input's channels times `ratio`, rounded by `rounding`
     TIMES = "times"  # the input's channels times `value` (depthwise multiplier)
     SAME = "same"  # the first input's channels
     SUM = "sum"  # the sum over all inputs (concat)
     FIXED = "fixed"  # exactly `value` channels (squeeze-and-excite `squeeze`)
-    RATIO = "ratio"  # max(1, floor(input channels * ratio)) (squeeze-and-excite `ratio`)
+    RATIO = "ratio"  # floor(base * ratio): at least 1, or made divisible by `value` if set;
+    # the base is tensor `like`'s channels, or the input's (squeeze-and-excite `ratio`)
     LIKE = "like"  # the channels of tensor `like` (squeeze-and-excite's expanding fc)
 
 
@@ -85,7 +88,10 @@ class Step:
     value: int = 0
     scale: bool = False
     ratio: Fraction | None = None
-    like: int = NETWORK_INPUT
+    like: int | None = None
+    rounding: str = ""  # EXPAND: round, floor or divisible
+    act: str | None = None  # the activation after the op, when not its layer's (a linear
+    # projection in an mbconv unit)
     kernel: Pair | None = None
     stride: Pair | None = None
     padding: Padding = (0, 0)
@@ -99,15 +105,16 @@ class Step:
 class UnitPlan:
     """A leaf spec layer after `repeat` and the steps it made.
 
-    For a separable unit, `separable` holds its (depthwise, pointwise) steps: its standard
-    counterpart is one conv with the depthwise window and the pointwise output channels.
+    `twin` is (first, last): the steps a standard k x k conv replaces in the unit's standard
+    counterpart, with the first's window and input and the last's output channels. A separable
+    unit's twin replaces its depthwise and pointwise convs; an mbconv's its depthwise conv.
     """
 
     name: str
     type: LayerType
     line: int
     steps: tuple[int, ...]
-    separable: tuple[int, int] | None = None
+    twin: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,14 +182,17 @@ class _Planner:
         if isinstance(layer, Parallel):
             return self.parallel(layer, path, tensor)
         first = len(self.steps)
-        separable: tuple[int, int] | None = None
+        twin: tuple[int, int] | None = None
         if isinstance(layer, Separable):
             depthwise = self.window(
                 layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor, ChannelRule.TIMES, 1,
                 groups=None, bias=False,
             )  # fmt: skip
             pointwise = self.pointwise(layer, f"{path}.pw", path, depthwise, False)
-            separable, tensor = (depthwise, pointwise), pointwise
+            twin, tensor = (depthwise, pointwise), pointwise
+        elif isinstance(layer, Mbconv):
+            depthwise, tensor = self.mbconv(layer, path, tensor)
+            twin = (depthwise, depthwise)
         elif isinstance(layer, Conv):
             tensor = self.window(
                 layer, path, path, OpKind.CONV, tensor, ChannelRule.SCALED, layer.out,
@@ -207,12 +217,12 @@ class _Planner:
         else:  # pragma: no cover - the spec parser admits no other type
             raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
         steps = tuple(range(first, len(self.steps)))
-        self.units.append(UnitPlan(path, layer.type, layer.line, steps, separable))
+        self.units.append(UnitPlan(path, layer.type, layer.line, steps, twin))
         return tensor
 
     def window(
         self,
-        layer: Conv | Depthwise | Separable,
+        layer: Conv | Depthwise | Separable | Mbconv,
         name: str,
         unit: str,
         kind: OpKind,
@@ -231,13 +241,73 @@ class _Planner:
         )  # fmt: skip
 
     def pointwise(
-        self, layer: Pointwise | Separable, name: str, unit: str, tensor: int, bias: bool
+        self,
+        layer: Pointwise | Separable | Mbconv,
+        name: str,
+        unit: str,
+        tensor: int,
+        bias: bool,
+        **rules: object,
     ) -> int:
+        channels = {"channels": ChannelRule.SCALED, "value": layer.out, "scale": layer.scale}
         return self.add(
-            layer, name, unit, OpKind.CONV, (tensor,), channels=ChannelRule.SCALED,
-            spatial=SpatialRule.WINDOW, value=layer.out, scale=layer.scale, kernel=(1, 1),
-            stride=(1, 1), padding="same", groups=1, bias=bias, bn=layer.bn,
+            layer, name, unit, OpKind.CONV, (tensor,), spatial=SpatialRule.WINDOW,
+            kernel=(1, 1), stride=(1, 1), padding="same", groups=1, bias=bias, bn=layer.bn,
+            **{**channels, **rules},
         )  # fmt: skip
+
+    def channels_at_one(self, tensor: int) -> tuple[int, tuple[int, int]]:
+        """(channels, (height, width)) of a tensor planned so far, at alpha 1 and the spec's
+        own input size: how the spec itself is written decides an mbconv's structure."""
+        from mbcalc.shapes import evaluate_channels, evaluate_sizes
+
+        partial = Plan(self.spec, tuple(self.steps), ())
+        if tensor == NETWORK_INPUT:
+            return self.spec.input_channels, self.spec.input_size
+        channels = evaluate_channels(partial, 1, 1).outputs[tensor]
+        sizes = evaluate_sizes(partial, *self.spec.input_size).outputs[tensor]
+        return channels, sizes
+
+    def mbconv(self, layer: Mbconv, path: str, tensor: int) -> tuple[int, int]:
+        """Plan an mbconv unit; returns its depthwise step and its output tensor."""
+        unit_input = tensor
+        if layer.expand is not None or layer.expanded is not None:
+            if layer.expanded is not None:
+                rule: dict[str, object] = {
+                    "channels": ChannelRule.SCALED, "value": layer.expanded, "scale": layer.scale,
+                }  # fmt: skip
+            else:
+                rule = {
+                    "channels": ChannelRule.EXPAND, "ratio": layer.expand,
+                    "rounding": layer.expand_rounding,
+                }  # fmt: skip
+            expanded = self.pointwise(layer, f"{path}.expand", path, tensor, False, **rule)
+            if self.channels_at_one(expanded)[0] == self.channels_at_one(tensor)[0]:
+                self.steps.pop()  # nothing to expand: the unit starts with its depthwise conv
+            else:
+                tensor = expanded
+        depthwise = self.window(
+            layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor, ChannelRule.TIMES, 1,
+            groups=None, bias=False,
+        )  # fmt: skip
+        tensor = depthwise
+        if layer.se is not None:
+            base = tensor if layer.se_base == "expanded" else unit_input
+            tensor = self.se_steps(layer, path, tensor, layer.se, layer.se_divisor, base)
+        project = self.pointwise(layer, f"{path}.project", path, tensor, False, act="none")
+        if self.residual(layer, unit_input, project):
+            project = self.add(
+                layer, f"{path}.add", path, OpKind.ADD, (unit_input, project),
+                channels=ChannelRule.SAME, spatial=SpatialRule.KEEP,
+            )  # fmt: skip
+        return depthwise, project
+
+    def residual(self, layer: Mbconv, unit_input: int, output: int) -> bool:
+        if layer.residual != "auto":
+            return layer.residual == "always"
+        return layer.stride == (1, 1) and self.channels_at_one(output) == self.channels_at_one(
+            unit_input
+        )
 
     def pool(self, layer: Pool, path: str, tensor: int) -> int:
         if layer.kernel is None:
@@ -252,24 +322,45 @@ class _Planner:
         )  # fmt: skip
 
     def se(self, layer: Se, path: str, tensor: int) -> int:
+        if layer.squeeze is not None:
+            return self.se_steps(layer, path, tensor, None, layer.squeeze, None)
+        return self.se_steps(layer, path, tensor, layer.ratio, layer.divisor, None)
+
+    def se_steps(
+        self,
+        layer: Se | Mbconv,
+        path: str,
+        tensor: int,
+        ratio: Fraction | None,
+        number: int | None,
+        base: int | None,
+    ) -> int:
+        """Global pool, fc to the squeeze width, fc back, channel scaling.
+
+        The squeeze width is `number` channels without a `ratio`; with one, floor(ratio x the
+        channels of `base` (default: the input)), made divisible by `number` if given.
+        """
+        name = path if isinstance(layer, Se) else f"{path}.se"
         pooled = self.add(
-            layer, f"{path}.pool", path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
+            layer, f"{name}.pool", path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
             spatial=SpatialRule.GLOBAL,
         )  # fmt: skip
-        if layer.squeeze is not None:
-            squeeze: dict[str, object] = {"channels": ChannelRule.FIXED, "value": layer.squeeze}
+        if ratio is None:
+            squeeze: dict[str, object] = {"channels": ChannelRule.FIXED, "value": number}
         else:
-            squeeze = {"channels": ChannelRule.RATIO, "ratio": layer.ratio}
+            squeeze = {
+                "channels": ChannelRule.RATIO, "ratio": ratio, "value": number or 0, "like": base,
+            }  # fmt: skip
         reduced = self.add(
-            layer, f"{path}.fc1", path, OpKind.FC, (pooled,), spatial=SpatialRule.FLAT,
+            layer, f"{name}.fc1", path, OpKind.FC, (pooled,), spatial=SpatialRule.FLAT,
             bias=True, **squeeze,
         )  # fmt: skip
         expanded = self.add(
-            layer, f"{path}.fc2", path, OpKind.FC, (reduced,), channels=ChannelRule.LIKE,
+            layer, f"{name}.fc2", path, OpKind.FC, (reduced,), channels=ChannelRule.LIKE,
             spatial=SpatialRule.FLAT, like=tensor, bias=True,
         )  # fmt: skip
         return self.add(
-            layer, f"{path}.scale", path, OpKind.SCALE, (tensor, expanded),
+            layer, f"{name}.scale", path, OpKind.SCALE, (tensor, expanded),
             channels=ChannelRule.SAME, spatial=SpatialRule.KEEP,
         )  # fmt: skip
 

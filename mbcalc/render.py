@@ -10,8 +10,16 @@ from rich.text import Text
 
 from mbcalc import deploy_views
 from mbcalc.convention import CONVENTION
-from mbcalc.export import MISSING, category_label, compare_legend, position_mark, setting
-from mbcalc.numbers import dims, exact, human, multiplier, percent, ratio, reciprocals, window
+from mbcalc.export import (
+    MISSING,
+    category_label,
+    compare_legend,
+    position_mark,
+    reduction_text,
+    setting,
+    twin_text,
+)
+from mbcalc.numbers import dims, exact, human, multiplier, percent, ratio, window
 from mbcalc.report import OpRow, Report, UnitRow, breakdown
 
 if TYPE_CHECKING:
@@ -76,9 +84,7 @@ def op_table(report: Report, deployment: Deployment | None = None) -> Table:
 
 def _add_unit_row(table: Table, report: Report, unit: UnitRow, extra: list[str | Text]) -> None:
     first, last = unit.rows[0].op, unit.rows[-1].op
-    reduction = ""
-    if unit.reduction is not None and unit.reduction_terms is not None:
-        reduction = f"{ratio(unit.reduction)} = {reciprocals(*unit.reduction_terms)}"
+    reduction = reduction_text(unit)
     table.add_row(
         Text(unit.unit.name, style="bold"),
         Text(unit.unit.type.value, style="bold"),
@@ -126,7 +132,7 @@ def summary(report: Report, deployment: Deployment | None = None) -> Table:
     )
     grid.add_row(
         "standard conv",
-        f"{exact(total.standard_mult_adds)} mult-adds with every separable unit a full conv",
+        f"{exact(total.standard_mult_adds)} mult-adds with {twin_text(report)}",
     )
     speedup = f" ({float(1 / total.reduction):.2f}x fewer mult-adds)" if total.reduction else ""
     grid.add_row("reduction", f"{ratio(total.reduction)}{speedup}")

@@ -29,7 +29,8 @@ class UnitRow:
 
     For a separable unit, `standard_mult_adds` is the cost of one full k x k conv with the same
     input, output channels and stride, and `reduction` = mult_adds / standard_mult_adds, which
-    equals `expected_reduction` = 1/N + 1/k^2 exactly.
+    equals `expected_reduction` = 1/N + 1/k^2 exactly. For an mbconv unit it is the unit's cost
+    with a full k x k conv (expanded to expanded channels) in place of its depthwise conv.
     """
 
     unit: Unit
@@ -47,7 +48,7 @@ class UnitRow:
     def reduction_terms(self) -> tuple[int, int] | None:
         """(N, k^2) of a separable unit: its output channels and its kernel's taps."""
         standard = self.unit.standard
-        if standard is None or standard.kernel is None:
+        if self.unit.type is not LayerType.SEPARABLE or standard is None or not standard.kernel:
             return None
         kernel_h, kernel_w = standard.kernel
         return standard.output[2], kernel_h * kernel_w
@@ -130,14 +131,18 @@ def analyze(graph: Graph) -> Report:
     units = []
     for unit in graph.units:
         unit_rows = tuple(rows[i] for i in unit.ops)
-        standard = None if unit.standard is None else op_cost(unit.standard).mult_adds
-        units.append(UnitRow(unit, unit_rows, sum_costs(r.cost for r in unit_rows), standard))
+        cost = sum_costs(r.cost for r in unit_rows)
+        standard = None
+        if unit.standard is not None:
+            replaced = sum(rows[i].cost.mult_adds for i in unit.replaced)
+            standard = cost.mult_adds - replaced + op_cost(unit.standard).mult_adds
+        units.append(UnitRow(unit, unit_rows, cost, standard))
     total = sum_costs(row.cost for row in rows)
-    separable = [u for u in units if u.standard_mult_adds is not None]
+    twinned = [u for u in units if u.standard_mult_adds is not None]
     standard_total = (
         total.mult_adds
-        - sum(u.cost.mult_adds for u in separable)
-        + sum(u.standard_mult_adds or 0 for u in separable)
+        - sum(u.cost.mult_adds for u in twinned)
+        + sum(u.standard_mult_adds or 0 for u in twinned)
     )
     return Report(graph, rows, tuple(units), Totals(total, standard_total))
 

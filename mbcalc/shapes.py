@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from mbcalc.arith import SCALAR, Arith, Num
 from mbcalc.plan import NETWORK_INPUT, ChannelRule, OpKind, Plan, SpatialRule, Step
-from mbcalc.settings import scale_channels_exact
+from mbcalc.settings import make_divisible_scaled, scale_channels_exact
 from mbcalc.spec import MAX_VALUE
 
 
@@ -43,6 +43,13 @@ class Failure:
     reason: Reason
     mask: Num
     value: Num = None
+
+
+def round_half_even(num: Num, den: int, ar: Arith = SCALAR) -> Num:
+    """Python's round(num / den) for num >= 0: halves go to the even neighbour."""
+    quotient, remainder = num // den, num % den
+    up = (2 * remainder > den) | ((2 * remainder == den) & (quotient % 2 == 1))
+    return ar.where(up, quotient + 1, quotient)
 
 
 def window_size(
@@ -144,10 +151,23 @@ def _channel_rule(
         return total
     if rule is ChannelRule.FIXED:
         return step.value
+    if rule is ChannelRule.EXPAND:
+        assert step.ratio is not None
+        num, den = step.ratio.numerator, step.ratio.denominator
+        if step.rounding == "divisible":
+            return make_divisible_scaled(c_in, num, den, divisor, ar)
+        if step.rounding == "round":
+            return round_half_even(c_in * num, den, ar)
+        return c_in * num // den
     if rule is ChannelRule.RATIO:
         assert step.ratio is not None
-        return ar.maximum(c_in * step.ratio.numerator // step.ratio.denominator, 1)
+        base = c_in if step.like is None else of(step.like)
+        squeezed = base * step.ratio.numerator // step.ratio.denominator
+        if step.value:
+            return make_divisible_scaled(squeezed, 1, 1, step.value, ar)
+        return ar.maximum(squeezed, 1)
     if rule is ChannelRule.LIKE:
+        assert step.like is not None
         return of(step.like)
     return c_in  # SAME
 

@@ -47,6 +47,7 @@ class LayerType(StrEnum):
     BLOCK = "block"
     PARALLEL = "parallel"
     SE = "se"
+    MBCONV = "mbconv"
 
 
 NAME_PREFIX: dict[LayerType, str] = {
@@ -59,6 +60,7 @@ NAME_PREFIX: dict[LayerType, str] = {
     LayerType.BLOCK: "block",
     LayerType.PARALLEL: "parallel",
     LayerType.SE: "se",
+    LayerType.MBCONV: "mbconv",
 }
 """Prefix of the default names: a layer is called prefix + running number within its scope."""
 
@@ -163,10 +165,40 @@ class Parallel(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Mbconv(Layer):
+    """The inverted residual (MobileNetV2) / MBConv (MnasNet, EfficientNet) unit.
+
+    An optional 1x1 expansion to `expanded` channels (absent where they equal the input's),
+    a k x k depthwise conv with the stride, optional squeeze-and-excite, a linear 1x1
+    projection to `out`, and a residual add where the stride is 1 and the input and output
+    channels match. Channels: `expand` is a ratio of the unit's input channels rounded by
+    `expand_rounding` (round, floor or divisible); `expanded` is absolute, scaled by alpha
+    like `out`. The squeeze width is `se` times the `se_base` channels (expanded or input),
+    floored and at least 1, or made divisible by `se_divisor`.
+    """
+
+    type: ClassVar[LayerType] = LayerType.MBCONV
+    out: int
+    expand: Fraction | None
+    expanded: int | None
+    expand_rounding: Literal["round", "floor", "divisible"]
+    kernel: Pair
+    stride: Pair
+    padding: Padding
+    se: Fraction | None
+    se_base: Literal["expanded", "input"]
+    se_divisor: int | None
+    residual: Literal["auto", "always", "never"]
+    bn: bool
+    scale: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class Se(Layer):
     type: ClassVar[LayerType] = LayerType.SE
     squeeze: int | None
     ratio: Fraction | None
+    divisor: int | None = None  # make_divisible(floor(C * ratio), divisor) instead of max(1, ...)
 
 
 @dataclass(frozen=True)
@@ -391,6 +423,17 @@ class _Args:
             raise self.error(f"`{key}` must be in (0, 1], got {data}", value)
         return ratio
 
+    def multiple(self, key: str) -> Fraction:
+        """A positive number such as an expansion ratio (6, 4.5, 0.5), kept exact."""
+        value = self.required(key)
+        data = value.data
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
+            raise self.error(f"`{key}` must be a number, got {_describe(value)}", value)
+        number = Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
+        if not 0 < number <= 1024:
+            raise self.error(f"`{key}` must be in (0, 1024], got {_describe(value)}", value)
+        return number
+
     def finish(self, allowed: tuple[str, ...], what: str = "argument") -> None:
         """Refuse a key not in `allowed`: called before the values are read, so that a
         misspelt key is named as such rather than reported as a missing one."""
@@ -558,6 +601,8 @@ class _SpecParser:
             LayerType.POINTWISE,
             LayerType.SEPARABLE,
         )
+        if layer_type is LayerType.MBCONV:
+            return "relu6"  # MobileNetV2's; V3 and EfficientNet name theirs
         return "relu" if layer_type in convolutional else "none"
 
     def nested_layers(self, args: _Args, key: str) -> tuple[Layer, ...]:
@@ -700,11 +745,47 @@ def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer
             "give exactly one of `squeeze` and `ratio`",
             hint="`squeeze: 8` sets the width; `ratio: 0.25` takes a share of the channels",
         )
+    if "divisor" in a.mapping and not has_ratio:
+        raise a.error("`divisor` rounds a `ratio`", a.mapping["divisor"], "give `ratio` too")
     return Se(
         **common,  # type: ignore[arg-type]
         line=line,
         squeeze=a.int("squeeze") if has_squeeze else None,
         ratio=a.ratio("ratio") if has_ratio else None,
+        divisor=a.int("divisor") if "divisor" in a.mapping else None,
+    )
+
+
+def _mbconv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    if "expand" in a.mapping and "expanded" in a.mapping:
+        raise a.error(
+            "give `expand` (a ratio of the input channels) or `expanded` (channels), not both",
+            a.mapping["expanded"],
+        )
+    if "expand_rounding" in a.mapping and "expand" not in a.mapping:
+        raise a.error("`expand_rounding` rounds an `expand` ratio", a.mapping["expand_rounding"])
+    for key in ("se_base", "se_divisor"):
+        if key in a.mapping and "se" not in a.mapping:
+            raise a.error(f"`{key}` shapes a squeeze-and-excite: give `se` too", a.mapping[key])
+    rounding = a.choice("expand_rounding", ("round", "floor", "divisible"), "round")
+    base = a.choice("se_base", ("expanded", "input"), "expanded")
+    residual = a.choice("residual", ("auto", "always", "never"), "auto")
+    return Mbconv(
+        **common,  # type: ignore[arg-type]
+        line=line,
+        out=a.int("out"),
+        expand=a.multiple("expand") if "expand" in a.mapping else None,
+        expanded=a.int("expanded") if "expanded" in a.mapping else None,
+        expand_rounding=rounding,  # type: ignore[arg-type]
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        se=a.ratio("se") if "se" in a.mapping else None,
+        se_base=base,  # type: ignore[arg-type]
+        se_divisor=a.int("se_divisor") if "se_divisor" in a.mapping else None,
+        residual=residual,  # type: ignore[arg-type]
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.bool("scale", True),
     )
 
 
@@ -717,7 +798,22 @@ _ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
     LayerType.FC: ("out", "bias", "scale"),
     LayerType.BLOCK: ("layers", "residual"),
     LayerType.PARALLEL: ("branches", "merge"),
-    LayerType.SE: ("squeeze", "ratio"),
+    LayerType.SE: ("squeeze", "ratio", "divisor"),
+    LayerType.MBCONV: (
+        "out",
+        "expand",
+        "expanded",
+        "expand_rounding",
+        "kernel",
+        "stride",
+        "padding",
+        "se",
+        "se_base",
+        "se_divisor",
+        "residual",
+        "bn",
+        "scale",
+    ),
 }
 """The arguments each layer type takes, besides `name`, `repeat` and `act`."""
 
@@ -731,6 +827,7 @@ _BUILDERS: dict[LayerType, Builder] = {
     LayerType.BLOCK: _block,
     LayerType.PARALLEL: _parallel,
     LayerType.SE: _se,
+    LayerType.MBCONV: _mbconv,
 }
 
 
