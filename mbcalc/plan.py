@@ -86,7 +86,7 @@ class Step:
     channels: ChannelRule
     spatial: SpatialRule
     value: int = 0
-    scale: bool = False
+    scale: bool | str = False  # True, False or "up" (scaled only when alpha > 1)
     ratio: Fraction | None = None
     like: int | None = None
     rounding: str = ""  # EXPAND: round, floor or divisible
@@ -232,7 +232,7 @@ class _Planner:
         *,
         groups: int | None,
         bias: bool,
-        scale: bool = False,
+        scale: bool | str = False,
     ) -> int:
         return self.add(
             layer, name, unit, kind, (tensor,), channels=channels, spatial=SpatialRule.WINDOW,

@@ -141,7 +141,8 @@ def _channel_rule(
     if rule is ChannelRule.SCALED:
         if not step.scale:
             return step.value
-        return scale_channels_exact(step.value, num, den, rounding, divisor, ar)
+        scaled = scale_channels_exact(step.value, num, den, rounding, divisor, ar)
+        return ar.where(num > den, scaled, step.value) if step.scale == "up" else scaled
     if rule is ChannelRule.TIMES:
         return c_in * step.value
     if rule is ChannelRule.SUM:

@@ -22,6 +22,9 @@ from mbcalc.source import SourceError, Value, parse_yaml, read_spec_bytes
 Pair = tuple[int, int]
 Padding = Literal["same"] | Pair
 Rounding = Literal["floor", "divisible"]
+Scale = bool | Literal["up"]
+"""Whether alpha scales a layer's channels; "up": only when alpha is above 1 (a last conv that
+keeps its width under thinner multipliers, as in MobileNetV2)."""
 
 T = TypeVar("T")
 
@@ -98,7 +101,7 @@ class Conv(Layer):
     groups: int
     bias: bool
     bn: bool
-    scale: bool
+    scale: Scale
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,7 +121,7 @@ class Pointwise(Layer):
     out: int
     bias: bool
     bn: bool
-    scale: bool
+    scale: Scale
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +132,7 @@ class Separable(Layer):
     stride: Pair
     padding: Padding
     bn: bool
-    scale: bool
+    scale: Scale
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +150,7 @@ class Fc(Layer):
     type: ClassVar[LayerType] = LayerType.FC
     out: int
     bias: bool
-    scale: bool
+    scale: Scale
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,7 +193,7 @@ class Mbconv(Layer):
     se_divisor: int | None
     residual: Literal["auto", "always", "never"]
     bn: bool
-    scale: bool
+    scale: Scale
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -423,6 +426,20 @@ class _Args:
             raise self.error(f"`{key}` must be in (0, 1], got {data}", value)
         return ratio
 
+    def scale(self, default: Scale) -> Scale:
+        value = self._get("scale")
+        if value is None:
+            return default
+        if value.data == "up":
+            return "up"
+        if not isinstance(value.data, bool):
+            raise self.error(
+                f"`scale` must be true, false or up, got {_describe(value)}",
+                value,
+                "`up` scales the channels only when alpha is above 1",
+            )
+        return value.data
+
     def multiple(self, key: str) -> Fraction:
         """A positive number such as an expansion ratio (6, 4.5, 0.5), kept exact."""
         value = self.required(key)
@@ -640,7 +657,7 @@ def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Lay
         groups=a.int("groups", 1),
         bias=a.bool("bias", False),
         bn=a.bool("bn", p.batchnorm),
-        scale=a.bool("scale", True),
+        scale=a.scale(True),
     )
 
 
@@ -664,7 +681,7 @@ def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
         out=a.int("out"),
         bias=a.bool("bias", False),
         bn=a.bool("bn", p.batchnorm),
-        scale=a.bool("scale", True),
+        scale=a.scale(True),
     )
 
 
@@ -677,7 +694,7 @@ def _separable(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
         stride=a.pair("stride", 1),
         padding=a.padding("same"),
         bn=a.bool("bn", p.batchnorm),
-        scale=a.bool("scale", True),
+        scale=a.scale(True),
     )
 
 
@@ -718,7 +735,7 @@ def _fc(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer
         line=line,
         out=a.int("out"),
         bias=a.bool("bias", True),
-        scale=a.bool("scale", False),
+        scale=a.scale(False),
     )
 
 
@@ -785,7 +802,7 @@ def _mbconv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> L
         se_divisor=a.int("se_divisor") if "se_divisor" in a.mapping else None,
         residual=residual,  # type: ignore[arg-type]
         bn=a.bool("bn", p.batchnorm),
-        scale=a.bool("scale", True),
+        scale=a.scale(True),
     )
 
 
