@@ -14,6 +14,7 @@ import typer
 
 from mbcalc.dtypes import DType
 from mbcalc.errors import MbcalcError
+from mbcalc.profiles import ParamsRule
 from mbcalc.settings import Settings, to_fraction
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from mbcalc.compare import Comparison
     from mbcalc.deployment import Deployment
     from mbcalc.fit import FitResult
+    from mbcalc.profiles import Counted, Profile
     from mbcalc.report import Report
     from mbcalc.sweep import Grid, Refusal
 
@@ -178,6 +180,38 @@ FoldOpt = Annotated[
 ]
 
 
+ProfileOpt = Annotated[
+    str,
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        help="Counting profile: paper (mult-adds), torch, fvcore, thop or ptflops — the totals "
+        "those tools report.",
+    ),
+]
+FlopsOpt = Annotated[bool, typer.Option("--flops", help="Count 2 FLOPs per mult-add.")]
+CountOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--count",
+        metavar="OP[=COST],...",
+        help="Also count these operations at COST per element: bias, bn, act, pool, pool_out, "
+        "add, scale, softmax, softmax_sum (e.g. bn=2,pool).",
+        show_default=False,
+    ),
+]
+ParamsOpt = Annotated[
+    ParamsRule | None,
+    typer.Option(
+        "--params",
+        help="Which parameters count: paper (weights, biases), torch (+ BN scale, shift), "
+        "keras (+ BN running statistics) [default: the profile's].",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 @reports_errors
 def table(
@@ -192,6 +226,10 @@ def table(
     dtype: DTypeOpt = None,
     batch: BatchOpt = 1,
     fold_bn: FoldOpt = False,
+    profile: ProfileOpt = "paper",
+    flops: FlopsOpt = False,
+    count: CountOpt = None,
+    params: ParamsOpt = None,
 ) -> None:
     """Per-layer mult-adds and params of SPEC, with totals and the separable reduction.
 
@@ -199,10 +237,29 @@ def table(
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
     """
+    counting = _profile(profile, flops, count, params)
     report = _load(spec, alpha, res, rho)
     memory = memory or dtype is not None or batch != 1 or fold_bn
     deployment = _deployment(report, memory, device, dtype, batch, fold_bn)
-    _emit(report, format, output, deployment)
+    from mbcalc.profiles import count as count_with
+
+    _emit(report, format, output, deployment, count_with(report, counting))
+
+
+def _profile(name: str, flops: bool, count: str | None, params: ParamsRule | None) -> Profile:
+    """The counting profile the options ask for; mistakes are usage errors."""
+    from mbcalc.profiles import PROFILES, custom_profile, parse_extras
+
+    if name not in PROFILES:
+        known = ", ".join(PROFILES)
+        raise typer.BadParameter(
+            f"unknown profile {name!r} (known: {known})", param_hint="--profile"
+        )
+    try:
+        extras = {} if count is None else parse_extras(count)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--count") from None
+    return custom_profile(PROFILES[name], flops, extras, params)
 
 
 def _deployment(
@@ -541,6 +598,29 @@ def fit(
     _emit_fit(fit_budget(loaded, budget, params, alphas, heights), spec, format, output)
 
 
+@app.command()
+@reports_errors
+def verify(
+    spec: SpecArg,
+    alpha: AlphaOpt = Fraction(1),
+    res: ResOpt = None,
+    rho: RhoOpt = None,
+) -> None:
+    """Build SPEC as a PyTorch module and check every op against the analytic counts.
+
+    A forward pass on zeros (batch 1) checks each op's output shape, the params and BN
+    params of its submodules, and the mult-adds that hooks on Conv2d and Linear measure
+    from the real tensors. Exit status 1 on any difference. Needs mbcalc[torch].
+    """
+    from mbcalc.torch import verification_view
+    from mbcalc.torch import verify as verify_report
+
+    verification = verify_report(_load(spec, alpha, res, rho))
+    _show(verification_view(verification))
+    if not verification.ok:
+        raise MbcalcError(verification.verdict)
+
+
 T = TypeVar("T")
 
 
@@ -611,14 +691,27 @@ def _deliver(
 
 
 def _emit(
-    report: Report, format: Format, output: Path | None, deployment: Deployment | None = None
+    report: Report,
+    format: Format,
+    output: Path | None,
+    deployment: Deployment | None = None,
+    counted: Counted | None = None,
 ) -> None:
     from mbcalc import export
-    from mbcalc.render import report_view
+    from mbcalc.profiles import PROFILES, count
 
+    counted = counted or count(report, PROFILES["paper"])  # every report states its profile
     writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
                Format.MARKDOWN: export.to_markdown}  # fmt: skip
-    _deliver_with(format, output, report_view, writers, report, deployment)
+    _deliver_with(format, output, _report_view, writers, report, deployment, counted)
+
+
+def _report_view(
+    report: Report, deployment: Deployment | None, counted: Counted | None
+) -> RenderableType:
+    from mbcalc.render import report_view  # Rich's table code only where a table is shown
+
+    return report_view(report, deployment, counted)
 
 
 def _emit_roofline(

@@ -6,15 +6,20 @@ Formatting only: every figure comes from a `Deployment`.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from mbcalc.deployment import Deployment, deployment_versus
 from mbcalc.graph import NETWORK_INPUT
 from mbcalc.numbers import byte_size, decimal, duration, percent, rate
-from mbcalc.report import Category, Report, UnitRow
-from mbcalc.roofline import Bound, OpTime
+from mbcalc.profiles import Counted, ParamsRule
+
+if TYPE_CHECKING:  # every report imports this module: the deployment code loads on demand
+    from mbcalc.deployment import Deployment
+    from mbcalc.report import Category, Report, UnitRow
+    from mbcalc.roofline import OpTime
+
+MEMORY_BOUND = "memory"  # Bound.MEMORY's value
 
 MEMORY_COLUMNS = ("in", "out", "weights")
 ROOFLINE_COLUMNS = ("MAC/B", "bound", "time", "% time")
@@ -41,7 +46,7 @@ def footers(deployment: Deployment | None) -> tuple[str, ...]:
 
 
 def _bound(time: OpTime) -> Text:
-    return Text(time.bound.value, style="yellow" if time.bound is Bound.MEMORY else "cyan")
+    return Text(time.bound.value, style="yellow" if time.bound == MEMORY_BOUND else "cyan")
 
 
 def op_cells(deployment: Deployment | None, index: int) -> list[str | Text]:
@@ -113,7 +118,7 @@ def summary_rows(deployment: Deployment | None) -> list[tuple[str, str]]:
         if device.depthwise_mult_adds_per_second is not None:
             slower = rate(float(device.depthwise_mult_adds_per_second), "MAC/s")
             depthwise = f" ({slower} depthwise)"
-        memory_bound = sum(1 for time in estimate.ops if time.bound is Bound.MEMORY)
+        memory_bound = sum(1 for time in estimate.ops if time.bound == MEMORY_BOUND)
         rows += [
             (
                 "device",
@@ -241,6 +246,8 @@ COMPARE_FIELDS = ("peak_bytes", "weight_bytes", "latency_seconds")
 
 def compare_lines(arguments: list[str], deployments: list[Deployment]) -> list[tuple[str, str]]:
     """One line per compared column: peak memory, weights and latency, against the first."""
+    from mbcalc.deployment import deployment_versus
+
     lines = []
     first = deployments[0] if deployments else None
     for k, (argument, deployment) in enumerate(zip(arguments, deployments, strict=True)):
@@ -262,6 +269,8 @@ def compare_lines(arguments: list[str], deployments: list[Deployment]) -> list[t
 
 def compare_fields(deployment: Deployment, first: Deployment) -> dict[str, Any]:
     """The `deployment` object of one compared column in the JSON comparison."""
+    from mbcalc.deployment import deployment_versus
+
     against = deployment_versus(deployment, first)
     estimate = deployment.roofline
     return {
@@ -286,3 +295,50 @@ def compare_csv_cells(deployment: Deployment | None) -> list[Any]:
     estimate = deployment.roofline
     latency = None if estimate is None else float(estimate.seconds)
     return [deployment.memory.peak.bytes, deployment.memory.weight_bytes, latency]
+
+
+# -- counting profiles -------------------------------------------------------------------------
+
+
+def profile_rows(counted: Counted | None) -> list[tuple[str, str]]:
+    """Summary lines stating the counting profile in force and what it counts."""
+    if counted is None:
+        return []
+    profile = counted.profile
+    rows = [("profile", f"{profile.name}: {profile.description}")]
+    if profile.flops_per_mult_add != 1 or counted.extras:
+        unit = "FLOPs" if profile.flops_per_mult_add == 2 else "operations"
+        base = f"{counted.mult_adds:,} mult-adds"
+        if profile.flops_per_mult_add != 1:
+            base += f" x {profile.flops_per_mult_add}"
+        parts = [base] + [f"{ops:,} {extra.value}" for extra, ops in counted.extras.items()]
+        rows.append(("counted", f"{counted.operations:,} {unit} = " + " + ".join(parts)))
+    if profile.params is not ParamsRule.PAPER:
+        rows.append(("params counted", f"{counted.params:,} ({PARAMS_TEXT[profile.params]})"))
+    return rows
+
+
+PARAMS_TEXT = {
+    ParamsRule.PAPER: "weights and biases",
+    ParamsRule.TORCH: "weights, biases and batch norm scale and shift, as PyTorch counts",
+    ParamsRule.KERAS: "PyTorch's, and batch norm running mean and variance, as Keras counts",
+}
+
+
+def profile_record(counted: Counted) -> dict[str, Any]:
+    profile = counted.profile
+    return {
+        "name": profile.name,
+        "description": profile.description,
+        "flops_per_mult_add": profile.flops_per_mult_add,
+        "extras": {extra.value: cost for extra, cost in profile.extras.items()},
+        "params_rule": profile.params.value,
+    }
+
+
+def counted_record(counted: Counted) -> dict[str, Any]:
+    return {
+        "operations": counted.operations,
+        "extras": {extra.value: ops for extra, ops in counted.extras.items()},
+        "params": counted.params,
+    }

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mbcalc.compare import Column, Comparison, Row, Versus
     from mbcalc.costs import Cost
     from mbcalc.deployment import Deployment
+    from mbcalc.profiles import Counted
 
 SCHEMA = "mbcalc.report/1"
 
@@ -61,7 +62,9 @@ def unit_record(unit: UnitRow) -> dict[str, Any]:
     return record
 
 
-def report_record(report: Report, deployment: Deployment | None = None) -> dict[str, Any]:
+def report_record(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> dict[str, Any]:
     """The whole report as JSON-ready data; counts stay exact integers.
 
     A deployment adds `memory` and `roofline` objects to each layer and to the total.
@@ -73,6 +76,7 @@ def report_record(report: Report, deployment: Deployment | None = None) -> dict[
         "schema": SCHEMA,
         **setting_record(report),
         "convention": CONVENTION,
+        **({} if counted is None else {"profile": deploy_views.profile_record(counted)}),
         "layers": [
             {**layer_record(row, names), **deploy_views.layer_fields(deployment, row.op.index)}
             for row in report.rows
@@ -85,15 +89,20 @@ def report_record(report: Report, deployment: Deployment | None = None) -> dict[
             "standard_mult_adds": total.standard_mult_adds,
             "reduction": decimal(total.reduction),
             **deploy_views.total_fields(deployment),
+            **({} if counted is None else {"counted": deploy_views.counted_record(counted)}),
         },
     }
 
 
-def to_json(report: Report, deployment: Deployment | None = None) -> str:
-    return json.dumps(report_record(report, deployment), indent=2) + "\n"
+def to_json(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> str:
+    return json.dumps(report_record(report, deployment, counted), indent=2) + "\n"
 
 
-def to_csv(report: Report, deployment: Deployment | None = None) -> str:
+def to_csv(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> str:
     """One row per op; the numeric columns sum to the report's totals."""
     import csv
     import io
@@ -113,7 +122,9 @@ def to_csv(report: Report, deployment: Deployment | None = None) -> str:
     return buffer.getvalue()
 
 
-def to_markdown(report: Report, deployment: Deployment | None = None) -> str:
+def to_markdown(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> str:
     """A paste-ready Markdown table with exact counts, unit subtotals, totals and settings."""
     graph = report.graph
     extra = deploy_views.columns(deployment)
@@ -147,7 +158,8 @@ def to_markdown(report: Report, deployment: Deployment | None = None) -> str:
     ]
     deployment_lines = [
         f"- {label}: {text}" if label else f"  - {text}"
-        for label, text in deploy_views.summary_rows(deployment)
+        for label, text in deploy_views.profile_rows(counted)
+        + deploy_views.summary_rows(deployment)
     ]
     if deployment_lines:
         lines += [*deployment_lines, ""]

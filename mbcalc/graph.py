@@ -23,7 +23,7 @@ from mbcalc.shapes import (
     evaluate_channels,
     evaluate_sizes,
 )
-from mbcalc.spec import MAX_VALUE, Block, LayerType, Padding, Spec
+from mbcalc.spec import MAX_VALUE, Block, LayerType, Padding, Pool, Spec
 
 __all__ = ["MAX_OPS", "NETWORK_INPUT", "Graph", "Op", "OpKind", "Shape", "Unit", "build_graph"]
 
@@ -48,6 +48,10 @@ class Op:
     bias: bool = False
     bn: bool = False
     act: str = "none"
+    pool: str | None = None  # avg or max, on a pool op
+    padding: Padding = (0, 0)  # a window's: same (ceil(H / stride)) or (top/bottom, left/right)
+    ceil: bool = False  # a pooling window in PyTorch's ceil_mode
+    global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +151,18 @@ def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:
         bias=step.bias,
         bn=step.bn,
         act=step.act or step.layer.act,
+        pool=_pool_kind(step),
+        padding=step.padding,
+        ceil=step.ceil,
+        global_pool=step.spatial is SpatialRule.GLOBAL,
     )
+
+
+def _pool_kind(step: Step) -> str | None:
+    """avg or max for a pool op (squeeze-and-excite pools by averaging)."""
+    if step.kind is not OpKind.POOL:
+        return None
+    return step.layer.kind if isinstance(step.layer, Pool) else "avg"
 
 
 def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:

@@ -173,6 +173,8 @@ class _Planner:
                 "check the `repeat` counts",
             )
         index = len(self.steps)
+        if kind in (OpKind.POOL, OpKind.ADD, OpKind.CONCAT, OpKind.SCALE):
+            rules.setdefault("act", "none")  # no activation follows these, whatever the layer's
         self.steps.append(Step(index, name, unit, kind, sources, layer, **rules))  # type: ignore[arg-type]
         return index
 
@@ -185,8 +187,8 @@ class _Planner:
         twin: tuple[int, int] | None = None
         if isinstance(layer, Separable):
             depthwise = self.window(
-                layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor, ChannelRule.TIMES, 1,
-                groups=None, bias=False,
+                layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor, channels=ChannelRule.TIMES,
+                value=1, groups=None, bias=False,
             )  # fmt: skip
             pointwise = self.pointwise(layer, f"{path}.pw", path, depthwise, False)
             twin, tensor = (depthwise, pointwise), pointwise
@@ -194,14 +196,15 @@ class _Planner:
             depthwise, tensor = self.mbconv(layer, path, tensor)
             twin = (depthwise, depthwise)
         elif isinstance(layer, Conv):
+            rule = _expand(layer) or {"channels": ChannelRule.SCALED, "value": layer.out}
             tensor = self.window(
-                layer, path, path, OpKind.CONV, tensor, ChannelRule.SCALED, layer.out,
-                groups=layer.groups, bias=layer.bias, scale=layer.scale,
+                layer, path, path, OpKind.CONV, tensor, groups=layer.groups, bias=layer.bias,
+                scale=layer.scale, **rule,
             )  # fmt: skip
         elif isinstance(layer, Depthwise):
             tensor = self.window(
-                layer, path, path, OpKind.DEPTHWISE, tensor, ChannelRule.TIMES, layer.multiplier,
-                groups=None, bias=layer.bias,
+                layer, path, path, OpKind.DEPTHWISE, tensor, channels=ChannelRule.TIMES,
+                value=layer.multiplier, groups=None, bias=layer.bias,
             )  # fmt: skip
         elif isinstance(layer, Pointwise):
             tensor = self.pointwise(layer, path, path, tensor, layer.bias)
@@ -227,17 +230,16 @@ class _Planner:
         unit: str,
         kind: OpKind,
         tensor: int,
-        channels: ChannelRule,
-        value: int,
         *,
         groups: int | None,
         bias: bool,
-        scale: bool | str = False,
+        **rules: object,
     ) -> int:
+        """A windowed op; `rules` gives its channel rule (channels, value, scale, ...)."""
         return self.add(
-            layer, name, unit, kind, (tensor,), channels=channels, spatial=SpatialRule.WINDOW,
-            value=value, scale=scale, kernel=layer.kernel, stride=layer.stride,
-            padding=layer.padding, groups=groups, bias=bias, bn=layer.bn,
+            layer, name, unit, kind, (tensor,), spatial=SpatialRule.WINDOW, kernel=layer.kernel,
+            stride=layer.stride, padding=layer.padding, groups=groups, bias=bias, bn=layer.bn,
+            **rules,
         )  # fmt: skip
 
     def pointwise(
@@ -249,7 +251,11 @@ class _Planner:
         bias: bool,
         **rules: object,
     ) -> int:
-        channels = {"channels": ChannelRule.SCALED, "value": layer.out, "scale": layer.scale}
+        channels: dict[str, object] = {
+            "channels": ChannelRule.SCALED, "value": layer.out, "scale": layer.scale,
+        }  # fmt: skip
+        if isinstance(layer, Pointwise):
+            channels.update(_expand(layer))
         return self.add(
             layer, name, unit, OpKind.CONV, (tensor,), spatial=SpatialRule.WINDOW,
             kernel=(1, 1), stride=(1, 1), padding="same", groups=1, bias=bias, bn=layer.bn,
@@ -287,8 +293,8 @@ class _Planner:
             else:
                 tensor = expanded
         depthwise = self.window(
-            layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor, ChannelRule.TIMES, 1,
-            groups=None, bias=False,
+            layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor,
+            channels=ChannelRule.TIMES, value=1, groups=None, bias=False,
         )  # fmt: skip
         tensor = depthwise
         if layer.se is not None:
@@ -386,3 +392,10 @@ class _Planner:
             layer, f"{path}.{layer.merge}", path, kind, outputs, channels=channels,
             spatial=SpatialRule.KEEP,
         )  # fmt: skip
+
+
+def _expand(layer: Conv | Pointwise) -> dict[str, object]:
+    """The channel rule of a conv whose width is a multiple of its input's (`expand`)."""
+    if layer.expand is None:
+        return {}
+    return {"channels": ChannelRule.EXPAND, "ratio": layer.expand, "rounding": "floor"}

@@ -25,9 +25,12 @@ from mbcalc.report import OpRow, Report, UnitRow, breakdown
 if TYPE_CHECKING:
     from mbcalc.compare import Change, Column, Comparison, Versus
     from mbcalc.deployment import Deployment
+    from mbcalc.profiles import Counted
 
 
-def report_view(report: Report, deployment: Deployment | None = None) -> RenderableType:
+def report_view(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> RenderableType:
     """The per-op table with its totals footer and the summary beneath it.
 
     With a deployment, memory and roofline columns and summary lines are added.
@@ -35,7 +38,7 @@ def report_view(report: Report, deployment: Deployment | None = None) -> Rendera
     return Group(
         op_table(report, deployment),
         Text(),
-        summary(report, deployment),
+        summary(report, deployment, counted),
         Text(CONVENTION, style="dim"),
     )
 
@@ -118,7 +121,9 @@ def _add_op_row(
     )
 
 
-def summary(report: Report, deployment: Deployment | None = None) -> Table:
+def summary(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> Table:
     """Totals, the standard-convolution twin, the settings and the counting convention."""
     graph = report.graph
     total = report.total
@@ -141,7 +146,7 @@ def summary(report: Report, deployment: Deployment | None = None) -> Table:
         f"alpha {multiplier(graph.alpha)} · rho {multiplier(graph.rho)} · input "
         f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
     )
-    for label, text in deploy_views.summary_rows(deployment):
+    for label, text in deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment):
         grid.add_row(label, text)
     return grid
 

@@ -106,11 +106,12 @@ def scale_channels_exact(
 ) -> Num:
     """Channels under alpha = num / den: `floor` truncates, `divisible` uses make_divisible.
 
-    At alpha 1 every layer keeps exactly the channels the spec gives it.
+    The rule holds at every alpha, 1 included (as torchvision applies _make_divisible at
+    width 1.0), so that channels never fall as alpha grows: with `divisible`, a width that is
+    not a multiple of the divisor is rounded even at alpha 1.
     """
     if rounding == "divisible":
-        scaled = make_divisible_scaled(channels, num, den, divisor, ar)
-        return ar.where(num == den, channels, scaled)
+        return make_divisible_scaled(channels, num, den, divisor, ar)
     return channels * num // den
 
 

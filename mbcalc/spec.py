@@ -94,7 +94,7 @@ class Layer:
 @dataclass(frozen=True, kw_only=True)
 class Conv(Layer):
     type: ClassVar[LayerType] = LayerType.CONV
-    out: int
+    out: int | None  # None: `expand` times the input's channels
     kernel: Pair
     stride: Pair
     padding: Padding
@@ -102,6 +102,7 @@ class Conv(Layer):
     bias: bool
     bn: bool
     scale: Scale
+    expand: Fraction | None = None  # out = floor(input channels * expand)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,10 +119,11 @@ class Depthwise(Layer):
 @dataclass(frozen=True, kw_only=True)
 class Pointwise(Layer):
     type: ClassVar[LayerType] = LayerType.POINTWISE
-    out: int
+    out: int | None  # None: `expand` times the input's channels
     bias: bool
     bn: bool
     scale: Scale
+    expand: Fraction | None = None  # out = floor(input channels * expand)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -646,11 +648,22 @@ class _SpecParser:
 Builder = Callable[[_SpecParser, _Args, dict[str, object], int], Layer]
 
 
+def _width(a: _Args) -> tuple[int | None, Fraction | None]:
+    """`out` channels, or `expand`: a multiple of the input's (MobileNetV3's 6 x last width)."""
+    if "expand" not in a.mapping:
+        return a.int("out"), None
+    if "out" in a.mapping:
+        raise a.error("give `out` or `expand`, not both", a.mapping["expand"])
+    return None, a.multiple("expand")
+
+
 def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    out, expand = _width(a)
     return Conv(
         **common,  # type: ignore[arg-type]
         line=line,
-        out=a.int("out"),
+        out=out,
+        expand=expand,
         kernel=a.pair("kernel", 3),
         stride=a.pair("stride", 1),
         padding=a.padding("same"),
@@ -675,10 +688,12 @@ def _depthwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
 
 
 def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    out, expand = _width(a)
     return Pointwise(
         **common,  # type: ignore[arg-type]
         line=line,
-        out=a.int("out"),
+        out=out,
+        expand=expand,
         bias=a.bool("bias", False),
         bn=a.bool("bn", p.batchnorm),
         scale=a.scale(True),
@@ -807,9 +822,19 @@ def _mbconv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> L
 
 
 _ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
-    LayerType.CONV: ("out", "kernel", "stride", "padding", "groups", "bias", "bn", "scale"),
+    LayerType.CONV: (
+        "out",
+        "expand",
+        "kernel",
+        "stride",
+        "padding",
+        "groups",
+        "bias",
+        "bn",
+        "scale",
+    ),
     LayerType.DEPTHWISE: ("kernel", "stride", "padding", "multiplier", "bias", "bn"),
-    LayerType.POINTWISE: ("out", "bias", "bn", "scale"),
+    LayerType.POINTWISE: ("out", "expand", "bias", "bn", "scale"),
     LayerType.SEPARABLE: ("out", "kernel", "stride", "padding", "bn", "scale"),
     LayerType.POOL: ("kind", "kernel", "stride", "padding", "global", "ceil"),
     LayerType.FC: ("out", "bias", "scale"),

@@ -445,12 +445,28 @@ def explain_invalid(grid: Grid, limit: int = 5) -> tuple[Refusal, ...]:
     from mbcalc.settings import Settings
 
     invalid = ~grid.valid
-    by_alpha = [(int(a), int(np.argmax(invalid[a]))) for a in np.nonzero(invalid.any(axis=1))[0]]
-    by_res = [(int(np.argmax(invalid[:, r])), int(r)) for r in np.nonzero(invalid.any(axis=0))[0]]
+    # For each alpha, an invalid resolution where other alphas build (the failure is this
+    # alpha's), else its first invalid one; for each resolution the same the other way round.
+    usable_res = grid.valid.any(axis=0)
+    usable_alpha = grid.valid.any(axis=1)
+    by_alpha = [
+        (int(a), int(np.argmax(invalid[a] & usable_res)) if (invalid[a] & usable_res).any()
+         else int(np.argmax(invalid[a])))
+        for a in np.nonzero(invalid.any(axis=1))[0]
+    ]  # fmt: skip
+    by_res = [
+        (int(np.argmax(invalid[:, r] & usable_alpha)) if (invalid[:, r] & usable_alpha).any()
+         else int(np.argmax(invalid[:, r])), int(r))
+        for r in np.nonzero(invalid.any(axis=0))[0]
+    ]  # fmt: skip
     candidates: list[tuple[int, int]] = []
     for pair in zip(by_alpha, by_res, strict=False):
         candidates.extend(pair)
     candidates.extend(by_alpha[len(by_res) :] + by_res[len(by_alpha) :])
+    rows, columns = np.nonzero(invalid)  # then the rest, in order, while tries remain
+    candidates.extend(
+        (int(a), int(r)) for a, r in zip(rows[: 4 * limit], columns[: 4 * limit], strict=True)
+    )
     seen: dict[str, Refusal] = {}
     for a, r in list(dict.fromkeys(candidates))[: 4 * limit]:
         if len(seen) >= limit:

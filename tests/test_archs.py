@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mbcalc.graph import build_graph
+from mbcalc.graph import OpKind, build_graph
 from mbcalc.report import Report, analyze
 from mbcalc.settings import Settings
-from mbcalc.spec import load_spec
+from mbcalc.spec import LayerType, load_spec
 from mbcalc.zoo import load_shipped, shipped_names
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
@@ -84,13 +84,25 @@ def check_sums(report: Report) -> None:
     for unit in report.units:
         if unit.standard_mult_adds is None:
             continue
-        depthwise, pointwise = (row.op for row in unit.rows)
+        standard += unit.standard_mult_adds - unit.cost.mult_adds
+        ops = [row.op for row in unit.rows]
+        if unit.unit.type is LayerType.MBCONV:
+            # An mbconv's twin has a full k x k conv, expanded to expanded channels, in place of
+            # its depthwise conv (the unit's other ops stay).
+            (depthwise,) = (op for op in ops if op.kind is OpKind.DEPTHWISE)
+            assert depthwise.kernel is not None
+            kh, kw = depthwise.kernel
+            h, w, c = depthwise.output
+            dw_cost = next(r.cost.mult_adds for r in unit.rows if r.op is depthwise)
+            full = h * w * kh * kw * c * c
+            assert unit.standard_mult_adds == unit.cost.mult_adds - dw_cost + full
+            continue
+        depthwise, pointwise = ops
         assert depthwise.kernel is not None
         kh, kw = depthwise.kernel
         h, w, n = pointwise.output
         assert unit.standard_mult_adds == h * w * kh * kw * depthwise.input[2] * n
         assert unit.reduction == Fraction(1, n) + Fraction(1, kh * kw)
-        standard += unit.standard_mult_adds - unit.cost.mult_adds
     assert report.total.standard_mult_adds == standard
 
 

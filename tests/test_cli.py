@@ -182,6 +182,16 @@ def check_report(data: dict[str, Any]) -> None:
             assert unit[key] == sum(layer[key] for layer in own), (unit["name"], key)
         if unit["type"] == "separable":
             standard_total += check_separable(unit, own) - unit["mult_adds"]
+        elif unit["type"] == "mbconv":
+            # The twin has a full k x k conv, expanded to expanded channels, in place of the
+            # depthwise conv: h * w * k * k * c * c instead of h * w * k * k * c.
+            (depthwise,) = (layer for layer in own if layer["op"] == "depthwise")
+            h, w, c = depthwise["output"]
+            full = h * w * depthwise["kernel"][0] * depthwise["kernel"][1] * c * c
+            twin = unit["mult_adds"] - depthwise["mult_adds"] + full
+            assert unit["standard_mult_adds"] == twin
+            assert unit["reduction"] == round(unit["mult_adds"] / twin, 6)
+            standard_total += twin - unit["mult_adds"]
         else:
             assert "standard_mult_adds" not in unit
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from mbcalc.cli import app
 from mbcalc.graph import build_graph
+from mbcalc.profiles import PROFILES, count
 from mbcalc.render import report_view
 from mbcalc.report import analyze
 from mbcalc.settings import Settings
@@ -47,7 +48,9 @@ def rich_text(settings: Settings) -> str:
     """The library's renderable, rendered the way the CLI writes files."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=WIDTH, color_system=None)
-    console.print(report_view(analyze(build_graph(load_shipped("mobilenet_v1"), settings))))
+    report = analyze(build_graph(load_shipped("mobilenet_v1"), settings))
+    # The command line always states the counting profile in force: the paper's by default.
+    console.print(report_view(report, counted=count(report, PROFILES["paper"])))
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 

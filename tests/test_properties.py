@@ -109,8 +109,8 @@ def _se(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Lay
 
 
 def _concat(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    branches = [[{"pointwise": {"out": out}}], [{"conv": {"out": 4, "kernel": 3}}], []]
-    return {"parallel": {"merge": "concat", "branches": branches}}, current + out + 4
+    branches = [[{"pointwise": {"out": out}}], [{"conv": {"out": out, "kernel": 3}}], []]
+    return {"parallel": {"merge": "concat", "branches": branches}}, current + 2 * out
 
 
 def _residual(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
@@ -143,12 +143,18 @@ def networks(draw: st.DrawFn, *, fixed_width: bool = False, head: str = "any") -
     `add` merges. `head`: "any", or "global" (no classifier, or one after a global pool, so that
     no parameter depends on the resolution).
     """
-    channels = draw(st.integers(1, 8))
+    rounding = draw(st.sampled_from(["floor", "divisible"]))
+    divisor = draw(st.sampled_from([1, 2, 4, 8]))
+    # With `divisible` rounding even alpha 1 rounds every width to a multiple of the divisor:
+    # networks that must keep their widths at alpha 1 are drawn with such widths.
+    step = divisor if fixed_width and rounding == "divisible" else 1
+    channels = draw(st.integers(1, 8)) * step
     makers = {**ANY_WIDTH, **(FIXED_WIDTH_ONLY if fixed_width else {})}
     current = channels
     layers: list[Layer] = []
     for kind in draw(st.lists(st.sampled_from(sorted(makers)), min_size=1, max_size=6)):
-        layer, current = makers[kind](draw, current, draw(st.integers(4, 24)), fixed_width)
+        out = -(-draw(st.integers(4, 24)) // step) * step
+        layer, current = makers[kind](draw, current, out, fixed_width)
         layers.append(layer)
     classifier = {"fc": {"out": draw(st.integers(1, 20))}}
     heads = [[], [{"pool": {"global": True}}, classifier]]
@@ -158,8 +164,7 @@ def networks(draw: st.DrawFn, *, fixed_width: bool = False, head: str = "any") -
     height = draw(st.integers(1, 24))
     width = draw(st.integers(-(-height // 2), 2 * height))  # keeps width >= 1 at any --res
     size: int | list[int] = height if height == width else [height, width]
-    rounding = draw(st.sampled_from(["floor", "divisible"]))
-    return spec_of(layers, size, channels, rounding, draw(st.sampled_from([1, 2, 4, 8])))
+    return spec_of(layers, size, channels, rounding, divisor)
 
 
 resolutions = st.integers(1, 64)

@@ -78,7 +78,8 @@ def test_every_shipped_spec_under_every_option(name: str) -> None:
     alphas = [Fraction(n, 100) for n in (1, 25, 75, 100, 140)]  # 0.01: conv1 has no channels
     heights = [1, 7, 97, 160, 224]
     reports = reports_of(spec, alphas, heights)
-    assert any(report is None for report in reports.values())  # invalid cells are covered
+    if spec.rounding == "floor":  # make_divisible never rounds a width down to nothing
+        assert any(report is None for report in reports.values())  # invalid cells are covered
     for dtype, batch, fold_bn, device in OPTIONS:
         grid = sweep(
             spec, alphas, heights, dtype=dtype, batch=batch, fold_bn=fold_bn, device=device
