@@ -475,16 +475,7 @@ def test_torch_rebuild_agrees_at_other_widths(name: str, alpha: str) -> None:
 @pytest.mark.parametrize(
     ("name", "alpha"),
     [
-        pytest.param(
-            "mobilenet_v3_small",
-            "0.35",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="torchvision's last conv is 6 x adjust_channels(96) = 192 channels at "
-                "0.35; the spec's `conv: {out: 576}` scales to _make_divisible(576 * 0.35, 8) = "
-                "200. The spec language has no conv whose width is a multiple of its input's",
-            ),
-        ),
+        ("mobilenet_v3_small", "0.35"),  # the last conv is 6 x its input: 192, not 200
         pytest.param(
             "mobilenet_v3_large",
             "0.1",
@@ -501,7 +492,9 @@ def test_known_differences_at_some_widths(name: str, alpha: str) -> None:
     assert_agrees(name, alpha)
 
 
-def test_mobilenet_v3_small_last_conv_at_0_35_is_documented() -> None:
+def test_mobilenet_v3_small_last_conv_is_six_times_its_input() -> None:
+    """torchvision: lastconv_output_channels = 6 * lastconv_input_channels (192 at 0.35, where
+    _make_divisible(576 * 0.35, 8) would be 200)."""
     ops = ops_by_name("mobilenet_v3_small", "0.35")
     assert ops["features.11.project"].output[2] == make_divisible(96 * 0.35) == 32
-    assert ops["features.12"].output[2] == make_divisible(576 * 0.35) == 200  # torchvision: 192
+    assert ops["features.12"].output[2] == 6 * 32 == 192
