@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mbcalc.memory import DType, MemoryReport, memory_report
-from mbcalc.report import Category, Report, categorize
+from mbcalc.report import Category, Family, Report, categorize
 from mbcalc.roofline import Device, Roofline, roofline
 
 
@@ -36,9 +36,11 @@ class Deployment:
         sums: dict[Category, tuple[int, Fraction]] = {}
         for row, time in zip(report.rows, self.roofline.ops, strict=True):
             unit_type = unit_types.get(row.op.unit)
-            if unit_type is None:
-                continue  # merges belong to no layer and cost nothing
-            category = categorize(row, unit_type)
+            # Merges (a block's residual add, a parallel's concat) belong to no leaf layer:
+            # they cost no mult-adds, but moving their tensors takes time.
+            category = (
+                Category(Family.OTHER, None) if unit_type is None else categorize(row, unit_type)
+            )
             mult_adds, seconds = sums.get(category, (0, Fraction(0)))
             sums[category] = (mult_adds + row.cost.mult_adds, seconds + time.seconds)
         rows = [CategoryTime(cat, ma, seconds) for cat, (ma, seconds) in sums.items()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from fractions import Fraction
 
@@ -50,11 +51,19 @@ def byte_size(count: int) -> str:
 
 
 def duration(seconds: float) -> str:
-    """A time with a unit that keeps three significant figures: 2.81 ms, 14.2 µs."""
-    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
+    """A time with three significant figures and a unit: 2.81 ms, 14.2 µs, 4.00 µs, 999 µs."""
+    units = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+    for scale, unit in units:
+        if seconds >= scale or unit == "ns":
+            value = seconds / scale
+            if value <= 0:
+                return f"0 {unit}"
+            decimals = max(0, 2 - math.floor(math.log10(value)))
+            text = f"{value:.{decimals}f}"
+            if float(text) >= 1000 and unit != "s":  # 999.6 µs rounds to a millisecond
+                return duration(float(text) * scale)
+            return f"{text} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def rate(value: float, unit: str) -> str:

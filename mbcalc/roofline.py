@@ -146,7 +146,7 @@ def resolve_device(argument: str) -> Device:
         return parse_device(shipped.read_text(encoding="utf-8"), f"{argument}.yaml")
     path = Path(argument)
     try:
-        text = read_spec_bytes(path)
+        text = read_spec_bytes(path, "device")
     except SourceError as error:
         hint = None
         if not path.suffix:
@@ -158,7 +158,7 @@ def resolve_device(argument: str) -> Device:
 def parse_device(text: str, source: str) -> Device:
     """Validate a device file's text; errors name the file and the line."""
     try:
-        root = parse_yaml(decode_spec_bytes(text.encode("utf-8")))
+        root = parse_yaml(decode_spec_bytes(text.encode("utf-8")), "device")
     except SourceError as error:
         raise SpecError(error.message, source=source, line=error.line, hint=error.hint) from None
     if not isinstance(root.data, dict):
@@ -181,6 +181,8 @@ def parse_device(text: str, source: str) -> Device:
             return ""
         if not isinstance(value.data, str):
             raise SpecError(f"`{key}` must be text", source=source, line=value.line)
+        if required and not value.data.strip():
+            raise SpecError(f"`{key}` must not be empty", source=source, line=value.line)
         return value.data
 
     dtype_text = text_of("dtype", False) or "fp32"

@@ -63,7 +63,7 @@ def roofline_view(deployment: Deployment) -> RenderableType:
     table.add_column("op", no_wrap=True)
     table.add_column("MAC/B", justify="right", no_wrap=True)
     table.add_column(
-        f"intensity (log) ┃ ridge {float(device.ridge):.1f}", no_wrap=True, min_width=STRIP
+        f"intensity (log), ridge {float(device.ridge):.1f}", no_wrap=True, min_width=STRIP
     )
     table.add_column("bound", no_wrap=True)
     table.add_column("attains", justify="right", no_wrap=True)

@@ -49,11 +49,11 @@ class SourceError(Exception):
         self.hint = hint
 
 
-def read_spec_bytes(path: Path) -> str:
-    """Read a spec file as UTF-8 text, refusing what cannot be a spec before parsing it."""
+def read_spec_bytes(path: Path, what: str = "spec") -> str:
+    """Read a spec (or device) file as UTF-8 text, refusing what cannot be one before parsing."""
     try:
         if path.is_dir():
-            raise SourceError("is a directory, not a spec file")
+            raise SourceError(f"is a directory, not a {what} file")
         with path.open("rb") as handle:
             raw = handle.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
@@ -87,10 +87,16 @@ def decode_spec_bytes(raw: bytes) -> str:
     return text
 
 
-def parse_yaml(text: str) -> Value:
-    """Parse one YAML document into located values."""
+_EMPTY_HINTS = {"spec": "a spec needs `input` and `layers`"}
+
+
+def parse_yaml(text: str, what: str = "spec") -> Value:
+    """Parse one YAML document into located values; `what` the document is names it in errors."""
+    empty = SourceError(f"the {what} file is empty", hint=_EMPTY_HINTS.get(what))
+    if what == "spec":
+        empty = SourceError("the spec is empty", hint=_EMPTY_HINTS[what])
     if not text.strip():
-        raise SourceError("the spec is empty", hint="a spec needs `input` and `layers`")
+        raise empty
     _refuse_unprintable(text)
     try:
         root = yaml.compose(text, Loader=_Loader)
@@ -101,7 +107,7 @@ def parse_yaml(text: str) -> Value:
     except RecursionError:
         raise SourceError(f"nested deeper than {MAX_DEPTH} levels") from None
     if root is None:
-        raise SourceError("the spec is empty", hint="a spec needs `input` and `layers`")
+        raise empty
     return _Walker().walk(root, 0)
 
 

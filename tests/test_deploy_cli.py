@@ -1213,12 +1213,6 @@ def residual_spec(folder: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Deployment.by_category skips merge ops (they belong to no leaf unit), so the time of "
-    "a residual add or a concat is left out of total.roofline.by_type and of the summary's "
-    "lines by type, whose time shares then sum to less than 100%",
-)
 def test_time_by_layer_type_covers_the_merges(tmp_path: Path) -> None:
     data = table_json(str(residual_spec(tmp_path)), "--device", "jetson-nano")
     add = next(layer for layer in data["layers"] if layer["op"] == "add")
@@ -1239,11 +1233,6 @@ def cpu_like(folder: Path, peak: str, bandwidth: str = "1000000T") -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="numbers.duration formats with '.3g' in the unit picked before rounding: a time in "
-    "[999.5 us, 1 ms) prints as '1e+03 µs' (likewise ms and ns)",
-)
 def test_a_latency_just_under_a_millisecond_is_not_written_as_an_exponent(
     tmp_path: Path,
 ) -> None:
@@ -1257,11 +1246,6 @@ def test_a_latency_just_under_a_millisecond_is_not_written_as_an_exponent(
     assert_time(time, seconds)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="numbers.duration promises three significant figures but '.3g' drops trailing "
-    "zeros: the pool's 4.00 us shows as '4 µs', a batch-4 latency of 10.99 ms as '11 ms'",
-)
 def test_times_keep_three_significant_figures() -> None:
     # pool1 moves 7x7x1024 + 1024 values of 2 bytes at 25.6 GB/s: exactly 4.00 us.
     assert Fraction((7 * 7 * 1024 + 1024) * 2) / JETSON.bandwidth == Fraction(4, 10**6)
@@ -1269,11 +1253,6 @@ def test_times_keep_three_significant_figures() -> None:
     assert rows["pool1"]["time"] == "4.00 µs"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_device accepts an empty `name` and `source`: the summary then reads "
-    "'device         : 1 GMAC/s, … —' with no name and no source",
-)
 def test_a_device_needs_a_name_and_a_source_that_say_something(tmp_path: Path) -> None:
     path = tmp_path / "blank.yaml"
     path.write_text(
@@ -1284,12 +1263,6 @@ def test_a_device_needs_a_name_and_a_source_that_say_something(tmp_path: Path) -
     assert_clean_failure(result, 1, str(path))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve_device reuses the spec reader's messages: an empty device file says 'the "
-    "spec is empty (hint: a spec needs `input` and `layers`)', fields a device must not have; "
-    "a folder 'is a directory, not a spec file'",
-)
 def test_device_file_errors_speak_of_device_files(tmp_path: Path) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing yet\n", encoding="utf-8")
@@ -1299,12 +1272,6 @@ def test_device_file_errors_speak_of_device_files(tmp_path: Path) -> None:
         assert "`layers`" not in error, error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roofline_chart titles the strip column 'intensity (log) ┃ ridge 9.2' with the same "
-    "heavy bar the header uses between columns, so in plain text the header reads as ten "
-    "columns over rows of nine",
-)
 def test_the_roofline_charts_header_has_one_cell_per_column() -> None:
     lines = ok("roofline", "mobilenet_v1").splitlines()
     header = next(line for line in lines if line.startswith("┃ layer"))
