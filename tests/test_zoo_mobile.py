@@ -22,39 +22,16 @@ from typing import Any
 
 import pytest
 from cli_helpers import ok
+from torchvision_figures import TORCHVISION_PARAMS
 
 from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.graph import OpKind
 from mbcalc.spec import LayerType
 from mbcalc.sweep import sweep
-from mbcalc.zoo import load_shipped, shipped_names
+from mbcalc.zoo import load_shipped
 
 NAMES = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
 
-# torchvision's model documentation (https://pytorch.org/vision/stable/models.html, the
-# classification table; per model the `num_params` and `_ops` of its weights' meta in
-# torchvision/models/mobilenetv2.py, mobilenetv3.py and efficientnet.py): trainable parameters
-# (BN scale and shift included, running statistics not) and GFLOPS, which torchvision counts as
-# G multiply-accumulates.
-TORCHVISION_PARAMS = {
-    "mobilenet_v2": 3_504_872,
-    "mobilenet_v3_large": 5_483_032,
-    "mobilenet_v3_small": 2_542_856,
-    "efficientnet_b0": 5_288_548,
-}
-TORCHVISION_GFLOPS = {
-    "mobilenet_v2": 0.30,
-    "mobilenet_v3_large": 0.22,
-    "mobilenet_v3_small": 0.06,
-    "efficientnet_b0": 0.39,
-}
-# The same to three decimals, as the weights' meta hold them (`"_ops": 0.301` ...).
-TORCHVISION_OPS_META = {
-    "mobilenet_v2": 0.301,
-    "mobilenet_v3_large": 0.217,
-    "mobilenet_v3_small": 0.057,
-    "efficientnet_b0": 0.386,
-}
 
 # Exact (mult-adds, params, BN params) at alpha 1, 224x224: what the PyTorch rebuild of each
 # torchvision model counts (test_torch_rebuild_agrees_op_by_op), pinned here so that they are
@@ -99,25 +76,6 @@ def make_divisible(v: float, divisor: int = 8) -> int:
 
 
 # -- the torchvision figures -------------------------------------------------------------------
-
-
-def test_the_four_specs_are_shipped_and_listed() -> None:
-    assert set(NAMES) <= set(shipped_names())
-    listed = {line.split("│")[1].strip() for line in ok("list").splitlines() if "│" in line}
-    assert set(NAMES) <= listed
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_params_and_bn_params_are_torchvisions_trainable_parameters(name: str) -> None:
-    cost = report(name).total.cost
-    assert cost.params + cost.bn_params == TORCHVISION_PARAMS[name]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_mult_adds_are_torchvisions_gflops_as_printed(name: str) -> None:
-    mult_adds = report(name).total.cost.mult_adds
-    assert round(mult_adds / 1e9, 2) == TORCHVISION_GFLOPS[name]
-    assert round(mult_adds / 1e9, 3) == TORCHVISION_OPS_META[name]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -267,6 +225,7 @@ def test_mobilenet_v3_classifier_width_scales_with_alpha(name: str) -> None:
 
 
 # expand ratio, kernel, stride, input, out, layers: torchvision's _efficientnet_conf for b0
+# (mobile_torch.py holds the same table, but imports torch)
 B0_STAGES = (
     (1, 3, 1, 32, 16, 1),
     (6, 3, 2, 16, 24, 2),

@@ -18,6 +18,7 @@ from fractions import Fraction
 
 import pytest
 from cli_helpers import ok
+from torchvision_figures import TORCHVISION_GFLOPS, TORCHVISION_OPS_META, TORCHVISION_PARAMS
 
 from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.errors import SpecError
@@ -27,27 +28,7 @@ from mbcalc.shapes import window_size
 from mbcalc.zoo import load_shipped, shipped_names
 
 NAMES = ("resnet18", "resnet50", "googlenet", "squeezenet1_1")
-
-# torchvision's model documentation (https://pytorch.org/vision/stable/models.html, the
-# classification table; per model the `num_params` and `_ops` of its weights' meta in
-# torchvision/models/<family>.py): trainable parameters (BN scale and shift included, running
-# statistics not) and GFLOPS, which torchvision counts as G multiply-accumulates. googlenet is
-# without its auxiliary heads (aux_logits=False), as the published weights are.
-TORCHVISION_PARAMS = {
-    "resnet18": 11_689_512,
-    "resnet50": 25_557_032,
-    "googlenet": 6_624_904,
-    "squeezenet1_1": 1_235_496,
-}
-TORCHVISION_GFLOPS = {"resnet18": 1.81, "resnet50": 4.09, "googlenet": 1.50, "squeezenet1_1": 0.35}
-# The same figures to three decimals, as the weights' meta in torchvision's source hold them
-# (`"_ops": 1.814` in ResNet18_Weights ...); the documentation rounds these to two.
-TORCHVISION_OPS_META = {
-    "resnet18": 1.814,
-    "resnet50": 4.089,
-    "googlenet": 1.498,
-    "squeezenet1_1": 0.349,
-}
+ALL_TORCHVISION = tuple(TORCHVISION_PARAMS)  # these four and the mobile ones
 
 
 def report(name: str) -> Report:
@@ -217,19 +198,19 @@ DEPTH = {"resnet18": 18, "resnet50": 50, "googlenet": 22, "squeezenet1_1": 18}
 # -- the torchvision figures -------------------------------------------------------------------
 
 
-def test_the_four_specs_are_shipped_and_listed() -> None:
-    assert set(NAMES) <= set(shipped_names())
+def test_the_torchvision_specs_are_shipped_and_listed() -> None:
+    assert set(ALL_TORCHVISION) <= set(shipped_names())
     listed = {line.split("│")[1].strip() for line in ok("list").splitlines() if "│" in line}
-    assert set(NAMES) <= listed
+    assert set(ALL_TORCHVISION) <= listed
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ALL_TORCHVISION)
 def test_params_and_bn_params_are_torchvisions_trainable_parameters(name: str) -> None:
     cost = report(name).total.cost
     assert cost.params + cost.bn_params == TORCHVISION_PARAMS[name]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ALL_TORCHVISION)
 def test_mult_adds_are_torchvisions_gflops_as_printed(name: str) -> None:
     mult_adds = report(name).total.cost.mult_adds
     assert round(mult_adds / 1e9, 2) == TORCHVISION_GFLOPS[name]
