@@ -727,7 +727,7 @@ def _emit_roofline(
 
 
 def _emit_breakdown(report: Report, format: Format, output: Path | None) -> None:
-    from mbcalc import export
+    from mbcalc import breakdown_export as export
     from mbcalc.render import breakdown_view
 
     writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
@@ -741,7 +741,7 @@ def _emit_comparison(
     output: Path | None,
     deployments: list[Deployment] | None = None,
 ) -> None:
-    from mbcalc import export
+    from mbcalc import compare_export as export
     from mbcalc.render import compare_view
 
     writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,

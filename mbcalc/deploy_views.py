@@ -8,15 +8,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
 from mbcalc.graph import NETWORK_INPUT
 from mbcalc.numbers import byte_size, decimal, duration, percent, rate
 from mbcalc.profiles import Counted, ParamsRule
 
 if TYPE_CHECKING:  # every report imports this module: the deployment code loads on demand
+    from rich.text import Text
+
+    from mbcalc.by_type import Category
     from mbcalc.deployment import Deployment
-    from mbcalc.report import Category, Report, UnitRow
+    from mbcalc.report import Report, UnitRow
     from mbcalc.roofline import OpTime
 
 MEMORY_BOUND = "memory"  # Bound.MEMORY's value
@@ -46,6 +47,8 @@ def footers(deployment: Deployment | None) -> tuple[str, ...]:
 
 
 def _bound(time: OpTime) -> Text:
+    from rich.text import Text
+
     return Text(time.bound.value, style="yellow" if time.bound == MEMORY_BOUND else "cyan")
 
 
@@ -81,6 +84,8 @@ def unit_cells(deployment: Deployment | None, unit: UnitRow) -> list[str | Text]
     estimate = deployment.roofline
     if estimate is not None:
         seconds = sum((estimate.ops[i].seconds for i in unit.unit.ops), Fraction(0))
+        from rich.text import Text
+
         share = Text(percent(estimate.time_share(seconds)), style="bold")
         cells += ["", "", Text(duration(float(seconds)), style="bold"), share]
     return cells
@@ -145,7 +150,7 @@ def summary_rows(deployment: Deployment | None) -> list[tuple[str, str]]:
 
 
 def category_text(category: Category) -> str:
-    from mbcalc.export import category_label  # export imports this module
+    from mbcalc.breakdown_export import category_label
 
     return category_label(category)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mbcalc.by_type import Category, Family, categorize
 from mbcalc.memory import DType, MemoryReport, memory_report
-from mbcalc.report import Category, Family, Report, categorize
+from mbcalc.report import Report
 from mbcalc.roofline import Device, Roofline, roofline
 
 

@@ -31,7 +31,7 @@ Shape = tuple[int, int, int]
 """Height, width, channels."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class Op:
     """One primitive operation: its geometry, where its inputs come from, what follows it."""
 
@@ -54,7 +54,7 @@ class Op:
     global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class Unit:
     """A leaf spec layer after `repeat`: its ops and, for a separable or mbconv unit, the
     standard conv (`standard`) that replaces its ops `replaced` in its standard counterpart."""
@@ -67,7 +67,7 @@ class Unit:
     replaced: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, frozen=True)
 class Graph:
     """A network at one setting of alpha and resolution."""
 
@@ -184,7 +184,7 @@ def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, frozen=True)
 class _Explainer:
     """Turns the first failure of a setting into the message a user can act on."""
 

@@ -73,7 +73,7 @@ class SpatialRule(StrEnum):
     KEEP = "keep"  # the input's size
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class Step:
     """One primitive op as planned: what it is, what it reads, how its shape follows."""
 
@@ -101,7 +101,7 @@ class Step:
     ceil: bool = False  # a pooling window in PyTorch's ceil_mode
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class UnitPlan:
     """A leaf spec layer after `repeat` and the steps it made.
 
@@ -117,7 +117,7 @@ class UnitPlan:
     twin: tuple[int, int] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, frozen=True)
 class Plan:
     spec: Spec
     steps: tuple[Step, ...]
@@ -131,7 +131,7 @@ def make_plan(spec: Spec) -> Plan:
     return Plan(spec, tuple(planner.steps), tuple(planner.units))
 
 
-@dataclass
+@dataclass(eq=False)
 class _Planner:
     spec: Spec
     steps: list[Step] = field(default_factory=list)

@@ -9,18 +9,13 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc import deploy_views
+from mbcalc.breakdown_export import category_label
+from mbcalc.by_type import breakdown
+from mbcalc.compare_export import MISSING, compare_legend, position_mark
 from mbcalc.convention import CONVENTION
-from mbcalc.export import (
-    MISSING,
-    category_label,
-    compare_legend,
-    position_mark,
-    reduction_text,
-    setting,
-    twin_text,
-)
+from mbcalc.export import reduction_text, setting, twin_text
 from mbcalc.numbers import dims, exact, human, multiplier, percent, ratio, window
-from mbcalc.report import OpRow, Report, UnitRow, breakdown
+from mbcalc.report import OpRow, Report, UnitRow
 
 if TYPE_CHECKING:
     from mbcalc.compare import Change, Column, Comparison, Versus

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 
 from mbcalc.costs import ZERO, Cost, op_cost
-from mbcalc.graph import Graph, Op, OpKind, Unit
+from mbcalc.graph import Graph, Op, Unit
 from mbcalc.spec import LayerType
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class OpRow:
     """One primitive op and its cost."""
 
@@ -23,7 +22,7 @@ class OpRow:
     cost: Cost
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class UnitRow:
     """One leaf spec layer (after repeat) with the sums of its ops.
 
@@ -60,7 +59,7 @@ class UnitRow:
         return None if terms is None else Fraction(1, terms[0]) + Fraction(1, terms[1])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class Section:
     """Consecutive ops shown together: a unit of several ops, or one op on its own.
 
@@ -86,7 +85,7 @@ class Totals:
         return Fraction(self.cost.mult_adds, self.standard_mult_adds)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, frozen=True)
 class Report:
     """Everything a renderer or exporter needs about one network at one setting."""
 
@@ -145,57 +144,3 @@ def analyze(graph: Graph) -> Report:
         + sum(u.standard_mult_adds or 0 for u in twinned)
     )
     return Report(graph, rows, tuple(units), Totals(total, standard_total))
-
-
-class Family(StrEnum):
-    """The kinds of layer the paper's Table 2 breaks a network into."""
-
-    CONV = "conv"
-    POINTWISE = "pointwise"
-    DEPTHWISE = "depthwise"
-    FC = "fc"
-    SE = "se"
-    OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class Category:
-    """A family of ops with one kernel size (`kernel` is None for fc, se and cost-free ops)."""
-
-    family: Family
-    kernel: tuple[int, int] | None
-
-
-@dataclass(frozen=True, slots=True)
-class CategoryRow:
-    category: Category
-    cost: Cost
-    ops: int
-
-
-def categorize(row: OpRow, unit_type: LayerType) -> Category:
-    """The Table 2 category of one op."""
-    op = row.op
-    if unit_type is LayerType.SE:
-        return Category(Family.SE, None)
-    if op.kind is OpKind.CONV:
-        family = Family.POINTWISE if op.kernel == (1, 1) else Family.CONV
-        return Category(family, op.kernel)
-    if op.kind is OpKind.DEPTHWISE:
-        return Category(Family.DEPTHWISE, op.kernel)
-    if op.kind is OpKind.FC:
-        return Category(Family.FC, None)
-    return Category(Family.OTHER, None)
-
-
-def breakdown(report: Report) -> tuple[CategoryRow, ...]:
-    """Mult-adds and params by op category, largest mult-adds first (the paper's Table 2)."""
-    sums: dict[Category, tuple[Cost, int]] = {}
-    for unit in report.units:
-        for row in unit.rows:
-            category = categorize(row, unit.unit.type)
-            cost, count = sums.get(category, (ZERO, 0))
-            sums[category] = (cost + row.cost, count + 1)
-    rows = [CategoryRow(cat, cost, count) for cat, (cost, count) in sums.items()]
-    rows.sort(key=lambda r: (-r.cost.mult_adds, -r.cost.params, r.category.family))
-    return tuple(rows)

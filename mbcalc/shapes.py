@@ -35,7 +35,7 @@ class Reason(StrEnum):
     CONCAT_SIZES = "concat sizes"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, frozen=True, slots=True)
 class Failure:
     """Step `step` fails for `reason` wherever `mask` holds; `value` is what it computed."""
 
@@ -70,7 +70,7 @@ def window_size(
     return ar.where((out - 1) * stride >= size + padding, out - 1, out)
 
 
-@dataclass
+@dataclass(eq=False)
 class ChannelCounts:
     """Input and output channels of every step, and where they fail."""
 
@@ -79,7 +79,7 @@ class ChannelCounts:
     failures: list[Failure] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class SizeCounts:
     """Input and output (height, width) of every step, and where they fail."""
 

@@ -7,7 +7,6 @@ helps. Nothing here knows about alpha, resolution or costs: that is the graph's 
 from __future__ import annotations
 
 import builtins
-import difflib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -68,7 +67,7 @@ NAME_PREFIX: dict[LayerType, str] = {
 """Prefix of the default names: a layer is called prefix + running number within its scope."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Layer:
     """What every layer has: its naming, repetition, activation and source line."""
 
@@ -91,7 +90,7 @@ class Layer:
         return self.instance_name(0)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Conv(Layer):
     type: ClassVar[LayerType] = LayerType.CONV
     out: int | None  # None: `expand` times the input's channels
@@ -105,7 +104,7 @@ class Conv(Layer):
     expand: Fraction | None = None  # out = floor(input channels * expand)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Depthwise(Layer):
     type: ClassVar[LayerType] = LayerType.DEPTHWISE
     kernel: Pair
@@ -116,7 +115,7 @@ class Depthwise(Layer):
     bn: bool
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Pointwise(Layer):
     type: ClassVar[LayerType] = LayerType.POINTWISE
     out: int | None  # None: `expand` times the input's channels
@@ -126,7 +125,7 @@ class Pointwise(Layer):
     expand: Fraction | None = None  # out = floor(input channels * expand)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Separable(Layer):
     type: ClassVar[LayerType] = LayerType.SEPARABLE
     out: int
@@ -137,7 +136,7 @@ class Separable(Layer):
     scale: Scale
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Pool(Layer):
     type: ClassVar[LayerType] = LayerType.POOL
     kind: Literal["avg", "max"]
@@ -147,7 +146,7 @@ class Pool(Layer):
     ceil: bool = False  # PyTorch's ceil_mode: a last partial window counts
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Fc(Layer):
     type: ClassVar[LayerType] = LayerType.FC
     out: int
@@ -155,21 +154,21 @@ class Fc(Layer):
     scale: Scale
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Block(Layer):
     type: ClassVar[LayerType] = LayerType.BLOCK
     layers: tuple[Layer, ...]
     residual: bool
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Parallel(Layer):
     type: ClassVar[LayerType] = LayerType.PARALLEL
     branches: tuple[tuple[Layer, ...], ...]
     merge: Literal["concat", "add"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Mbconv(Layer):
     """The inverted residual (MobileNetV2) / MBConv (MnasNet, EfficientNet) unit.
 
@@ -198,7 +197,7 @@ class Mbconv(Layer):
     scale: Scale
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(eq=False, frozen=True, kw_only=True)
 class Se(Layer):
     type: ClassVar[LayerType] = LayerType.SE
     squeeze: int | None
@@ -206,7 +205,7 @@ class Se(Layer):
     divisor: int | None = None  # make_divisible(floor(C * ratio), divisor) instead of max(1, ...)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, frozen=True)
 class Spec:
     """A whole architecture as written, before alpha and resolution are applied."""
 
@@ -258,6 +257,8 @@ _COMMON_ARGS = ("name", "repeat", "act")
 
 
 def _close(word: str, choices: Iterator[str] | tuple[str, ...] | list[str]) -> str | None:
+    import difflib  # only when a word is unknown
+
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
 

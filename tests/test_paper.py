@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from mbcalc import Report, Settings, analyze, breakdown, build_graph, parse_spec
+from mbcalc.by_type import Family
 from mbcalc.graph import OpKind
-from mbcalc.report import Family
 from mbcalc.zoo import load_shipped
 
 # -- printed precision -----------------------------------------------------------------------
