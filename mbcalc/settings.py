@@ -6,7 +6,6 @@ and not 28.999999999999996 truncated to 28.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,13 +35,8 @@ def to_fraction(text: str) -> Fraction:
         raise ValueError(f"{text!r} divides by zero") from None
 
 
-def round_half_up(value: Fraction) -> int:
-    """The nearest integer, halves rounded up (159.936 -> 160, 10.5 -> 11)."""
-    return math.floor(value + Fraction(1, 2))
-
-
 def scaled_side(side: int, num: Num, den: Num) -> Num:
-    """round_half_up(side * num / den) in integers: a side of the input under a new size."""
+    """side * num / den rounded to the nearest integer, halves up: a side under a new size."""
     return (2 * side * num + den) // (2 * den)
 
 
@@ -81,10 +75,6 @@ class Settings:
         if min(scaled) < 1:
             raise SettingsError(f"the resolution {scaled[0]}x{scaled[1]} has no pixels")
         return scaled
-
-    def rho_of(self, size: Pair) -> Fraction:
-        """The resolution multiplier in force: new height over the spec's height."""
-        return Fraction(self.resolution(size)[0], size[0])
 
 
 def make_divisible_scaled(
