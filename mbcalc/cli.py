@@ -659,11 +659,9 @@ def _show(renderable: RenderableType, width: int = WIDE) -> None:
         sys.stdout.write(render_plain(renderable, width))
 
 
-def _console(file: object = None) -> Console:
+def _console() -> Console:
     from rich.console import Console
 
-    if file is not None:
-        return Console(file=file, width=WIDE, color_system=None)  # type: ignore[arg-type]
     return Console()
 
 
