@@ -416,18 +416,19 @@ class _Args:
         return self.check_pair("padding", value, minimum=0)
 
     def ratio(self, key: str) -> Fraction:
+        """A share in (0, 1], kept exact."""
+        return self.bounded(key, 1)
+
+    def bounded(self, key: str, upper: float) -> Fraction:
+        """A number in (0, upper], kept exact: 0.25 is 1/4, not the float nearest to it."""
         value = self.required(key)
         data = value.data
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise self.error(f"`{key}` must be a number, got {_describe(value)}", value)
-        if isinstance(data, int) and not 0 < data <= 1:
-            raise self.error(f"`{key}` must be in (0, 1], got {number_text(data)}", value)
-        if not math.isfinite(data):
-            raise self.error(f"`{key}` must be in (0, 1], got {data}", value)
-        ratio = Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
-        if not 0 < ratio <= 1:
-            raise self.error(f"`{key}` must be in (0, 1], got {data}", value)
-        return ratio
+        if not math.isfinite(data) or not 0 < data <= upper:
+            shown = number_text(data) if isinstance(data, int) else data
+            raise self.error(f"`{key}` must be in (0, {upper:g}], got {shown}", value)
+        return Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
 
     def scale(self, default: Scale) -> Scale:
         value = self._get("scale")
@@ -445,14 +446,7 @@ class _Args:
 
     def multiple(self, key: str) -> Fraction:
         """A positive number such as an expansion ratio (6, 4.5, 0.5), kept exact."""
-        value = self.required(key)
-        data = value.data
-        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
-            raise self.error(f"`{key}` must be a number, got {_describe(value)}", value)
-        number = Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
-        if not 0 < number <= 1024:
-            raise self.error(f"`{key}` must be in (0, 1024], got {_describe(value)}", value)
-        return number
+        return self.bounded(key, 1024)
 
     def finish(self, allowed: tuple[str, ...], what: str = "argument") -> None:
         """Refuse a key not in `allowed`: called before the values are read, so that a
