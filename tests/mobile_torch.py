@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+from torchvision_figures import EFFICIENTNET_B0_STAGES
 
 Activation = Callable[..., nn.Module]
 
@@ -333,16 +334,7 @@ class MBConv(_Residual):
         self.block = nn.Sequential(*layers)
 
 
-# expand ratio, kernel, stride, input, out, layers: torchvision's _efficientnet_conf for b0
-B0 = (
-    (1, 3, 1, 32, 16, 1),
-    (6, 3, 2, 16, 24, 2),
-    (6, 5, 2, 24, 40, 2),
-    (6, 3, 2, 40, 80, 3),
-    (6, 5, 1, 80, 112, 3),
-    (6, 5, 2, 112, 192, 4),
-    (6, 3, 1, 192, 320, 1),
-)
+B0 = EFFICIENTNET_B0_STAGES  # expand ratio, kernel, stride, input, out, layers
 
 
 class EfficientNet(nn.Module):

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import ok
-from torchvision_figures import TORCHVISION_PARAMS
+from torchvision_figures import EFFICIENTNET_B0_STAGES, TORCHVISION_PARAMS
 
 from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.graph import OpKind
@@ -224,17 +224,7 @@ def test_mobilenet_v3_classifier_width_scales_with_alpha(name: str) -> None:
     assert ops["classifier.3"].output[2] == 1000
 
 
-# expand ratio, kernel, stride, input, out, layers: torchvision's _efficientnet_conf for b0
-# (mobile_torch.py holds the same table, but imports torch)
-B0_STAGES = (
-    (1, 3, 1, 32, 16, 1),
-    (6, 3, 2, 16, 24, 2),
-    (6, 5, 2, 24, 40, 2),
-    (6, 3, 2, 40, 80, 3),
-    (6, 5, 1, 80, 112, 3),
-    (6, 5, 2, 112, 192, 4),
-    (6, 3, 1, 192, 320, 1),
-)
+B0_STAGES = EFFICIENTNET_B0_STAGES
 
 
 def test_efficientnet_b0_blocks() -> None:

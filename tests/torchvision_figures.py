@@ -41,3 +41,15 @@ TORCHVISION_OPS_META = {
     "googlenet": 1.498,
     "squeezenet1_1": 0.349,
 }
+
+# EfficientNet-B0's stages as torchvision's _efficientnet_conf gives them
+# (torchvision/models/efficientnet.py): expand ratio, kernel, stride, input, out, layers.
+EFFICIENTNET_B0_STAGES = (
+    (1, 3, 1, 32, 16, 1),
+    (6, 3, 2, 16, 24, 2),
+    (6, 5, 2, 24, 40, 2),
+    (6, 3, 2, 40, 80, 3),
+    (6, 5, 1, 80, 112, 3),
+    (6, 5, 2, 112, 192, 4),
+    (6, 3, 1, 192, 320, 1),
+)
