@@ -8,9 +8,14 @@ here, once, and layer names are checked for clashes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mbcalc.shapes import ChannelCounts, SizeCounts
 
 from mbcalc.spec import (
     Block,
@@ -120,7 +125,7 @@ class UnitPlan:
 @dataclass(eq=False, frozen=True)
 class Plan:
     spec: Spec
-    steps: tuple[Step, ...]
+    steps: Sequence[Step]  # a tuple, once made
     units: tuple[UnitPlan, ...]
 
 
@@ -137,6 +142,7 @@ class _Planner:
     steps: list[Step] = field(default_factory=list)
     units: list[UnitPlan] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
+    at_one: tuple[ChannelCounts, SizeCounts] | None = None  # the steps so far at alpha 1
 
     def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
         for layer in layers:
@@ -265,14 +271,22 @@ class _Planner:
     def channels_at_one(self, tensor: int) -> tuple[int, tuple[int, int]]:
         """(channels, (height, width)) of a tensor planned so far, at alpha 1 and the spec's
         own input size: how the spec itself is written decides an mbconv's structure."""
-        from mbcalc.shapes import evaluate_channels, evaluate_sizes
+        from mbcalc.shapes import ChannelCounts, SizeCounts, evaluate_channels, evaluate_sizes
 
-        partial = Plan(self.spec, tuple(self.steps), ())
         if tensor == NETWORK_INPUT:
             return self.spec.input_channels, self.spec.input_size
-        channels = evaluate_channels(partial, 1, 1).outputs[tensor]
-        sizes = evaluate_sizes(partial, *self.spec.input_size).outputs[tensor]
-        return channels, sizes
+        # Evaluated step by step as the plan grows (a step taken back is forgotten), so that
+        # planning stays linear in the number of steps.
+        if self.at_one is None:
+            self.at_one = (ChannelCounts(), SizeCounts())
+        channels, sizes = self.at_one
+        for counts in (channels, sizes):
+            del counts.inputs[len(self.steps) :], counts.outputs[len(self.steps) :]
+            counts.failures[:] = [f for f in counts.failures if f.step < len(self.steps)]
+        partial = Plan(self.spec, self.steps, ())
+        evaluate_channels(partial, 1, 1, counts=channels)
+        evaluate_sizes(partial, *self.spec.input_size, counts=sizes)
+        return channels.outputs[tensor], sizes.outputs[tensor]
 
     def mbconv(self, layer: Mbconv, path: str, tensor: int) -> tuple[int, int]:
         """Plan an mbconv unit; returns its depthwise step and its output tensor."""

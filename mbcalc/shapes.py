@@ -97,19 +97,23 @@ def _record(failures: list[Failure], step: int, reason: Reason, mask: Num, value
         failures.append(Failure(step, reason, mask, value))
 
 
-def evaluate_channels(plan: Plan, num: Num, den: Num, ar: Arith = SCALAR) -> ChannelCounts:
-    """Every step's channels at alpha = num / den."""
+def evaluate_channels(
+    plan: Plan, num: Num, den: Num, ar: Arith = SCALAR, counts: ChannelCounts | None = None
+) -> ChannelCounts:
+    """Every step's channels at alpha = num / den; given `counts` for the first steps, only the
+    steps after them are evaluated (and added to `counts`)."""
     spec = plan.spec
-    counts = ChannelCounts()
+    counts = counts or ChannelCounts()
     outputs = counts.outputs
 
     def of(tensor: int) -> Num:
         return spec.input_channels if tensor == NETWORK_INPUT else outputs[tensor]
 
-    for step in plan.steps:
+    for index in range(len(outputs), len(plan.steps)):
+        step = plan.steps[index]
         c_in = of(step.sources[0])
         c_out = _channel_rule(step, c_in, of, num, den, spec.rounding, spec.divisor, ar)
-        index, failures = step.index, counts.failures
+        failures = counts.failures  # step.index == index
         if step.channels is ChannelRule.SCALED and step.scale:
             _record(failures, index, Reason.NO_CHANNELS, c_out < 1, c_out)
         _record(failures, index, Reason.TOO_MANY_CHANNELS, c_out > MAX_VALUE, c_out)
@@ -173,17 +177,21 @@ def _channel_rule(
     return c_in  # SAME
 
 
-def evaluate_sizes(plan: Plan, height: Num, width: Num, ar: Arith = SCALAR) -> SizeCounts:
-    """Every step's (height, width) for an input of height x width."""
-    counts = SizeCounts()
+def evaluate_sizes(
+    plan: Plan, height: Num, width: Num, ar: Arith = SCALAR, counts: SizeCounts | None = None
+) -> SizeCounts:
+    """Every step's (height, width) for an input of height x width; given `counts` for the
+    first steps, only the steps after them are evaluated (and added to `counts`)."""
+    counts = counts or SizeCounts()
     outputs = counts.outputs
 
     def of(tensor: int) -> tuple[Num, Num]:
         return (height, width) if tensor == NETWORK_INPUT else outputs[tensor]
 
-    for step in plan.steps:
+    for index in range(len(outputs), len(plan.steps)):
+        step = plan.steps[index]
         h_in, w_in = of(step.sources[0])
-        index, failures = step.index, counts.failures
+        failures = counts.failures  # step.index == index
         if step.spatial is SpatialRule.WINDOW:
             assert step.kernel is not None
             assert step.stride is not None
