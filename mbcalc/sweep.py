@@ -467,13 +467,14 @@ def explain_invalid(grid: Grid, limit: int = 5) -> tuple[Refusal, ...]:
     candidates.extend(
         (int(a), int(r)) for a, r in zip(rows[: 4 * limit], columns[: 4 * limit], strict=True)
     )
+    plan = make_plan(grid.spec)  # once, for every setting tried
     seen: dict[str, Refusal] = {}
     for a, r in list(dict.fromkeys(candidates))[: 4 * limit]:
         if len(seen) >= limit:
             break
         alpha, resolution = grid.alphas[int(a)], grid.resolutions[int(r)]
         try:
-            build_graph(grid.spec, Settings(alpha=alpha, res=resolution[0]))
+            build_graph(grid.spec, Settings(alpha=alpha, res=resolution[0]), plan)
         except MbcalcError as error:
             message = str(error)
             seen.setdefault(message, Refusal(alpha, resolution, message))
