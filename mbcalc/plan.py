@@ -96,7 +96,7 @@ class Step:
     like: int | None = None
     rounding: str = ""  # EXPAND: round, floor or divisible
     act: str | None = None  # the activation after the op, when not its layer's (a linear
-    # projection in an mbconv unit)
+    # projection or residual add in an mbconv unit, the parts of a squeeze-and-excite)
     kernel: Pair | None = None
     stride: Pair | None = None
     padding: Padding = (0, 0)
@@ -179,8 +179,6 @@ class _Planner:
                 "check the `repeat` counts",
             )
         index = len(self.steps)
-        if kind in (OpKind.POOL, OpKind.ADD, OpKind.CONCAT, OpKind.SCALE):
-            rules.setdefault("act", "none")  # no activation follows these, whatever the layer's
         self.steps.append(Step(index, name, unit, kind, sources, layer, **rules))  # type: ignore[arg-type]
         return index
 
@@ -318,7 +316,7 @@ class _Planner:
         if self.residual(layer, unit_input, project):
             project = self.add(
                 layer, f"{path}.add", path, OpKind.ADD, (unit_input, project),
-                channels=ChannelRule.SAME, spatial=SpatialRule.KEEP,
+                channels=ChannelRule.SAME, spatial=SpatialRule.KEEP, act="none",
             )  # fmt: skip
         return depthwise, project
 
@@ -346,6 +344,13 @@ class _Planner:
             return self.se_steps(layer, path, tensor, None, layer.squeeze, None)
         return self.se_steps(layer, path, tensor, layer.ratio, layer.divisor, None)
 
+    @staticmethod
+    def se_acts(layer: Se | Mbconv) -> tuple[str, str]:
+        """The activations after a squeeze-and-excite's first fc and its second (the gate)."""
+        if isinstance(layer, Se):
+            return layer.act, layer.gate
+        return layer.se_act, layer.se_gate
+
     def se_steps(
         self,
         layer: Se | Mbconv,
@@ -358,12 +363,14 @@ class _Planner:
         """Global pool, fc to the squeeze width, fc back, channel scaling.
 
         The squeeze width is `number` channels without a `ratio`; with one, floor(ratio x the
-        channels of `base` (default: the input)), made divisible by `number` if given.
+        channels of `base` (default: the input)), made divisible by `number` if given. The gate
+        is the second fc's activation.
         """
         name = path if isinstance(layer, Se) else f"{path}.se"
+        act, gate = self.se_acts(layer)
         pooled = self.add(
             layer, f"{name}.pool", path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
-            spatial=SpatialRule.GLOBAL,
+            spatial=SpatialRule.GLOBAL, act="none",
         )  # fmt: skip
         if ratio is None:
             squeeze: dict[str, object] = {"channels": ChannelRule.FIXED, "value": number}
@@ -373,18 +380,19 @@ class _Planner:
             }  # fmt: skip
         reduced = self.add(
             layer, f"{name}.fc1", path, OpKind.FC, (pooled,), spatial=SpatialRule.FLAT,
-            bias=True, **squeeze,
+            bias=True, act=act, **squeeze,
         )  # fmt: skip
         expanded = self.add(
             layer, f"{name}.fc2", path, OpKind.FC, (reduced,), channels=ChannelRule.LIKE,
-            spatial=SpatialRule.FLAT, like=tensor, bias=True,
+            spatial=SpatialRule.FLAT, like=tensor, bias=True, act=gate,
         )  # fmt: skip
         return self.add(
             layer, f"{name}.scale", path, OpKind.SCALE, (tensor, expanded),
-            channels=ChannelRule.SAME, spatial=SpatialRule.KEEP,
+            channels=ChannelRule.SAME, spatial=SpatialRule.KEEP, act="none",
         )  # fmt: skip
 
     def block(self, layer: Block, path: str, tensor: int) -> int:
+        """The block's layers; with a residual, the add, followed by the block's `act`."""
         result = self.sequence(layer.layers, f"{path}.", tensor)
         if not layer.residual:
             return result
@@ -394,6 +402,7 @@ class _Planner:
         )  # fmt: skip
 
     def parallel(self, layer: Parallel, path: str, tensor: int) -> int:
+        """The branches on one input, then the merge, followed by the parallel's `act`."""
         outputs = tuple(
             self.sequence(branch, f"{path}.branch{number}.", tensor) if branch else tensor
             for number, branch in enumerate(layer.branches, start=1)

@@ -36,6 +36,9 @@ ACTIVATIONS = (
     "sigmoid", "swish", "silu", "tanh",
 )  # fmt: skip
 
+GATES = ("sigmoid", "hsigmoid")
+"""How squeeze-and-excite turns its second fc into channel weights: a sigmoid or a hard one."""
+
 
 class LayerType(StrEnum):
     """The layer types of the spec language."""
@@ -195,6 +198,8 @@ class Mbconv(Layer):
     residual: Literal["auto", "always", "never"]
     bn: bool
     scale: Scale
+    se_act: str = "none"  # the activation after the squeeze-and-excite's first fc
+    se_gate: str = "sigmoid"  # the activation after its second fc: one of GATES
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
@@ -203,6 +208,7 @@ class Se(Layer):
     squeeze: int | None
     ratio: Fraction | None
     divisor: int | None = None  # make_divisible(floor(C * ratio), divisor) instead of max(1, ...)
+    gate: str = "sigmoid"  # the activation after the second fc (`act` follows the first): GATES
 
 
 @dataclass(eq=False, frozen=True)
@@ -617,6 +623,8 @@ class _SpecParser:
         )
         if layer_type is LayerType.MBCONV:
             return "relu6"  # MobileNetV2's; V3 and EfficientNet name theirs
+        if layer_type is LayerType.SE:
+            return "relu"  # after the first fc, as Hu et al.'s squeeze-and-excite
         return "relu" if layer_type in convolutional else "none"
 
     def nested_layers(self, args: _Args, key: str) -> tuple[Layer, ...]:
@@ -751,6 +759,12 @@ def _fc(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer
 
 def _block(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
     residual = a.bool("residual", False)
+    if not residual and common["act"] != "none":
+        raise a.error(
+            "`act` on a block follows its residual add, and this block has none",
+            a.mapping["act"],
+            "put `act` on the block's last layer, or add `residual: true`",
+        )
     layers = p.nested_layers(a, "layers")
     return Block(**common, line=line, layers=layers, residual=residual)  # type: ignore[arg-type]
 
@@ -780,6 +794,7 @@ def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer
         squeeze=a.int("squeeze") if has_squeeze else None,
         ratio=a.ratio("ratio") if has_ratio else None,
         divisor=a.int("divisor") if "divisor" in a.mapping else None,
+        gate=a.choice("gate", GATES, "sigmoid"),
     )
 
 
@@ -791,7 +806,7 @@ def _mbconv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> L
         )
     if "expand_rounding" in a.mapping and "expand" not in a.mapping:
         raise a.error("`expand_rounding` rounds an `expand` ratio", a.mapping["expand_rounding"])
-    for key in ("se_base", "se_divisor"):
+    for key in ("se_base", "se_divisor", "se_act", "se_gate"):
         if key in a.mapping and "se" not in a.mapping:
             raise a.error(f"`{key}` shapes a squeeze-and-excite: give `se` too", a.mapping[key])
     rounding = a.choice("expand_rounding", ("round", "floor", "divisible"), "round")
@@ -813,6 +828,8 @@ def _mbconv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> L
         residual=residual,  # type: ignore[arg-type]
         bn=a.bool("bn", p.batchnorm),
         scale=a.scale(True),
+        se_act=a.choice("se_act", ACTIVATIONS, str(common["act"])),
+        se_gate=a.choice("se_gate", GATES, "sigmoid"),
     )
 
 
@@ -835,7 +852,7 @@ _ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
     LayerType.FC: ("out", "bias", "scale"),
     LayerType.BLOCK: ("layers", "residual"),
     LayerType.PARALLEL: ("branches", "merge"),
-    LayerType.SE: ("squeeze", "ratio", "divisor"),
+    LayerType.SE: ("squeeze", "ratio", "divisor", "gate"),
     LayerType.MBCONV: (
         "out",
         "expand",
@@ -847,6 +864,8 @@ _ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
         "se",
         "se_base",
         "se_divisor",
+        "se_act",
+        "se_gate",
         "residual",
         "bn",
         "scale",

@@ -16,15 +16,17 @@ skeleton with mbcalc's exact geometry:
   ceil_mode, or adaptive 1x1 pools for `global: true`. Where PyTorch cannot express the window
   (SAME padding, or padding above half the kernel) the input is padded explicitly: SAME pools
   ignore the padding as TensorFlow's do; windows that lie wholly in the padding give 0.
-- add and concat merge their inputs (then apply the block's or parallel's activation);
-  squeeze-and-excite is its global average pool, fc1 with the unit's activation, fc2 gated by a
-  sigmoid (a hard sigmoid in hswish units, as MobileNetV3) and the channel scaling.
+- every op is followed by the activation the graph records for it (`op.act`): add and concat
+  by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
+  global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
+  and the channel scaling.
 - activations by name; `prelu` is one `PReLU` parameter per op, counted apart from mbcalc's
   params (activations have none by its convention).
 
 `verify(report)` runs the module on zeros and compares, op by op, the output shape, the params
 and BN params of the op's submodules and the mult-adds measured by forward hooks on every
-`Conv2d` and `Linear` (from the real tensors' shapes) with the report's analytic counts.
+`Conv2d` and `Linear` (from the real tensors' shapes) with the report's analytic counts, and the
+activation module the op's submodule holds with the report's `act`.
 
 PyTorch is imported here only, never by the rest of mbcalc: `pip install 'mbcalc[torch]'`.
 """
@@ -46,7 +48,7 @@ from mbcalc.graph import NETWORK_INPUT, Graph, Op, OpKind, build_graph
 from mbcalc.numbers import dims, exact, multiplier
 from mbcalc.report import OpRow, Report, analyze
 from mbcalc.settings import Settings
-from mbcalc.spec import LayerType, Spec
+from mbcalc.spec import Spec
 
 try:
     import torch
@@ -60,7 +62,7 @@ except ImportError as error:
 
 __all__ = ["Measured", "Network", "OpCheck", "Verification", "build", "verification_view", "verify"]
 
-ACTIVATIONS: dict[str, Callable[[], nn.Module] | None] = {
+ACTIVATIONS: dict[str, type[nn.Module] | None] = {
     "none": None,
     "relu": nn.ReLU,
     "relu6": nn.ReLU6,
@@ -77,8 +79,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module] | None] = {
 }
 """The module of each activation the spec language names (`none`: no module)."""
 
-HARD_ACTIVATIONS = frozenset({"hswish", "hsigmoid"})
-"""Units with these activations gate their squeeze-and-excite with a hard sigmoid."""
+_ACTIVATION_TYPES = tuple({make for make in ACTIVATIONS.values() if make is not None})
 
 
 def activation(name: str) -> nn.Module | None:
@@ -89,6 +90,20 @@ def activation(name: str) -> nn.Module | None:
         known = ", ".join(ACTIVATIONS)
         raise MbcalcError(f"no PyTorch module for activation {name!r} (known: {known})") from None
     return None if make is None else make()
+
+
+def activation_label(name: str) -> str:
+    """How verify names the activation `name`: its module's class (`ReLU`), or `none`."""
+    make = ACTIVATIONS.get(name)
+    return "none" if make is None else make.__name__
+
+
+def placed_activation(module: nn.Module) -> str:
+    """The activation modules inside an op's submodule, by class (`ReLU`), or `none`."""
+    found = [
+        type(part).__name__ for part in module.modules() if isinstance(part, _ACTIVATION_TYPES)
+    ]
+    return "+".join(found) or "none"
 
 
 # --- the module --------------------------------------------------------------------------------
@@ -123,8 +138,7 @@ class Network(nn.Module):
     def __init__(self, graph: Graph) -> None:
         super().__init__()
         self.graph = graph
-        acts = _activations(graph)
-        self.ops = nn.ModuleList(_op_module(op, acts[op.index]) for op in graph.ops)
+        self.ops = nn.ModuleList(_op_module(op) for op in graph.ops)
         last_reader: dict[int, int] = {}
         for op in graph.ops:
             for source in op.sources:
@@ -152,34 +166,15 @@ class Network(nn.Module):
         return result.flatten(1) if self._flat_output else result
 
 
-def _activations(graph: Graph) -> list[str]:
-    """The activation after each op: its own, but for the parts of squeeze-and-excite and for
-    an mbconv unit's residual add (linear, as MobileNetV2's)."""
-    acts = [op.act for op in graph.ops]
-    unit_types = {index: unit.type for unit in graph.units for index in unit.ops}
-    for op in graph.ops:
-        if op.kind is OpKind.SCALE:
-            acts[op.index] = "none"
-            gate = graph.ops[op.sources[1]]
-            acts[gate.index] = "hsigmoid" if gate.act in HARD_ACTIVATIONS else "sigmoid"
-            squeeze = graph.ops[gate.sources[0]]
-            pool = squeeze.sources[0]
-            if pool != NETWORK_INPUT and graph.ops[pool].kind is OpKind.POOL:
-                acts[pool] = "none"
-        elif op.kind is OpKind.ADD and unit_types.get(op.index) is LayerType.MBCONV:
-            acts[op.index] = "none"
-    return acts
-
-
-def _op_module(op: Op, act: str) -> nn.Module:
+def _op_module(op: Op) -> nn.Module:
     if op.kind in (OpKind.CONV, OpKind.DEPTHWISE):
-        return _conv(op, act)
+        return _conv(op, op.act)
     if op.kind is OpKind.FC:
-        return _fc(op, act)
+        return _fc(op, op.act)
     if op.kind is OpKind.POOL:
-        return _pool(op, act)
+        return _pool(op, op.act)
     if op.kind in (OpKind.ADD, OpKind.CONCAT, OpKind.SCALE):
-        return Merge(op.kind, activation(act))
+        return Merge(op.kind, activation(op.act))
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
@@ -336,13 +331,15 @@ class Merge(nn.Module):
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """What PyTorch gives for one op: its output's (H, W, C), counted from the real module."""
+    """What PyTorch gives for one op: its output's (H, W, C), counted from the real module,
+    and the activation module(s) placed in it (`activation`: class names, or `none`)."""
 
     shape: tuple[int, ...]
     mult_adds: int
     params: int
     bn_params: int
     act_params: int = 0  # PReLU's: not params by mbcalc's convention
+    activation: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,13 +350,14 @@ class OpCheck:
     got: Measured
 
     def comparisons(self) -> tuple[tuple[str, object, object], ...]:
-        """(check, expected, got) for the shape, mult-adds, params and BN params."""
+        """(check, expected, got) for the shape, mult-adds, params, BN params and activation."""
         cost = self.row.cost
         return (
             ("shape", self.row.op.output, self.got.shape),
             ("mult-adds", cost.mult_adds, self.got.mult_adds),
             ("params", cost.params, self.got.params),
             ("BN params", cost.bn_params, self.got.bn_params),
+            ("activation", activation_label(self.row.op.act), self.got.activation),
         )
 
     @property
@@ -392,7 +390,9 @@ class Verification:
         """One line: every op matches, or which ops differ and in what (the first five)."""
         checked, failed = len(self.checks), self.failed
         if not failed:
-            return f"all {checked} ops match PyTorch (shape, mult-adds, params, BN params)"
+            return (
+                f"all {checked} ops match PyTorch (shape, mult-adds, params, BN params, activation)"
+            )
         named = ", ".join(
             f"{check.row.op.name} ({', '.join(name for name, _, _ in check.mismatches)})"
             for check in failed[:5]
@@ -438,7 +438,10 @@ def verify(report_or_graph: Report | Graph) -> Verification:
         report.rows, network.ops, probe.shapes, probe.mult_adds, strict=True
     ):
         params, bn_params, act_params = _parameters(module)
-        checks.append(OpCheck(row, Measured(shape, mult_adds, params, bn_params, act_params)))
+        measured = Measured(
+            shape, mult_adds, params, bn_params, act_params, placed_activation(module)
+        )
+        checks.append(OpCheck(row, measured))
     return Verification(report, tuple(checks), torch.__version__)
 
 

@@ -174,7 +174,8 @@ def one_layer(
         squeeze = draw(
             st.sampled_from([{"squeeze": 3}, {"ratio": 0.25}, {"ratio": 0.5, "divisor": 2}])
         )
-        return {"se": {**squeeze, "act": act}}, channels
+        gate = draw(st.sampled_from(["sigmoid", "hsigmoid"]))
+        return {"se": {**squeeze, "act": act, "gate": gate}}, channels
     return draw(mbconv(channels, out, act, keep_size))
 
 
@@ -186,7 +187,7 @@ def nested_layer(
     act = draw(ACTS)
     if kind == "block":
         inner, channels = draw(layer_list(channels, depth - 1, keep_size=keep_size, size=3))
-        return {"block": {"layers": inner, "act": act}}, channels
+        return {"block": {"layers": inner}}, channels  # `act` follows a residual add only
     if kind == "residual":
         inner, _ = draw(layer_list(channels, depth - 1, keep_size=True, size=3))
         inner.append({"pointwise": {"out": channels, "act": "none"}})
@@ -222,6 +223,8 @@ def mbconv(
     if draw(st.booleans()):
         args["se"] = draw(st.sampled_from([0.25, 0.5]))
         args["se_base"] = draw(st.sampled_from(["expanded", "input"]))
+        args["se_act"] = draw(ACTS)
+        args["se_gate"] = draw(st.sampled_from(["sigmoid", "hsigmoid"]))
         if draw(st.booleans()):
             args["se_divisor"] = draw(st.sampled_from([2, 4]))
     if keep_size:
@@ -332,16 +335,39 @@ def test_fc_flattens_height_width_channels() -> None:
 
 
 def test_squeeze_and_excite_gates_with_a_sigmoid() -> None:
-    network = network_of([{"se": {"squeeze": 2, "act": "relu"}}], 3, 4)
+    """ReLU after fc1 and a sigmoid gate by default (torchvision's SqueezeExcitation), the
+    unit's activation after fc1 in an mbconv; `gate` / `se_gate: hsigmoid` a hard one."""
+    network = network_of([{"se": {"squeeze": 2}}], 3, 4)
     names = network.op_names
     assert names == ["se1.pool", "se1.fc1", "se1.fc2", "se1.scale"]
     assert isinstance(network.ops[1].act, torch.nn.ReLU)
     assert isinstance(network.ops[2].act, torch.nn.Sigmoid)
-    hard = network_of([{"mbconv": {"out": 4, "se": 0.5, "act": "hswish"}}], 3, 4)
-    gate = hard.ops[hard.op_names.index("mbconv1.se.fc2")]
-    assert isinstance(gate.act, torch.nn.Hardsigmoid)
-    assert hard.op_names[-1] == "mbconv1.add"
-    assert isinstance(hard.ops[-1].act, torch.nn.Identity)  # a linear bottleneck
+    assert isinstance(network.ops[3].act, torch.nn.Identity)
+    hard_gate = network_of([{"se": {"squeeze": 2, "act": "hswish", "gate": "hsigmoid"}}], 3, 4)
+    assert isinstance(hard_gate.ops[1].act, torch.nn.Hardswish)
+    assert isinstance(hard_gate.ops[2].act, torch.nn.Hardsigmoid)
+    unit = network_of([{"mbconv": {"out": 4, "se": 0.5, "act": "hswish"}}], 3, 4)
+    assert isinstance(unit.ops[unit.op_names.index("mbconv1.se.fc1")].act, torch.nn.Hardswish)
+    assert isinstance(unit.ops[unit.op_names.index("mbconv1.se.fc2")].act, torch.nn.Sigmoid)
+    assert unit.op_names[-1] == "mbconv1.add"
+    assert isinstance(unit.ops[-1].act, torch.nn.Identity)  # a linear bottleneck
+    v3 = network_of(
+        [
+            {
+                "mbconv": {
+                    "out": 4,
+                    "se": 0.5,
+                    "se_act": "relu",
+                    "se_gate": "hsigmoid",
+                    "act": "hswish",
+                }
+            }
+        ],
+        3,
+        4,
+    )
+    assert isinstance(v3.ops[v3.op_names.index("mbconv1.se.fc1")].act, torch.nn.ReLU)
+    assert isinstance(v3.ops[v3.op_names.index("mbconv1.se.fc2")].act, torch.nn.Hardsigmoid)
 
 
 def test_prelu_params_are_counted_apart() -> None:
