@@ -248,6 +248,21 @@ CASES = [
          "`layers` must be a list, got 3"),
     Case("block-without-layers", spec_text("- block: {residual: true}\n"), 3, "block1",
          "missing `layers`"),
+    Case("act-on-block-without-residual", spec_text("""
+        - block:
+            name: stage
+            act: relu
+            layers: [{conv: {out: 8}}]
+        """), 5, "stage", "`act` on a block follows its residual add, and this block has none",
+         "put `act` on the block's last layer, or add `residual: true`"),
+    Case("se-gate-unknown", spec_text("- se: {ratio: 0.25, gate: relu}\n"), 3, "se1",
+         "`gate` must be one of sigmoid, hsigmoid; got 'relu'"),
+    Case("mbconv-se-gate-without-se", spec_text("- mbconv: {out: 8, se_gate: hsigmoid}\n"), 3,
+         "mbconv1", "`se_gate` shapes a squeeze-and-excite: give `se` too"),
+    Case("mbconv-se-act-without-se", spec_text("- mbconv: {out: 8, se_act: relu}\n"), 3,
+         "mbconv1", "`se_act` shapes a squeeze-and-excite: give `se` too"),
+    Case("mbconv-se-gate-misspelt", spec_text("- mbconv: {out: 8, se: 0.25, se_gate: hsigmiod}\n"),
+         3, "mbconv1", "`se_gate` must be one of sigmoid, hsigmoid", "did you mean 'hsigmoid'?"),
     Case("groups-not-dividing", spec_text("- conv: {out: 8, groups: 3}\n"), 3, "conv1",
          "`groups: 3` must divide both the 3 input and 8 output channels"),
     Case("se-both-squeeze-and-ratio", spec_text("- se: {squeeze: 4, ratio: 0.25}\n"), 3, "se1",
