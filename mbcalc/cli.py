@@ -609,8 +609,9 @@ def verify(
     """Build SPEC as a PyTorch module and check every op against the analytic counts.
 
     A forward pass on zeros (batch 1) checks each op's output shape, the params and BN
-    params of its submodules, and the mult-adds that hooks on Conv2d and Linear measure
-    from the real tensors. Exit status 1 on any difference. Needs mbcalc[torch].
+    params of its submodules, the mult-adds that hooks on Conv2d and Linear measure
+    from the real tensors, and the activation module after it against the report's act.
+    Exit status 1 on any difference. Needs mbcalc[torch].
     """
     from mbcalc.torch import verification_view
     from mbcalc.torch import verify as verify_report
