@@ -583,6 +583,7 @@ def _summary(verification: Verification) -> Table:
     grid.add_row(
         "measured",
         "a forward pass on zeros (batch 1); mult-adds by hooks on Conv2d "
-        "(output elements x k_h x k_w x C_in/groups) and Linear (in x out x rows)",
+        "(output elements x k_h x k_w x C_in/groups) and Linear (in x out x rows); "
+        "activations: the activation modules in each op's submodule",
     )
     return grid
