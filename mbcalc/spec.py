@@ -198,7 +198,7 @@ class Mbconv(Layer):
     residual: Literal["auto", "always", "never"]
     bn: bool
     scale: Scale
-    se_act: str = "none"  # the activation after the squeeze-and-excite's first fc
+    se_act: str = "none"  # after the squeeze-and-excite's first fc (parsed: default the unit's act)
     se_gate: str = "sigmoid"  # the activation after its second fc: one of GATES
 
 
