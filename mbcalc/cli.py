@@ -106,7 +106,15 @@ RhoOpt = Annotated[
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, json, csv or markdown. Names are shown as written, escaped for each; "
+        "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs.",
+    ),
+]
 CompareArgs = Annotated[
     list[str],
     typer.Argument(

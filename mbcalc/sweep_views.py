@@ -122,12 +122,12 @@ def _deployment_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
 def sweep_records(grid: Grid) -> list[dict[str, Any]]:
     """One record per setting, alphas outer, resolutions inner; counts are exact ints."""
     records = []
-    for a, alpha in enumerate(grid.alphas):
+    for a, alpha in enumerate(map(exact_number, grid.alphas)):  # each alpha written once
         for r, (height, width) in enumerate(grid.resolutions):
             cell = _cell(grid, a, r)
             records.append(
                 {
-                    "alpha": exact_number(alpha),
+                    "alpha": alpha,
                     "resolution": [height, width],
                     "valid": cell is not None,
                     "mult_adds": None if cell is None else cell[0],
@@ -177,14 +177,14 @@ def sweep_csv(grid: Grid) -> str:
     extra = list(_deployment_record(grid, 0, 0)) if grid.valid.size else []
     rows = [
         [
-            exact_number(alpha),
+            alpha,
             height,
             width,
             "true" if cell is not None else "false",
             *(("", "", "") if cell is None else cell),
             *("" if value is None else value for value in _deployment_record(grid, a, r).values()),
         ]
-        for a, alpha in enumerate(grid.alphas)
+        for a, alpha in enumerate(map(exact_number, grid.alphas))  # each alpha written once
         for r, (height, width) in enumerate(grid.resolutions)
         for cell in (_cell(grid, a, r),)
     ]

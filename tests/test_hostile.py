@@ -282,6 +282,11 @@ def test_csv_neutralises_formulas_but_keeps_negative_numbers(tmp_path: Path) -> 
     assert total["params_delta"] == str(delta)  # a negative number, not `'-...`
 
 
+def test_help_states_the_csv_rule() -> None:
+    text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", ok("table", "--help")).split())
+    assert "starting with = + - or @ gets a leading '" in text
+
+
 def test_names_reach_json_exactly(tmp_path: Path) -> None:
     spec = str(write_spec(tmp_path, HOSTILE))
     device = str(write_device(tmp_path, HOSTILE, HOSTILE))
