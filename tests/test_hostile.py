@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -331,6 +334,31 @@ def test_an_ascii_stdout_gets_ascii_symbols(command: tuple[str, ...]) -> None:
     assert result.exit_code == 0, result.exception
     assert result.stdout_bytes.isascii()
     assert result.stdout == for_stream(ok(*command), "ascii")
+
+
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "POSIX"}])
+def test_a_real_ascii_stdout(env: dict[str, str]) -> None:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("LC_", "LANG"))
+    }
+    environment.pop("PYTHONIOENCODING", None)
+    environment.pop("PYTHONUTF8", None)
+    command = [sys.executable, "-X", "utf8=0", "-m", "mbcalc", "table", "mobilenet_v1"]
+    done = subprocess.run(
+        [*command, "-f", "markdown"], env={**environment, **env}, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.isascii()
+    assert b"| conv1 | conv | 3x3 s2 | 224x224x3 > 112x112x32 | 10,838,016 |" in done.stdout
+
+
+def test_a_colour_terminal_that_cannot_encode_gets_ascii(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    result = CliRunner(charset="ascii").invoke(app, ["chart", "mobilenet_v1"])
+    assert result.exit_code == 0, result.exception
+    assert ANSI_STYLE.search(result.stdout)
+    assert "conv1" in result.stdout
+    assert "#" in result.stdout  # the bars
 
 
 def test_a_name_the_stream_cannot_encode_is_written_as_an_escape(tmp_path: Path) -> None:
