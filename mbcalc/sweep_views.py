@@ -22,8 +22,8 @@ from mbcalc.numbers import (
     exact,
     exact_decimal,
     exact_number,
+    exact_text,
     human,
-    multiplier,
     percent,
 )
 from mbcalc.sweep import Grid, Refusal
@@ -61,7 +61,7 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
-        table.add_row(multiplier(alpha), *cells)
+        table.add_row(exact_text(alpha), *cells)
     notes: list[RenderableType] = [table]
     for title, metric in _deployment_metrics(grid, visible):
         notes += [Text(), _metric_table(grid, title, metric)]
@@ -103,7 +103,7 @@ def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> Re
         table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
     for a, alpha in enumerate(grid.alphas):
         cells = [cell(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))]
-        table.add_row(multiplier(alpha), *cells)
+        table.add_row(exact_text(alpha), *cells)
     return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), table)
 
 
@@ -204,7 +204,7 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
-        lines.append(f"| {multiplier(alpha)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
     lines.append("")
     for title, metric in _deployment_metrics(grid, for_markdown):
         lines += [f"**{for_markdown(grid.spec.name)}** — {title}", "", lines[2], lines[3]]
@@ -212,7 +212,7 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             cells = [
                 metric(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))
             ]
-            lines.append(f"| {multiplier(alpha)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
         lines.append("")
     lines.extend(f"— {for_markdown(refusal.message)}" for refusal in refusals)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -243,7 +243,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     for index, fit in enumerate(result.frontier):
         marked = index == result.best
         table.add_row(
-            multiplier(fit.alpha),
+            exact_text(fit.alpha),
             dims(fit.resolution),
             human(fit.mult_adds),
             percent(fit.mult_adds_share),
@@ -323,7 +323,7 @@ def fit_markdown(result: FitResult) -> str:
         share = "" if fit.params_share is None else percent(fit.params_share)
         mark = "**uses most of the budget**" if index == result.best else ""
         lines.append(
-            f"| {multiplier(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
+            f"| {exact_text(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
             f"{percent(fit.mult_adds_share)} | {exact(fit.params)} | {share} | {mark} |"
         )
     lines += [

@@ -447,6 +447,16 @@ def test_sweep_and_fit_write_alphas_exactly() -> None:
         assert {row["alpha"] for row in fit["frontier"]} == {alpha}
 
 
+def test_sweep_and_fit_views_label_alphas_exactly() -> None:
+    close = "0.1000000000000000000001"
+    for form in ("table", "markdown"):
+        text = ok("sweep", "mobilenet_v1", "-a", f"0.1,{close},1/3,0.75", "-r", "224", "-f", form)
+        labels = re.findall(r"^[│|]\s*([0-9][0-9./]*)\s*[│|]", text, re.MULTILINE)
+        assert labels == ["0.1", close, "1/3", "0.75"], form
+    fit = ok("fit", "mobilenet_v1", "--max-mult-adds", "10G", "-a", "1/3", "-r", "224")
+    assert re.search(r"│\s+1/3 │ 224x224 │", fit)
+
+
 def test_ordinary_alphas_are_written_as_before() -> None:
     for value, written in (("1", 1.0), ("0.75", 0.75), ("0.5", 0.5), ("0.25", 0.25)):
         assert exact_number(Fraction(value)) == written
