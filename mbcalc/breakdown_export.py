@@ -7,7 +7,8 @@ from typing import Any
 
 from mbcalc.by_type import Category, CategoryRow, Family, breakdown
 from mbcalc.convention import CONVENTION
-from mbcalc.export import csv_text, md_text, setting, setting_record, share_value
+from mbcalc.escape import for_markdown
+from mbcalc.export import csv_text, setting, setting_record, share_value
 from mbcalc.numbers import dims, exact, percent
 from mbcalc.report import Report
 
@@ -85,7 +86,7 @@ def breakdown_to_markdown(report: Report) -> str:
     """A Markdown table of the layer types with exact counts, shares and a totals row."""
     total = report.total.cost
     lines = [
-        f"**{md_text(report.graph.spec.name)}** — {setting(report)}: mult-adds and params "
+        f"**{for_markdown(report.graph.spec.name)}** — {setting(report)}: mult-adds and params "
         "by layer type",
         "",
         "| type | ops | mult-adds | % | params | % | BN params |",

@@ -12,6 +12,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from mbcalc.escape import visible
 from mbcalc.export import setting
 from mbcalc.numbers import human
 from mbcalc.report import Report
@@ -24,6 +25,8 @@ MIN_BAR = 10
 """The narrowest bar area, however narrow the terminal."""
 
 STYLES = {"mult-adds": "cyan", "params": "magenta"}
+
+TITLE = "mult-adds and params per layer"
 
 
 def bar(value: int, largest: int, width: int) -> str:
@@ -52,7 +55,10 @@ class Chart:
             "params": max((unit.cost.params for unit in units), default=0),
         }
         values = [
-            (unit.unit.name, {"mult-adds": unit.cost.mult_adds, "params": unit.cost.params})
+            (
+                visible(unit.unit.name),
+                {"mult-adds": unit.cost.mult_adds, "params": unit.cost.params},
+            )
             for unit in units
         ]
         name_width = max((len(name) for name, _ in values), default=0)
@@ -75,7 +81,7 @@ class Chart:
         graph = self.report.graph
         scale = " · ".join(f"a full bar is {human(largest[what])} {what}" for what in STYLES)
         yield Group(
-            Text(f"{graph.spec.name} — {setting(self.report)}: mult-adds and params per layer"),
+            Text(f"{visible(graph.spec.name)} — {setting(self.report)}: {TITLE}"),
             Text(),
             grid,
             Text(),

@@ -106,7 +106,15 @@ RhoOpt = Annotated[
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, json, csv or markdown. Names are shown as written, escaped for each; "
+        "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs.",
+    ),
+]
 CompareArgs = Annotated[
     list[str],
     typer.Argument(
@@ -286,6 +294,7 @@ def devices() -> None:
     """The device profiles that ship with mbcalc, for --device and `mbcalc roofline`."""
     from rich.table import Table
 
+    from mbcalc.escape import for_terminal
     from mbcalc.numbers import rate
     from mbcalc.roofline import DEFAULT_DEVICE, resolve_device, shipped_devices
 
@@ -298,12 +307,12 @@ def devices() -> None:
         profile = resolve_device(name)
         view.add_row(
             name + (" (default)" if name == DEFAULT_DEVICE else ""),
-            profile.name,
+            for_terminal(profile.name),
             profile.dtype.value,
             rate(float(profile.mult_adds_per_second), "MAC/s"),
             rate(float(profile.bandwidth), "B/s"),
             f"{float(profile.ridge):.1f} MAC/B",
-            profile.source,
+            for_terminal(profile.source),
         )
     _show(view)
 
@@ -356,6 +365,7 @@ def list_specs() -> None:
     """The specs that ship with mbcalc, with their cost at alpha 1."""
     from rich.table import Table
 
+    from mbcalc.escape import for_terminal
     from mbcalc.graph import build_graph
     from mbcalc.numbers import human
     from mbcalc.report import analyze
@@ -369,7 +379,13 @@ def list_specs() -> None:
         spec = load_shipped(name)
         total = analyze(build_graph(spec)).total.cost
         size = f"{spec.input_size[0]}x{spec.input_size[1]}"
-        view.add_row(name, spec.description, size, human(total.mult_adds), human(total.params))
+        view.add_row(
+            for_terminal(name),
+            for_terminal(spec.description),
+            size,
+            human(total.mult_adds),
+            human(total.params),
+        )
     _show(view)
 
 
@@ -655,9 +671,18 @@ def _show(renderable: RenderableType, width: int = WIDE) -> None:
     """Print to a terminal with colour, or as plain text (no padding) to a pipe or file."""
     console = _console()
     if console.is_terminal:
-        console.print(renderable)
+        with console.capture() as captured:
+            console.print(renderable)
+        write_stdout(captured.get())
     else:
-        sys.stdout.write(render_plain(renderable, width))
+        write_stdout(render_plain(renderable, width))
+
+
+def write_stdout(text: str) -> None:
+    """Write to standard output; symbols its encoding cannot take are written in ASCII."""
+    from mbcalc.escape import for_stream
+
+    sys.stdout.write(for_stream(text, sys.stdout.encoding))
 
 
 def _console() -> Console:
@@ -682,7 +707,7 @@ def _deliver(
         return
     content = text() if text is not None and format != Format.TABLE else render_plain(view(), width)
     if output is None:
-        sys.stdout.write(content)
+        write_stdout(content)
     else:
         from mbcalc.output import write_atomic
 

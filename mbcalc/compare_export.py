@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from mbcalc import deploy_views
 from mbcalc.convention import CONVENTION
-from mbcalc.export import csv_text, md_text, setting, setting_record
-from mbcalc.numbers import decimal, dims, exact, multiplier, ratio
+from mbcalc.escape import for_markdown, for_markdown_code
+from mbcalc.export import csv_text, setting, setting_record
+from mbcalc.numbers import decimal, dims, exact, exact_decimal, ratio
 
 if TYPE_CHECKING:
     from mbcalc.compare import Column, Comparison, Row, Versus
@@ -55,8 +56,9 @@ def position_mark(row: Row) -> str:
 
 
 def column_heading(column: Column) -> str:
-    """`mobilenet_v1@alpha=0.75 (MobileNet v1, alpha 0.75, 224x224)`."""
-    return f"{column.target.argument} ({column.report.graph.spec.name}, {setting(column.report)})"
+    """`mobilenet_v1@alpha=0.75 (MobileNet v1, alpha 0.75, 224x224)`, escaped for Markdown."""
+    argument, name = column.target.argument, column.report.graph.spec.name
+    return f"{for_markdown(argument)} ({for_markdown(name)}, {setting(column.report)})"
 
 
 def versus_record(against: Versus | None) -> dict[str, Any] | None:
@@ -172,7 +174,7 @@ def _csv_line(
         k + 1,
         column.target.argument,
         graph.spec.name,
-        multiplier(graph.alpha),
+        exact_decimal(graph.alpha),
         dims(graph.resolution),
         *labels[2:],
         *((None,) * 3 if cost is None else (cost.mult_adds, cost.params, cost.bn_params)),
@@ -185,10 +187,10 @@ def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | 
     columns = comparison.columns
     head, rule = [""], ["---"]
     for k, column in enumerate(columns):
-        head += [md_text(column_heading(column)), "mult-adds", "params"] + (["ratio"] if k else [])
+        head += [column_heading(column), "mult-adds", "params"] + (["ratio"] if k else [])
         rule += ["---", "--:", "--:"] + (["--:"] if k else [])
     lines = [
-        f"**Compared**: {', '.join(f'`{md_text(c.target.argument)}`' for c in columns)}",
+        f"**Compared**: {', '.join(for_markdown_code(c.target.argument) for c in columns)}",
         "",
         f"_{'; '.join(compare_legend(comparison))}._",
         "",
@@ -202,7 +204,7 @@ def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | 
                 cells += [MISSING, "", ""]
             else:
                 cost = unit.cost
-                cells += [md_text(unit.unit.name), exact(cost.mult_adds), exact(cost.params)]
+                cells += [for_markdown(unit.unit.name), exact(cost.mult_adds), exact(cost.params)]
             cells += [_ratio(against)] if k else []
         lines.append(_md_row(cells))
     totals = [""]
@@ -214,8 +216,8 @@ def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | 
     if deployments:
         arguments = [column.target.argument for column in columns]
         lines += [
-            f"- `{md_text(label)}`: {text}"
-            for label, text in deploy_views.compare_lines(arguments, deployments)
+            f"- {for_markdown_code(label)}: {text}"
+            for label, text in deploy_views.compare_lines(arguments, deployments, for_markdown)
         ]
         lines.append("")
     lines += [f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._", ""]
@@ -250,11 +252,12 @@ def _markdown_totals(comparison: Comparison) -> list[str]:
             mult_adds = f"{_signed(against.mult_adds.delta)} ({_times(against.mult_adds.ratio)})"
             params = f"{_signed(against.params.delta)} ({_times(against.params.ratio)})"
         lines.append(
-            f"| {md_text(column_heading(column))} | {exact(total.mult_adds)} | {mult_adds} | "
+            f"| {column_heading(column)} | {exact(total.mult_adds)} | {mult_adds} | "
             f"{exact(total.params)} | {params} | {exact(total.bn_params)} |"
         )
     fewest = [
-        f"fewest {what}: " + ", ".join(f"`{md_text(columns[k].target.argument)}`" for k in winners)
+        f"fewest {what}: "
+        + ", ".join(for_markdown_code(columns[k].target.argument) for k in winners)
         for what, winners in (
             ("mult-adds", comparison.fewest_mult_adds()),
             ("params", comparison.fewest_params()),

@@ -5,6 +5,7 @@ Formatting only: every figure comes from a `Deployment`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -95,8 +96,12 @@ def _op_name(report: Report, tensor: int) -> str:
     return "input" if tensor == NETWORK_INPUT else report.graph.ops[tensor].name
 
 
-def summary_rows(deployment: Deployment | None) -> list[tuple[str, str]]:
-    """(label, text) lines for the summary under the table."""
+Escape = Callable[[str], str]
+"""How a view makes user text (op and device names) safe for its medium."""
+
+
+def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[str, str]]:
+    """(label, text) lines for the summary under the table, user text passed through `escape`."""
     if deployment is None:
         return []
     memory = deployment.memory
@@ -112,8 +117,8 @@ def summary_rows(deployment: Deployment | None) -> list[tuple[str, str]]:
         (
             "peak memory",
             f"{byte_size(peak.bytes)} of activations (batch {memory.batch}) while "
-            f"{_op_name(report, peak.op)} runs; alive: "
-            + ", ".join(_op_name(report, tensor) for tensor in peak.tensors),
+            f"{escape(_op_name(report, peak.op))} runs; alive: "
+            + ", ".join(escape(_op_name(report, tensor)) for tensor in peak.tensors),
         ),
     ]
     estimate = deployment.roofline
@@ -127,9 +132,9 @@ def summary_rows(deployment: Deployment | None) -> list[tuple[str, str]]:
         rows += [
             (
                 "device",
-                f"{device.name}: {rate(float(device.mult_adds_per_second), 'MAC/s')}{depthwise}, "
-                f"{rate(float(device.bandwidth), 'B/s')}, ridge {float(device.ridge):.1f} MAC/B "
-                f"— {device.source}",
+                f"{escape(device.name)}: {rate(float(device.mult_adds_per_second), 'MAC/s')}"
+                f"{depthwise}, {rate(float(device.bandwidth), 'B/s')}, "
+                f"ridge {float(device.ridge):.1f} MAC/B — {escape(device.source)}",
             ),
             (
                 "latency",
@@ -249,8 +254,13 @@ def csv_cells(deployment: Deployment | None, index: int) -> list[Any]:
 COMPARE_FIELDS = ("peak_bytes", "weight_bytes", "latency_seconds")
 
 
-def compare_lines(arguments: list[str], deployments: list[Deployment]) -> list[tuple[str, str]]:
-    """One line per compared column: peak memory, weights and latency, against the first."""
+def compare_lines(
+    arguments: list[str], deployments: list[Deployment], escape: Escape
+) -> list[tuple[str, str]]:
+    """One line per compared column: peak memory, weights and latency, against the first.
+
+    The device's name is passed through `escape`; the `arguments` are returned as given.
+    """
     from mbcalc.deployment import deployment_versus
 
     lines = []
@@ -267,7 +277,7 @@ def compare_lines(arguments: list[str], deployments: list[Deployment]) -> list[t
             latency = duration(float(estimate.seconds))
             if against is not None and against.latency is not None:
                 latency += f" (x{float(against.latency):.2f})"
-            text += f" · {latency} on {estimate.device.name}"
+            text += f" · {latency} on {escape(estimate.device.name)}"
         lines.append((argument, text))
     return lines
 

@@ -28,6 +28,14 @@ def number_text(number: int) -> str:
     return f"{sign}a {digits}-digit number" if digits else f"{sign}a number of over 4000 digits"
 
 
+def size_text(size: tuple[int, int]) -> str:
+    """A height and width for a message: 224x224, or in words when a side is too long to read."""
+    height, width = (number_text(side) for side in size)
+    if height.lstrip("-").isdigit() and width.lstrip("-").isdigit():
+        return f"{height}x{width}"
+    return f"({height} by {width})"
+
+
 class MbcalcError(Exception):
     """Base class of every error mbcalc reports to a user."""
 

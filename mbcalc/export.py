@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from mbcalc import deploy_views
 from mbcalc.convention import CONVENTION
-from mbcalc.numbers import decimal, dims, exact, multiplier, percent, ratio, reciprocals, window
+from mbcalc.escape import for_csv_cell, for_markdown
+from mbcalc.numbers import (
+    decimal,
+    dims,
+    exact,
+    exact_number,
+    multiplier,
+    percent,
+    ratio,
+    reciprocals,
+    window,
+)
 from mbcalc.report import OpRow, Report, UnitRow
 from mbcalc.spec import LayerType
 
@@ -102,22 +113,16 @@ def to_csv(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> str:
     """One row per op; the numeric columns sum to the report's totals."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LAYER_FIELDS + deploy_views.csv_header(deployment))
+    lines: list[list[Any]] = [list(LAYER_FIELDS + deploy_views.csv_header(deployment))]
     names = tuple(row.op.name for row in report.rows)
     for row in report.rows:
         record = layer_record(row, names)
         cells = [
-            "" if record[key] is None else dims(record[key]) if isinstance(record[key], list)
-            else record[key]
+            dims(record[key]) if isinstance(record[key], list) else record[key]
             for key in LAYER_FIELDS
-        ]  # fmt: skip
-        writer.writerow(cells + deploy_views.csv_cells(deployment, row.op.index))
-    return buffer.getvalue()
+        ]
+        lines.append(cells + deploy_views.csv_cells(deployment, row.op.index))
+    return csv_text(lines)
 
 
 def to_markdown(
@@ -127,7 +132,7 @@ def to_markdown(
     graph = report.graph
     extra = deploy_views.columns(deployment)
     lines = [
-        f"**{md_text(graph.spec.name)}** — alpha {multiplier(graph.alpha)}, "
+        f"**{for_markdown(graph.spec.name)}** — alpha {multiplier(graph.alpha)}, "
         f"input {dims(graph.input_shape)}, rounding {graph.spec.rounding}",
         "",
         "| layer | op | kernel | input → output | mult-adds | % | params | BN params | reduction |"
@@ -157,7 +162,7 @@ def to_markdown(
     deployment_lines = [
         f"- {label}: {text}" if label else f"  - {text}"
         for label, text in deploy_views.profile_rows(counted)
-        + deploy_views.summary_rows(deployment)
+        + deploy_views.summary_rows(deployment, for_markdown)
     ]
     if deployment_lines:
         lines += [*deployment_lines, ""]
@@ -166,14 +171,14 @@ def to_markdown(
 
 
 def _md_cells(cells: list[str | Text]) -> str:
-    return "".join(f" {md_text(str(cell))} |" for cell in cells)
+    return "".join(f" {for_markdown(str(cell))} |" for cell in cells)
 
 
 def _markdown_op_row(report: Report, row: OpRow) -> str:
     op = row.op
     geometry = "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride)
     return (
-        f"| {md_text(op.name)} | {op.kind.value} | {geometry} | "
+        f"| {for_markdown(op.name)} | {op.kind.value} | {geometry} | "
         f"{dims(op.input)} → {dims(op.output)} | {exact(row.cost.mult_adds)} | "
         f"{percent(report.share(row.cost.mult_adds))} | {exact(row.cost.params)} | "
         f"{exact(row.cost.bn_params)} | |"
@@ -185,7 +190,7 @@ def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
     reduction = reduction_text(unit)
     cost = unit.cost
     return (
-        f"| **{md_text(unit.unit.name)}** | {unit.unit.type.value} | | "
+        f"| **{for_markdown(unit.unit.name)}** | {unit.unit.type.value} | | "
         f"{dims(first.input)} → {dims(last.output)} | **{exact(cost.mult_adds)}** | "
         f"**{percent(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
         f"**{exact(cost.bn_params)}** | {reduction} |"
@@ -208,10 +213,6 @@ def twin_text(report: Report) -> str:
     return "every separable unit a full conv"
 
 
-def md_text(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 # --- settings, shared by the views below ------------------------------------------------------
 
 
@@ -226,7 +227,7 @@ def setting_record(report: Report) -> dict[str, Any]:
     graph = report.graph
     return {
         "spec": graph.spec.name,
-        "alpha": float(graph.alpha),
+        "alpha": exact_number(graph.alpha),
         "resolution": list(graph.resolution),
         "rho": decimal(graph.rho),
         "rounding": graph.spec.rounding,
@@ -239,11 +240,12 @@ def share_value(value: Fraction) -> float:
 
 
 def csv_text(rows: list[list[Any]]) -> str:
+    """CSV lines; text cells are made visible and safe to open in a spreadsheet."""
     import csv
     import io
 
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(
-        ["" if cell is None else cell for cell in row] for row in rows
+        ["" if cell is None else for_csv_cell(cell) for cell in row] for row in rows
     )
     return buffer.getvalue()

@@ -8,11 +8,11 @@ command reads this graph; nothing reads the YAML again. Costs are not computed h
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from mbcalc.errors import SettingsError, SpecError, number_text
+from mbcalc.errors import SettingsError, SpecError, number_text, size_text
+from mbcalc.numbers import exact_text
 from mbcalc.plan import MAX_OPS, NETWORK_INPUT, OpKind, Plan, SpatialRule, Step, make_plan
 from mbcalc.settings import Pair, Settings
 from mbcalc.shapes import (
@@ -98,13 +98,13 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
     """
     settings = settings or Settings()
     if settings.alpha > MAX_VALUE:
-        alpha = number_text(math.floor(settings.alpha))
-        raise SettingsError(f"--alpha must be at most {MAX_VALUE:,}, got {alpha}")
+        raise SettingsError(
+            f"--alpha must be at most {MAX_VALUE:,}, got {exact_text(settings.alpha)}"
+        )
     resolution = settings.resolution(spec.input_size)
     if max(resolution) > MAX_VALUE:
         raise SettingsError(
-            f"the resolution {number_text(resolution[0])}x{number_text(resolution[1])} is larger "
-            f"than {MAX_VALUE:,} pixels on a side"
+            f"the resolution {size_text(resolution)} is larger than {MAX_VALUE:,} pixels on a side"
         )
     plan = plan or make_plan(spec)
     channels = evaluate_channels(plan, settings.alpha.numerator, settings.alpha.denominator)
@@ -212,7 +212,7 @@ class _Explainer:
         reason = failure.reason
         if reason is Reason.NO_CHANNELS:
             return spec.error(
-                f"`out: {step.value}` at alpha {float(self.alpha):g} leaves no channels",
+                f"`out: {step.value}` at alpha {exact_text(self.alpha)} leaves no channels",
                 layer,
                 path,
                 "use a larger alpha",

@@ -100,6 +100,30 @@ def exact_decimal(value: Fraction) -> str:
     return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
 
 
+def exact_number(value: Fraction) -> float | str:
+    """A multiplier for JSON and CSV: the float when its shortest decimal is the exact value
+    (0.25, 1.0), else the exact text (`0.30000000000000001`, `1/3`), so no two values print alike.
+    """
+    as_float = float(value)
+    if math.isfinite(as_float) and Fraction(repr(as_float)) == value:
+        return as_float
+    return exact_decimal(value)
+
+
+def exact_text(value: Fraction) -> str:
+    """A number for a message, exact and short: 0.75, 1/3, 1000000000.5, 1e-400, 2.5e+40."""
+    text = exact_decimal(value)
+    if len(text) <= 24 or "/" in text:
+        return text
+    whole, _, fraction = text.lstrip("-").partition(".")
+    leading_zeros = len(fraction) - len(fraction.lstrip("0"))
+    exponent = len(whole) - 1 if whole != "0" else -(leading_zeros + 1)
+    significant = (whole + fraction).strip("0")
+    mantissa = significant[0] + ("." + significant[1:] if len(significant) > 1 else "")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{mantissa}e{exponent:+d}" if exponent > 0 else f"{sign}{mantissa}e{exponent}"
+
+
 def reciprocals(channels: int, taps: int) -> str:
     """The paper's 1/N + 1/k^2, written out."""
     return f"1/{channels} + 1/{taps}"

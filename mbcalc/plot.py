@@ -6,6 +6,7 @@ import io
 from typing import TYPE_CHECKING, Any, Literal
 
 from mbcalc.errors import OutputError
+from mbcalc.escape import for_plot
 from mbcalc.numbers import multiplier
 from mbcalc.sweep import Grid
 
@@ -48,7 +49,7 @@ def plot_grid(grid: Grid, suffix: str, by: By = "res") -> bytes:
     _log_axes(axes)
     axes.set_xlabel("parameters")
     axes.set_ylabel("mult-adds")
-    axes.set_title(f"{grid.spec.name}: mult-adds against parameters")
+    axes.set_title(f"{for_plot(grid.spec.name)}: mult-adds against parameters")
     if axes.get_legend_handles_labels()[0]:
         axes.legend(title="resolution" if by == "res" else "width", fontsize="small")
     return _image(plt, figure, suffix)
@@ -82,7 +83,8 @@ def plot_roofline(deployment: Deployment, suffix: str) -> bytes:
     axes.set_xlabel("arithmetic intensity (mult-adds per byte)")
     axes.set_ylabel("attained mult-adds per second")
     report = deployment.memory.report
-    axes.set_title(f"{report.graph.spec.name} on {device.name} ({deployment.memory.dtype.value})")
+    title = f"{for_plot(report.graph.spec.name)} on {for_plot(device.name)}"
+    axes.set_title(f"{title} ({deployment.memory.dtype.value})")
     axes.legend(fontsize="small")
     return _image(plt, figure, suffix)
 

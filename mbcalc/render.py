@@ -13,6 +13,7 @@ from mbcalc.breakdown_export import category_label
 from mbcalc.by_type import breakdown
 from mbcalc.compare_export import MISSING, compare_legend, position_mark
 from mbcalc.convention import CONVENTION
+from mbcalc.escape import for_terminal, visible
 from mbcalc.export import reduction_text, setting, twin_text
 from mbcalc.numbers import dims, exact, human, multiplier, percent, ratio, window
 from mbcalc.report import OpRow, Report, UnitRow
@@ -49,7 +50,7 @@ def op_table(report: Report, deployment: Deployment | None = None) -> Table:
     graph = report.graph
     total = report.total.cost
     table = Table(
-        title=f"{graph.spec.name} — alpha {multiplier(graph.alpha)}, "
+        title=f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
         f"{graph.resolution[0]}x{graph.resolution[1]}",
         show_footer=True,
         header_style="bold",
@@ -84,7 +85,7 @@ def _add_unit_row(table: Table, report: Report, unit: UnitRow, extra: list[str |
     first, last = unit.rows[0].op, unit.rows[-1].op
     reduction = reduction_text(unit)
     table.add_row(
-        Text(unit.unit.name, style="bold"),
+        Text(visible(unit.unit.name), style="bold"),
         Text(unit.unit.type.value, style="bold"),
         "",
         f"{dims(first.input)} → {dims(last.output)}",
@@ -103,7 +104,7 @@ def _add_op_row(
     op = row.op
     name = f"  {op.name.removeprefix(op.unit)}" if indent else op.name
     table.add_row(
-        Text(name, style="dim" if indent else ""),
+        Text(visible(name), style="dim" if indent else ""),
         op.kind.value,
         _geometry(row),
         f"{dims(op.input)} → {dims(op.output)}",
@@ -141,8 +142,9 @@ def summary(
         f"alpha {multiplier(graph.alpha)} · rho {multiplier(graph.rho)} · input "
         f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
     )
-    for label, text in deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment):
-        grid.add_row(label, text)
+    rows = deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment, visible)
+    for label, text in rows:
+        grid.add_row(label, Text(text))
     return grid
 
 
@@ -154,7 +156,9 @@ def breakdown_view(report: Report) -> RenderableType:
     graph = report.graph
     total = report.total.cost
     table = Table(
-        title=Text(f"{graph.spec.name} — {setting(report)}: mult-adds and params by layer type"),
+        title=Text(
+            f"{visible(graph.spec.name)} — {setting(report)}: mult-adds and params by layer type"
+        ),
         show_footer=True,
         header_style="bold",
         footer_style="bold",
@@ -203,8 +207,8 @@ def compare_view(
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        arguments = [column.target.argument for column in comparison.columns]
-        for label, text in deploy_views.compare_lines(arguments, deployments):
+        arguments = [visible(column.target.argument) for column in comparison.columns]
+        for label, text in deploy_views.compare_lines(arguments, deployments, visible):
             grid.add_row(Text(label), Text(text))
         parts += [Text(), grid]
     return Group(*parts, Text(legend, style="dim"), Text(CONVENTION, style="dim"))
@@ -218,7 +222,7 @@ def compare_table(comparison: Comparison) -> Table:
     columns = comparison.columns
     fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
     table = Table(
-        title=Text(" vs ".join(column.report.graph.spec.name for column in columns)),
+        title=Text(" vs ".join(visible(column.report.graph.spec.name) for column in columns)),
         show_footer=True,
         header_style="bold",
         footer_style="bold",
@@ -251,7 +255,7 @@ def compare_table(comparison: Comparison) -> Table:
                 cells += [Text(MISSING, style="dim"), "", ""]
             else:
                 cost = unit.cost
-                cells += [Text(unit.unit.name), human(cost.mult_adds), human(cost.params)]
+                cells += [Text(visible(unit.unit.name)), human(cost.mult_adds), human(cost.params)]
             if k:
                 cells.append(_ratio(against))
         table.add_row(*cells)
@@ -262,8 +266,8 @@ def _argument(column: Column) -> str:
     """The argument as typed, its settings on a line of their own: `mobilenet_v1\n@alpha=0.5`."""
     target = column.target
     if target.argument == target.spec:
-        return target.argument
-    return f"{target.spec}\n{target.argument.removeprefix(target.spec)}"
+        return visible(target.argument)
+    return f"{visible(target.spec)}\n{visible(target.argument.removeprefix(target.spec))}"
 
 
 def _ratio(against: Versus | None) -> str:
@@ -287,7 +291,7 @@ def compare_summary(comparison: Comparison) -> Table:
     grid.add_column()
     for k, column in enumerate(columns):
         total, against = column.report.total.cost, column.versus
-        line = Text(f"{column.report.graph.spec.name} · ")
+        line = Text(f"{visible(column.report.graph.spec.name)} · ")
         line.append(f"{exact(total.mult_adds)} mult-adds", WINNER if k in fewest_mult_adds else "")
         line.append("" if against is None else _against(against.mult_adds))
         line.append(" · ")
@@ -295,10 +299,10 @@ def compare_summary(comparison: Comparison) -> Table:
         line.append("" if against is None else _against(against.params))
         line.append(f" · {exact(total.bn_params)} BN params")
         line.append("" if against is None else _against(against.bn_params))
-        grid.add_row(Text(column.target.argument), line)
+        grid.add_row(Text(visible(column.target.argument)), line)
     winners = Text()
     for what, fewest in (("mult-adds", fewest_mult_adds), ("params", fewest_params)):
-        names = ", ".join(columns[k].target.argument for k in fewest)
+        names = ", ".join(visible(columns[k].target.argument) for k in fewest)
         winners.append(f"{' · ' if winners else ''}fewest {what}: ")
         winners.append(names, WINNER)
     grid.add_row("winner", winners)

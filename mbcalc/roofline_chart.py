@@ -6,12 +6,12 @@ import math
 from fractions import Fraction
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from mbcalc import deploy_views
 from mbcalc.deployment import Deployment
+from mbcalc.escape import for_terminal, visible
 from mbcalc.numbers import duration, percent, rate
 from mbcalc.roofline import Bound, Roofline
 
@@ -55,7 +55,7 @@ def roofline_view(deployment: Deployment) -> RenderableType:
     device = estimate.device
     ends = _scale(estimate)
     table = Table(
-        title=f"{escape(report.graph.spec.name)} on {escape(device.name)} — "
+        title=f"{for_terminal(report.graph.spec.name)} on {for_terminal(device.name)} — "
         f"{deployment.memory.dtype.value}, batch {deployment.memory.batch}",
         header_style="bold",
     )
@@ -73,7 +73,7 @@ def roofline_view(deployment: Deployment) -> RenderableType:
     for row, time in zip(report.rows, estimate.ops, strict=True):
         attains = Fraction(time.mult_adds) / time.seconds if time.seconds else Fraction(0)
         table.add_row(
-            row.op.name,
+            Text(visible(row.op.name)),
             row.op.kind.value,
             f"{float(time.intensity):.1f}",
             _strip(time.intensity, device.ridge, ends, time.bound),
@@ -86,6 +86,6 @@ def roofline_view(deployment: Deployment) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    for label, text in deploy_views.summary_rows(deployment):
-        grid.add_row(label, text)
+    for label, text in deploy_views.summary_rows(deployment, visible):
+        grid.add_row(label, Text(text))
     return Group(table, Text(), grid)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mbcalc.arith import SCALAR, Arith, Num
-from mbcalc.errors import SettingsError
+from mbcalc.errors import SettingsError, size_text
+from mbcalc.numbers import exact_text
 
 Pair = tuple[int, int]
 
@@ -54,13 +55,13 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.alpha <= 0:
-            raise SettingsError(f"--alpha must be greater than 0, got {float(self.alpha):g}")
+            raise SettingsError(f"--alpha must be greater than 0, got {exact_text(self.alpha)}")
         if self.res is not None and self.rho is not None:
             raise SettingsError("give --res or --rho, not both")
         if self.res is not None and self.res <= 0:
             raise SettingsError(f"--res must be a positive number of pixels, got {self.res}")
         if self.rho is not None and self.rho <= 0:
-            raise SettingsError(f"--rho must be greater than 0, got {float(self.rho):g}")
+            raise SettingsError(f"--rho must be greater than 0, got {exact_text(self.rho)}")
 
     def resolution(self, size: Pair) -> Pair:
         """The input (height, width) these settings give a spec whose input is `size`."""
@@ -73,7 +74,7 @@ class Settings:
         else:
             return size
         if min(scaled) < 1:
-            raise SettingsError(f"the resolution {scaled[0]}x{scaled[1]} has no pixels")
+            raise SettingsError(f"the resolution {size_text(scaled)} has no pixels")
         return scaled
 
 

@@ -8,6 +8,7 @@ from, a repeated key is refused, and an alias bomb stops at a fixed node budget.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,12 @@ Scalar = str | int | float | bool | None
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TAG_PREFIX = "tag:yaml.org,2002:"
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+_PLAIN_TAGS = frozenset(_TAG_PREFIX + name for name in ("int", "float", "str"))
+_CORE_NUMBER = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+"
+    r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
+"""The numbers of YAML 1.2's core schema; PyYAML reads YAML 1.1, whose forms differ."""
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -156,6 +163,35 @@ def _shorten(text: str, size: int = 40) -> str:
     return text if len(text) <= size else text[: size - 3] + "..."
 
 
+def _core_scalar(text: str) -> Scalar:
+    """A plain scalar as YAML 1.2 reads it: `010` is 10, `1e5` a float, while YAML 1.1's
+    `0b101`, `1:20` (sexagesimal) and `1_000` are text. ValueError for a number too long."""
+    if not _CORE_NUMBER.fullmatch(text):
+        return text
+    if text.startswith("0x"):
+        return int(text, 16)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text, 10)
+    return float(text if text[-1].isdigit() or text[-1] == "." else text.replace(".", ""))
+
+
+_YAML_1_1_NUMBER = re.compile(
+    r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])*(\.[0-9_]*)?|\.[0-9_]+)"
+)
+
+
+def number_hint(text: str) -> str | None:
+    """For text that YAML 1.1 reads as a number (`0b101`, `1:20`, `1_000`), how to write it."""
+    if not _YAML_1_1_NUMBER.fullmatch(text):
+        return None
+    value = yaml.load(text, Loader=_Loader)  # what YAML 1.1 makes of it
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return f"mbcalc reads YAML 1.2, where `{text}` is text: write {value}"
+
+
 class _Walker:
     """Turns a composed node graph into `Value`s, counting every node it expands."""
 
@@ -198,7 +234,10 @@ class _Walker:
 
     def _scalar(self, node: yaml.Node) -> Scalar:
         try:
-            data = self.constructor.construct_object(node)
+            if self._implicit(node):
+                data = _core_scalar(node.value)
+            else:
+                data = self.constructor.construct_object(node)
         except yaml.MarkedYAMLError as exc:
             raise SourceError(
                 f"unreadable value: {_first_line(exc.problem or str(exc))}",
@@ -227,6 +266,15 @@ class _Walker:
                 "binary data (`!!binary`) is not a spec value", line=node.start_mark.line + 1
             )
         return str(data)
+
+    def _implicit(self, node: yaml.Node) -> bool:
+        """Whether `node` is a plain scalar whose tag YAML resolved (no `!!int` written)."""
+        if not isinstance(node, yaml.ScalarNode) or node.style or node.tag not in _PLAIN_TAGS:
+            return False
+        implicit = self.constructor.resolve(  # type: ignore[no-untyped-call]  # PyYAML's stubs
+            yaml.ScalarNode, node.value, (True, False)
+        )
+        return bool(node.tag == implicit)
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Value]:
         own: dict[str, Value] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
 from mbcalc.errors import SpecError, UnknownLayerError, number_text
-from mbcalc.source import SourceError, Value, parse_yaml, read_spec_bytes
+from mbcalc.source import SourceError, Value, number_hint, parse_yaml, read_spec_bytes
 
 Pair = tuple[int, int]
 Padding = Literal["same"] | Pair
@@ -351,7 +351,8 @@ class _Args:
         data = value.data
         if isinstance(data, bool) or not isinstance(data, int):
             hint = (
-                "write it without quotes or a decimal point"
+                (number_hint(data) if isinstance(data, str) else None)
+                or "write it without quotes or a decimal point"
                 if isinstance(data, str | float)
                 else None
             )
@@ -430,7 +431,8 @@ class _Args:
         value = self.required(key)
         data = value.data
         if isinstance(data, bool) or not isinstance(data, int | float):
-            raise self.error(f"`{key}` must be a number, got {_describe(value)}", value)
+            hint = number_hint(data) if isinstance(data, str) else None
+            raise self.error(f"`{key}` must be a number, got {_describe(value)}", value, hint)
         if not math.isfinite(data) or not 0 < data <= upper:
             shown = number_text(data) if isinstance(data, int) else data
             raise self.error(f"`{key}` must be in (0, {upper:g}], got {shown}", value)

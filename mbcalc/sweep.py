@@ -32,6 +32,7 @@ from mbcalc.memory import (
     elements,
     live_tensors,
 )
+from mbcalc.numbers import exact_text
 from mbcalc.plan import NETWORK_INPUT, OpKind, Plan, Step, make_plan
 from mbcalc.roofline import Device, op_bounds
 from mbcalc.settings import Pair, scaled_side
@@ -160,7 +161,7 @@ def _checked(
         raise SettingsError("the sweep needs at least one alpha")
     for alpha in alphas:
         if not 0 < alpha <= MAX_VALUE:
-            raise SettingsError(f"alpha must be in (0, {MAX_VALUE:,}], got {float(alpha):g}")
+            raise SettingsError(f"alpha must be in (0, {MAX_VALUE:,}], got {exact_text(alpha)}")
     if heights is None:
         heights = [spec.input_size[0]]
     if not heights:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shlex
 from collections.abc import Callable
@@ -13,6 +11,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from mbcalc.escape import for_markdown, for_terminal, visible
+from mbcalc.export import csv_text
 from mbcalc.fit import FitResult
 from mbcalc.numbers import (
     byte_size,
@@ -21,8 +21,9 @@ from mbcalc.numbers import (
     duration,
     exact,
     exact_decimal,
+    exact_number,
+    exact_text,
     human,
-    multiplier,
     percent,
 )
 from mbcalc.sweep import Grid, Refusal
@@ -48,7 +49,9 @@ def _cell(grid: Grid, a: int, r: int) -> tuple[int, int, int] | None:
 def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
     """The grid as the paper's Tables 6 and 7: one row per alpha, one column per resolution."""
     table = Table(
-        title=f"{grid.spec.name} — mult-adds · params", header_style="bold", title_style="bold"
+        title=f"{for_terminal(grid.spec.name)} — mult-adds · params",
+        header_style="bold",
+        title_style="bold",
     )
     table.add_column("alpha", justify="right", no_wrap=True)
     for height, width in grid.resolutions:
@@ -58,16 +61,18 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
-        table.add_row(multiplier(alpha), *cells)
+        table.add_row(exact_text(alpha), *cells)
     notes: list[RenderableType] = [table]
-    for title, metric in _deployment_metrics(grid):
+    for title, metric in _deployment_metrics(grid, visible):
         notes += [Text(), _metric_table(grid, title, metric)]
-    notes.extend(Text(f"— {refusal.message}", style="dim") for refusal in refusals)
+    notes.extend(Text(f"— {visible(refusal.message)}", style="dim") for refusal in refusals)
     return Group(*notes)
 
 
-def _deployment_metrics(grid: Grid) -> list[tuple[str, Callable[[int, int], str]]]:
-    """(title, cell text) of each deployment grid the sweep computed."""
+def _deployment_metrics(
+    grid: Grid, escape: Callable[[str], str]
+) -> list[tuple[str, Callable[[int, int], str]]]:
+    """(title, cell text) of each deployment grid the sweep computed; names pass `escape`."""
     metrics: list[tuple[str, Callable[[int, int], str]]] = []
     setting = f"{grid.dtype.value if grid.dtype else 'fp32'}, batch {grid.batch}"
     if grid.fold_bn:
@@ -83,7 +88,7 @@ def _deployment_metrics(grid: Grid) -> list[tuple[str, Callable[[int, int], str]
     if latency is not None and grid.device is not None:
         metrics.append(
             (
-                f"estimated latency on {grid.device.name} ({setting})",
+                f"estimated latency on {escape(grid.device.name)} ({setting})",
                 lambda a, r: duration(float(latency[a, r])),
             )
         )
@@ -98,8 +103,8 @@ def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> Re
         table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
     for a, alpha in enumerate(grid.alphas):
         cells = [cell(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))]
-        table.add_row(multiplier(alpha), *cells)
-    return Group(Text(f"{grid.spec.name} — {title}", style="bold"), table)
+        table.add_row(exact_text(alpha), *cells)
+    return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), table)
 
 
 def _deployment_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
@@ -117,12 +122,12 @@ def _deployment_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
 def sweep_records(grid: Grid) -> list[dict[str, Any]]:
     """One record per setting, alphas outer, resolutions inner; counts are exact ints."""
     records = []
-    for a, alpha in enumerate(grid.alphas):
+    for a, alpha in enumerate(map(exact_number, grid.alphas)):  # each alpha written once
         for r, (height, width) in enumerate(grid.resolutions):
             cell = _cell(grid, a, r)
             records.append(
                 {
-                    "alpha": float(alpha),
+                    "alpha": alpha,
                     "resolution": [height, width],
                     "valid": cell is not None,
                     "mult_adds": None if cell is None else cell[0],
@@ -161,7 +166,7 @@ def sweep_json(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
 
 def _refusal_record(refusal: Refusal) -> dict[str, Any]:
     return {
-        "alpha": float(refusal.alpha),
+        "alpha": exact_number(refusal.alpha),
         "resolution": list(refusal.resolution),
         "error": refusal.message,
     }
@@ -172,24 +177,24 @@ def sweep_csv(grid: Grid) -> str:
     extra = list(_deployment_record(grid, 0, 0)) if grid.valid.size else []
     rows = [
         [
-            float(alpha),
+            alpha,
             height,
             width,
             "true" if cell is not None else "false",
             *(("", "", "") if cell is None else cell),
             *("" if value is None else value for value in _deployment_record(grid, a, r).values()),
         ]
-        for a, alpha in enumerate(grid.alphas)
+        for a, alpha in enumerate(map(exact_number, grid.alphas))  # each alpha written once
         for r, (height, width) in enumerate(grid.resolutions)
         for cell in (_cell(grid, a, r),)
     ]
-    return _csv([[*SWEEP_FIELDS, *extra], *rows])
+    return csv_text([[*SWEEP_FIELDS, *extra], *rows])
 
 
 def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
     header = [f"{height}x{width}" for height, width in grid.resolutions]
     lines = [
-        f"**{grid.spec.name}** — mult-adds / params, rounding {grid.spec.rounding}",
+        f"**{for_markdown(grid.spec.name)}** — mult-adds / params, rounding {grid.spec.rounding}",
         "",
         "| alpha | " + " | ".join(header) + " |",
         "|--:|" + "--:|" * len(header),
@@ -199,17 +204,17 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
-        lines.append(f"| {multiplier(alpha)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
     lines.append("")
-    for title, metric in _deployment_metrics(grid):
-        lines += [f"**{grid.spec.name}** — {title}", "", lines[2], lines[3]]
+    for title, metric in _deployment_metrics(grid, for_markdown):
+        lines += [f"**{for_markdown(grid.spec.name)}** — {title}", "", lines[2], lines[3]]
         for a, alpha in enumerate(grid.alphas):
             cells = [
                 metric(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))
             ]
-            lines.append(f"| {multiplier(alpha)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines.extend(f"— {refusal.message}" for refusal in refusals)
+    lines.extend(f"— {for_markdown(refusal.message)}" for refusal in refusals)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -229,7 +234,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     `argument` is the SPEC as the user typed it, for the follow-up command shown beneath.
     """
     table = Table(
-        title=f"{result.spec.name} — settings within {_budget(result)}",
+        title=f"{for_terminal(result.spec.name)} — settings within {_budget(result)}",
         header_style="bold",
         title_style="bold",
     )
@@ -238,7 +243,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     for index, fit in enumerate(result.frontier):
         marked = index == result.best
         table.add_row(
-            multiplier(fit.alpha),
+            exact_text(fit.alpha),
             dims(fit.resolution),
             human(fit.mult_adds),
             percent(fit.mult_adds_share),
@@ -260,7 +265,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
         setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={chosen.resolution[0]}"
         command = f"mbcalc compare {shlex.quote(argument)} {shlex.quote(setting)}"
         parts.append(Text("layer by layer against the full model:", style="dim"))
-        parts.append(Text(command, style="dim", no_wrap=True, overflow="ignore"))
+        parts.append(Text(visible(command), style="dim", no_wrap=True, overflow="ignore"))
     else:
         parts.append(Text("nothing fits: raise the budget or widen the search", style="yellow"))
     return Group(*parts)
@@ -269,7 +274,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
 def fit_records(result: FitResult) -> list[dict[str, Any]]:
     return [
         {
-            "alpha": float(fit.alpha),
+            "alpha": exact_number(fit.alpha),
             "resolution": list(fit.resolution),
             "mult_adds": fit.mult_adds,
             "params": fit.params,
@@ -304,12 +309,12 @@ def fit_csv(result: FitResult) -> str:
         ]
         for record in fit_records(result)
     ]  # fmt: skip
-    return _csv([list(FIT_FIELDS), *rows])
+    return csv_text([list(FIT_FIELDS), *rows])
 
 
 def fit_markdown(result: FitResult) -> str:
     lines = [
-        f"**{result.spec.name}** — settings within {_budget(result)}",
+        f"**{for_markdown(result.spec.name)}** — settings within {_budget(result)}",
         "",
         "| alpha | input | mult-adds | of budget | params | of budget | |",
         "|--:|--:|--:|--:|--:|--:|---|",
@@ -318,7 +323,7 @@ def fit_markdown(result: FitResult) -> str:
         share = "" if fit.params_share is None else percent(fit.params_share)
         mark = "**uses most of the budget**" if index == result.best else ""
         lines.append(
-            f"| {multiplier(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
+            f"| {exact_text(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
             f"{percent(fit.mult_adds_share)} | {exact(fit.params)} | {share} | {mark} |"
         )
     lines += [
@@ -327,9 +332,3 @@ def fit_markdown(result: FitResult) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _csv(rows: list[list[Any]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()

@@ -44,6 +44,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.errors import MbcalcError
+from mbcalc.escape import for_terminal, visible
 from mbcalc.graph import NETWORK_INPUT, Graph, Op, OpKind, build_graph
 from mbcalc.numbers import dims, exact, multiplier
 from mbcalc.report import OpRow, Report, analyze
@@ -517,7 +518,7 @@ def verification_view(verification: Verification) -> RenderableType:
     """One row per op (its checks, or what differs) and a summary of the whole network."""
     graph = verification.report.graph
     table = Table(
-        title=f"{graph.spec.name} — alpha {multiplier(graph.alpha)}, "
+        title=f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
         f"{graph.resolution[0]}x{graph.resolution[1]}: mbcalc against PyTorch",
         header_style="bold",
     )
@@ -539,7 +540,7 @@ def verification_view(verification: Verification) -> RenderableType:
                 style="bold red",
             )
         table.add_row(
-            op.name,
+            Text(visible(op.name)),
             op.kind.value,
             dims(op.output),
             exact(cost.mult_adds),
@@ -560,7 +561,7 @@ def _summary(verification: Verification) -> Table:
     grid.add_row(
         "result",
         Text(
-            ("FAIL: " if failed else "pass: ") + verification.verdict,
+            ("FAIL: " if failed else "pass: ") + visible(verification.verdict),
             style="bold red" if failed else "bold green",
         ),
     )
