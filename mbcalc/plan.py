@@ -31,6 +31,7 @@ from mbcalc.spec import (
     Pool,
     Se,
     Separable,
+    Softmax,
     Spec,
 )
 
@@ -53,6 +54,7 @@ class OpKind(StrEnum):
     ADD = "add"
     CONCAT = "concat"
     SCALE = "scale"
+    SOFTMAX = "softmax"
 
 
 class ChannelRule(StrEnum):
@@ -179,7 +181,7 @@ class _Planner:
                 "check the `repeat` counts",
             )
         index = len(self.steps)
-        if kind in (OpKind.POOL, OpKind.ADD, OpKind.CONCAT, OpKind.SCALE):
+        if kind in (OpKind.POOL, OpKind.ADD, OpKind.CONCAT, OpKind.SCALE, OpKind.SOFTMAX):
             rules.setdefault("act", "none")  # no activation follows these, whatever the layer's
         self.steps.append(Step(index, name, unit, kind, sources, layer, **rules))  # type: ignore[arg-type]
         return index
@@ -223,6 +225,11 @@ class _Planner:
             )  # fmt: skip
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
+        elif isinstance(layer, Softmax):
+            tensor = self.add(
+                layer, path, path, OpKind.SOFTMAX, (tensor,), channels=ChannelRule.SAME,
+                spatial=SpatialRule.KEEP,
+            )  # fmt: skip
         else:  # pragma: no cover - the spec parser admits no other type
             raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
         steps = tuple(range(first, len(self.steps)))
