@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 
 from mbcalc.errors import SettingsError, SpecError, number_text
@@ -25,7 +26,20 @@ from mbcalc.shapes import (
 )
 from mbcalc.spec import MAX_VALUE, Block, LayerType, Padding, Pool, Spec
 
-__all__ = ["MAX_OPS", "NETWORK_INPUT", "Graph", "Op", "OpKind", "Shape", "Unit", "build_graph"]
+__all__ = [
+    "MAX_OPS",
+    "NETWORK_INPUT",
+    "Graph",
+    "Op",
+    "OpKind",
+    "PoolForm",
+    "Shape",
+    "Unit",
+    "build_graph",
+    "built_activations",
+    "pool_form",
+    "window_extent",
+]
 
 Shape = tuple[int, int, int]
 """Height, width, channels."""
@@ -126,6 +140,59 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
         for unit in plan.units
     )
     return Graph(spec, settings.alpha, resolution, ops, units)
+
+
+class PoolForm(StrEnum):
+    """How `mbcalc.torch` runs a pool op."""
+
+    GLOBAL = "global"  # an adaptive 1x1 pool module (AdaptiveAvgPool2d, AdaptiveMaxPool2d)
+    WINDOW = "window"  # PyTorch's own window module (AvgPool2d, MaxPool2d)
+    PADDED = "padded"  # explicit padding, then one F.avg_pool2d or F.max_pool2d call
+
+
+def pool_form(op: Op) -> PoolForm:
+    """How a pool op runs: PyTorch's modules take no SAME padding nor padding above half the
+    kernel, which are padded explicitly."""
+    if op.global_pool:
+        return PoolForm.GLOBAL
+    assert op.kernel is not None
+    if op.padding != "same" and all(2 * p <= k for p, k in zip(op.padding, op.kernel, strict=True)):
+        return PoolForm.WINDOW
+    return PoolForm.PADDED
+
+
+def window_extent(op: Op) -> tuple[int, int]:
+    """Height and width of the input a floor-mode window reads to give the op's output: the
+    padded (or cropped) input of an explicitly padded pool."""
+    assert op.kernel is not None
+    assert op.stride is not None
+    (h_out, w_out), (k_h, k_w), (s_h, s_w) = op.output[:2], op.kernel, op.stride
+    return (h_out - 1) * s_h + k_h, (w_out - 1) * s_w + k_w
+
+
+HARD_ACTIVATIONS = frozenset({"hswish", "hsigmoid"})
+"""Units with these activations gate their squeeze-and-excite with a hard sigmoid."""
+
+
+def built_activations(graph: Graph) -> list[str]:
+    """The activation after each op as `mbcalc.torch` builds it: the op's own, but for the parts
+    of squeeze-and-excite (no activation after its pool and scaling, a sigmoid gate, hard in
+    hswish units as MobileNetV3's) and for an mbconv unit's residual add (linear, as
+    MobileNetV2's)."""
+    acts = [op.act for op in graph.ops]
+    unit_types = {index: unit.type for unit in graph.units for index in unit.ops}
+    for op in graph.ops:
+        if op.kind is OpKind.SCALE:
+            acts[op.index] = "none"
+            gate = graph.ops[op.sources[1]]
+            acts[gate.index] = "hsigmoid" if gate.act in HARD_ACTIVATIONS else "sigmoid"
+            squeeze = graph.ops[gate.sources[0]]
+            pool = squeeze.sources[0]
+            if pool != NETWORK_INPUT and graph.ops[pool].kind is OpKind.POOL:
+                acts[pool] = "none"
+        elif op.kind is OpKind.ADD and unit_types.get(op.index) is LayerType.MBCONV:
+            acts[op.index] = "none"
+    return acts
 
 
 def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:

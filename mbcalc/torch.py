@@ -42,11 +42,20 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.errors import MbcalcError
-from mbcalc.graph import NETWORK_INPUT, Graph, Op, OpKind, build_graph
+from mbcalc.graph import (
+    NETWORK_INPUT,
+    Graph,
+    Op,
+    OpKind,
+    PoolForm,
+    build_graph,
+    built_activations,
+    pool_form,
+)
 from mbcalc.numbers import dims, exact, multiplier
 from mbcalc.report import OpRow, Report, analyze
 from mbcalc.settings import Settings
-from mbcalc.spec import LayerType, Spec
+from mbcalc.spec import Spec
 
 try:
     import torch
@@ -76,10 +85,6 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module] | None] = {
     "tanh": nn.Tanh,
 }
 """The module of each activation the spec language names (`none`: no module)."""
-
-HARD_ACTIVATIONS = frozenset({"hswish", "hsigmoid"})
-"""Units with these activations gate their squeeze-and-excite with a hard sigmoid."""
-
 
 def activation(name: str) -> nn.Module | None:
     """A fresh module for the activation `name`, or None for `none`."""
@@ -123,7 +128,7 @@ class Network(nn.Module):
     def __init__(self, graph: Graph) -> None:
         super().__init__()
         self.graph = graph
-        acts = _activations(graph)
+        acts = built_activations(graph)
         self.ops = nn.ModuleList(_op_module(op, acts[op.index]) for op in graph.ops)
         last_reader: dict[int, int] = {}
         for op in graph.ops:
@@ -134,7 +139,7 @@ class Network(nn.Module):
         for tensor, reader in last_reader.items():
             if tensor != final:
                 self._release[reader].append(tensor)
-        self._flat_output = bool(graph.ops) and graph.ops[-1].kind is OpKind.FC
+        self._flat_output = bool(graph.ops) and _flat(graph, graph.ops[-1])
 
     @property
     def op_names(self) -> list[str]:
@@ -152,23 +157,11 @@ class Network(nn.Module):
         return result.flatten(1) if self._flat_output else result
 
 
-def _activations(graph: Graph) -> list[str]:
-    """The activation after each op: its own, but for the parts of squeeze-and-excite and for
-    an mbconv unit's residual add (linear, as MobileNetV2's)."""
-    acts = [op.act for op in graph.ops]
-    unit_types = {index: unit.type for unit in graph.units for index in unit.ops}
-    for op in graph.ops:
-        if op.kind is OpKind.SCALE:
-            acts[op.index] = "none"
-            gate = graph.ops[op.sources[1]]
-            acts[gate.index] = "hsigmoid" if gate.act in HARD_ACTIVATIONS else "sigmoid"
-            squeeze = graph.ops[gate.sources[0]]
-            pool = squeeze.sources[0]
-            if pool != NETWORK_INPUT and graph.ops[pool].kind is OpKind.POOL:
-                acts[pool] = "none"
-        elif op.kind is OpKind.ADD and unit_types.get(op.index) is LayerType.MBCONV:
-            acts[op.index] = "none"
-    return acts
+def _flat(graph: Graph, op: Op) -> bool:
+    """Whether `op`'s output is N x C: an fc's, or a softmax's on an fc's output."""
+    if op.kind is OpKind.SOFTMAX and op.sources[0] != NETWORK_INPUT:
+        op = graph.ops[op.sources[0]]
+    return op.kind is OpKind.FC
 
 
 def _op_module(op: Op, act: str) -> nn.Module:
@@ -180,6 +173,8 @@ def _op_module(op: Op, act: str) -> nn.Module:
         return _pool(op, act)
     if op.kind in (OpKind.ADD, OpKind.CONCAT, OpKind.SCALE):
         return Merge(op.kind, activation(act))
+    if op.kind is OpKind.SOFTMAX:
+        return nn.Softmax(dim=1)
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
@@ -258,19 +253,23 @@ def _fc(op: Op, act: str) -> nn.Sequential:
 def _pool(op: Op, act: str) -> nn.Sequential:
     kind = op.pool or "avg"
     window: nn.Module
-    if op.global_pool:
+    form = pool_form(op)
+    if form is PoolForm.GLOBAL:
         window = nn.AdaptiveMaxPool2d(1) if kind == "max" else nn.AdaptiveAvgPool2d(1)
     else:
         assert op.kernel is not None
         assert op.stride is not None
         kernel, stride, padding = op.kernel, op.stride, op.padding
-        if padding != "same" and all(2 * p <= k for p, k in zip(padding, kernel, strict=True)):
+        if form is PoolForm.WINDOW:
+            assert padding != "same"
             if kind == "max":
                 window = nn.MaxPool2d(kernel, stride, padding, ceil_mode=op.ceil)
             else:
                 window = nn.AvgPool2d(kernel, stride, padding, ceil_mode=op.ceil)
         else:
-            window = PaddedPool(kind, kernel, stride, _window_pads(op), padding == "same")
+            window = PaddedPool(
+                kind, kernel, stride, _window_pads(op), padding == "same", op.input[:2]
+            )
     return _sequence({"pool": window, "act": activation(act)})
 
 
@@ -280,8 +279,12 @@ class PaddedPool(nn.Module):
     `pads` is (left, right, top, bottom); a negative one crops. With `exclude_padding` (SAME)
     an average counts only the input's pixels and a maximum ignores the padding (TensorFlow's
     SAME pooling); otherwise the padding is zeros, counted by an average, and a window wholly in
-    the padding gives 0.
+    the padding gives 0. Which windows hold input pixels depends on the input's size only: it is
+    computed once, for the `size` (height, width) the module is built for, so a forward pass
+    runs one pooling call (`F.max_pool2d` or `F.avg_pool2d`) on the padded input.
     """
+
+    share: Tensor
 
     def __init__(
         self,
@@ -290,24 +293,27 @@ class PaddedPool(nn.Module):
         stride: tuple[int, int],
         pads: tuple[int, int, int, int],
         exclude_padding: bool,
+        size: tuple[int, int],
     ) -> None:
         super().__init__()
         self.kind, self.kernel, self.stride = kind, kernel, stride
         self.pads, self.exclude_padding = pads, exclude_padding
+        mask = functional.pad(torch.ones((1, 1, *size)), pads)
+        if kind == "max":
+            share = functional.max_pool2d(mask, kernel, stride)  # 1 where a window holds input
+        else:
+            share = functional.avg_pool2d(mask, kernel, stride)  # the share of input pixels
+        self.register_buffer("share", share, persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        ones = torch.ones((1, 1, *x.shape[2:]), dtype=x.dtype, device=x.device)
-        mask = functional.pad(ones, self.pads)
         if self.kind == "max":
             padded = functional.pad(x, self.pads, value=float("-inf"))
             result = functional.max_pool2d(padded, self.kernel, self.stride)
-            inside = functional.max_pool2d(mask, self.kernel, self.stride)
-            return torch.where(inside > 0, result, torch.zeros_like(result))
+            return torch.where(self.share > 0, result, torch.zeros_like(result))
         result = functional.avg_pool2d(functional.pad(x, self.pads), self.kernel, self.stride)
         if not self.exclude_padding:
             return result
-        share = functional.avg_pool2d(mask, self.kernel, self.stride)
-        return result / share
+        return result / self.share
 
 
 class Merge(nn.Module):
