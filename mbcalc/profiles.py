@@ -4,17 +4,19 @@ The paper counts one multiply-accumulate as 1 and nothing else. Other tools coun
 multiply-accumulate, or add operations the paper leaves out, each at its own cost per element.
 The elements an operation touches, by key (`family` or `family.qualifier`):
 
-| key                        | what is counted                               | elements              |
-|----------------------------|-----------------------------------------------|-----------------------|
-| bias                       | the bias add of a conv or fc that has one     | the op's outputs      |
-| bn                         | batch norm at inference (scale, shift, ...)   | outputs of each BN    |
-| act.NAME                   | an activation (relu, relu6, prelu, ...)       | the activated outputs |
-| pool.FORM, maxpool.FORM    | an average or max pool                        | the pool's inputs     |
-| pool_out.FORM, maxpool_out.FORM | the same pools                           | the pool's outputs    |
-| add                        | residual and branch additions                 | the add's outputs     |
-| scale                      | squeeze-and-excite's channel scaling          | the scaled outputs    |
-| softmax                    | a declared softmax's exponentials or divisions| its elements          |
-| softmax_sum                | a declared softmax's sums                     | (C - 1) x H x W       |
+| key                   | what is counted                             | elements              |
+|-----------------------|---------------------------------------------|-----------------------|
+| bias                  | the bias add of a conv or fc that has one   | the op's outputs      |
+| bn                    | batch norm at inference (scale, shift, ...) | outputs of each BN    |
+| act.NAME              | an activation (relu, relu6, prelu, ...)     | the activated outputs |
+| pool.FORM             | an average pool                             | the pool's inputs     |
+| pool_out.FORM         | an average pool                             | the pool's outputs    |
+| maxpool.FORM          | a max pool                                  | the pool's inputs     |
+| maxpool_out.FORM      | a max pool                                  | the pool's outputs    |
+| add                   | residual and branch additions               | the add's outputs     |
+| scale                 | squeeze-and-excite's channel scaling        | the scaled outputs    |
+| softmax               | a declared softmax's exponentials, divisions| its elements          |
+| softmax_sum           | a declared softmax's sums                   | (C - 1) x H x W       |
 
 A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.graph.pool_form`): `global` (an
 `AdaptiveAvgPool2d` / `AdaptiveMaxPool2d` module), `window` (an `AvgPool2d` / `MaxPool2d`
