@@ -11,11 +11,13 @@ skeleton with mbcalc's exact geometry:
   padding is the conv's own.
 - fc ops flatten their input in mbcalc's H x W x C order, then `Linear` and the activation;
   every op's output is an N x C x H x W tensor (an fc's is N x C x 1 x 1), and the network's
-  output is N x C when its last op is an fc.
+  output is N x C when its last op is an fc, or a softmax on an fc's output.
 - pools are PyTorch's `AvgPool2d` / `MaxPool2d` with the spec's kernel, stride, padding and
   ceil_mode, or adaptive 1x1 pools for `global: true`. Where PyTorch cannot express the window
-  (SAME padding, or padding above half the kernel) the input is padded explicitly: SAME pools
-  ignore the padding as TensorFlow's do; windows that lie wholly in the padding give 0.
+  (SAME padding, or padding above half the kernel) the input is padded explicitly and pooled by
+  one `F.avg_pool2d` / `F.max_pool2d` call: SAME pools ignore the padding as TensorFlow's do;
+  windows that lie wholly in the padding give 0 (`mbcalc.graph.pool_form` tells the forms).
+- a softmax op is `nn.Softmax(dim=1)`, over the channels.
 - add and concat merge their inputs (then apply the block's or parallel's activation);
   squeeze-and-excite is its global average pool, fc1 with the unit's activation, fc2 gated by a
   sigmoid (a hard sigmoid in hswish units, as MobileNetV3) and the channel scaling.
@@ -85,6 +87,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module] | None] = {
     "tanh": nn.Tanh,
 }
 """The module of each activation the spec language names (`none`: no module)."""
+
 
 def activation(name: str) -> nn.Module | None:
     """A fresh module for the activation `name`, or None for `none`."""

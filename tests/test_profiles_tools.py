@@ -1,6 +1,6 @@
 """The counting profiles against the real tools, run on the modules mbcalc.torch builds.
 
-fvcore 0.1.5 (FlopCountAnalysis, parameter_count), thop 0.1.1 (profile) and ptflops 0.7.5
+torch.utils.flop_counter (FlopCounterMode, params of the module), fvcore 0.1.5 (FlopCountAnalysis, parameter_count), thop 0.1.1 (profile) and ptflops 0.7.5
 (get_model_complexity_info, pytorch and aten backends) count every shipped spec at two settings
 and random networks (every activation, pools in every form, squeeze-and-excite, residual adds,
 concatenations, softmax heads); each profile's total and params must equal the tool's exactly.
@@ -38,6 +38,14 @@ SETTINGS = {"alpha 1": Settings(), "alpha 0.5 at 160": Settings(Fraction(1, 2), 
 Counter = Callable[[Any, Any], tuple[float, int]]
 
 
+def _torch(module: Any, x: Any) -> tuple[float, int]:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        module(x)
+    return counter.get_total_flops(), sum(p.numel() for p in module.parameters())
+
+
 def _fvcore(module: Any, x: Any) -> tuple[float, int]:
     from fvcore.nn import FlopCountAnalysis, parameter_count
 
@@ -73,6 +81,7 @@ def _ptflops(backend: str) -> Counter:
 
 
 TOOLS: dict[str, tuple[str, Counter]] = {
+    "torch": ("torch", _torch),
     "fvcore": ("fvcore", _fvcore),
     "thop": ("thop", _thop),
     "ptflops": ("ptflops", _ptflops("pytorch")),
@@ -100,7 +109,7 @@ def _require(profile: str) -> Counter:
     with _quiet():
         pytest.importorskip(module)
     installed = metadata.version(distribution)
-    if not installed.startswith(VERSIONS[distribution]):
+    if not installed.startswith(VERSIONS.get(distribution, "")):
         pytest.skip(f"{distribution} {installed} installed; the profile reproduces "
                     f"{VERSIONS[distribution]}")  # fmt: skip
     return counter
