@@ -1,10 +1,12 @@
 """The counting profiles against the real tools, run on the modules mbcalc.torch builds.
 
-torch.utils.flop_counter (FlopCounterMode, params of the module), fvcore 0.1.5 (FlopCountAnalysis, parameter_count), thop 0.1.1 (profile) and ptflops 0.7.5
-(get_model_complexity_info, pytorch and aten backends) count every shipped spec at two settings
-and random networks (every activation, pools in every form, squeeze-and-excite, residual adds,
-concatenations, softmax heads); each profile's total and params must equal the tool's exactly.
-A tool that is not installed, or not at the version the profile reproduces, skips its tests.
+torch.utils.flop_counter (FlopCounterMode; params: the module's), fvcore 0.1.5
+(FlopCountAnalysis, parameter_count), thop 0.1.1 (profile) and ptflops 0.7.5
+(get_model_complexity_info, pytorch and aten backends) count every shipped spec at two settings,
+one network with every activation and pool form, and random networks (squeeze-and-excite,
+residual adds, concatenations, softmax heads); each profile's total and params must equal the
+tool's exactly. A tool that is not installed, or not at the version its profile reproduces,
+skips its tests.
 """
 
 from __future__ import annotations
