@@ -194,8 +194,11 @@ ProfileOpt = Annotated[
         "--profile",
         "-p",
         metavar="NAME",
-        help="Counting profile: paper (mult-adds), torch, fvcore, thop or ptflops — the totals "
-        "those tools report.",
+        help="Counting profile: paper (mult-adds), torch, fvcore, thop, ptflops or "
+        "ptflops-aten. Each reproduces that tool's total and params exactly (fvcore 0.1.5, thop "
+        "0.1.1, ptflops 0.7.5 pytorch and aten backends; torch: torch.utils.flop_counter) on the "
+        "module mbcalc.torch builds from the spec, checked on every shipped spec and random "
+        "networks; a softmax counts only where the spec declares one.",
     ),
 ]
 FlopsOpt = Annotated[bool, typer.Option("--flops", help="Count 2 FLOPs per mult-add.")]
@@ -205,7 +208,9 @@ CountOpt = Annotated[
         "--count",
         metavar="OP[=COST],...",
         help="Also count these operations at COST per element: bias, bn, act, pool, pool_out, "
-        "add, scale, softmax, softmax_sum (e.g. bn=2,pool).",
+        "maxpool, maxpool_out, add, scale, softmax, softmax_sum; act.NAME for one activation "
+        "(act.relu6), pool.FORM for one pool form: global, window or padded (e.g. "
+        "bn=2,pool.global). A key replaces the profile's cost of that key and the keys under it.",
         show_default=False,
     ),
 ]
@@ -213,8 +218,9 @@ ParamsOpt = Annotated[
     ParamsRule | None,
     typer.Option(
         "--params",
-        help="Which parameters count: paper (weights, biases), torch (+ BN scale, shift), "
-        "keras (+ BN running statistics) [default: the profile's].",
+        help="Which parameters count: paper (weights, biases), torch (+ BN scale, shift, PReLU "
+        "weights), keras (paper's + BN scale, shift, running statistics) [default: the "
+        "profile's].",
         show_default=False,
     ),
 ]

@@ -326,7 +326,7 @@ def profile_rows(counted: Counted | None) -> list[tuple[str, str]]:
         base = f"{counted.mult_adds:,} mult-adds"
         if profile.flops_per_mult_add != 1:
             base += f" x {profile.flops_per_mult_add}"
-        parts = [base] + [f"{ops:,} {extra.value}" for extra, ops in counted.extras.items()]
+        parts = [base] + [f"{ops:,} {extra}" for extra, ops in counted.extras.items()]
         rows.append(("counted", f"{counted.operations:,} {unit} = " + " + ".join(parts)))
     if profile.params is not ParamsRule.PAPER:
         rows.append(("params counted", f"{counted.params:,} ({PARAMS_TEXT[profile.params]})"))
@@ -346,7 +346,7 @@ def profile_record(counted: Counted) -> dict[str, Any]:
         "name": profile.name,
         "description": profile.description,
         "flops_per_mult_add": profile.flops_per_mult_add,
-        "extras": {extra.value: cost for extra, cost in profile.extras.items()},
+        "extras": {str(extra): cost for extra, cost in profile.extras.items()},
         "params_rule": profile.params.value,
     }
 
@@ -354,6 +354,6 @@ def profile_record(counted: Counted) -> dict[str, Any]:
 def counted_record(counted: Counted) -> dict[str, Any]:
     return {
         "operations": counted.operations,
-        "extras": {extra.value: ops for extra, ops in counted.extras.items()},
+        "extras": {str(extra): ops for extra, ops in counted.extras.items()},
         "params": counted.params,
     }

@@ -9,6 +9,7 @@ command reads this graph; nothing reads the YAML again. Costs are not computed h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 
 from mbcalc.errors import SettingsError, SpecError, number_text, size_text
@@ -25,7 +26,19 @@ from mbcalc.shapes import (
 )
 from mbcalc.spec import MAX_VALUE, Block, LayerType, Padding, Pool, Spec
 
-__all__ = ["MAX_OPS", "NETWORK_INPUT", "Graph", "Op", "OpKind", "Shape", "Unit", "build_graph"]
+__all__ = [
+    "MAX_OPS",
+    "NETWORK_INPUT",
+    "Graph",
+    "Op",
+    "OpKind",
+    "PoolForm",
+    "Shape",
+    "Unit",
+    "build_graph",
+    "pool_form",
+    "window_extent",
+]
 
 Shape = tuple[int, int, int]
 """Height, width, channels."""
@@ -126,6 +139,34 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
         for unit in plan.units
     )
     return Graph(spec, settings.alpha, resolution, ops, units)
+
+
+class PoolForm(StrEnum):
+    """How `mbcalc.torch` runs a pool op."""
+
+    GLOBAL = "global"  # an adaptive 1x1 pool module (AdaptiveAvgPool2d, AdaptiveMaxPool2d)
+    WINDOW = "window"  # PyTorch's own window module (AvgPool2d, MaxPool2d)
+    PADDED = "padded"  # explicit padding, then one F.avg_pool2d or F.max_pool2d call
+
+
+def pool_form(op: Op) -> PoolForm:
+    """How a pool op runs: PyTorch's modules take no SAME padding nor padding above half the
+    kernel, which are padded explicitly."""
+    if op.global_pool:
+        return PoolForm.GLOBAL
+    assert op.kernel is not None
+    if op.padding != "same" and all(2 * p <= k for p, k in zip(op.padding, op.kernel, strict=True)):
+        return PoolForm.WINDOW
+    return PoolForm.PADDED
+
+
+def window_extent(op: Op) -> tuple[int, int]:
+    """Height and width of the input a floor-mode window reads to give the op's output: the
+    padded (or cropped) input of an explicitly padded pool."""
+    assert op.kernel is not None
+    assert op.stride is not None
+    (h_out, w_out), (k_h, k_w), (s_h, s_w) = op.output[:2], op.kernel, op.stride
+    return (h_out - 1) * s_h + k_h, (w_out - 1) * s_w + k_w
 
 
 def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:

@@ -31,6 +31,7 @@ from mbcalc.spec import (
     Pool,
     Se,
     Separable,
+    Softmax,
     Spec,
 )
 
@@ -53,6 +54,7 @@ class OpKind(StrEnum):
     ADD = "add"
     CONCAT = "concat"
     SCALE = "scale"
+    SOFTMAX = "softmax"
 
 
 class ChannelRule(StrEnum):
@@ -221,6 +223,11 @@ class _Planner:
             )  # fmt: skip
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
+        elif isinstance(layer, Softmax):
+            tensor = self.add(
+                layer, path, path, OpKind.SOFTMAX, (tensor,), channels=ChannelRule.SAME,
+                spatial=SpatialRule.KEEP,
+            )  # fmt: skip
         else:  # pragma: no cover - the spec parser admits no other type
             raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
         steps = tuple(range(first, len(self.steps)))

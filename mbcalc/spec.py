@@ -53,6 +53,7 @@ class LayerType(StrEnum):
     PARALLEL = "parallel"
     SE = "se"
     MBCONV = "mbconv"
+    SOFTMAX = "softmax"
 
 
 NAME_PREFIX: dict[LayerType, str] = {
@@ -66,6 +67,7 @@ NAME_PREFIX: dict[LayerType, str] = {
     LayerType.PARALLEL: "parallel",
     LayerType.SE: "se",
     LayerType.MBCONV: "mbconv",
+    LayerType.SOFTMAX: "softmax",
 }
 """Prefix of the default names: a layer is called prefix + running number within its scope."""
 
@@ -155,6 +157,13 @@ class Fc(Layer):
     out: int
     bias: bool
     scale: Scale
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Softmax(Layer):
+    """A softmax over the channels: shapes unchanged, free by the paper's convention."""
+
+    type: ClassVar[LayerType] = LayerType.SOFTMAX
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
@@ -759,6 +768,10 @@ def _fc(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer
     )
 
 
+def _softmax(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+    return Softmax(**common, line=line)  # type: ignore[arg-type]
+
+
 def _block(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
     residual = a.bool("residual", False)
     if not residual and common["act"] != "none":
@@ -852,6 +865,7 @@ _ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
     LayerType.SEPARABLE: ("out", "kernel", "stride", "padding", "bn", "scale"),
     LayerType.POOL: ("kind", "kernel", "stride", "padding", "global", "ceil"),
     LayerType.FC: ("out", "bias", "scale"),
+    LayerType.SOFTMAX: (),
     LayerType.BLOCK: ("layers", "residual"),
     LayerType.PARALLEL: ("branches", "merge"),
     LayerType.SE: ("squeeze", "ratio", "divisor", "gate"),
@@ -882,6 +896,7 @@ _BUILDERS: dict[LayerType, Builder] = {
     LayerType.SEPARABLE: _separable,
     LayerType.POOL: _pool,
     LayerType.FC: _fc,
+    LayerType.SOFTMAX: _softmax,
     LayerType.BLOCK: _block,
     LayerType.PARALLEL: _parallel,
     LayerType.SE: _se,

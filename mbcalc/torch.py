@@ -11,11 +11,13 @@ skeleton with mbcalc's exact geometry:
   padding is the conv's own.
 - fc ops flatten their input in mbcalc's H x W x C order, then `Linear` and the activation;
   every op's output is an N x C x H x W tensor (an fc's is N x C x 1 x 1), and the network's
-  output is N x C when its last op is an fc.
+  output is N x C when its last op is an fc, or a softmax on an fc's output.
 - pools are PyTorch's `AvgPool2d` / `MaxPool2d` with the spec's kernel, stride, padding and
   ceil_mode, or adaptive 1x1 pools for `global: true`. Where PyTorch cannot express the window
-  (SAME padding, or padding above half the kernel) the input is padded explicitly: SAME pools
-  ignore the padding as TensorFlow's do; windows that lie wholly in the padding give 0.
+  (SAME padding, or padding above half the kernel) the input is padded explicitly and pooled by
+  one `F.avg_pool2d` / `F.max_pool2d` call: SAME pools ignore the padding as TensorFlow's do;
+  windows that lie wholly in the padding give 0 (`mbcalc.graph.pool_form` tells the forms).
+- a softmax op is `nn.Softmax(dim=1)`, over the channels, then the op's activation if any.
 - every op is followed by the activation the graph records for it (`op.act`): add and concat
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
@@ -45,7 +47,7 @@ from rich.text import Text
 
 from mbcalc.errors import MbcalcError
 from mbcalc.escape import for_terminal, visible
-from mbcalc.graph import NETWORK_INPUT, Graph, Op, OpKind, build_graph
+from mbcalc.graph import NETWORK_INPUT, Graph, Op, OpKind, PoolForm, build_graph, pool_form
 from mbcalc.numbers import dims, exact, multiplier
 from mbcalc.report import OpRow, Report, analyze
 from mbcalc.settings import Settings
@@ -149,7 +151,7 @@ class Network(nn.Module):
         for tensor, reader in last_reader.items():
             if tensor != final:
                 self._release[reader].append(tensor)
-        self._flat_output = bool(graph.ops) and graph.ops[-1].kind is OpKind.FC
+        self._flat_output = bool(graph.ops) and _flat(graph, graph.ops[-1])
 
     @property
     def op_names(self) -> list[str]:
@@ -167,6 +169,13 @@ class Network(nn.Module):
         return result.flatten(1) if self._flat_output else result
 
 
+def _flat(graph: Graph, op: Op) -> bool:
+    """Whether `op`'s output is N x C: an fc's, or a softmax's on an fc's output."""
+    if op.kind is OpKind.SOFTMAX and op.sources[0] != NETWORK_INPUT:
+        op = graph.ops[op.sources[0]]
+    return op.kind is OpKind.FC
+
+
 def _op_module(op: Op) -> nn.Module:
     if op.kind in (OpKind.CONV, OpKind.DEPTHWISE):
         return _conv(op, op.act)
@@ -176,6 +185,8 @@ def _op_module(op: Op) -> nn.Module:
         return _pool(op, op.act)
     if op.kind in (OpKind.ADD, OpKind.CONCAT, OpKind.SCALE):
         return Merge(op.kind, activation(op.act))
+    if op.kind is OpKind.SOFTMAX:
+        return _softmax(op.act)
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
@@ -251,22 +262,30 @@ def _fc(op: Op, act: str) -> nn.Sequential:
     )
 
 
+def _softmax(act: str) -> nn.Sequential:
+    return _sequence({"softmax": nn.Softmax(dim=1), "act": activation(act)})
+
+
 def _pool(op: Op, act: str) -> nn.Sequential:
     kind = op.pool or "avg"
     window: nn.Module
-    if op.global_pool:
+    form = pool_form(op)
+    if form is PoolForm.GLOBAL:
         window = nn.AdaptiveMaxPool2d(1) if kind == "max" else nn.AdaptiveAvgPool2d(1)
     else:
         assert op.kernel is not None
         assert op.stride is not None
         kernel, stride, padding = op.kernel, op.stride, op.padding
-        if padding != "same" and all(2 * p <= k for p, k in zip(padding, kernel, strict=True)):
+        if form is PoolForm.WINDOW:
+            assert padding != "same"
             if kind == "max":
                 window = nn.MaxPool2d(kernel, stride, padding, ceil_mode=op.ceil)
             else:
                 window = nn.AvgPool2d(kernel, stride, padding, ceil_mode=op.ceil)
         else:
-            window = PaddedPool(kind, kernel, stride, _window_pads(op), padding == "same")
+            window = PaddedPool(
+                kind, kernel, stride, _window_pads(op), padding == "same", op.input[:2]
+            )
     return _sequence({"pool": window, "act": activation(act)})
 
 
@@ -276,8 +295,12 @@ class PaddedPool(nn.Module):
     `pads` is (left, right, top, bottom); a negative one crops. With `exclude_padding` (SAME)
     an average counts only the input's pixels and a maximum ignores the padding (TensorFlow's
     SAME pooling); otherwise the padding is zeros, counted by an average, and a window wholly in
-    the padding gives 0.
+    the padding gives 0. Which windows hold input pixels depends on the input's size only: it is
+    computed once, for the `size` (height, width) the module is built for, so a forward pass
+    runs one pooling call (`F.max_pool2d` or `F.avg_pool2d`) on the padded input.
     """
+
+    share: Tensor
 
     def __init__(
         self,
@@ -286,24 +309,27 @@ class PaddedPool(nn.Module):
         stride: tuple[int, int],
         pads: tuple[int, int, int, int],
         exclude_padding: bool,
+        size: tuple[int, int],
     ) -> None:
         super().__init__()
         self.kind, self.kernel, self.stride = kind, kernel, stride
         self.pads, self.exclude_padding = pads, exclude_padding
+        mask = functional.pad(torch.ones((1, 1, *size)), pads)
+        if kind == "max":
+            share = functional.max_pool2d(mask, kernel, stride)  # 1 where a window holds input
+        else:
+            share = functional.avg_pool2d(mask, kernel, stride)  # the share of input pixels
+        self.register_buffer("share", share, persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        ones = torch.ones((1, 1, *x.shape[2:]), dtype=x.dtype, device=x.device)
-        mask = functional.pad(ones, self.pads)
         if self.kind == "max":
             padded = functional.pad(x, self.pads, value=float("-inf"))
             result = functional.max_pool2d(padded, self.kernel, self.stride)
-            inside = functional.max_pool2d(mask, self.kernel, self.stride)
-            return torch.where(inside > 0, result, torch.zeros_like(result))
+            return torch.where(self.share > 0, result, torch.zeros_like(result))
         result = functional.avg_pool2d(functional.pad(x, self.pads), self.kernel, self.stride)
         if not self.exclude_padding:
             return result
-        share = functional.avg_pool2d(mask, self.kernel, self.stride)
-        return result / share
+        return result / self.share
 
 
 class Merge(nn.Module):

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 from hypothesis import given, settings
-from test_properties import networks
+from strategies import networks
 
 from mbcalc import Report, Spec, analyze, build_graph, parse_spec
 from mbcalc.graph import NETWORK_INPUT

@@ -1,8 +1,10 @@
 """Counting profiles reproduce other tools' totals (REFERENCE.md: "Other tools' totals").
 
 MobileNet v1 1.0-224 as a PyTorch model with a batch norm after every conv, an
-nn.AdaptiveAvgPool2d and a softmax; torchvision's mobilenet_v2 pools functionally and ends
-without a softmax, so the tools see no pooling or softmax there.
+nn.AdaptiveAvgPool2d and an nn.Softmax: the shipped spec with a `softmax` layer declared at
+its end. torchvision's mobilenet_v2 pools functionally and ends without a softmax, so the tools
+see no pooling or softmax there. (The real tools on mbcalc.torch's modules:
+test_profiles_tools.py.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from cli_helpers import ok, run
 
 from mbcalc import analyze, build_graph
 from mbcalc.profiles import PROFILES, Extra, ParamsRule, count, custom_profile, parse_extras
-from mbcalc.zoo import load_shipped
+from mbcalc.spec import parse_spec
+from mbcalc.zoo import _archs_dir, load_shipped
 
 V1_MULT_ADDS = 568_740_352  # SPEC.md section 4
 V2_MULT_ADDS = 300_774_272  # REFERENCE.md: conv + fc mult-adds of torchvision mobilenet_v2
@@ -29,6 +32,8 @@ V1_TOTALS = {
 V2_TOTALS = {"fvcore": 314_193_216, "thop": 327_486_720}
 
 V1 = analyze(build_graph(load_shipped("mobilenet_v1")))
+V1_TEXT = (_archs_dir() / "mobilenet_v1.yaml").read_text()
+V1_SOFTMAX = analyze(build_graph(parse_spec(V1_TEXT.rstrip() + "\n  - softmax: {}\n")))
 
 
 def bn_elements() -> int:
@@ -53,7 +58,14 @@ def test_the_paper_counts_mult_adds_only() -> None:
 
 @pytest.mark.parametrize("name", V1_TOTALS)
 def test_mobilenet_v1_totals_of_other_tools(name: str) -> None:
-    assert count(V1, PROFILES[name]).operations == V1_TOTALS[name]
+    assert count(V1_SOFTMAX, PROFILES[name]).operations == V1_TOTALS[name]
+
+
+@pytest.mark.parametrize("name", V1_TOTALS)
+def test_a_softmax_is_counted_only_where_the_spec_declares_one(name: str) -> None:
+    """Without the softmax layer thop loses 3n - 1 and ptflops n, for n = 1000 classes."""
+    softmax = {"thop": 3 * 1000 - 1, "ptflops": 1000}.get(name, 0)
+    assert count(V1, PROFILES[name]).operations == V1_TOTALS[name] - softmax
 
 
 def test_the_totals_decompose_as_documented() -> None:
@@ -66,7 +78,7 @@ def test_the_totals_decompose_as_documented() -> None:
     ptflops = V1_MULT_ADDS + classes + 2 * bn + 2 * relu + 2 * pool_in + classes
     assert V1_TOTALS["ptflops"] == ptflops
     extras = count(V1, PROFILES["fvcore"]).extras
-    assert extras == {Extra.BN: 2 * bn, Extra.POOL: pool_in}
+    assert extras == {Extra.BN: 2 * bn, "pool.global": pool_in}
 
 
 def test_mobilenet_v2_totals_of_other_tools() -> None:
@@ -75,7 +87,7 @@ def test_mobilenet_v2_totals_of_other_tools() -> None:
     # fvcore counts functional adaptive pooling too: its 7x7x1280 input.
     fvcore = count(v2, PROFILES["fvcore"])
     assert fvcore.operations == V2_TOTALS["fvcore"]
-    assert fvcore.extras[Extra.POOL] == 7 * 7 * 1280
+    assert fvcore.extras["pool.global"] == 7 * 7 * 1280
     # torchvision pools with a function and has no softmax: thop sees neither.
     thop = custom_profile(
         PROFILES["thop"], False, parse_extras("pool=0,pool_out=0,softmax=0,softmax_sum=0"), None

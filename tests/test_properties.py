@@ -10,161 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from strategies import networks, spec_of
 
-from mbcalc import OpKind, Report, Settings, Spec, analyze, build_graph, parse_spec
+from mbcalc import OpKind, Report, Settings, Spec, analyze, build_graph
 from mbcalc.settings import make_divisible, scale_channels
 from mbcalc.spec import LayerType
 from mbcalc.zoo import load_shipped
 
 FAST = settings(max_examples=150, deadline=None)
 
-Layer = dict[str, dict[str, Any]]
-
-
-def spec_of(
-    layers: list[Layer],
-    size: int | list[int],
-    channels: int,
-    rounding: str = "floor",
-    divisor: int = 8,
-) -> Spec:
-    """A spec from plain data, written out as YAML text and parsed like a file."""
-    data = {
-        "input": {"size": size, "channels": channels},
-        "rounding": rounding,
-        "divisor": divisor,
-        "layers": layers,
-    }
-    return parse_spec(yaml.safe_dump(data), source="<hypothesis>")
-
 
 def cost_at(spec: Spec, **setting: Any) -> Report:
     return analyze(build_graph(spec, Settings(**setting)))
-
-
-# -- strategies ------------------------------------------------------------------------------
-
-kernels = st.one_of(st.integers(1, 5), st.lists(st.integers(1, 5), min_size=2, max_size=2))
-
-
-@st.composite
-def fitting_padding(draw: st.DrawFn, kernel: int | list[int]) -> str | list[int]:
-    """`same`, or per-axis padding p with 2p >= k - 1, so a window fits any input size."""
-    if draw(st.booleans()):
-        return "same"
-    k_h, k_w = kernel if isinstance(kernel, list) else (kernel, kernel)
-    return [(k_h // 2) + draw(st.integers(0, 1)), (k_w // 2) + draw(st.integers(0, 1))]
-
-
-@st.composite
-def windowed(draw: st.DrawFn, kind: str, **args: Any) -> Layer:
-    """A conv, depthwise or separable layer with a random kernel, stride and padding."""
-    kernel = draw(kernels)
-    stride = draw(st.one_of(st.integers(1, 2), st.lists(st.integers(1, 2), min_size=2, max_size=2)))
-    return {
-        kind: {"kernel": kernel, "stride": stride, "padding": draw(fitting_padding(kernel)), **args}
-    }
-
-
-# Each maker draws one layer for an input of `current` channels (at alpha 1) and returns it with
-# its output channels; `out` is a drawn width, `fixed_width` says whether alpha stays 1.
-LayerMaker = Callable[[st.DrawFn, int, int, bool], tuple[Layer, int]]
-
-
-def _conv(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    groups = 1
-    if fixed_width:  # at alpha 1 any common divisor of the two widths can be the group count
-        shared = math.gcd(current, out)
-        groups = draw(st.sampled_from([g for g in range(1, shared + 1) if shared % g == 0]))
-    return draw(windowed("conv", out=out, groups=groups)), out
-
-
-def _depthwise(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    multiplier = draw(st.integers(1, 3))
-    return draw(windowed("depthwise", multiplier=multiplier)), current * multiplier
-
-
-def _pointwise(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    return {"pointwise": {"out": out}}, out
-
-
-def _separable(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    return draw(windowed("separable", out=out)), out
-
-
-def _pool(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    window = draw(st.sampled_from([{"kind": "max", "kernel": 2}, {"kernel": 3, "stride": 2}]))
-    return {"pool": {**window, "padding": 1}}, current  # padding 1 fits even a 1x1 input
-
-
-def _se(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    return {"se": draw(st.sampled_from([{"ratio": 0.25}, {"ratio": 0.5}, {"squeeze": 3}]))}, current
-
-
-def _concat(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    branches = [[{"pointwise": {"out": out}}], [{"conv": {"out": out, "kernel": 3}}], []]
-    return {"parallel": {"merge": "concat", "branches": branches}}, current + 2 * out
-
-
-def _residual(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    inner = [{"depthwise": {}}, {"pointwise": {"out": current}}]
-    return {"block": {"residual": True, "layers": inner}}, current
-
-
-def _add(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    branches = [[{"pointwise": {"out": current}}], []]
-    return {"parallel": {"merge": "add", "branches": branches}}, current
-
-
-ANY_WIDTH: dict[str, LayerMaker] = {
-    "conv": _conv,
-    "depthwise": _depthwise,
-    "pointwise": _pointwise,
-    "separable": _separable,
-    "pool": _pool,
-    "se": _se,
-    "concat": _concat,
-}
-FIXED_WIDTH_ONLY: dict[str, LayerMaker] = {"residual": _residual, "add": _add}
-
-
-@st.composite
-def networks(draw: st.DrawFn, *, fixed_width: bool = False, head: str = "any") -> Spec:
-    """A random small network that builds at every resolution and every alpha >= 1/4.
-
-    `fixed_width` also allows what only works at alpha 1: grouped convs, residual blocks and
-    `add` merges. `head`: "any", or "global" (no classifier, or one after a global pool, so that
-    no parameter depends on the resolution).
-    """
-    rounding = draw(st.sampled_from(["floor", "divisible"]))
-    divisor = draw(st.sampled_from([1, 2, 4, 8]))
-    # With `divisible` rounding even alpha 1 rounds every width to a multiple of the divisor:
-    # networks that must keep their widths at alpha 1 are drawn with such widths.
-    step = divisor if fixed_width and rounding == "divisible" else 1
-    channels = draw(st.integers(1, 8)) * step
-    makers = {**ANY_WIDTH, **(FIXED_WIDTH_ONLY if fixed_width else {})}
-    current = channels
-    layers: list[Layer] = []
-    for kind in draw(st.lists(st.sampled_from(sorted(makers)), min_size=1, max_size=6)):
-        out = -(-draw(st.integers(4, 24)) // step) * step
-        layer, current = makers[kind](draw, current, out, fixed_width)
-        layers.append(layer)
-    classifier = {"fc": {"out": draw(st.integers(1, 20))}}
-    heads = [[], [{"pool": {"global": True}}, classifier]]
-    if head == "any":
-        heads.append([classifier])
-    layers += draw(st.sampled_from(heads))
-    height = draw(st.integers(1, 24))
-    width = draw(st.integers(-(-height // 2), 2 * height))  # keeps width >= 1 at any --res
-    size: int | list[int] = height if height == width else [height, width]
-    return spec_of(layers, size, channels, rounding, divisor)
 
 
 resolutions = st.integers(1, 64)

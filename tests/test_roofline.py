@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from test_properties import networks
+from strategies import networks
 
 from mbcalc import Spec, SpecError, analyze, build_graph, parse_spec
 from mbcalc.graph import OpKind

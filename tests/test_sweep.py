@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_properties import networks
+from strategies import networks
 
 from mbcalc import MbcalcError, Settings, Spec, analyze, build_graph
 from mbcalc.errors import SettingsError
@@ -111,3 +111,16 @@ def test_the_spec_resolution_is_the_default() -> None:
 def test_an_empty_or_impossible_grid_is_refused(alphas: list[Fraction], heights: list[int]) -> None:
     with pytest.raises(SettingsError):
         sweep(load_shipped("mobilenet_v1"), alphas, heights)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    spec=networks(fixed_width=True, varied=True),
+    alphas=st.lists(st.fractions(Fraction(1, 40), 3, max_denominator=40), min_size=1, max_size=3),
+    heights=st.lists(st.integers(1, 48), min_size=1, max_size=3),
+)
+def test_random_networks_with_softmax_and_every_pool_form(
+    spec: Spec, alphas: list[Fraction], heights: list[int]
+) -> None:
+    """Softmax heads, pools in every form and every activation: the grid stays exact."""
+    assert_grid_matches_table(sweep(spec, alphas, heights))

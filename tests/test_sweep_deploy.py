@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_properties import networks
+from strategies import networks
 
 from mbcalc import MbcalcError, Report, Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.errors import SettingsError

@@ -21,7 +21,7 @@ import yaml  # noqa: E402 - after the skip: the whole module needs PyTorch
 from cli_helpers import assert_clean_failure, run  # noqa: E402
 from hypothesis import HealthCheck, given, reject, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from test_properties import networks, spec_of  # noqa: E402
+from strategies import networks, spec_of  # noqa: E402
 
 from mbcalc import Settings, Spec, SpecError, analyze, build_graph  # noqa: E402
 from mbcalc.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_counts  # noqa: E402
@@ -475,3 +475,20 @@ def test_the_rest_of_mbcalc_never_imports_torch() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_softmax_is_nn_softmax_over_the_channels() -> None:
+    """After an fc the network's output is N x C, each row summing to 1; on a map the shape
+    is unchanged. Both verify op by op."""
+    head = [{"pointwise": {"out": 4}}, {"pool": {"global": True}}, {"fc": {"out": 3}}]
+    classifier = spec_of([*head, {"softmax": {}}], 5, 2)
+    network = build(classifier)
+    (softmax,) = [m for m in network.ops[-1].modules() if isinstance(m, torch.nn.Softmax)]
+    assert softmax.dim == 1
+    y = network(torch.randn(2, 2, 5, 5))
+    assert y.shape == (2, 3)
+    assert torch.allclose(y.sum(dim=1), torch.ones(2))
+    assert_verifies(verify(build_graph(classifier)))
+    on_a_map = spec_of([{"pointwise": {"out": 4}}, {"softmax": {}}], [3, 5], 2)
+    assert build(on_a_map)(torch.randn(1, 2, 3, 5)).shape == (1, 4, 3, 5)
+    assert_verifies(verify(build_graph(on_a_map)))
