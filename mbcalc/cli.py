@@ -14,6 +14,7 @@ import typer
 
 from mbcalc.dtypes import DType
 from mbcalc.errors import MbcalcError
+from mbcalc.limits import check_batch, check_grid
 from mbcalc.profiles import ParamsRule
 from mbcalc.settings import Settings, to_fraction
 
@@ -237,6 +238,7 @@ def table(
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
     """
+    check_batch(batch)
     counting = _profile(profile, flops, count, params)
     report = _load(spec, alpha, res, rho)
     memory = memory or dtype is not None or batch != 1 or fold_bn
@@ -339,6 +341,7 @@ def roofline(
     """
     from mbcalc.roofline import DEFAULT_DEVICE
 
+    check_batch(batch)
     report = _load(spec, alpha, res, rho)
     deployment = _deployment(report, False, device or DEFAULT_DEVICE, dtype, batch, fold_bn)
     assert deployment is not None
@@ -397,6 +400,7 @@ def compare(
     """
     from mbcalc.compare import compare_arguments
 
+    check_batch(batch)
     settings = _settings(alpha, res, rho)
     if len(specs) < 2:
         raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
@@ -502,11 +506,21 @@ def sweep(
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
     """
-    from mbcalc.ranges import parse_fractions, parse_integers
+    from mbcalc.ranges import count_values, parse_fractions, parse_integers
     from mbcalc.sweep import explain_invalid
     from mbcalc.sweep import sweep as sweep_grid
     from mbcalc.zoo import resolve_spec
 
+    check_batch(batch)
+    alpha_count = _parsed(count_values, alpha, "--alpha")
+    res_count = 1 if res is None else _parsed(count_values, res, "--res")
+    check_grid(alpha_count, res_count)
+    cells = alpha_count * res_count
+    if format == Format.TABLE and cells > MAX_TABLE_CELLS:
+        raise MbcalcError(
+            f"a grid of {cells:,} settings is too large to show as a table",
+            hint="use --format csv or --format json",
+        )
     alphas = _parsed(parse_fractions, alpha, "--alpha")
     heights = None if res is None else _parsed(parse_integers, res, "--res")
     from mbcalc.roofline import resolve_device
@@ -518,11 +532,6 @@ def sweep(
         resolve_spec(spec), alphas, heights, dtype=dtype, batch=batch, fold_bn=fold_bn,
         device=profile,
     )  # fmt: skip
-    if format == Format.TABLE and grid.valid.size > MAX_TABLE_CELLS:
-        raise MbcalcError(
-            f"a grid of {grid.valid.size:,} settings is too large to show as a table",
-            hint="use --format csv or --format json",
-        )
     refusals = explain_invalid(grid)
     if plot is not None:
         from mbcalc.output import write_atomic
@@ -583,15 +592,20 @@ def fit(
     at least as many mult-adds and params, and more of one. The one that uses most of the
     budget (the most mult-adds) is marked.
     """
-    from mbcalc.fit import DEFAULT_ALPHAS, default_heights
+    from mbcalc.fit import DEFAULT_ALPHAS, default_height_range, default_heights
     from mbcalc.fit import fit as fit_budget
-    from mbcalc.ranges import parse_budget, parse_fractions, parse_integers
+    from mbcalc.ranges import count_values, parse_budget, parse_fractions, parse_integers
     from mbcalc.zoo import resolve_spec
 
     budget = _parsed(parse_budget, max_mult_adds, "--max-mult-adds")
     params = None if max_params is None else _parsed(parse_budget, max_params, "--max-params")
-    alphas = DEFAULT_ALPHAS if alpha is None else _parsed(parse_fractions, alpha, "--alpha")
+    alpha_count = len(DEFAULT_ALPHAS) if alpha is None else _parsed(count_values, alpha, "--alpha")
+    if res is not None:
+        check_grid(alpha_count, _parsed(count_values, res, "--res"))
     loaded = resolve_spec(spec)
+    if res is None:
+        check_grid(alpha_count, len(default_height_range(loaded, res_step)))
+    alphas = DEFAULT_ALPHAS if alpha is None else _parsed(parse_fractions, alpha, "--alpha")
     heights = (
         default_heights(loaded, res_step) if res is None else _parsed(parse_integers, res, "--res")
     )

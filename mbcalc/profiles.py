@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from mbcalc.limits import count_weight
+
 if TYPE_CHECKING:  # the command line imports this module for its options: keep it light
     from mbcalc.report import Report
 
@@ -188,7 +190,7 @@ def parse_extras(text: str) -> dict[Extra, int]:
         except ValueError:
             known = ", ".join(e.value for e in Extra)
             raise ValueError(f"unknown operation {name.strip()!r} (known: {known})") from None
-        if cost and not cost.strip().isdigit():
+        if cost and not (cost.strip().isascii() and cost.strip().isdigit()):
             raise ValueError(f"the cost of {extra.value} must be a whole number, got {cost!r}")
-        extras[extra] = int(cost) if cost else 1
+        extras[extra] = count_weight(extra.value, cost.strip()) if cost else 1
     return extras
