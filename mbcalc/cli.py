@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -117,15 +118,32 @@ CompareArgs = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _file_path(text: str | Path) -> Path:
+    """An --output or --plot FILE: a name ending in a slash is a folder, not a file."""
+    if isinstance(text, Path):
+        return text
+    if text.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{text!r} ends with a slash: name a file, not a folder")
+    return Path(text)
+
+
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output",
         "-o",
+        parser=_file_path,
         metavar="FILE",
-        help="Write the report to FILE (atomically) instead of standard output.",
+        help="Write the report to FILE (atomically) instead of standard output: a new file or a "
+        "regular one (a symlink's target); never an input of the command.",
         show_default=False,
     ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace a read-only --output or --plot file."),
 ]
 
 
@@ -222,6 +240,7 @@ def table(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     memory: MemoryOpt = False,
     device: DeviceOpt = None,
     dtype: DTypeOpt = None,
@@ -238,6 +257,7 @@ def table(
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
     """
+    _check_outputs(force, [output], spec, device)
     check_batch(batch)
     counting = _profile(profile, flops, count, params)
     report = _load(spec, alpha, res, rho)
@@ -323,10 +343,12 @@ def roofline(
     fold_bn: FoldOpt = False,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     plot: Annotated[
         Path | None,
         typer.Option(
             "--plot",
+            parser=_file_path,
             metavar="FILE.png|svg",
             help="Also draw the roofline with every op on it into FILE; needs mbcalc[plot].",
             show_default=False,
@@ -341,6 +363,7 @@ def roofline(
     """
     from mbcalc.roofline import DEFAULT_DEVICE
 
+    _check_outputs(force, [output, plot], spec, device)
     check_batch(batch)
     report = _load(spec, alpha, res, rho)
     deployment = _deployment(report, False, device or DEFAULT_DEVICE, dtype, batch, fold_bn)
@@ -385,6 +408,7 @@ def compare(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     memory: MemoryOpt = False,
     device: DeviceOpt = None,
     dtype: DTypeOpt = None,
@@ -400,6 +424,8 @@ def compare(
     """
     from mbcalc.compare import compare_arguments
 
+    paths = [argument.rpartition("@")[0] for argument in specs]
+    _check_outputs(force, [output], *specs, *paths, device)
     check_batch(batch)
     settings = _settings(alpha, res, rho)
     if len(specs) < 2:
@@ -423,12 +449,14 @@ def breakdown(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Mult-adds and params of SPEC by layer type: the paper's Table 2 for any network.
 
     Standard k x k, pointwise 1x1 and depthwise k x k convolutions, fully connected
     and squeeze-and-excite layers, each with its share of the network's total.
     """
+    _check_outputs(force, [output], spec)
     _emit_breakdown(_load(spec, alpha, res, rho), format, output)
 
 
@@ -440,6 +468,7 @@ def chart(
     res: ResOpt = None,
     rho: RhoOpt = None,
     output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
 
@@ -448,6 +477,7 @@ def chart(
     """
     from mbcalc.chart import Chart
 
+    _check_outputs(force, [output], spec)
     report = _load(spec, alpha, res, rho)
     _deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
 
@@ -482,10 +512,12 @@ def sweep(
     ] = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     plot: Annotated[
         Path | None,
         typer.Option(
             "--plot",
+            parser=_file_path,
             metavar="FILE.png|svg",
             help="Also draw mult-adds against params (log axes) into FILE; needs mbcalc[plot].",
             show_default=False,
@@ -511,6 +543,7 @@ def sweep(
     from mbcalc.sweep import sweep as sweep_grid
     from mbcalc.zoo import resolve_spec
 
+    _check_outputs(force, [output, plot], spec, device)
     check_batch(batch)
     alpha_count = _parsed(count_values, alpha, "--alpha")
     res_count = 1 if res is None else _parsed(count_values, res, "--res")
@@ -585,6 +618,7 @@ def fit(
     ] = 32,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """The widths and resolutions of SPEC that fit a budget of mult-adds (and params).
 
@@ -597,6 +631,7 @@ def fit(
     from mbcalc.ranges import count_values, parse_budget, parse_fractions, parse_integers
     from mbcalc.zoo import resolve_spec
 
+    _check_outputs(force, [output], spec)
     budget = _parsed(parse_budget, max_mult_adds, "--max-mult-adds")
     params = None if max_params is None else _parsed(parse_budget, max_params, "--max-params")
     alpha_count = len(DEFAULT_ALPHAS) if alpha is None else _parsed(count_values, alpha, "--alpha")
@@ -646,6 +681,13 @@ def _parsed(parse: Callable[[str, str], T], text: str, option: str) -> T:
         raise typer.BadParameter(
             str(error).removeprefix(f"{option}: "), param_hint=option
         ) from None
+
+
+def _check_outputs(force: bool, outputs: list[Path | None], *inputs: str | None) -> None:
+    """Refuse, before any work, an output the command must not write (`mbcalc.output`)."""
+    from mbcalc.output import check_outputs
+
+    check_outputs(outputs, [argument for argument in inputs if argument], force)
 
 
 def _settings(alpha: Fraction, res: int | None, rho: Fraction | None) -> Settings:
