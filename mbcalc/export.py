@@ -95,7 +95,20 @@ def report_record(
 def to_json(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> str:
-    return json.dumps(report_record(report, deployment, counted), indent=2) + "\n"
+    return json_document(report_record(report, deployment, counted))
+
+
+def json_document(record: dict[str, Any]) -> str:
+    """`record` as JSON indented by two spaces, except that each object in a list of objects
+    (a layer, a unit) is one line: as readable, and written by the fast C encoder."""
+    members = []
+    for key, value in record.items():
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            text = "[\n    " + ",\n    ".join(map(json.dumps, value)) + "\n  ]"
+        else:
+            text = json.dumps(value, indent=2).replace("\n", "\n  ")
+        members.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(members) + "\n}\n"
 
 
 def to_csv(

@@ -214,3 +214,75 @@ def test_verify_refuses_a_module_beyond_the_memory_limit(
     monkeypatch.setattr(mbcalc.torch, "Network", built)
     limit = f"{MAX_VERIFY_BYTES / 2**30:g} GiB"
     assert_refused(("verify", "mobilenet_v1", *option), 2, "GiB", limit, "--alpha or --res")
+
+
+# -- 100,000 ops: linear work -----------------------------------------------------------------
+
+
+def separable_spec(units: int) -> str:
+    return (
+        f"input: {{size: 8, channels: 8}}\nlayers:\n  - separable: {{out: 8, repeat: {units}}}\n"
+        "  - pool: {global: true}\n  - fc: {out: 10}\n"
+    )
+
+
+def test_the_roofline_sums_the_ops_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every op's share of the time divides by one total: reading op times stays linear."""
+    from mbcalc import export
+    from mbcalc.roofline import OpTime, resolve_device
+
+    report = analyze(build_graph(parse_spec(separable_spec(150))))
+    deployment = deploy(report, device=resolve_device("jetson-nano"))
+    reads = 0
+    seconds = OpTime.seconds
+
+    def counted(op: OpTime) -> Fraction:
+        nonlocal reads
+        reads += 1
+        return seconds.fget(op)  # type: ignore[no-any-return, attr-defined]
+
+    monkeypatch.setattr(OpTime, "seconds", property(counted))
+    record = json.loads(export.to_json(report, deployment))
+    ops = len(report.rows)
+    assert len(record["layers"]) == ops == 302
+    assert reads <= 10 * ops  # re-summing all ops for each op's share: ops**2 = 91,204
+
+
+def test_the_json_report_has_one_line_per_layer_and_unit() -> None:
+    """The light indentation holds exactly the data `json.dumps` gives of the record."""
+    from mbcalc import export
+    from mbcalc.profiles import PROFILES, count
+    from mbcalc.roofline import resolve_device
+
+    report = analyze(build_graph(load_shipped("mobilenet_v2")))
+    deployment = deploy(report, device=resolve_device("jetson-nano"))
+    counted = count(report, PROFILES["torch"])
+    text = export.to_json(report, deployment, counted)
+    record = export.report_record(report, deployment, counted)
+    assert json.loads(text) == json.loads(json.dumps(record))
+    lines = text.splitlines()
+    for entry in (*record["layers"], *record["units"]):
+        assert "    " + json.dumps(entry) in (line.rstrip(",") for line in lines)
+    assert text.startswith('{\n  "schema": "mbcalc.report/1",\n')
+    assert text.endswith("\n}\n")
+
+
+def test_commands_run_without_the_cyclic_collector_and_restore_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    import mbcalc.report
+
+    states: list[bool] = []
+    real = mbcalc.report.analyze
+
+    def watched(*args: object) -> object:
+        states.append(gc.isenabled())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mbcalc.report, "analyze", watched)
+    assert gc.isenabled()
+    run("table", "mobilenet_v1", "-f", "json")
+    assert states == [False]
+    assert gc.isenabled()
