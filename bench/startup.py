@@ -39,8 +39,7 @@ def wall_time(command: list[str]) -> float:
 def loaded_modules() -> set[str]:
     """Top-level modules `mbcalc table` imports (checked: numpy must not be among them)."""
     probe = (
-        "import sys, runpy; sys.argv = ['mbcalc', 'table', 'mobilenet_v1', '--format', 'json', "
-        "'--output', '/dev/null']\n"
+        "import sys, runpy; sys.argv = ['mbcalc', 'table', 'mobilenet_v1', '--format', 'json']\n"
         "try:\n    runpy.run_module('mbcalc', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +17,7 @@ import typer
 
 from mbcalc.dtypes import DType
 from mbcalc.errors import MbcalcError
+from mbcalc.limits import check_batch, check_grid
 from mbcalc.profiles import ParamsRule
 from mbcalc.settings import Settings, to_fraction
 
@@ -124,16 +128,50 @@ CompareArgs = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _file_path(text: str | Path) -> Path:
+    """An --output or --plot FILE: a name ending in a slash is a folder, not a file."""
+    if isinstance(text, Path):
+        return text
+    if text.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{text!r} ends with a slash: name a file, not a folder")
+    return Path(text)
+
+
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output",
         "-o",
+        parser=_file_path,
         metavar="FILE",
-        help="Write the report to FILE (atomically) instead of standard output.",
+        help="Write the report to FILE (atomically) instead of standard output: a new file or a "
+        "regular one (a symlink's target); never an input of the command.",
         show_default=False,
     ),
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace a read-only --output or --plot file."),
+]
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Run a command without the cyclic garbage collector.
+
+    A command builds one graph of up to 100,000 ops and drops it at exit; its objects form no
+    garbage cycles worth collecting, and the collector would traverse them all again and again
+    (a third of the time of a large report).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -142,7 +180,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return command(*args, **kwargs)
+            with _without_cyclic_gc():
+                return command(*args, **kwargs)
         except MbcalcError as error:
             typer.secho(f"mbcalc: error: {error}", fg="red", err=True)
             # A malformed argument (`mbcalc compare net@bogus=1`) is wrong usage: status 2.
@@ -235,6 +274,7 @@ def table(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     memory: MemoryOpt = False,
     device: DeviceOpt = None,
     dtype: DTypeOpt = None,
@@ -251,6 +291,8 @@ def table(
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
     """
+    _check_outputs(force, [output], spec, device)
+    check_batch(batch)
     counting = _profile(profile, flops, count, params)
     report = _load(spec, alpha, res, rho)
     memory = memory or dtype is not None or batch != 1 or fold_bn
@@ -336,10 +378,12 @@ def roofline(
     fold_bn: FoldOpt = False,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     plot: Annotated[
         Path | None,
         typer.Option(
             "--plot",
+            parser=_file_path,
             metavar="FILE.png|svg",
             help="Also draw the roofline with every op on it into FILE; needs mbcalc[plot].",
             show_default=False,
@@ -354,6 +398,8 @@ def roofline(
     """
     from mbcalc.roofline import DEFAULT_DEVICE
 
+    _check_outputs(force, [output, plot], spec, device)
+    check_batch(batch)
     report = _load(spec, alpha, res, rho)
     deployment = _deployment(report, False, device or DEFAULT_DEVICE, dtype, batch, fold_bn)
     assert deployment is not None
@@ -404,6 +450,7 @@ def compare(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     memory: MemoryOpt = False,
     device: DeviceOpt = None,
     dtype: DTypeOpt = None,
@@ -419,6 +466,9 @@ def compare(
     """
     from mbcalc.compare import compare_arguments
 
+    paths = [argument.rpartition("@")[0] for argument in specs]
+    _check_outputs(force, [output], *specs, *paths, device)
+    check_batch(batch)
     settings = _settings(alpha, res, rho)
     if len(specs) < 2:
         raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
@@ -441,12 +491,14 @@ def breakdown(
     rho: RhoOpt = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Mult-adds and params of SPEC by layer type: the paper's Table 2 for any network.
 
     Standard k x k, pointwise 1x1 and depthwise k x k convolutions, fully connected
     and squeeze-and-excite layers, each with its share of the network's total.
     """
+    _check_outputs(force, [output], spec)
     _emit_breakdown(_load(spec, alpha, res, rho), format, output)
 
 
@@ -458,6 +510,7 @@ def chart(
     res: ResOpt = None,
     rho: RhoOpt = None,
     output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
 
@@ -466,6 +519,7 @@ def chart(
     """
     from mbcalc.chart import Chart
 
+    _check_outputs(force, [output], spec)
     report = _load(spec, alpha, res, rho)
     _deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
 
@@ -500,10 +554,12 @@ def sweep(
     ] = None,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     plot: Annotated[
         Path | None,
         typer.Option(
             "--plot",
+            parser=_file_path,
             metavar="FILE.png|svg",
             help="Also draw mult-adds against params (log axes) into FILE; needs mbcalc[plot].",
             show_default=False,
@@ -524,11 +580,22 @@ def sweep(
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
     """
-    from mbcalc.ranges import parse_fractions, parse_integers
+    from mbcalc.ranges import count_values, parse_fractions, parse_integers
     from mbcalc.sweep import explain_invalid
     from mbcalc.sweep import sweep as sweep_grid
     from mbcalc.zoo import resolve_spec
 
+    _check_outputs(force, [output, plot], spec, device)
+    check_batch(batch)
+    alpha_count = _parsed(count_values, alpha, "--alpha")
+    res_count = 1 if res is None else _parsed(count_values, res, "--res")
+    check_grid(alpha_count, res_count)
+    cells = alpha_count * res_count
+    if format == Format.TABLE and cells > MAX_TABLE_CELLS:
+        raise MbcalcError(
+            f"a grid of {cells:,} settings is too large to show as a table",
+            hint="use --format csv or --format json",
+        )
     alphas = _parsed(parse_fractions, alpha, "--alpha")
     heights = None if res is None else _parsed(parse_integers, res, "--res")
     from mbcalc.roofline import resolve_device
@@ -540,11 +607,6 @@ def sweep(
         resolve_spec(spec), alphas, heights, dtype=dtype, batch=batch, fold_bn=fold_bn,
         device=profile,
     )  # fmt: skip
-    if format == Format.TABLE and grid.valid.size > MAX_TABLE_CELLS:
-        raise MbcalcError(
-            f"a grid of {grid.valid.size:,} settings is too large to show as a table",
-            hint="use --format csv or --format json",
-        )
     refusals = explain_invalid(grid)
     if plot is not None:
         from mbcalc.output import write_atomic
@@ -598,6 +660,7 @@ def fit(
     ] = 32,
     format: FormatOpt = Format.TABLE,
     output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """The widths and resolutions of SPEC that fit a budget of mult-adds (and params).
 
@@ -605,15 +668,21 @@ def fit(
     at least as many mult-adds and params, and more of one. The one that uses most of the
     budget (the most mult-adds) is marked.
     """
-    from mbcalc.fit import DEFAULT_ALPHAS, default_heights
+    from mbcalc.fit import DEFAULT_ALPHAS, default_height_range, default_heights
     from mbcalc.fit import fit as fit_budget
-    from mbcalc.ranges import parse_budget, parse_fractions, parse_integers
+    from mbcalc.ranges import count_values, parse_budget, parse_fractions, parse_integers
     from mbcalc.zoo import resolve_spec
 
+    _check_outputs(force, [output], spec)
     budget = _parsed(parse_budget, max_mult_adds, "--max-mult-adds")
     params = None if max_params is None else _parsed(parse_budget, max_params, "--max-params")
-    alphas = DEFAULT_ALPHAS if alpha is None else _parsed(parse_fractions, alpha, "--alpha")
+    alpha_count = len(DEFAULT_ALPHAS) if alpha is None else _parsed(count_values, alpha, "--alpha")
+    if res is not None:
+        check_grid(alpha_count, _parsed(count_values, res, "--res"))
     loaded = resolve_spec(spec)
+    if res is None:
+        check_grid(alpha_count, len(default_height_range(loaded, res_step)))
+    alphas = DEFAULT_ALPHAS if alpha is None else _parsed(parse_fractions, alpha, "--alpha")
     heights = (
         default_heights(loaded, res_step) if res is None else _parsed(parse_integers, res, "--res")
     )
@@ -655,6 +724,13 @@ def _parsed(parse: Callable[[str, str], T], text: str, option: str) -> T:
         raise typer.BadParameter(
             str(error).removeprefix(f"{option}: "), param_hint=option
         ) from None
+
+
+def _check_outputs(force: bool, outputs: list[Path | None], *inputs: str | None) -> None:
+    """Refuse, before any work, an output the command must not write (`mbcalc.output`)."""
+    from mbcalc.output import check_outputs
+
+    check_outputs(outputs, [argument for argument in inputs if argument], force)
 
 
 def _settings(alpha: Fraction, res: int | None, rho: Fraction | None) -> Settings:

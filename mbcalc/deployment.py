@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mbcalc.by_type import Category, Family, categorize
+from mbcalc.limits import check_batch
 from mbcalc.memory import DType, MemoryReport, memory_report
 from mbcalc.report import Report
 from mbcalc.roofline import Device, Roofline, roofline
@@ -82,6 +83,7 @@ def deploy(
 
     The number format defaults to the device's, or fp32 without a device.
     """
+    check_batch(batch)
     chosen = dtype or (device.dtype if device is not None else DType.FP32)
     memory = memory_report(report, chosen, batch, fold_bn)
     return Deployment(memory, None if device is None else roofline(memory, device), show_memory)

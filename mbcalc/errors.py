@@ -83,3 +83,9 @@ class SettingsError(MbcalcError):
 
 class OutputError(MbcalcError):
     """A report that could not be written where the user asked."""
+
+
+class LimitError(SettingsError):
+    """A value beyond one of mbcalc's documented limits (`mbcalc.limits`): exit status 2."""
+
+    exit_status = 2

@@ -58,8 +58,12 @@ class FitResult:
 
 def default_heights(spec: Spec, step: int = DEFAULT_RES_STEP) -> list[int]:
     """Multiples of `step` up to the spec's own input height (at least 224)."""
-    top = max(spec.input_size[0], 224)
-    return list(range(step, top + 1, step))
+    return list(default_height_range(spec, step))
+
+
+def default_height_range(spec: Spec, step: int = DEFAULT_RES_STEP) -> range:
+    """`default_heights` unbuilt: its size can be checked before a list is made."""
+    return range(step, max(spec.input_size[0], 224) + 1, step)
 
 
 def fit(
@@ -72,7 +76,7 @@ def fit(
     """The settings of the grid that fit the budget and are not dominated."""
     if max_mult_adds < 1 or (max_params is not None and max_params < 1):
         raise SettingsError("a budget must be at least 1")
-    grid = sweep(spec, alphas, default_heights(spec) if heights is None else heights)
+    grid = sweep(spec, alphas, default_height_range(spec) if heights is None else heights)
     fits = grid.valid & (grid.mult_adds <= max_mult_adds)
     if max_params is not None:
         fits &= grid.params <= max_params

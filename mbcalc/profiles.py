@@ -54,6 +54,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from mbcalc.limits import count_weight
+
 if TYPE_CHECKING:  # the command line imports this module for its options: keep it light
     from mbcalc.report import Report
 
@@ -284,9 +286,9 @@ def parse_extras(text: str) -> dict[str, int]:
             continue
         name, _, cost = part.partition("=")
         key = _key(name.strip())
-        if cost and not cost.strip().isdigit():
+        if cost and not (cost.strip().isascii() and cost.strip().isdigit()):
             raise ValueError(f"the cost of {key} must be a whole number, got {cost!r}")
-        extras[key] = int(cost) if cost else 1
+        extras[key] = count_weight(key, cost.strip()) if cost else 1
     return extras
 
 

@@ -26,17 +26,7 @@ def parse_fractions(text: str, what: str) -> list[Fraction]:
     """'1,0.75,0.5' or 'START:STOP:STEP' (STOP included when the steps reach it) as fractions."""
     text = text.strip()
     if ":" in text:
-        parts = text.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"{what}: a range is START:STOP:STEP, got {text!r}")
-        start, stop, step = (_fraction(part, what) for part in parts)
-        if step <= 0:
-            raise ValueError(f"{what}: the step of {text!r} must be greater than 0")
-        if stop < start:
-            raise ValueError(f"{what}: {text!r} stops before it starts")
-        count = int((stop - start) / step) + 1
-        if count > MAX_VALUES:
-            raise ValueError(f"{what}: {text!r} has {count:,} values, more than {MAX_VALUES:,}")
+        start, step, count = _range(text, what)
         return [start + i * step for i in range(count)]
     values = [_fraction(part, what) for part in text.split(",") if part.strip()]
     if not values:
@@ -44,6 +34,30 @@ def parse_fractions(text: str, what: str) -> list[Fraction]:
     if len(values) > MAX_VALUES:
         raise ValueError(f"{what}: more than {MAX_VALUES:,} values")
     return values
+
+
+def count_values(text: str, what: str) -> int:
+    """How many values `parse_fractions` would give, without building them."""
+    text = text.strip()
+    if ":" in text:
+        return _range(text, what)[2]
+    return sum(1 for part in text.split(",") if part.strip())
+
+
+def _range(text: str, what: str) -> tuple[Fraction, Fraction, int]:
+    """'START:STOP:STEP' as its start, its step and its number of values."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"{what}: a range is START:STOP:STEP, got {text!r}")
+    start, stop, step = (_fraction(part, what) for part in parts)
+    if step <= 0:
+        raise ValueError(f"{what}: the step of {text!r} must be greater than 0")
+    if stop < start:
+        raise ValueError(f"{what}: {text!r} stops before it starts")
+    count = int((stop - start) / step) + 1
+    if count > MAX_VALUES:
+        raise ValueError(f"{what}: {text!r} has {count:,} values, more than {MAX_VALUES:,}")
+    return start, step, count
 
 
 def parse_integers(text: str, what: str) -> list[int]:

@@ -15,6 +15,7 @@ is a lower bound: real kernels add launch overheads and reread data that does no
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ from pathlib import Path
 from mbcalc.arith import Num
 from mbcalc.errors import SpecError
 from mbcalc.graph import OpKind
+from mbcalc.limits import rate_problem
 from mbcalc.memory import DType, MemoryReport
 from mbcalc.ranges import parse_count
 from mbcalc.settings import to_fraction
@@ -95,9 +97,9 @@ class Roofline:
     memory: MemoryReport
     ops: tuple[OpTime, ...]
 
-    @property
+    @functools.cached_property
     def seconds(self) -> Fraction:
-        """The network's estimated latency: its ops one after another."""
+        """The network's estimated latency: its ops one after another (summed once)."""
         return sum((op.seconds for op in self.ops), Fraction(0))
 
     def time_share(self, seconds: Fraction) -> Fraction:
@@ -208,7 +210,7 @@ def parse_device(text: str, source: str) -> Device:
 
 
 def _rate(fields: dict[str, Value], key: str, source: str, line: int) -> Fraction:
-    """A positive rate: a number, or a count with a unit such as 236G or 4.8T."""
+    """A rate within `mbcalc.limits`: a number, or a count with a unit such as 236G or 4.8T."""
     value = fields.get(key)
     if value is None or value.data is None:
         raise SpecError(f"missing `{key}`", source=source, line=line, hint="e.g. 236G or 4.8T")
@@ -222,10 +224,7 @@ def _rate(fields: dict[str, Value], key: str, source: str, line: int) -> Fractio
         except ValueError:
             with contextlib.suppress(ValueError):
                 rate = to_fraction(data)  # 2.36e11: YAML reads an exponent without a dot as text
-    if rate is None or rate <= 0 or rate > 10**21:
-        raise SpecError(
-            f"`{key}` must be a positive number such as 236G or 4.8T",
-            source=source,
-            line=value.line,
-        )
+    problem = rate_problem(Fraction(0) if rate is None else rate)
+    if rate is None or problem is not None:
+        raise SpecError(f"`{key}` {problem}", source=source, line=value.line)
     return rate

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from mbcalc.arith import Arith, Num
 from mbcalc.costs import FORMULAS, Counts, Dims
 from mbcalc.errors import SettingsError
+from mbcalc.limits import check_batch, check_grid
 from mbcalc.memory import (
     DType,
     activation_bytes,
@@ -157,20 +158,22 @@ def _checked(
     spec: Spec, alphas: Sequence[Fraction], heights: Sequence[int] | None, batch: int
 ) -> Sequence[int]:
     """The heights to sweep (the spec's own without any); refuses an empty or impossible grid."""
+    if heights is None:
+        heights = [spec.input_size[0]]
     if not alphas:
         raise SettingsError("the sweep needs at least one alpha")
+    if not heights:
+        raise SettingsError("the sweep needs at least one resolution")
+    check_grid(len(alphas), len(heights))
     for alpha in alphas:
         if not 0 < alpha <= MAX_VALUE:
             raise SettingsError(f"alpha must be in (0, {MAX_VALUE:,}], got {exact_text(alpha)}")
-    if heights is None:
-        heights = [spec.input_size[0]]
-    if not heights:
-        raise SettingsError("the sweep needs at least one resolution")
     for res in heights:
         if not 0 < res <= MAX_VALUE:
             raise SettingsError(f"resolutions must be in [1, {MAX_VALUE:,}], got {res}")
-    if isinstance(batch, bool) or not isinstance(batch, int) or not 0 < batch <= MAX_VALUE:
-        raise SettingsError(f"the batch must be a whole number in [1, {MAX_VALUE:,}], got {batch}")
+    if isinstance(batch, bool) or not isinstance(batch, int):
+        raise SettingsError(f"the batch must be a whole number, got {batch!r}")
+    check_batch(batch)
     return heights
 
 

@@ -45,9 +45,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from mbcalc.dtypes import DType
 from mbcalc.errors import MbcalcError
 from mbcalc.escape import for_terminal, visible
 from mbcalc.graph import NETWORK_INPUT, Graph, Op, OpKind, PoolForm, build_graph, pool_form
+from mbcalc.limits import check_verify_bytes
+from mbcalc.memory import bytes_of_weights, memory_report
 from mbcalc.numbers import dims, exact, multiplier
 from mbcalc.report import OpRow, Report, analyze
 from mbcalc.settings import Settings
@@ -445,6 +448,7 @@ def verify(report_or_graph: Report | Graph) -> Verification:
     A module that PyTorch cannot run is an `MbcalcError` naming the op.
     """
     report = report_or_graph if isinstance(report_or_graph, Report) else analyze(report_or_graph)
+    check_verify_bytes(module_bytes(report))
     graph = report.graph
     network = Network(graph).eval()
     probe = _Probe(len(graph.ops))
@@ -470,6 +474,19 @@ def verify(report_or_graph: Report | Graph) -> Verification:
         )
         checks.append(OpCheck(row, measured))
     return Verification(report, tuple(checks), torch.__version__)
+
+
+def module_bytes(report: Report) -> int:
+    """Memory the module of `report` needs for one forward pass in fp32, estimated first.
+
+    Its weights and biases, four values per batch-norm channel (scale, shift and running
+    statistics), the activations alive at the peak, and twice the largest op output for the
+    intermediates inside one op (convolution, then batch norm, then activation).
+    """
+    memory = memory_report(report)
+    values = memory.params + 2 * sum(row.cost.bn_params for row in report.rows)
+    largest = max((op.output_bytes for op in memory.ops), default=0)
+    return int(bytes_of_weights(values, DType.FP32)) + memory.peak.bytes + 2 * largest
 
 
 class _Probe:
