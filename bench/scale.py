@@ -36,7 +36,7 @@ TARGETS = {"table json": (1.5, 250), "table rich": (5.0, None)}
 # Runs one command in this process, then reports its CPU seconds and peak memory (KiB on Linux).
 PROBE = (
     "import resource, sys\n"
-    "from mbcalc.cli import main\n"
+    "from mbcalc.cli.app import main\n"
     "sys.argv = ['mbcalc', *sys.argv[1:]]\n"
     "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
     "usage = resource.getrusage(resource.RUSAGE_SELF)\n"

@@ -26,13 +26,13 @@ import tracemalloc
 from fractions import Fraction
 from typing import Any
 
-from mbcalc.graph import build_graph
-from mbcalc.memory import DType, memory_report
-from mbcalc.report import analyze
-from mbcalc.roofline import resolve_device, roofline
-from mbcalc.settings import Settings
-from mbcalc.sweep import Grid, sweep
-from mbcalc.zoo import load_shipped
+from mbcalc.core.graph import build_graph
+from mbcalc.core.report import analyze
+from mbcalc.core.settings import Settings
+from mbcalc.deploy.memory import DType, memory_report
+from mbcalc.deploy.roofline import resolve_device, roofline
+from mbcalc.grid.sweep import Grid, sweep
+from mbcalc.spec.zoo import load_shipped
 
 TARGET_SECONDS = 2.0
 ALPHAS = [Fraction(i, 1000) for i in range(1, 1001)]  # 0.001 ... 1.000

@@ -86,6 +86,6 @@ class OutputError(MbcalcError):
 
 
 class LimitError(SettingsError):
-    """A value beyond one of mbcalc's documented limits (`mbcalc.limits`): exit status 2."""
+    """A value beyond one of mbcalc's documented limits (`mbcalc.core.limits`): exit status 2."""
 
     exit_status = 2

@@ -6,7 +6,7 @@ import re
 
 from typer.testing import CliRunner, Result
 
-from mbcalc.cli import app
+from mbcalc.cli.app import app
 
 
 def run(*args: str) -> Result:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mbcalc.graph import OpKind, build_graph
-from mbcalc.report import Report, analyze
-from mbcalc.settings import Settings
-from mbcalc.spec import LayerType, load_spec
-from mbcalc.zoo import load_shipped, shipped_names
+from mbcalc.core.graph import OpKind, build_graph
+from mbcalc.core.report import Report, analyze
+from mbcalc.core.settings import Settings
+from mbcalc.spec.parser import LayerType, load_spec
+from mbcalc.spec.zoo import load_shipped, shipped_names
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 FILES = sorted(path for path in ARCHS.iterdir() if path.suffix in {".yaml", ".yml"})

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from mbcalc.chart import EIGHTHS, FULL, Chart, bar
-from mbcalc.graph import build_graph
-from mbcalc.report import analyze
-from mbcalc.zoo import load_shipped
+from mbcalc.core.graph import build_graph
+from mbcalc.core.report import analyze
+from mbcalc.spec.zoo import load_shipped
+from mbcalc.views.chart import EIGHTHS, FULL, Chart, bar
 
 PARTS = "".join(EIGHTHS)
 

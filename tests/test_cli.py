@@ -24,7 +24,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner, Result
 
-from mbcalc.cli import app
+from mbcalc.cli.app import app
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 SHIPPED = sorted(path.stem for path in ARCHS.iterdir() if path.suffix in {".yaml", ".yml"})

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.text import Text
 from typer.testing import Result
 
-from mbcalc.compare import (
+from mbcalc.core.compare import (
     Alignment,
     Target,
     TargetError,
@@ -32,8 +32,8 @@ from mbcalc.compare import (
     compare_arguments,
     parse_target,
 )
-from mbcalc.render import WINNER, compare_table
-from mbcalc.settings import Settings
+from mbcalc.core.settings import Settings
+from mbcalc.views.render import WINNER, compare_table
 
 # --- the paper's networks, from its formulas -------------------------------------------------
 

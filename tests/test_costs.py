@@ -1,8 +1,9 @@
 """Every cost formula against its textbook form (SPEC.md section 2).
 
-Expected figures are computed here, independently of `mbcalc.costs`: from the MobileNets paper's
-closed forms (D_K·D_K·M·N·D_F·D_F and friends) and from a naive counter that enumerates output
-positions, kernel taps and channels the way a plain loop implementation multiplies and adds.
+Expected figures are computed here, independently of `mbcalc.core.costs`: from the MobileNets
+paper's closed forms (D_K·D_K·M·N·D_F·D_F and friends) and from a naive counter that enumerates
+output positions, kernel taps and channels the way a plain loop implementation multiplies and
+adds.
 By the paper's convention every tap of a window counts, padded ones included.
 """
 
@@ -15,7 +16,7 @@ from fractions import Fraction
 import pytest
 
 from mbcalc import Cost, OpKind, Report, Settings, analyze, build_graph, parse_spec
-from mbcalc.costs import FORMULAS
+from mbcalc.core.costs import FORMULAS
 
 Padding = str | int | tuple[int, int]
 

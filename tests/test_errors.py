@@ -19,13 +19,13 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from mbcalc import MbcalcError, Settings, SettingsError, SpecError, UnknownLayerError
-from mbcalc.cli import app
+from mbcalc.cli.app import app
+from mbcalc.cli.output import write_atomic
+from mbcalc.core.graph import MAX_OPS, build_graph
+from mbcalc.core.report import analyze
 from mbcalc.errors import OutputError, one_line
-from mbcalc.graph import MAX_OPS, build_graph
-from mbcalc.output import write_atomic
-from mbcalc.report import analyze
-from mbcalc.source import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES
-from mbcalc.spec import MAX_VALUE, load_spec, parse_spec
+from mbcalc.spec.parser import MAX_VALUE, load_spec, parse_spec
+from mbcalc.spec.source import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES
 
 FILE = "net.yaml"
 HEAD = "input: {size: 8, channels: 3}\nlayers:\n"

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mbcalc import MbcalcError, Settings, analyze, build_graph
-from mbcalc.fit import DEFAULT_ALPHAS, default_heights, fit
-from mbcalc.ranges import parse_count, parse_fractions, parse_integers
-from mbcalc.zoo import load_shipped
+from mbcalc.core.ranges import parse_count, parse_fractions, parse_integers
+from mbcalc.grid.fit import DEFAULT_ALPHAS, default_heights, fit
+from mbcalc.spec.zoo import load_shipped
 
 MOBILENET = load_shipped("mobilenet_v1")
 

@@ -28,7 +28,7 @@ from test_cli import v1_reference
 from test_sweep_cli import check_readme_examples
 from typer.testing import CliRunner
 
-from mbcalc.cli import app
+from mbcalc.cli.app import app
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 FIT_SCHEMA = "mbcalc.fit/1"

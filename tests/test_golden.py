@@ -15,13 +15,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from mbcalc.cli import app
-from mbcalc.graph import build_graph
-from mbcalc.profiles import PROFILES, count
-from mbcalc.render import report_view
-from mbcalc.report import analyze
-from mbcalc.settings import Settings
-from mbcalc.zoo import load_shipped
+from mbcalc.cli.app import app
+from mbcalc.core.graph import build_graph
+from mbcalc.core.profiles import PROFILES, count
+from mbcalc.core.report import analyze
+from mbcalc.core.settings import Settings
+from mbcalc.spec.zoo import load_shipped
+from mbcalc.views.render import report_view
 
 WIDTH = 200
 BOX = set("┏┃┡│├└")

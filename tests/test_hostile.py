@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from mbcalc.cli import app
-from mbcalc.escape import (
+from mbcalc.cli.app import app
+from mbcalc.spec.parser import parse_spec
+from mbcalc.views.escape import (
     ascii_symbol,
     for_csv_cell,
     for_markdown,
@@ -34,8 +35,7 @@ from mbcalc.escape import (
     for_terminal,
     visible,
 )
-from mbcalc.numbers import exact_number, exact_text
-from mbcalc.spec import parse_spec
+from mbcalc.views.formats import exact_number, exact_text
 
 BODY = """\
 input: {size: 32, channels: 3}

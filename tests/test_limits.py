@@ -1,4 +1,4 @@
-"""The documented limits (`mbcalc.limits`): each refused before any work, in one error line.
+"""The documented limits (`mbcalc.core.limits`): each refused before any work, in one error line.
 
 A value beyond a limit on the command line exits 2; a device file beyond one exits 1 and names
 the file, the line and the field.
@@ -12,12 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mbcalc import sweep as sweep_module
-from mbcalc.deployment import deploy
-from mbcalc.errors import LimitError, SpecError
-from mbcalc.fit import fit
-from mbcalc.graph import build_graph
-from mbcalc.limits import (
+from mbcalc.core.graph import build_graph
+from mbcalc.core.limits import (
     MAX_BATCH,
     MAX_COUNT_WEIGHT,
     MAX_GRID_CELLS,
@@ -25,13 +21,17 @@ from mbcalc.limits import (
     MAX_VERIFY_BYTES,
     MIN_RATE,
 )
-from mbcalc.memory import memory_report
-from mbcalc.profiles import parse_extras
-from mbcalc.report import analyze
-from mbcalc.roofline import parse_device, roofline
-from mbcalc.spec import parse_spec
-from mbcalc.sweep import sweep
-from mbcalc.zoo import load_shipped
+from mbcalc.core.profiles import parse_extras
+from mbcalc.core.report import analyze
+from mbcalc.deploy.deployment import deploy
+from mbcalc.deploy.memory import memory_report
+from mbcalc.deploy.roofline import parse_device, roofline
+from mbcalc.errors import LimitError, SpecError
+from mbcalc.grid import sweep as sweep_module
+from mbcalc.grid.fit import fit
+from mbcalc.grid.sweep import sweep
+from mbcalc.spec.parser import parse_spec
+from mbcalc.spec.zoo import load_shipped
 from tests.cli_helpers import run
 
 
@@ -193,7 +193,7 @@ def test_module_bytes_by_hand() -> None:
     """conv 3x3 3->8 + BN on 4x4, fp32: weights 216 and 4 x 8 BN values; the input (4x4x3) and
     the output (4x4x8) alive together; two more outputs inside the op."""
     pytest.importorskip("torch")
-    from mbcalc.torch import module_bytes
+    from mbcalc.pytorch.network import module_bytes
 
     report = analyze(build_graph(parse_spec(ONE_CONV)))
     weights = (3 * 3 * 3 * 8 + 4 * 8) * 4
@@ -206,12 +206,12 @@ def test_verify_refuses_a_module_beyond_the_memory_limit(
     option: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("torch")
-    import mbcalc.torch
+    import mbcalc.pytorch.network
 
     def built(*args: object) -> None:
         raise AssertionError("the module was built before it was refused")
 
-    monkeypatch.setattr(mbcalc.torch, "Network", built)
+    monkeypatch.setattr(mbcalc.pytorch.network, "Network", built)
     limit = f"{MAX_VERIFY_BYTES / 2**30:g} GiB"
     assert_refused(("verify", "mobilenet_v1", *option), 2, "GiB", limit, "--alpha or --res")
 
@@ -228,8 +228,8 @@ def separable_spec(units: int) -> str:
 
 def test_the_roofline_sums_the_ops_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every op's share of the time divides by one total: reading op times stays linear."""
-    from mbcalc import export
-    from mbcalc.roofline import OpTime, resolve_device
+    from mbcalc.deploy.roofline import OpTime, resolve_device
+    from mbcalc.views import export
 
     report = analyze(build_graph(parse_spec(separable_spec(150))))
     deployment = deploy(report, device=resolve_device("jetson-nano"))
@@ -250,9 +250,9 @@ def test_the_roofline_sums_the_ops_once(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_the_json_report_has_one_line_per_layer_and_unit() -> None:
     """The light indentation holds exactly the data `json.dumps` gives of the record."""
-    from mbcalc import export
-    from mbcalc.profiles import PROFILES, count
-    from mbcalc.roofline import resolve_device
+    from mbcalc.core.profiles import PROFILES, count
+    from mbcalc.deploy.roofline import resolve_device
+    from mbcalc.views import export
 
     report = analyze(build_graph(load_shipped("mobilenet_v2")))
     deployment = deploy(report, device=resolve_device("jetson-nano"))
@@ -272,7 +272,7 @@ def test_commands_run_without_the_cyclic_collector_and_restore_it(
 ) -> None:
     import gc
 
-    import mbcalc.report
+    import mbcalc.core.report
 
     states: list[bool] = []
     real = mbcalc.report.analyze
@@ -281,7 +281,7 @@ def test_commands_run_without_the_cyclic_collector_and_restore_it(
         states.append(gc.isenabled())
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(mbcalc.report, "analyze", watched)
+    monkeypatch.setattr(mbcalc.core.report, "analyze", watched)
     assert gc.isenabled()
     run("table", "mobilenet_v1", "-f", "json")
     assert states == [False]

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mbcalc import MbcalcError, Report, Settings, SpecError, analyze, build_graph, parse_spec
-from mbcalc.graph import OpKind
-from mbcalc.sweep import sweep
+from mbcalc.core.graph import OpKind
+from mbcalc.grid.sweep import sweep
 
 
 def report_of(layers: str, size: int = 8, channels: int = 16, rounding: str = "floor") -> Report:

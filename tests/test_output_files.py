@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from mbcalc.cli.output import write_atomic
 from mbcalc.errors import OutputError
-from mbcalc.output import write_atomic
 from tests.cli_helpers import run
 
 SPEC = Path(__file__).parent.parent / "archs" / "mobilenet_v1.yaml"
@@ -186,7 +186,7 @@ CHILD = textwrap.dedent(
         real_replace(source, target)
 
     os.replace = slow_replace
-    from mbcalc.cli import app
+    from mbcalc.cli.app import app
     app(["table", "mobilenet_v1", "-f", "csv", "-o", sys.argv[1]])
     """
 )

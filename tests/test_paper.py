@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from mbcalc import Report, Settings, analyze, breakdown, build_graph, parse_spec
-from mbcalc.by_type import Family
-from mbcalc.graph import OpKind
-from mbcalc.zoo import load_shipped
+from mbcalc.core.by_type import Family
+from mbcalc.core.graph import OpKind
+from mbcalc.spec.zoo import load_shipped
 
 # -- printed precision -----------------------------------------------------------------------
 

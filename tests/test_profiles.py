@@ -15,9 +15,9 @@ import pytest
 from cli_helpers import ok, run
 
 from mbcalc import analyze, build_graph
-from mbcalc.profiles import PROFILES, Extra, ParamsRule, count, custom_profile, parse_extras
-from mbcalc.spec import parse_spec
-from mbcalc.zoo import _archs_dir, load_shipped
+from mbcalc.core.profiles import PROFILES, Extra, ParamsRule, count, custom_profile, parse_extras
+from mbcalc.spec.parser import parse_spec
+from mbcalc.spec.zoo import _archs_dir, load_shipped
 
 V1_MULT_ADDS = 568_740_352  # SPEC.md section 4
 V2_MULT_ADDS = 300_774_272  # REFERENCE.md: conv + fc mult-adds of torchvision mobilenet_v2

@@ -25,12 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from strategies import networks
 
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
-from mbcalc.graph import Graph
-from mbcalc.profiles import PROFILES, count
-from mbcalc.zoo import load_shipped, shipped_names
+from mbcalc.core.graph import Graph
+from mbcalc.core.profiles import PROFILES, count
+from mbcalc.spec.zoo import load_shipped, shipped_names
 
 torch = pytest.importorskip("torch")
-mbcalc_torch = pytest.importorskip("mbcalc.torch")
+mbcalc_torch = pytest.importorskip("mbcalc.pytorch.network")
 
 VERSIONS = {"fvcore": "0.1.5", "thop": "0.1.1", "ptflops": "0.7.5"}
 """The release of each tool its profile reproduces (a prefix of the installed version)."""

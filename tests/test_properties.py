@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from strategies import networks, spec_of
 
 from mbcalc import OpKind, Report, Settings, Spec, analyze, build_graph
-from mbcalc.settings import make_divisible, scale_channels
-from mbcalc.spec import LayerType
-from mbcalc.zoo import load_shipped
+from mbcalc.core.settings import make_divisible, scale_channels
+from mbcalc.spec.parser import LayerType
+from mbcalc.spec.zoo import load_shipped
 
 FAST = settings(max_examples=150, deadline=None)
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from strategies import networks
 
 from mbcalc import Spec, SpecError, analyze, build_graph, parse_spec
-from mbcalc.graph import OpKind
-from mbcalc.memory import DType, memory_report
-from mbcalc.roofline import (
+from mbcalc.core.graph import OpKind
+from mbcalc.deploy.memory import DType, memory_report
+from mbcalc.deploy.roofline import (
     DEFAULT_DEVICE,
     Bound,
     parse_device,
@@ -20,7 +20,7 @@ from mbcalc.roofline import (
     roofline,
     shipped_devices,
 )
-from mbcalc.zoo import load_shipped
+from mbcalc.spec.zoo import load_shipped
 
 TOY = parse_device(
     "name: toy\nmult_adds_per_second: 1000\nbandwidth_bytes_per_second: 100\nsource: made up\n",

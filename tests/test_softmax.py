@@ -10,8 +10,8 @@ from pathlib import Path
 from cli_helpers import assert_clean_failure, ok, run
 
 from mbcalc import analyze, build_graph, parse_spec
-from mbcalc.graph import OpKind
-from mbcalc.profiles import PROFILES, count
+from mbcalc.core.graph import OpKind
+from mbcalc.core.profiles import PROFILES, count
 
 SPEC = """
 input: {size: 6, channels: 3}

@@ -17,8 +17,8 @@ from strategies import networks
 
 from mbcalc import MbcalcError, Settings, Spec, analyze, build_graph
 from mbcalc.errors import SettingsError
-from mbcalc.sweep import INT64_SAFE, Grid, sweep
-from mbcalc.zoo import load_shipped, shipped_names
+from mbcalc.grid.sweep import INT64_SAFE, Grid, sweep
+from mbcalc.spec.zoo import load_shipped, shipped_names
 
 
 def assert_grid_matches_table(grid: Grid) -> None:

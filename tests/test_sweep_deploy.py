@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from strategies import networks
 
 from mbcalc import MbcalcError, Report, Settings, Spec, analyze, build_graph, parse_spec
+from mbcalc.deploy.memory import DType, memory_report
+from mbcalc.deploy.roofline import Device, parse_device, resolve_device, roofline, shipped_devices
 from mbcalc.errors import SettingsError
-from mbcalc.memory import DType, memory_report
-from mbcalc.roofline import Device, parse_device, resolve_device, roofline, shipped_devices
-from mbcalc.sweep import INT64_SAFE, Grid, sweep
-from mbcalc.zoo import load_shipped, shipped_names
+from mbcalc.grid.sweep import INT64_SAFE, Grid, sweep
+from mbcalc.spec.zoo import load_shipped, shipped_names
 
 JETSON = resolve_device("jetson-nano")
 DEPTHWISE_PEAK = parse_device(

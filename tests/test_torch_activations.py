@@ -22,12 +22,12 @@ import mobile_torch  # noqa: E402 - after the skip: these need PyTorch
 from cli_helpers import run  # noqa: E402
 from torch import nn  # noqa: E402
 
-import mbcalc.torch  # noqa: E402
+import mbcalc.pytorch.network  # noqa: E402
 from mbcalc import Settings, analyze, build_graph  # noqa: E402
-from mbcalc.graph import Op, OpKind  # noqa: E402
-from mbcalc.report import Report  # noqa: E402
-from mbcalc.torch import ACTIVATIONS, Merge, build, verify  # noqa: E402
-from mbcalc.zoo import load_shipped  # noqa: E402
+from mbcalc.core.graph import Op, OpKind  # noqa: E402
+from mbcalc.core.report import Report  # noqa: E402
+from mbcalc.pytorch.network import ACTIVATIONS, Merge, build, verify  # noqa: E402
+from mbcalc.spec.zoo import load_shipped  # noqa: E402
 
 ACTIVATION_TYPES = tuple({make for make in ACTIVATIONS.values() if make is not None})
 
@@ -117,7 +117,7 @@ def merges_without_activation(monkeypatch: pytest.MonkeyPatch) -> None:
             return Merge(op.kind, None)
         return original(op)
 
-    monkeypatch.setattr(mbcalc.torch, "_op_module", builder)
+    monkeypatch.setattr(mbcalc.pytorch.network, "_op_module", builder)
 
 
 def test_verify_fails_where_a_merge_lost_its_activation(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,11 +24,11 @@ from hypothesis import strategies as st  # noqa: E402
 from strategies import networks, spec_of  # noqa: E402
 
 from mbcalc import Settings, Spec, SpecError, analyze, build_graph  # noqa: E402
-from mbcalc.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_counts  # noqa: E402
-from mbcalc.graph import OpKind  # noqa: E402
-from mbcalc.spec import ACTIVATIONS  # noqa: E402
-from mbcalc.torch import Network, Verification, build, verify  # noqa: E402
-from mbcalc.zoo import load_shipped, shipped_names  # noqa: E402
+from mbcalc.core.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_counts  # noqa: E402
+from mbcalc.core.graph import OpKind  # noqa: E402
+from mbcalc.pytorch.network import Network, Verification, build, verify  # noqa: E402
+from mbcalc.spec.parser import ACTIVATIONS  # noqa: E402
+from mbcalc.spec.zoo import load_shipped, shipped_names  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -386,7 +386,7 @@ def test_build_takes_a_graph_a_spec_or_a_name() -> None:
 
 
 def test_every_activation_has_a_module() -> None:
-    from mbcalc.torch import ACTIVATIONS as MODULES
+    from mbcalc.pytorch.network import ACTIVATIONS as MODULES
 
     assert set(MODULES) == set(ACTIVATIONS)
 
@@ -451,7 +451,7 @@ def test_verify_catches_a_wrong_param_count(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_verify_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` fails
-    monkeypatch.delitem(sys.modules, "mbcalc.torch")
+    monkeypatch.delitem(sys.modules, "mbcalc.pytorch.network")
     result = run("verify", "mobilenet_v1")
     assert_clean_failure(result, 1, "pip install 'mbcalc[torch]'")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -466,7 +466,7 @@ def test_the_rest_of_mbcalc_never_imports_torch() -> None:
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "import mbcalc\n"
-        "from mbcalc.cli import app\n"
+        "from mbcalc.cli.app import app\n"
         "result = CliRunner().invoke(app, ['table', 'mobilenet_v1', '--format', 'json'])\n"
         "assert result.exit_code == 0, result.output\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"

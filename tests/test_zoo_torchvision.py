@@ -21,11 +21,11 @@ from cli_helpers import ok
 from torchvision_figures import TORCHVISION_GFLOPS, TORCHVISION_OPS_META, TORCHVISION_PARAMS
 
 from mbcalc import Report, Settings, analyze, build_graph
+from mbcalc.core.graph import NETWORK_INPUT, Graph, OpKind
+from mbcalc.core.plan import make_plan
+from mbcalc.core.shapes import window_size
 from mbcalc.errors import SpecError
-from mbcalc.graph import NETWORK_INPUT, Graph, OpKind
-from mbcalc.plan import make_plan
-from mbcalc.shapes import window_size
-from mbcalc.zoo import load_shipped, shipped_names
+from mbcalc.spec.zoo import load_shipped, shipped_names
 
 NAMES = ("resnet18", "resnet50", "googlenet", "squeezenet1_1")
 ALL_TORCHVISION = tuple(TORCHVISION_PARAMS)  # these four and the mobile ones

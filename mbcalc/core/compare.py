@@ -1,0 +1,320 @@
+"""Several networks side by side: `SPEC@key=value,…` arguments, units aligned across columns.
+
+Data only, with exact ints and fractions; `mbcalc.views.render` and `mbcalc.views.export` format it.
+
+Alignment. The first column is the reference; each further column is laid against the rows
+built so far:
+
+- by **name** when its unit names are exactly the first column's (one spec under two settings);
+- otherwise by **structure**: `difflib.SequenceMatcher` over unit signatures (unit type, kernel,
+  stride; never channels, which alpha changes), so that units which correspond share a row.
+  Where a stretch of one network has no counterpart of the same structure in the other (Conv
+  MobileNet's full convolutions against MobileNet's separable units), the units are paired by
+  **position** within the stretch; what is left over, and units the other network lacks (the five
+  units Shallow MobileNet removes), stand in rows of their own, empty in the other columns.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import ClassVar
+
+from mbcalc.core.costs import Cost
+from mbcalc.core.graph import OpKind, build_graph
+from mbcalc.core.report import Report, UnitRow, analyze
+from mbcalc.core.settings import Settings, to_fraction
+from mbcalc.errors import MbcalcError
+from mbcalc.spec.zoo import resolve_spec
+
+SETTING_KEYS = ("alpha", "res", "rho")
+"""What may follow `@` in a compare argument."""
+
+EXAMPLE = "write SPEC@alpha=0.5,res=160"
+"""The hint beside a malformed argument."""
+
+MAX_DIGITS = 30
+"""Longest number a setting may be written with (larger ones are refused before parsing)."""
+
+
+class TargetError(MbcalcError):
+    """A compare argument whose settings cannot be used (exit status 1); names the argument."""
+
+    exit_status: ClassVar[int] = 1
+
+
+class TargetSyntaxError(TargetError):
+    """A compare argument written wrongly: an unknown key, no `=`, a key twice (exit status 2)."""
+
+    exit_status: ClassVar[int] = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One compare argument: the spec it names and the settings written after its `@`.
+
+    A setting left out (None) is taken from the command's `--alpha`, `--res` and `--rho`; `res`
+    and `rho` count as one setting, the resolution.
+    """
+
+    argument: str
+    spec: str
+    alpha: Fraction | None = None
+    res: int | None = None
+    rho: Fraction | None = None
+
+    def settings(self, defaults: Settings) -> Settings:
+        alpha = defaults.alpha if self.alpha is None else self.alpha
+        if self.res is None and self.rho is None:
+            return Settings(alpha=alpha, res=defaults.res, rho=defaults.rho)
+        return Settings(alpha=alpha, res=self.res, rho=self.rho)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def parse_target(argument: str) -> Target:
+    """`mobilenet_v1@alpha=0.5,res=160` -> the spec `mobilenet_v1` at alpha 0.5, 160 pixels.
+
+    A path that exists is taken whole, even with an `@` in it; otherwise the text after the last
+    `@` holds comma-separated `key=value` settings with keys alpha, res and rho.
+    """
+    spec, at, text = argument.rpartition("@")
+    if not at or _is_file(argument):
+        return Target(argument, argument)
+    if not spec:
+        raise TargetSyntaxError(f"{argument}: no spec before '@'", EXAMPLE)
+    if not text.strip():
+        raise TargetSyntaxError(f"{argument}: no settings after '@'", EXAMPLE)
+    values: dict[str, str] = {}
+    for item in text.split(","):
+        key, equals, value = (part.strip() for part in item.partition("="))
+        if not equals or not key:
+            raise TargetSyntaxError(f"{argument}: {item.strip()!r} is not key=value", EXAMPLE)
+        if key not in SETTING_KEYS:
+            close = difflib.get_close_matches(key, SETTING_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "the keys are alpha, res and rho"
+            raise TargetSyntaxError(f"{argument}: unknown setting {key!r}", hint)
+        if key in values:
+            raise TargetSyntaxError(f"{argument}: {key} given twice")
+        values[key] = value
+    if "res" in values and "rho" in values:
+        raise TargetSyntaxError(f"{argument}: give res or rho, not both")
+    return Target(
+        argument,
+        spec,
+        alpha=_multiplier(argument, "alpha", values.get("alpha")),
+        res=_pixels(argument, values.get("res")),
+        rho=_multiplier(argument, "rho", values.get("rho")),
+    )
+
+
+def _multiplier(argument: str, key: str, text: str | None) -> Fraction | None:
+    if text is None:
+        return None
+    try:
+        value = to_fraction(text)
+    except ValueError as error:
+        raise TargetError(f"{argument}: {key}: {error}") from None
+    if value <= 0:
+        raise TargetError(f"{argument}: {key} must be greater than 0, got {text}")
+    return value
+
+
+def _pixels(argument: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise TargetError(f"{argument}: res: {text[:40]!r} is not a whole number of pixels")
+    if len(text) > MAX_DIGITS:
+        raise TargetError(f"{argument}: res: a {len(text)}-digit number is too large")
+    if int(text) == 0:
+        raise TargetError(f"{argument}: res must be a positive number of pixels, got {text}")
+    return int(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A count against the first column's: the difference, and the ratio (None against 0)."""
+
+    delta: int
+    ratio: Fraction | None
+
+
+def change(value: int, first: int) -> Change:
+    return Change(value - first, Fraction(value, first) if first else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Versus:
+    """Mult-adds, params and BN params against the first column's."""
+
+    mult_adds: Change
+    params: Change
+    bn_params: Change
+
+
+def versus(cost: Cost, first: Cost) -> Versus:
+    """A unit's (or a whole network's) cost against its counterpart's in the first column."""
+    return Versus(
+        change(cost.mult_adds, first.mult_adds),
+        change(cost.params, first.params),
+        change(cost.bn_params, first.bn_params),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One argument and its report; `versus` holds its totals against the first column's."""
+
+    target: Target
+    report: Report
+    versus: Versus | None = None
+
+
+class Alignment(StrEnum):
+    """How a row's units were put together."""
+
+    NAME = "name"  # the same unit name in every column
+    STRUCTURE = "structure"  # the same type, kernel and stride
+    POSITION = "position"  # paired in order within a stretch whose structures differ
+    ONLY = "only"  # missing from at least one column
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One aligned row: each column's unit (None where it has none) and how they were paired.
+
+    `versus[k]` is column k's unit against the first column's, where both have one.
+    """
+
+    aligned: Alignment
+    units: tuple[UnitRow | None, ...]
+    versus: tuple[Versus | None, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+
+    def fewest_mult_adds(self) -> tuple[int, ...]:
+        """Indices of the columns with the fewest mult-adds (several on a tie)."""
+        counts = [column.report.total.cost.mult_adds for column in self.columns]
+        return tuple(i for i, count in enumerate(counts) if count == min(counts))
+
+    def fewest_params(self) -> tuple[int, ...]:
+        """Indices of the columns with the fewest params (several on a tie)."""
+        counts = [column.report.total.cost.params for column in self.columns]
+        return tuple(i for i, count in enumerate(counts) if count == min(counts))
+
+    @property
+    def by_name(self) -> bool:
+        """Whether every column was aligned by unit name."""
+        return all(row.aligned is Alignment.NAME for row in self.rows)
+
+
+Signature = tuple[Hashable, ...]
+
+
+def signature(unit: UnitRow) -> Signature:
+    """What makes units correspond across networks: type, kernel, stride (never channels).
+
+    The window is that of the unit's first op with one (a separable unit's depthwise conv); a
+    global pool's window is the whole input, whatever the resolution, and reads `global`.
+    """
+    for row in unit.rows:
+        op = row.op
+        if op.kernel is None:
+            continue
+        is_global = op.kind is OpKind.POOL and op.output[:2] == (1, 1) and op.kernel == op.input[:2]
+        return (unit.unit.type, "global" if is_global else (op.kernel, op.stride))
+    return (unit.unit.type,)
+
+
+_Cells = dict[int, tuple[UnitRow, Alignment]]
+"""A row being built: column index -> (unit, how it joined the row)."""
+
+
+def _lay(slots: list[_Cells], column: int, units: Sequence[UnitRow]) -> list[_Cells]:
+    """Lay `units` (column `column`) against the rows built so far; returns the new rows.
+
+    By name against the first earlier column with the same unit names, else by structure.
+    """
+    names = [unit.unit.name for unit in units]
+    for earlier in range(column):
+        if [slot[earlier][0].unit.name for slot in slots if earlier in slot] == names:
+            rows = [dict(slot) for slot in slots]
+            where = {
+                slot[earlier][0].unit.name: i for i, slot in enumerate(rows) if earlier in slot
+            }
+            for unit in units:
+                rows[where[unit.unit.name]][column] = (unit, Alignment.NAME)
+            return rows
+    keys = [signature(slot[min(slot)][0]) for slot in slots]
+    matcher = difflib.SequenceMatcher(None, keys, [signature(u) for u in units], autojunk=False)
+    rows = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        old, new = [dict(slot) for slot in slots[i1:i2]], units[j1:j2]
+        how = Alignment.STRUCTURE if tag == "equal" else Alignment.POSITION
+        for slot, unit in zip(old, new, strict=False):
+            slot[column] = (unit, how)
+        rows += old
+        rows += [{column: (unit, Alignment.ONLY)} for unit in new[len(old) :]]
+    return rows
+
+
+def _row(cells: _Cells, width: int) -> Row:
+    units = tuple(cells[k][0] if k in cells else None for k in range(width))
+    hows = {how for k, (_, how) in cells.items() if k > 0}
+    if len(cells) < width:
+        aligned = Alignment.ONLY
+    elif Alignment.POSITION in hows:
+        aligned = Alignment.POSITION
+    elif Alignment.STRUCTURE in hows:
+        aligned = Alignment.STRUCTURE
+    else:
+        aligned = Alignment.NAME
+    first = units[0]
+    against = tuple(
+        None if k == 0 or unit is None or first is None else versus(unit.cost, first.cost)
+        for k, unit in enumerate(units)
+    )
+    return Row(aligned, units, against)
+
+
+def compare(targets: Sequence[Target], reports: Sequence[Report]) -> Comparison:
+    """Align the units of `reports` (one per target); the first is the reference."""
+    if not reports:
+        return Comparison((), ())
+    slots: list[_Cells] = [{0: (unit, Alignment.NAME)} for unit in reports[0].units]
+    for k, report in enumerate(reports[1:], start=1):
+        slots = _lay(slots, k, report.units)
+    columns = tuple(
+        Column(target, report, None if k == 0 else versus(report.total.cost, reports[0].total.cost))
+        for k, (target, report) in enumerate(zip(targets, reports, strict=True))
+    )
+    return Comparison(columns, tuple(_row(cells, len(reports)) for cells in slots))
+
+
+def load(target: Target, defaults: Settings) -> Report:
+    """The report of one argument; an error at its settings names the argument."""
+    spec = resolve_spec(target.spec)
+    try:
+        return analyze(build_graph(spec, target.settings(defaults)))
+    except MbcalcError as error:
+        raise TargetError(f"{target.argument}: {error}") from None
+
+
+def compare_arguments(arguments: Sequence[str], defaults: Settings) -> Comparison:
+    """Parse, load and align compare arguments as typed on the command line."""
+    targets = [parse_target(argument) for argument in arguments]
+    return compare(targets, [load(target, defaults) for target in targets])

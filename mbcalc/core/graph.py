@@ -1,0 +1,326 @@
+"""Spec -> layer graph: primitive ops with shapes and edges, alpha and resolution applied.
+
+The plan (`mbcalc.core.plan`) fixes the ops and edges; here its shape rules
+(`mbcalc.core.shapes`) are evaluated at one setting, with exact ints, and every op gets its
+input and output shape. Every command reads this graph; nothing reads the YAML again. Costs are
+not computed here (see `mbcalc.core.costs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from mbcalc.core.plan import MAX_OPS, NETWORK_INPUT, OpKind, Plan, SpatialRule, Step, make_plan
+from mbcalc.core.settings import Pair, Settings
+from mbcalc.core.shapes import (
+    ChannelCounts,
+    Failure,
+    Reason,
+    SizeCounts,
+    evaluate_channels,
+    evaluate_sizes,
+)
+from mbcalc.errors import SettingsError, SpecError, number_text, size_text
+from mbcalc.spec.parser import MAX_VALUE, Block, LayerType, Padding, Pool, Spec
+from mbcalc.views.formats import exact_text
+
+__all__ = [
+    "MAX_OPS",
+    "NETWORK_INPUT",
+    "Graph",
+    "Op",
+    "OpKind",
+    "PoolForm",
+    "Shape",
+    "Unit",
+    "build_graph",
+    "pool_form",
+    "window_extent",
+]
+
+Shape = tuple[int, int, int]
+"""Height, width, channels."""
+
+
+@dataclass(eq=False, frozen=True, slots=True)
+class Op:
+    """One primitive operation: its geometry, where its inputs come from, what follows it."""
+
+    index: int
+    name: str
+    unit: str
+    kind: OpKind
+    sources: tuple[int, ...]
+    input: Shape
+    output: Shape
+    kernel: Pair | None = None
+    stride: Pair | None = None
+    groups: int | None = None
+    bias: bool = False
+    bn: bool = False
+    act: str = "none"
+    pool: str | None = None  # avg or max, on a pool op
+    padding: Padding = (0, 0)  # a window's: same (ceil(H / stride)) or (top/bottom, left/right)
+    ceil: bool = False  # a pooling window in PyTorch's ceil_mode
+    global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
+
+
+@dataclass(eq=False, frozen=True, slots=True)
+class Unit:
+    """A leaf spec layer after `repeat`: its ops and, for a separable or mbconv unit, the
+    standard conv (`standard`) that replaces its ops `replaced` in its standard counterpart."""
+
+    name: str
+    type: LayerType
+    line: int
+    ops: tuple[int, ...]
+    standard: Op | None = None
+    replaced: tuple[int, ...] = ()
+
+
+@dataclass(eq=False, frozen=True)
+class Graph:
+    """A network at one setting of alpha and resolution."""
+
+    spec: Spec
+    alpha: Fraction
+    resolution: Pair
+    ops: tuple[Op, ...]
+    units: tuple[Unit, ...]
+
+    @property
+    def rho(self) -> Fraction:
+        """Resolution multiplier: this graph's input height over the spec's."""
+        return Fraction(self.resolution[0], self.spec.input_size[0])
+
+    @property
+    def input_shape(self) -> Shape:
+        return (*self.resolution, self.spec.input_channels)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.ops[-1].output
+
+
+def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None = None) -> Graph:
+    """Expand `spec` at `settings` (default: alpha 1, the spec's own resolution).
+
+    `plan` may be given when the caller already made it from the same spec.
+    """
+    settings = settings or Settings()
+    if settings.alpha > MAX_VALUE:
+        raise SettingsError(
+            f"--alpha must be at most {MAX_VALUE:,}, got {exact_text(settings.alpha)}"
+        )
+    resolution = settings.resolution(spec.input_size)
+    if max(resolution) > MAX_VALUE:
+        raise SettingsError(
+            f"the resolution {size_text(resolution)} is larger than {MAX_VALUE:,} pixels on a side"
+        )
+    plan = plan or make_plan(spec)
+    channels = evaluate_channels(plan, settings.alpha.numerator, settings.alpha.denominator)
+    sizes = evaluate_sizes(plan, *resolution)
+    failures = channels.failures + sizes.failures
+    if failures:
+        first = min(failures, key=lambda failure: failure.step)
+        raise _Explainer(plan, channels, sizes, settings.alpha).error(first)
+    ops = tuple(_op(step, channels, sizes) for step in plan.steps)
+    units = tuple(
+        Unit(
+            unit.name,
+            unit.type,
+            unit.line,
+            unit.steps,
+            None if unit.twin is None else _standard(ops, *unit.twin),
+            () if unit.twin is None else tuple(range(unit.twin[0], unit.twin[1] + 1)),
+        )
+        for unit in plan.units
+    )
+    return Graph(spec, settings.alpha, resolution, ops, units)
+
+
+class PoolForm(StrEnum):
+    """How `mbcalc.torch` runs a pool op."""
+
+    GLOBAL = "global"  # an adaptive 1x1 pool module (AdaptiveAvgPool2d, AdaptiveMaxPool2d)
+    WINDOW = "window"  # PyTorch's own window module (AvgPool2d, MaxPool2d)
+    PADDED = "padded"  # explicit padding, then one F.avg_pool2d or F.max_pool2d call
+
+
+def pool_form(op: Op) -> PoolForm:
+    """How a pool op runs: PyTorch's modules take no SAME padding nor padding above half the
+    kernel, which are padded explicitly."""
+    if op.global_pool:
+        return PoolForm.GLOBAL
+    assert op.kernel is not None
+    if op.padding != "same" and all(2 * p <= k for p, k in zip(op.padding, op.kernel, strict=True)):
+        return PoolForm.WINDOW
+    return PoolForm.PADDED
+
+
+def window_extent(op: Op) -> tuple[int, int]:
+    """Height and width of the input a floor-mode window reads to give the op's output: the
+    padded (or cropped) input of an explicitly padded pool."""
+    assert op.kernel is not None
+    assert op.stride is not None
+    (h_out, w_out), (k_h, k_w), (s_h, s_w) = op.output[:2], op.kernel, op.stride
+    return (h_out - 1) * s_h + k_h, (w_out - 1) * s_w + k_w
+
+
+def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:
+    i = step.index
+    (h_in, w_in), (h_out, w_out) = sizes.inputs[i], sizes.outputs[i]
+    c_in = channels.inputs[i]
+    kernel, stride, groups = step.kernel, step.stride, step.groups
+    if step.spatial is SpatialRule.GLOBAL:
+        kernel, stride = (h_in, w_in), (1, 1)
+    if step.kind is OpKind.DEPTHWISE:
+        groups = c_in
+    return Op(
+        index=i,
+        name=step.name,
+        unit=step.unit,
+        kind=step.kind,
+        sources=step.sources,
+        input=(h_in, w_in, c_in),
+        output=(h_out, w_out, channels.outputs[i]),
+        kernel=kernel,
+        stride=stride,
+        groups=groups,
+        bias=step.bias,
+        bn=step.bn,
+        act=step.act or step.layer.act,
+        pool=_pool_kind(step),
+        padding=step.padding,
+        ceil=step.ceil,
+        global_pool=step.spatial is SpatialRule.GLOBAL,
+    )
+
+
+def _pool_kind(step: Step) -> str | None:
+    """avg or max for a pool op (squeeze-and-excite pools by averaging)."""
+    if step.kind is not OpKind.POOL:
+        return None
+    return step.layer.kind if isinstance(step.layer, Pool) else "avg"
+
+
+def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
+    """The standard k x k conv that stands for ops first..last in a unit's standard twin:
+    the first op's window and input, the last's output channels (a separable unit's whole
+    depthwise + pointwise pair; an mbconv's depthwise conv)."""
+    dw, pw = ops[first], ops[last]
+    return Op(
+        index=-1,
+        name=f"{dw.unit}.standard",
+        unit=dw.unit,
+        kind=OpKind.CONV,
+        sources=dw.sources,
+        input=dw.input,
+        output=(dw.output[0], dw.output[1], pw.output[2]),
+        kernel=dw.kernel,
+        stride=dw.stride,
+        groups=1,
+    )
+
+
+@dataclass(eq=False, frozen=True)
+class _Explainer:
+    """Turns the first failure of a setting into the message a user can act on."""
+
+    plan: Plan
+    channels: ChannelCounts
+    sizes: SizeCounts
+    alpha: Fraction
+
+    def shape(self, tensor: int) -> str:
+        if tensor == NETWORK_INPUT:
+            spec = self.plan.spec
+            return _dims(*self.sizes_of(tensor), spec.input_channels)
+        return _dims(*self.sizes.outputs[tensor], self.channels.outputs[tensor])
+
+    def sizes_of(self, tensor: int) -> tuple[int, int]:
+        if tensor == NETWORK_INPUT:
+            return self.sizes.inputs[0]
+        return self.sizes.outputs[tensor]
+
+    def error(self, failure: Failure) -> SpecError:
+        step = self.plan.steps[failure.step]
+        spec, layer, path = self.plan.spec, step.layer, step.unit
+        c_in = self.channels.inputs[step.index]
+        h_in, w_in = self.sizes.inputs[step.index]
+        reason = failure.reason
+        if reason is Reason.NO_CHANNELS:
+            return spec.error(
+                f"`out: {step.value}` at alpha {exact_text(self.alpha)} leaves no channels",
+                layer,
+                path,
+                "use a larger alpha",
+            )
+        if reason in (Reason.TOO_MANY_CHANNELS, Reason.TOO_LARGE):
+            height, width = self.sizes.outputs[step.index]
+            depth = self.channels.outputs[step.index]
+            if reason is Reason.TOO_LARGE:
+                height, width = failure.value
+            else:
+                depth = failure.value
+            return spec.error(
+                f"the output {_dims(height, width, depth)} is larger than {MAX_VALUE:,} in one "
+                "dimension",
+                layer,
+                path,
+                "check alpha, `multiplier`, `padding`, and `repeat` of concatenations",
+            )
+        if reason is Reason.GROUPS:
+            return spec.error(
+                f"`groups: {step.groups}` must divide both the {c_in} input and "
+                f"{failure.value} output channels",
+                layer,
+                path,
+                "at this alpha the channels may no longer be multiples of `groups`"
+                if self.alpha != 1
+                else "choose `groups` that divides both channel counts",
+            )
+        if reason is Reason.NO_FIT:
+            assert step.kernel is not None
+            return spec.error(
+                f"a {step.kernel[0]}x{step.kernel[1]} window with padding "
+                f"{_padding(step.padding)} does not fit the {h_in}x{w_in} input",
+                layer,
+                path,
+                "use `padding: same`, a smaller kernel or a larger input",
+            )
+        shapes = ", ".join(self.shape(source) for source in step.sources)
+        if isinstance(layer, Block):
+            first, last = step.sources
+            return spec.error(
+                f"residual: the block's output {self.shape(last)} differs from its input "
+                f"{self.shape(first)}",
+                layer,
+                path,
+                "a residual block must keep stride 1 and its input's channels",
+            )
+        if reason is Reason.CONCAT_SIZES:
+            return spec.error(
+                f"merge concat: the branches give different sizes {shapes}",
+                layer,
+                path,
+                "branches merged by `concat` must agree in height and width",
+            )
+        return spec.error(
+            f"merge add: the branches give different shapes {shapes}",
+            layer,
+            path,
+            "branches merged by `add` must agree in size and channels",
+        )
+
+
+def _dims(height: int, width: int, channels: int) -> str:
+    return "x".join(number_text(n) for n in (height, width, channels))
+
+
+def _padding(padding: Padding) -> str:
+    if padding == "same":
+        return "same"
+    return str(padding[0]) if padding[0] == padding[1] else f"{padding[0]}x{padding[1]}"

@@ -1,0 +1,312 @@
+"""Counting profiles: why every FLOPs counter gives a different number, and how to match each.
+
+The paper counts one multiply-accumulate as 1 and nothing else. Other tools count 2 FLOPs per
+multiply-accumulate, or add operations the paper leaves out, each at its own cost per element.
+The elements an operation touches, by key (`family` or `family.qualifier`):
+
+| key                   | what is counted                             | elements              |
+|-----------------------|---------------------------------------------|-----------------------|
+| bias                  | the bias add of a conv or fc that has one   | the op's outputs      |
+| bn                    | batch norm at inference (scale, shift, ...) | outputs of each BN    |
+| act.NAME              | an activation (relu, relu6, prelu, ...)     | the activated outputs |
+| pool.FORM             | an average pool                             | the pool's inputs     |
+| pool_out.FORM         | an average pool                             | the pool's outputs    |
+| maxpool.FORM          | a max pool                                  | the pool's inputs     |
+| maxpool_out.FORM      | a max pool                                  | the pool's outputs    |
+| add                   | residual and branch additions               | the add's outputs     |
+| scale                 | squeeze-and-excite's channel scaling        | the scaled outputs    |
+| softmax               | a declared softmax's exponentials, divisions| its elements          |
+| softmax_sum           | a declared softmax's sums                   | (C - 1) x H x W       |
+
+A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.graph.pool_form`): `global` (an
+`AdaptiveAvgPool2d` / `AdaptiveMaxPool2d` module), `window` (an `AvgPool2d` / `MaxPool2d`
+module) or `padded` (explicit padding, then one `F.avg_pool2d` / `F.max_pool2d` call; its
+inputs are the padded input the window reads). A profile's cost for a family (`act`, `pool`)
+applies to every qualifier under it, a qualified cost (`act.relu6`) to that one only.
+
+A profile is a factor of FLOPs per mult-add, the costs per element, and which parameters
+count. The shipped profiles of other tools reproduce their totals on the module
+`mbcalc.torch.build` makes, exactly, as written there: `Conv2d` (with `ZeroPad2d` before it
+for an uneven SAME padding), `BatchNorm2d`, the activation as a module (`nn.ReLU`, `nn.ReLU6`,
+`nn.Hardswish`, `nn.SiLU`, ...; a squeeze-and-excite gate `nn.Sigmoid` or `nn.Hardsigmoid`),
+`Linear` after a permute and flatten, pools as above, residual adds with `+`, channel scaling
+with `*`, and `nn.Softmax(dim=1)` only where the spec declares a `softmax` layer:
+
+- fvcore 0.1.5 (`FlopCountAnalysis`): `aten::batch_norm` 2 per element (inference, affine),
+  `aten::adaptive_avg_pool2d` 1 per input; no biases, activations, other pools, adds, softmax.
+- thop 0.1.1 (`profile`, module hooks): `BatchNorm2d` 4 per element, `PReLU` 1 (others 0),
+  `AvgPool2d` 1 per output, `AdaptiveAvgPool2d` per input and output, `nn.Softmax`
+  3C - 1 per position; max pools and functional calls 0; no biases.
+- ptflops 0.7.5, pytorch backend (module hooks + patched `torch.nn.functional`): biases,
+  `BatchNorm2d` 2 per element; `ReLU`, `PReLU`, `ELU`, `GELU` twice (the module's hook and its
+  patched functional call), `ReLU6` and `LeakyReLU` once (their functions are not patched),
+  `SiLU` once (only its function is), `Hardswish`, `Hardsigmoid`, `Sigmoid`, `Tanh` 0; pool
+  modules twice on their inputs, functional pools once; softmax 1 per element.
+- ptflops 0.7.5, aten backend: convolutions and matrix products with their biases only.
+
+Parameters: the tools count every trainable tensor, PReLU's one weight included.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from mbcalc.core.limits import count_weight
+
+if TYPE_CHECKING:  # the command line imports this module for its options: keep it light
+    from mbcalc.core.report import Report
+
+
+class Extra(StrEnum):
+    """The families of operations a profile may count besides the multiply-accumulates."""
+
+    BIAS = "bias"
+    BN = "bn"
+    ACT = "act"
+    POOL = "pool"
+    POOL_OUT = "pool_out"
+    MAXPOOL = "maxpool"
+    MAXPOOL_OUT = "maxpool_out"
+    ADD = "add"
+    SCALE = "scale"
+    SOFTMAX = "softmax"
+    SOFTMAX_SUM = "softmax_sum"
+
+
+POOL_FAMILIES = (Extra.POOL, Extra.POOL_OUT, Extra.MAXPOOL, Extra.MAXPOOL_OUT)
+
+
+def qualifiers(family: Extra) -> tuple[str, ...]:
+    """The qualifiers a family takes (`act.relu6`, `pool.global`); the others take none."""
+    if family is Extra.ACT:
+        from mbcalc.spec.parser import ACTIVATIONS
+
+        return tuple(name for name in ACTIVATIONS if name != "none")
+    if family in POOL_FAMILIES:
+        from mbcalc.core.graph import PoolForm
+
+        return tuple(form.value for form in PoolForm)
+    return ()
+
+
+class ParamsRule(StrEnum):
+    """Which parameters count: the paper's, PyTorch's trainable ones, or Keras' summary's."""
+
+    PAPER = "paper"  # weights and biases
+    TORCH = "torch"  # + batch norm scale and shift, + PReLU's weight
+    KERAS = "keras"  # weights, biases, batch norm scale, shift, running mean and variance
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    flops_per_mult_add: int = 1
+    extras: dict[str, int] = field(default_factory=dict)  # cost per element, by key
+    params: ParamsRule = ParamsRule.PAPER
+
+    def cost(self, key: str) -> int:
+        """The cost per element of `key` (`act.relu6`): its own, else its family's, else 0."""
+        family = key.partition(".")[0]
+        return self.extras.get(key, self.extras.get(family, 0))
+
+
+_PTFLOPS_ACTS = {"act.relu": 2, "act.prelu": 2, "act.elu": 2, "act.gelu": 2}
+_PTFLOPS_ACTS |= dict.fromkeys(("act.relu6", "act.leaky_relu", "act.silu", "act.swish"), 1)
+
+PROFILES: dict[str, Profile] = {
+    profile.name: profile
+    for profile in (
+        Profile("paper", "the MobileNets paper: multiply-accumulates only, 1 each"),
+        Profile(
+            "torch",
+            "torch.utils.flop_counter: 2 FLOPs per multiply-accumulate, nothing else",
+            flops_per_mult_add=2,
+            params=ParamsRule.TORCH,
+        ),
+        Profile(
+            "fvcore",
+            "fvcore 0.1.5 FlopCountAnalysis: + batch norm at 2 per element, + adaptive "
+            "(global) average pools' inputs",
+            extras={Extra.BN: 2, "pool.global": 1},
+            params=ParamsRule.TORCH,
+        ),
+        Profile(
+            "thop",
+            "thop 0.1.1 profile: + batch norm at 4 per element, + PReLU, + AvgPool2d outputs, "
+            "+ AdaptiveAvgPool2d inputs and outputs, + a declared softmax (3C - 1)",
+            extras={
+                Extra.BN: 4,
+                "act.prelu": 1,
+                "pool.global": 1,
+                "pool_out.global": 1,
+                "pool_out.window": 1,
+                Extra.SOFTMAX: 2,
+                Extra.SOFTMAX_SUM: 1,
+            },
+            params=ParamsRule.TORCH,
+        ),
+        Profile(
+            "ptflops",
+            "ptflops 0.7.5 (pytorch backend): + biases, batch norm at 2 per element, "
+            "ReLU/PReLU/ELU/GELU twice and ReLU6/LeakyReLU/SiLU once, pool modules' inputs "
+            "twice and functional pools' once, + a declared softmax at 1 per element",
+            extras={
+                Extra.BIAS: 1,
+                Extra.BN: 2,
+                **_PTFLOPS_ACTS,
+                Extra.POOL: 2,
+                Extra.MAXPOOL: 2,
+                "pool.padded": 1,
+                "maxpool.padded": 1,
+                Extra.SOFTMAX: 1,
+            },
+            params=ParamsRule.TORCH,
+        ),
+        Profile(
+            "ptflops-aten",
+            "ptflops 0.7.5 (aten backend): multiply-accumulates and conv and fc biases",
+            extras={Extra.BIAS: 1},
+            params=ParamsRule.TORCH,
+        ),
+    )
+}
+"""The shipped profiles by name."""
+
+
+def elements(report: Report) -> dict[str, int]:
+    """How many elements each operation (by qualified key) touches in `report`'s network."""
+    from mbcalc.core.graph import OpKind, PoolForm, pool_form, window_extent
+
+    counts: dict[str, int] = {}
+
+    def add(key: str, size: int) -> None:
+        counts[key] = counts.get(key, 0) + size
+
+    for row in report.rows:
+        op = row.op
+        size = math.prod(op.output)
+        if op.bias:
+            add(Extra.BIAS, size)
+        if op.bn:
+            add(Extra.BN, size)
+        if op.act != "none":
+            add(f"{Extra.ACT}.{op.act}", size)
+        if op.kind is OpKind.POOL:
+            form = pool_form(op)
+            family = Extra.POOL if op.pool == "avg" else Extra.MAXPOOL
+            read = math.prod(op.input)
+            if form is PoolForm.PADDED:
+                read = math.prod(window_extent(op)) * op.input[2]
+            add(f"{family}.{form}", read)
+            add(f"{family}_out.{form}", size)
+        if op.kind is OpKind.ADD:
+            add(Extra.ADD, size * (len(op.sources) - 1))
+        if op.kind is OpKind.SCALE:
+            add(Extra.SCALE, size)
+        if op.kind is OpKind.SOFTMAX:
+            add(Extra.SOFTMAX, size)
+            add(Extra.SOFTMAX_SUM, size - math.prod(op.output[:2]))
+    return counts
+
+
+def prelu_weights(report: Report) -> int:
+    """PReLU's trainable weights in the module `mbcalc.torch` builds: one per activation."""
+    return sum(row.op.act == "prelu" for row in report.rows)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A report's total under a profile."""
+
+    profile: Profile
+    mult_adds: int
+    extras: dict[str, int]  # operations added per key of the profile (elements x cost)
+    params: int
+
+    @property
+    def operations(self) -> int:
+        """FLOPs (or mult-adds) of the multiply-accumulates plus every extra counted."""
+        return self.mult_adds * self.profile.flops_per_mult_add + sum(self.extras.values())
+
+
+def count(report: Report, profile: Profile) -> Counted:
+    """`report`'s total as `profile` counts it: each element at its most specific key's cost."""
+    extras: dict[str, int] = {}
+    for key, size in elements(report).items():
+        owner = key if key in profile.extras else key.partition(".")[0]
+        operations = size * profile.cost(key)
+        if operations:
+            extras[owner] = extras.get(owner, 0) + operations
+    total = report.total.cost
+    params = total.params
+    if profile.params is not ParamsRule.PAPER:
+        params += total.bn_params
+    if profile.params is ParamsRule.TORCH:
+        params += prelu_weights(report)
+    if profile.params is ParamsRule.KERAS:
+        params += total.bn_params  # running mean and variance: as many as scale and shift
+    return Counted(profile, total.mult_adds, extras, params)
+
+
+def custom_profile(
+    base: Profile, flops: bool, extras: dict[str, int], params: ParamsRule | None
+) -> Profile:
+    """`base` changed by command-line options (--flops, --count, --params).
+
+    A key given replaces the profile's cost of that key and of every key under it.
+    """
+    kept = {
+        key: cost
+        for key, cost in base.extras.items()
+        if not any(key == given or key.startswith(f"{given}.") for given in extras)
+    }
+    changed = [
+        text
+        for text, given in (("--flops", flops), ("--count", extras), ("--params", params))
+        if given
+    ]
+    return Profile(
+        name=f"{base.name}+custom" if changed else base.name,
+        description=base.description + (f", changed by {', '.join(changed)}" if changed else ""),
+        flops_per_mult_add=2 if flops else base.flops_per_mult_add,
+        extras={**kept, **extras},
+        params=params or base.params,
+    )
+
+
+def parse_extras(text: str) -> dict[str, int]:
+    """`bn=4,pool.global,act.relu6=2`: costs per element by key (1 when not given)."""
+    extras: dict[str, int] = {}
+    for part in (piece.strip() for piece in text.split(",")):
+        if not part:
+            continue
+        name, _, cost = part.partition("=")
+        key = _key(name.strip())
+        if cost and not (cost.strip().isascii() and cost.strip().isdigit()):
+            raise ValueError(f"the cost of {key} must be a whole number, got {cost!r}")
+        extras[key] = count_weight(key, cost.strip()) if cost else 1
+    return extras
+
+
+def _key(name: str) -> str:
+    """A checked key: a family, or a family and one of its qualifiers."""
+    family_name, dot, qualifier = name.partition(".")
+    try:
+        family = Extra(family_name)
+    except ValueError:
+        known = ", ".join(e.value for e in Extra)
+        raise ValueError(f"unknown operation {family_name!r} (known: {known})") from None
+    if not dot:
+        return family.value
+    allowed = qualifiers(family)
+    if qualifier not in allowed:
+        if not allowed:
+            raise ValueError(f"{family.value} takes no qualifier, got {name!r}")
+        raise ValueError(
+            f"unknown {family.value} qualifier {qualifier!r} (known: {', '.join(allowed)})"
+        )
+    return f"{family.value}.{qualifier}"

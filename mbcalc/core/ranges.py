@@ -1,0 +1,97 @@
+"""Values typed on the command line: lists and ranges of settings, counts with units."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from mbcalc.core.settings import to_fraction
+
+MAX_VALUES = 10_000_000
+"""Most values one list or range may expand to."""
+
+_SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_COUNT = re.compile(r"(?P<number>\d+(\.\d+)?|\.\d+)\s*(?P<unit>[kKmMgGtT]?)")
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?\s*[kKmMgGtT]?")
+
+
+def _fraction(text: str, what: str) -> Fraction:
+    try:
+        return to_fraction(text)
+    except ValueError as error:
+        raise ValueError(f"{what}: {error}") from None
+
+
+def parse_fractions(text: str, what: str) -> list[Fraction]:
+    """'1,0.75,0.5' or 'START:STOP:STEP' (STOP included when the steps reach it) as fractions."""
+    text = text.strip()
+    if ":" in text:
+        start, step, count = _range(text, what)
+        return [start + i * step for i in range(count)]
+    values = [_fraction(part, what) for part in text.split(",") if part.strip()]
+    if not values:
+        raise ValueError(f"{what}: no values in {text!r}")
+    if len(values) > MAX_VALUES:
+        raise ValueError(f"{what}: more than {MAX_VALUES:,} values")
+    return values
+
+
+def count_values(text: str, what: str) -> int:
+    """How many values `parse_fractions` would give, without building them."""
+    text = text.strip()
+    if ":" in text:
+        return _range(text, what)[2]
+    return sum(1 for part in text.split(",") if part.strip())
+
+
+def _range(text: str, what: str) -> tuple[Fraction, Fraction, int]:
+    """'START:STOP:STEP' as its start, its step and its number of values."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"{what}: a range is START:STOP:STEP, got {text!r}")
+    start, stop, step = (_fraction(part, what) for part in parts)
+    if step <= 0:
+        raise ValueError(f"{what}: the step of {text!r} must be greater than 0")
+    if stop < start:
+        raise ValueError(f"{what}: {text!r} stops before it starts")
+    count = int((stop - start) / step) + 1
+    if count > MAX_VALUES:
+        raise ValueError(f"{what}: {text!r} has {count:,} values, more than {MAX_VALUES:,}")
+    return start, step, count
+
+
+def parse_integers(text: str, what: str) -> list[int]:
+    """Like `parse_fractions`, for whole numbers (resolutions)."""
+    values = parse_fractions(text, what)
+    for value in values:
+        if value.denominator != 1:
+            raise ValueError(f"{what}: {float(value):g} is not a whole number")
+    return [int(value) for value in values]
+
+
+def parse_budget(text: str, what: str) -> int:
+    """A count of at least 1 (a budget of nothing cannot be shared out)."""
+    count = parse_count(text, what)
+    if count < 1:
+        raise ValueError(f"{what}: a budget must be at least 1, got {text!r}")
+    return count
+
+
+def parse_count(text: str, what: str) -> int:
+    """A count with an optional unit: 300M, 2.5M, 1.2G, 150k, 4210088, 4,210,088.
+
+    A comma is taken only as a thousands separator (every group of three digits), so that a
+    decimal comma such as 1,5M is refused rather than read as 15M.
+    """
+    text = text.strip()
+    if "," in text and not _THOUSANDS.fullmatch(text):
+        raise ValueError(
+            f"{what}: {text!r} is not a count; commas only separate thousands (write 1.5M)"
+        )
+    match = _COUNT.fullmatch(text.replace(",", "").replace("_", ""))
+    if match is None:
+        raise ValueError(f"{what}: {text!r} is not a count such as 300M, 2.5M or 1.2G")
+    value = Fraction(match["number"]) * _SUFFIXES[match["unit"].upper()]
+    if value.denominator != 1:
+        raise ValueError(f"{what}: {text!r} is not a whole number")
+    return int(value)

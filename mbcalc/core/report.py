@@ -1,0 +1,146 @@
+"""Graph -> report data: per-op and per-unit costs, totals, the standard-convolution twin.
+
+Pure data with exact integers and fractions: rendering and export live elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mbcalc.core.costs import ZERO, Cost, op_cost
+from mbcalc.core.graph import Graph, Op, Unit
+from mbcalc.spec.parser import LayerType
+
+
+@dataclass(eq=False, frozen=True, slots=True)
+class OpRow:
+    """One primitive op and its cost."""
+
+    op: Op
+    cost: Cost
+
+
+@dataclass(eq=False, frozen=True, slots=True)
+class UnitRow:
+    """One leaf spec layer (after repeat) with the sums of its ops.
+
+    For a separable unit, `standard_mult_adds` is the cost of one full k x k conv with the same
+    input, output channels and stride, and `reduction` = mult_adds / standard_mult_adds, which
+    equals `expected_reduction` = 1/N + 1/k^2 exactly. For an mbconv unit it is the unit's cost
+    with a full k x k conv (expanded to expanded channels) in place of its depthwise conv.
+    """
+
+    unit: Unit
+    rows: tuple[OpRow, ...]
+    cost: Cost
+    standard_mult_adds: int | None = None
+
+    @property
+    def reduction(self) -> Fraction | None:
+        if self.standard_mult_adds is None:
+            return None
+        return Fraction(self.cost.mult_adds, self.standard_mult_adds)
+
+    @property
+    def reduction_terms(self) -> tuple[int, int] | None:
+        """(N, k^2) of a separable unit: its output channels and its kernel's taps."""
+        standard = self.unit.standard
+        if self.unit.type is not LayerType.SEPARABLE or standard is None or not standard.kernel:
+            return None
+        kernel_h, kernel_w = standard.kernel
+        return standard.output[2], kernel_h * kernel_w
+
+    @property
+    def expected_reduction(self) -> Fraction | None:
+        """The paper's 1/N + 1/k^2 for a separable unit (N output channels, k x k kernel)."""
+        terms = self.reduction_terms
+        return None if terms is None else Fraction(1, terms[0]) + Fraction(1, terms[1])
+
+
+@dataclass(eq=False, frozen=True, slots=True)
+class Section:
+    """Consecutive ops shown together: a unit of several ops, or one op on its own.
+
+    `unit` is set when the ops form a unit of more than one op (separable, se): renderers show
+    a header row with the unit's sums above them.
+    """
+
+    unit: UnitRow | None
+    rows: tuple[OpRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sums over every op, and the network with each separable unit made a standard conv."""
+
+    cost: Cost
+    standard_mult_adds: int
+
+    @property
+    def reduction(self) -> Fraction:
+        if self.standard_mult_adds == 0:
+            return Fraction(1)
+        return Fraction(self.cost.mult_adds, self.standard_mult_adds)
+
+
+@dataclass(eq=False, frozen=True)
+class Report:
+    """Everything a renderer or exporter needs about one network at one setting."""
+
+    graph: Graph
+    rows: tuple[OpRow, ...]
+    units: tuple[UnitRow, ...]
+    total: Totals
+
+    def sections(self) -> tuple[Section, ...]:
+        """The ops in execution order, grouped under their unit where it has several."""
+        sections: list[Section] = []
+        done = 0  # ops before this index are placed
+        for unit in self.units:
+            first = unit.rows[0].op.index
+            sections.extend(Section(None, (row,)) for row in self.rows[done:first])
+            sections.append(Section(unit if len(unit.rows) > 1 else None, unit.rows))
+            done = unit.rows[-1].op.index + 1
+        sections.extend(Section(None, (row,)) for row in self.rows[done:])
+        return tuple(sections)
+
+    def share(self, mult_adds: int) -> Fraction:
+        """A part's share of the network's mult-adds (0 for a network with none)."""
+        total = self.total.cost.mult_adds
+        return Fraction(mult_adds, total) if total else Fraction(0)
+
+    def param_share(self, params: int) -> Fraction:
+        """A part's share of the network's params (0 for a network with none)."""
+        total = self.total.cost.params
+        return Fraction(params, total) if total else Fraction(0)
+
+
+def sum_costs(costs: Iterable[Cost]) -> Cost:
+    total = ZERO
+    for cost in costs:
+        total += cost
+    return total
+
+
+def analyze(graph: Graph) -> Report:
+    """Cost every op of `graph` and sum by unit and over the network."""
+    rows = tuple(OpRow(op, op_cost(op)) for op in graph.ops)
+    units = []
+    for unit in graph.units:
+        unit_rows = tuple(rows[i] for i in unit.ops)
+        cost = sum_costs(r.cost for r in unit_rows)
+        standard = None
+        if unit.standard is not None:
+            replaced = sum(rows[i].cost.mult_adds for i in unit.replaced)
+            standard = cost.mult_adds - replaced + op_cost(unit.standard).mult_adds
+        units.append(UnitRow(unit, unit_rows, cost, standard))
+    total = sum_costs(row.cost for row in rows)
+    twinned = [u for u in units if u.standard_mult_adds is not None]
+    standard_total = (
+        total.mult_adds
+        - sum(u.cost.mult_adds for u in twinned)
+        + sum(u.standard_mult_adds or 0 for u in twinned)
+    )
+    return Report(graph, rows, tuple(units), Totals(total, standard_total))

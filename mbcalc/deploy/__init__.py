@@ -1,0 +1,1 @@
+"""The deployment view: activation and weight memory, liveness, devices and roofline time."""

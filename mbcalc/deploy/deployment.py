@@ -1,0 +1,89 @@
+"""The deployment view of a report: memory and, on a device, roofline time. Data only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mbcalc.core.by_type import Category, Family, categorize
+from mbcalc.core.limits import check_batch
+from mbcalc.core.report import Report
+from mbcalc.deploy.memory import DType, MemoryReport, memory_report
+from mbcalc.deploy.roofline import Device, Roofline, roofline
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryTime:
+    """One layer type's share of the mult-adds and of the estimated time."""
+
+    category: Category
+    mult_adds: int
+    seconds: Fraction
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Memory of a report at a number format, batch and folding; roofline time on a device."""
+
+    memory: MemoryReport
+    roofline: Roofline | None
+    show_memory: bool
+
+    def by_category(self) -> tuple[CategoryTime, ...]:
+        """Mult-adds and estimated time per layer type, the slowest first."""
+        if self.roofline is None:
+            return ()
+        report = self.memory.report
+        unit_types = {unit.unit.name: unit.unit.type for unit in report.units}
+        sums: dict[Category, tuple[int, Fraction]] = {}
+        for row, time in zip(report.rows, self.roofline.ops, strict=True):
+            unit_type = unit_types.get(row.op.unit)
+            # Merges (a block's residual add, a parallel's concat) belong to no leaf layer:
+            # they cost no mult-adds, but moving their tensors takes time.
+            category = (
+                Category(Family.OTHER, None) if unit_type is None else categorize(row, unit_type)
+            )
+            mult_adds, seconds = sums.get(category, (0, Fraction(0)))
+            sums[category] = (mult_adds + row.cost.mult_adds, seconds + time.seconds)
+        rows = [CategoryTime(cat, ma, seconds) for cat, (ma, seconds) in sums.items()]
+        rows.sort(key=lambda row: -row.seconds)
+        return tuple(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentVersus:
+    """A deployment's figures as ratios of another's (None where the other has none)."""
+
+    peak: Fraction
+    weights: Fraction
+    latency: Fraction | None
+
+
+def deployment_versus(deployment: Deployment, first: Deployment) -> DeploymentVersus:
+    memory, base = deployment.memory, first.memory
+    latency = None
+    if deployment.roofline is not None and first.roofline is not None and first.roofline.seconds:
+        latency = deployment.roofline.seconds / first.roofline.seconds
+    return DeploymentVersus(
+        peak=Fraction(memory.peak.bytes, base.peak.bytes or 1),
+        weights=Fraction(memory.weight_bytes, base.weight_bytes or 1),
+        latency=latency,
+    )
+
+
+def deploy(
+    report: Report,
+    dtype: DType | None = None,
+    batch: int = 1,
+    fold_bn: bool = False,
+    device: Device | None = None,
+    show_memory: bool = True,
+) -> Deployment:
+    """Memory (and roofline time when `device` is given) of `report`.
+
+    The number format defaults to the device's, or fp32 without a device.
+    """
+    check_batch(batch)
+    chosen = dtype or (device.dtype if device is not None else DType.FP32)
+    memory = memory_report(report, chosen, batch, fold_bn)
+    return Deployment(memory, None if device is None else roofline(memory, device), show_memory)

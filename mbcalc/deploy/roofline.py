@@ -1,0 +1,230 @@
+"""Roofline latency: each op's time bounded by the device's compute peak or its memory bandwidth.
+
+A device is a small YAML file: its peak mult-adds per second (optionally a lower figure for
+depthwise convolution, which many libraries run far below peak), its memory bandwidth in bytes
+per second, and where the figures come from. For every op, with its mult-adds M and the bytes B
+it must move at the least (its inputs, its output and its weights, each once):
+
+    time = max(M / peak, B / bandwidth)
+
+The op is compute-bound when the first term is larger, memory-bound otherwise; its arithmetic
+intensity M / B against the device's ridge point peak / bandwidth says the same. The estimate
+is a lower bound: real kernels add launch overheads and reread data that does not fit caches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+
+from mbcalc.core.arith import Num
+from mbcalc.core.graph import OpKind
+from mbcalc.core.limits import rate_problem
+from mbcalc.core.ranges import parse_count
+from mbcalc.core.settings import to_fraction
+from mbcalc.deploy.memory import DType, MemoryReport
+from mbcalc.errors import SpecError
+from mbcalc.spec.source import SourceError, Value, decode_spec_bytes, parse_yaml, read_spec_bytes
+
+DEFAULT_DEVICE = "jetson-nano"
+"""The device used when none is named: an embedded board of the kind MobileNets target."""
+
+_FIELDS = (
+    "name", "description", "dtype", "mult_adds_per_second",
+    "depthwise_mult_adds_per_second", "bandwidth_bytes_per_second", "source",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device's roofline: peak compute, optional depthwise peak, memory bandwidth."""
+
+    name: str
+    description: str
+    dtype: DType
+    mult_adds_per_second: Fraction
+    depthwise_mult_adds_per_second: Fraction | None
+    bandwidth: Fraction  # bytes per second
+    source: str
+
+    @property
+    def ridge(self) -> Fraction:
+        """Mult-adds per byte above which an op is compute-bound."""
+        return self.mult_adds_per_second / self.bandwidth
+
+    def peak_for(self, kind: OpKind) -> Fraction:
+        if kind is OpKind.DEPTHWISE and self.depthwise_mult_adds_per_second is not None:
+            return self.depthwise_mult_adds_per_second
+        return self.mult_adds_per_second
+
+
+class Bound(StrEnum):
+    COMPUTE = "compute"
+    MEMORY = "memory"
+
+
+@dataclass(frozen=True, slots=True)
+class OpTime:
+    """One op on the roofline."""
+
+    mult_adds: int
+    bytes: int
+    compute_seconds: Fraction
+    memory_seconds: Fraction
+
+    @property
+    def seconds(self) -> Fraction:
+        return max(self.compute_seconds, self.memory_seconds)
+
+    @property
+    def bound(self) -> Bound:
+        return Bound.COMPUTE if self.compute_seconds > self.memory_seconds else Bound.MEMORY
+
+    @property
+    def intensity(self) -> Fraction:
+        """Mult-adds per byte moved."""
+        return Fraction(self.mult_adds, self.bytes) if self.bytes else Fraction(0)
+
+
+@dataclass(frozen=True)
+class Roofline:
+    device: Device
+    memory: MemoryReport
+    ops: tuple[OpTime, ...]
+
+    @functools.cached_property
+    def seconds(self) -> Fraction:
+        """The network's estimated latency: its ops one after another (summed once)."""
+        return sum((op.seconds for op in self.ops), Fraction(0))
+
+    def time_share(self, seconds: Fraction) -> Fraction:
+        total = self.seconds
+        return seconds / total if total else Fraction(0)
+
+
+def op_bounds(mult_adds: Num, moved: Num, peak: Num, bandwidth: Num) -> tuple[Num, Num]:
+    """One op's (compute, memory) seconds: M / peak and B / bandwidth; the op takes the larger.
+
+    `mult_adds` counts the whole batch and `moved` its inputs, output and weights in bytes.
+    Generic: exact Fractions for one setting, float arrays over a grid (`mbcalc.grid.sweep`).
+    """
+    return mult_adds / peak, moved / bandwidth
+
+
+def roofline(memory: MemoryReport, device: Device) -> Roofline:
+    """Estimated time of every op of `memory`'s report on `device`."""
+    ops = []
+    for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
+        mult_adds = row.cost.mult_adds * memory.batch
+        moved = op_memory.input_bytes + op_memory.output_bytes + op_memory.weight_bytes
+        compute, traffic = op_bounds(
+            mult_adds, moved, device.peak_for(row.op.kind), device.bandwidth
+        )
+        ops.append(OpTime(mult_adds, moved, compute, traffic))
+    return Roofline(device, memory, tuple(ops))
+
+
+# -- device files ----------------------------------------------------------------------------
+
+
+def _devices_dir() -> Path:
+    return Path(__file__).resolve().parent / "devices"
+
+
+def shipped_devices() -> list[str]:
+    """Names of the device profiles that ship with mbcalc."""
+    return sorted(path.stem for path in _devices_dir().glob("*.yaml"))
+
+
+def resolve_device(argument: str) -> Device:
+    """A --device argument: the name of a shipped profile, or a path to a YAML file."""
+    shipped = _devices_dir() / f"{argument}.yaml"
+    if "/" not in argument and not argument.endswith((".yaml", ".yml")) and shipped.is_file():
+        return parse_device(shipped.read_text(encoding="utf-8"), f"{argument}.yaml")
+    path = Path(argument)
+    try:
+        text = read_spec_bytes(path, "device")
+    except SourceError as error:
+        hint = None
+        if not path.suffix:
+            hint = f"shipped devices: {', '.join(shipped_devices())}; see `mbcalc devices`"
+        raise SpecError(error.message, source=argument, line=error.line, hint=hint) from None
+    return parse_device(text, argument)
+
+
+def parse_device(text: str, source: str) -> Device:
+    """Validate a device file's text; errors name the file and the line."""
+    try:
+        root = parse_yaml(decode_spec_bytes(text.encode("utf-8")), "device")
+    except SourceError as error:
+        raise SpecError(error.message, source=source, line=error.line, hint=error.hint) from None
+    if not isinstance(root.data, dict):
+        raise SpecError("a device file must be a mapping", source=source, line=root.line)
+    fields = root.data
+    for key, value in fields.items():
+        if key not in _FIELDS:
+            raise SpecError(
+                f"unknown field `{key}`",
+                source=source,
+                line=value.line,
+                hint=f"a device has {', '.join(_FIELDS)}",
+            )
+
+    def text_of(key: str, required: bool) -> str:
+        value = fields.get(key)
+        if value is None or value.data is None:
+            if required:
+                raise SpecError(f"missing `{key}`", source=source, line=root.line)
+            return ""
+        if not isinstance(value.data, str):
+            raise SpecError(f"`{key}` must be text", source=source, line=value.line)
+        if required and not value.data.strip():
+            raise SpecError(f"`{key}` must not be empty", source=source, line=value.line)
+        return value.data
+
+    dtype_text = text_of("dtype", False) or "fp32"
+    try:
+        dtype = DType(dtype_text)
+    except ValueError:
+        line = fields["dtype"].line
+        raise SpecError(
+            f"`dtype` must be fp32, fp16 or int8, got {dtype_text!r}", source=source, line=line
+        ) from None
+    depthwise = fields.get("depthwise_mult_adds_per_second")
+    return Device(
+        name=text_of("name", True),
+        description=text_of("description", False),
+        dtype=dtype,
+        mult_adds_per_second=_rate(fields, "mult_adds_per_second", source, root.line),
+        depthwise_mult_adds_per_second=None
+        if depthwise is None
+        else _rate(fields, "depthwise_mult_adds_per_second", source, root.line),
+        bandwidth=_rate(fields, "bandwidth_bytes_per_second", source, root.line),
+        source=text_of("source", True),
+    )
+
+
+def _rate(fields: dict[str, Value], key: str, source: str, line: int) -> Fraction:
+    """A rate within `mbcalc.core.limits`: a number, or a count with a unit such as 236G or 4.8T."""
+    value = fields.get(key)
+    if value is None or value.data is None:
+        raise SpecError(f"missing `{key}`", source=source, line=line, hint="e.g. 236G or 4.8T")
+    data = value.data
+    rate: Fraction | None = None
+    if isinstance(data, int | float) and not isinstance(data, bool) and math.isfinite(data):
+        rate = Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
+    elif isinstance(data, str):
+        try:
+            rate = Fraction(parse_count(data, key))
+        except ValueError:
+            with contextlib.suppress(ValueError):
+                rate = to_fraction(data)  # 2.36e11: YAML reads an exponent without a dot as text
+    problem = rate_problem(Fraction(0) if rate is None else rate)
+    if rate is None or problem is not None:
+        raise SpecError(f"`{key}` {problem}", source=source, line=value.line)
+    return rate

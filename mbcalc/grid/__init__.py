@@ -1,0 +1,1 @@
+"""Many settings at once: the vectorized alpha x resolution sweep and budget fitting."""

@@ -1,0 +1,633 @@
+"""A mbcalc graph as a real PyTorch module, and the check that PyTorch counts what mbcalc counts.
+
+`build(spec_or_graph, settings)` turns a graph into an `nn.Module` (`Network`): one submodule
+per op, run in order by a small interpreter over the ops' `sources`. It is a trainable
+skeleton with mbcalc's exact geometry:
+
+- conv, depthwise and pointwise ops are `Conv2d` (depthwise: one group per input channel), then
+  `BatchNorm2d` where the op has a batch norm, then the op's activation. `padding: same` is
+  TensorFlow's SAME (output ceil(H / stride)): the padding total is split with the extra pixel
+  at the bottom and right, by an explicit `ZeroPad2d` where the split is uneven; an integer
+  padding is the conv's own.
+- fc ops flatten their input in mbcalc's H x W x C order, then `Linear` and the activation;
+  every op's output is an N x C x H x W tensor (an fc's is N x C x 1 x 1), and the network's
+  output is N x C when its last op is an fc, or a softmax on an fc's output.
+- pools are PyTorch's `AvgPool2d` / `MaxPool2d` with the spec's kernel, stride, padding and
+  ceil_mode, or adaptive 1x1 pools for `global: true`. Where PyTorch cannot express the window
+  (SAME padding, or padding above half the kernel) the input is padded explicitly and pooled by
+  one `F.avg_pool2d` / `F.max_pool2d` call: SAME pools ignore the padding as TensorFlow's do;
+  windows that lie wholly in the padding give 0 (`mbcalc.graph.pool_form` tells the forms).
+- a softmax op is `nn.Softmax(dim=1)`, over the channels, then the op's activation if any.
+- every op is followed by the activation the graph records for it (`op.act`): add and concat
+  by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
+  global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
+  and the channel scaling.
+- activations by name; `prelu` is one `PReLU` parameter per op, counted apart from mbcalc's
+  params (activations have none by its convention).
+
+`verify(report)` runs the module on zeros and compares, op by op, the output shape, the params
+and BN params of the op's submodules and the mult-adds measured by forward hooks on every
+`Conv2d` and `Linear` (from the real tensors' shapes) with the report's analytic counts, and the
+activation module the op's submodule holds with the report's `act`.
+
+PyTorch is imported here only, never by the rest of mbcalc: `pip install 'mbcalc[torch]'`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mbcalc.core.graph import NETWORK_INPUT, Graph, Op, OpKind, PoolForm, build_graph, pool_form
+from mbcalc.core.limits import check_verify_bytes
+from mbcalc.core.report import OpRow, Report, analyze
+from mbcalc.core.settings import Settings
+from mbcalc.deploy.dtypes import DType
+from mbcalc.deploy.memory import bytes_of_weights, memory_report
+from mbcalc.errors import MbcalcError
+from mbcalc.spec.parser import Spec
+from mbcalc.views.escape import for_terminal, visible
+from mbcalc.views.formats import dims, exact, multiplier
+
+try:
+    import torch
+    from torch import Tensor, nn
+    from torch.nn import functional
+except ImportError as error:
+    raise MbcalcError(
+        "PyTorch is not installed; mbcalc.torch and `mbcalc verify` need it",
+        hint="pip install 'mbcalc[torch]'",
+    ) from error
+
+__all__ = ["Measured", "Network", "OpCheck", "Verification", "build", "verification_view", "verify"]
+
+ACTIVATIONS: dict[str, type[nn.Module] | None] = {
+    "none": None,
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "leaky_relu": nn.LeakyReLU,
+    "prelu": nn.PReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "hswish": nn.Hardswish,
+    "hsigmoid": nn.Hardsigmoid,
+    "sigmoid": nn.Sigmoid,
+    "swish": nn.SiLU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+}
+"""The module of each activation the spec language names (`none`: no module)."""
+
+_ACTIVATION_TYPES = tuple({make for make in ACTIVATIONS.values() if make is not None})
+
+
+def activation(name: str) -> nn.Module | None:
+    """A fresh module for the activation `name`, or None for `none`."""
+    try:
+        make = ACTIVATIONS[name]
+    except KeyError:
+        known = ", ".join(ACTIVATIONS)
+        raise MbcalcError(f"no PyTorch module for activation {name!r} (known: {known})") from None
+    return None if make is None else make()
+
+
+def activation_label(name: str) -> str:
+    """How verify names the activation `name`: its module's class (`ReLU`), or `none`."""
+    make = ACTIVATIONS.get(name)
+    return "none" if make is None else make.__name__
+
+
+def placed_activation(module: nn.Module) -> str:
+    """The activation modules inside an op's submodule, by class (`ReLU`), or `none`."""
+    found = [
+        type(part).__name__ for part in module.modules() if isinstance(part, _ACTIVATION_TYPES)
+    ]
+    return "+".join(found) or "none"
+
+
+# --- the module --------------------------------------------------------------------------------
+
+
+def build(spec_or_graph: Graph | Spec | str | Path, settings: Settings | None = None) -> Network:
+    """A trainable PyTorch module with the geometry of a spec at `settings`.
+
+    `spec_or_graph` is a graph (built already: then no `settings`), a spec, or a SPEC argument
+    as on the command line: a YAML file or a shipped name (`build("mobilenet_v1")`).
+    """
+    if isinstance(spec_or_graph, Graph):
+        if settings is not None:
+            raise ValueError("a graph is built at its own settings: pass its spec instead")
+        return Network(spec_or_graph)
+    if isinstance(spec_or_graph, Spec):
+        spec = spec_or_graph
+    else:
+        from mbcalc.spec.zoo import resolve_spec
+
+        spec = resolve_spec(str(spec_or_graph))
+    return Network(build_graph(spec, settings))
+
+
+class Network(nn.Module):
+    """The ops of a graph as submodules (`ops[i]` is op i), run in order over their sources.
+
+    The input is N x C x H x W at the graph's resolution; a tensor is released once the last op
+    that reads it has run.
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__()
+        self.graph = graph
+        self.ops = nn.ModuleList(_op_module(op) for op in graph.ops)
+        last_reader: dict[int, int] = {}
+        for op in graph.ops:
+            for source in op.sources:
+                last_reader[source] = op.index
+        final = len(graph.ops) - 1
+        self._release: list[list[int]] = [[] for _ in graph.ops]
+        for tensor, reader in last_reader.items():
+            if tensor != final:
+                self._release[reader].append(tensor)
+        self._flat_output = bool(graph.ops) and _flat(graph, graph.ops[-1])
+
+    @property
+    def op_names(self) -> list[str]:
+        """Op i's name in the graph (`sep1.dw`) for each submodule `ops[i]`."""
+        return [op.name for op in self.graph.ops]
+
+    def forward(self, x: Tensor) -> Tensor:
+        values: dict[int, Tensor] = {NETWORK_INPUT: x}
+        result = x
+        for op, module, release in zip(self.graph.ops, self.ops, self._release, strict=True):
+            result = module(*(values[source] for source in op.sources))
+            values[op.index] = result
+            for tensor in release:
+                del values[tensor]
+        return result.flatten(1) if self._flat_output else result
+
+
+def _flat(graph: Graph, op: Op) -> bool:
+    """Whether `op`'s output is N x C: an fc's, or a softmax's on an fc's output."""
+    if op.kind is OpKind.SOFTMAX and op.sources[0] != NETWORK_INPUT:
+        op = graph.ops[op.sources[0]]
+    return op.kind is OpKind.FC
+
+
+def _op_module(op: Op) -> nn.Module:
+    if op.kind in (OpKind.CONV, OpKind.DEPTHWISE):
+        return _conv(op, op.act)
+    if op.kind is OpKind.FC:
+        return _fc(op, op.act)
+    if op.kind is OpKind.POOL:
+        return _pool(op, op.act)
+    if op.kind in (OpKind.ADD, OpKind.CONCAT, OpKind.SCALE):
+        return Merge(op.kind, activation(op.act))
+    if op.kind is OpKind.SOFTMAX:
+        return _softmax(op.act)
+    raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
+
+
+def _sequence(parts: dict[str, nn.Module | None]) -> nn.Sequential:
+    return nn.Sequential(OrderedDict((k, v) for k, v in parts.items() if v is not None))
+
+
+def _same_pads(size: int, kernel: int, stride: int, out: int) -> tuple[int, int]:
+    """TensorFlow's SAME padding of one axis: (before, after), the odd pixel after."""
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _window_pads(op: Op) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) that make a floor-mode window give the op's output exactly."""
+    assert op.kernel is not None
+    assert op.stride is not None
+    pads: list[tuple[int, int]] = []
+    for axis in (0, 1):
+        size, out = op.input[axis], op.output[axis]
+        kernel, stride = op.kernel[axis], op.stride[axis]
+        if op.padding == "same":
+            pads.append(_same_pads(size, kernel, stride, out))
+        else:
+            before = op.padding[axis]
+            pads.append((before, (out - 1) * stride + kernel - size - before))
+    (top, bottom), (left, right) = pads
+    return left, right, top, bottom
+
+
+def _conv(op: Op, act: str) -> nn.Sequential:
+    assert op.kernel is not None
+    assert op.stride is not None
+    c_in, c_out = op.input[2], op.output[2]
+    pad: nn.Module | None = None
+    if op.padding == "same":
+        left, right, top, bottom = _window_pads(op)
+        padding = (top, left)
+        if (top, left) != (bottom, right):
+            pad, padding = nn.ZeroPad2d((left, right, top, bottom)), (0, 0)
+    else:
+        padding = op.padding
+    conv = nn.Conv2d(
+        c_in, c_out, op.kernel, op.stride, padding, groups=op.groups or 1, bias=op.bias
+    )
+    return _sequence(
+        {
+            "pad": pad,
+            "conv": conv,
+            "bn": nn.BatchNorm2d(c_out) if op.bn else None,
+            "act": activation(act),
+        }
+    )
+
+
+class FlattenHWC(nn.Module):
+    """N x C x H x W -> N x (H * W * C), in mbcalc's H x W x C order (channels fastest)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.permute(0, 2, 3, 1).flatten(1)
+
+
+def _fc(op: Op, act: str) -> nn.Sequential:
+    h_in, w_in, c_in = op.input
+    c_out = op.output[2]
+    return _sequence(
+        {
+            "flatten": FlattenHWC(),
+            "linear": nn.Linear(h_in * w_in * c_in, c_out, bias=op.bias),
+            "act": activation(act),
+            "unflatten": nn.Unflatten(1, (c_out, 1, 1)),
+        }
+    )
+
+
+def _softmax(act: str) -> nn.Sequential:
+    return _sequence({"softmax": nn.Softmax(dim=1), "act": activation(act)})
+
+
+def _pool(op: Op, act: str) -> nn.Sequential:
+    kind = op.pool or "avg"
+    window: nn.Module
+    form = pool_form(op)
+    if form is PoolForm.GLOBAL:
+        window = nn.AdaptiveMaxPool2d(1) if kind == "max" else nn.AdaptiveAvgPool2d(1)
+    else:
+        assert op.kernel is not None
+        assert op.stride is not None
+        kernel, stride, padding = op.kernel, op.stride, op.padding
+        if form is PoolForm.WINDOW:
+            assert padding != "same"
+            if kind == "max":
+                window = nn.MaxPool2d(kernel, stride, padding, ceil_mode=op.ceil)
+            else:
+                window = nn.AvgPool2d(kernel, stride, padding, ceil_mode=op.ceil)
+        else:
+            window = PaddedPool(
+                kind, kernel, stride, _window_pads(op), padding == "same", op.input[:2]
+            )
+    return _sequence({"pool": window, "act": activation(act)})
+
+
+class PaddedPool(nn.Module):
+    """A pooling window PyTorch's own padding cannot give: padding explicit, floor mode.
+
+    `pads` is (left, right, top, bottom); a negative one crops. With `exclude_padding` (SAME)
+    an average counts only the input's pixels and a maximum ignores the padding (TensorFlow's
+    SAME pooling); otherwise the padding is zeros, counted by an average, and a window wholly in
+    the padding gives 0. Which windows hold input pixels depends on the input's size only: it is
+    computed once, for the `size` (height, width) the module is built for, so a forward pass
+    runs one pooling call (`F.max_pool2d` or `F.avg_pool2d`) on the padded input.
+    """
+
+    share: Tensor
+
+    def __init__(
+        self,
+        kind: str,
+        kernel: tuple[int, int],
+        stride: tuple[int, int],
+        pads: tuple[int, int, int, int],
+        exclude_padding: bool,
+        size: tuple[int, int],
+    ) -> None:
+        super().__init__()
+        self.kind, self.kernel, self.stride = kind, kernel, stride
+        self.pads, self.exclude_padding = pads, exclude_padding
+        mask = functional.pad(torch.ones((1, 1, *size)), pads)
+        if kind == "max":
+            share = functional.max_pool2d(mask, kernel, stride)  # 1 where a window holds input
+        else:
+            share = functional.avg_pool2d(mask, kernel, stride)  # the share of input pixels
+        self.register_buffer("share", share, persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.kind == "max":
+            padded = functional.pad(x, self.pads, value=float("-inf"))
+            result = functional.max_pool2d(padded, self.kernel, self.stride)
+            return torch.where(self.share > 0, result, torch.zeros_like(result))
+        result = functional.avg_pool2d(functional.pad(x, self.pads), self.kernel, self.stride)
+        if not self.exclude_padding:
+            return result
+        return result / self.share
+
+
+class Merge(nn.Module):
+    """add, concat or scale (squeeze-and-excite: input times gate), then the activation."""
+
+    def __init__(self, kind: OpKind, act: nn.Module | None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.act = act or nn.Identity()
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        if self.kind is OpKind.CONCAT:
+            result = torch.cat(inputs, dim=1)
+        elif self.kind is OpKind.SCALE:
+            result = inputs[0] * inputs[1]
+        else:
+            result = inputs[0]
+            for other in inputs[1:]:
+                result = result + other
+        merged: Tensor = self.act(result)
+        return merged
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What PyTorch gives for one op: its output's (H, W, C), counted from the real module,
+    and the activation module(s) placed in it (`activation`: class names, or `none`)."""
+
+    shape: tuple[int, ...]
+    mult_adds: int
+    params: int
+    bn_params: int
+    act_params: int = 0  # PReLU's: not params by mbcalc's convention
+    activation: str = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class OpCheck:
+    """One op's analytic counts (`row`) against PyTorch's (`got`)."""
+
+    row: OpRow
+    got: Measured
+
+    def comparisons(self) -> tuple[tuple[str, object, object], ...]:
+        """(check, expected, got) for the shape, mult-adds, params, BN params and activation."""
+        cost = self.row.cost
+        return (
+            ("shape", self.row.op.output, self.got.shape),
+            ("mult-adds", cost.mult_adds, self.got.mult_adds),
+            ("params", cost.params, self.got.params),
+            ("BN params", cost.bn_params, self.got.bn_params),
+            ("activation", activation_label(self.row.op.act), self.got.activation),
+        )
+
+    @property
+    def mismatches(self) -> tuple[tuple[str, object, object], ...]:
+        return tuple(c for c in self.comparisons() if c[1] != c[2])
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Every op of a report checked against the PyTorch module built from its graph."""
+
+    report: Report
+    checks: tuple[OpCheck, ...]
+    torch_version: str
+
+    @property
+    def failed(self) -> tuple[OpCheck, ...]:
+        return tuple(check for check in self.checks if not check.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def verdict(self) -> str:
+        """One line: every op matches, or which ops differ and in what (the first five)."""
+        checked, failed = len(self.checks), self.failed
+        if not failed:
+            return (
+                f"all {checked} ops match PyTorch (shape, mult-adds, params, BN params, activation)"
+            )
+        named = ", ".join(
+            f"{check.row.op.name} ({', '.join(name for name, _, _ in check.mismatches)})"
+            for check in failed[:5]
+        )
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        return f"{len(failed)} of {checked} ops differ from PyTorch: {named}{more}"
+
+    def measured(self) -> Measured:
+        """The sums of PyTorch's counts over every op (shape: the network's output)."""
+        got = [check.got for check in self.checks]
+        return Measured(
+            shape=got[-1].shape if got else (),
+            mult_adds=sum(g.mult_adds for g in got),
+            params=sum(g.params for g in got),
+            bn_params=sum(g.bn_params for g in got),
+            act_params=sum(g.act_params for g in got),
+        )
+
+
+def verify(report_or_graph: Report | Graph) -> Verification:
+    """Build the graph's module, run it on zeros (batch 1) and compare every op's counts.
+
+    A module that PyTorch cannot run is an `MbcalcError` naming the op.
+    """
+    report = report_or_graph if isinstance(report_or_graph, Report) else analyze(report_or_graph)
+    check_verify_bytes(module_bytes(report))
+    graph = report.graph
+    network = Network(graph).eval()
+    probe = _Probe(len(graph.ops))
+    handles = probe.attach(network)
+    height, width, channels = graph.input_shape
+    try:
+        with torch.no_grad():
+            network(torch.zeros(1, channels, height, width))
+    except RuntimeError as error:
+        op = graph.ops[probe.current]
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise MbcalcError(f"PyTorch cannot run op '{op.name}': {message}") from error
+    finally:
+        for handle in handles:
+            handle.remove()
+    checks = []
+    for row, module, shape, mult_adds in zip(
+        report.rows, network.ops, probe.shapes, probe.mult_adds, strict=True
+    ):
+        params, bn_params, act_params = _parameters(module)
+        measured = Measured(
+            shape, mult_adds, params, bn_params, act_params, placed_activation(module)
+        )
+        checks.append(OpCheck(row, measured))
+    return Verification(report, tuple(checks), torch.__version__)
+
+
+def module_bytes(report: Report) -> int:
+    """Memory the module of `report` needs for one forward pass in fp32, estimated first.
+
+    Its weights and biases, four values per batch-norm channel (scale, shift and running
+    statistics), the activations alive at the peak, and twice the largest op output for the
+    intermediates inside one op (convolution, then batch norm, then activation).
+    """
+    memory = memory_report(report)
+    values = memory.params + 2 * sum(row.cost.bn_params for row in report.rows)
+    largest = max((op.output_bytes for op in memory.ops), default=0)
+    return int(bytes_of_weights(values, DType.FP32)) + memory.peak.bytes + 2 * largest
+
+
+class _Probe:
+    """Forward hooks that record each op's output shape and its convs' and linears' mult-adds."""
+
+    def __init__(self, count: int) -> None:
+        self.current = 0
+        self.shapes: list[tuple[int, ...]] = [() for _ in range(count)]
+        self.mult_adds = [0] * count
+
+    def attach(self, network: Network) -> list[Any]:
+        handles: list[Any] = []
+        for index, module in enumerate(network.ops):
+            handles.append(module.register_forward_pre_hook(self._enter(index)))
+            handles.append(module.register_forward_hook(self._leave(index)))
+            for part in module.modules():
+                if isinstance(part, nn.Conv2d | nn.Linear):
+                    handles.append(part.register_forward_hook(self._count(index)))
+        return handles
+
+    def _enter(self, index: int) -> Callable[[nn.Module, tuple[Any, ...]], None]:
+        def hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
+            self.current = index
+
+        return hook
+
+    def _leave(self, index: int) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
+        def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            shape = tuple(output.shape)
+            # N x C x H x W -> (H, W, C), as mbcalc writes shapes
+            self.shapes[index] = (*shape[2:], shape[1]) if len(shape) == 4 else shape
+
+        return hook
+
+    def _count(self, index: int) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
+        def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            if isinstance(module, nn.Conv2d):
+                k_h, k_w = module.kernel_size
+                per_output = k_h * k_w * (module.in_channels // module.groups)
+                self.mult_adds[index] += output.numel() * per_output
+            elif isinstance(module, nn.Linear):
+                rows = inputs[0].numel() // module.in_features
+                self.mult_adds[index] += module.in_features * module.out_features * rows
+
+        return hook
+
+
+def _parameters(module: nn.Module) -> tuple[int, int, int]:
+    """(params, BN params, PReLU params) of a module and its children."""
+    params = bn_params = act_params = 0
+    for part in module.modules():
+        count = sum(p.numel() for p in part.parameters(recurse=False))
+        if isinstance(part, nn.BatchNorm2d):
+            bn_params += count
+        elif isinstance(part, nn.PReLU):
+            act_params += count
+        else:
+            params += count
+    return params, bn_params, act_params
+
+
+# --- the view --------------------------------------------------------------------------------
+
+
+def _value(value: object) -> str:
+    if isinstance(value, tuple):
+        return dims(value)
+    return exact(value) if isinstance(value, int) else str(value)
+
+
+def verification_view(verification: Verification) -> RenderableType:
+    """One row per op (its checks, or what differs) and a summary of the whole network."""
+    graph = verification.report.graph
+    table = Table(
+        title=f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
+        f"{graph.resolution[0]}x{graph.resolution[1]}: mbcalc against PyTorch",
+        header_style="bold",
+    )
+    for column, justify in (("op", "left"), ("kind", "left"), ("output", "right"),
+                            ("mult-adds", "right"), ("params", "right"), ("BN", "right"),
+                            ("check", "left")):  # fmt: skip
+        table.add_column(column, justify=justify, no_wrap=column != "check")  # type: ignore[arg-type]
+    for check in verification.checks:
+        op, cost = check.row.op, check.row.cost
+        if check.ok:
+            result = Text("pass", style="green")
+        else:
+            result = Text(
+                "FAIL "
+                + "; ".join(
+                    f"{name}: expected {_value(want)}, got {_value(got)}"
+                    for name, want, got in check.mismatches
+                ),
+                style="bold red",
+            )
+        table.add_row(
+            Text(visible(op.name)),
+            op.kind.value,
+            dims(op.output),
+            exact(cost.mult_adds),
+            exact(cost.params),
+            exact(cost.bn_params),
+            result,
+        )
+    return Group(table, Text(), _summary(verification))
+
+
+def _summary(verification: Verification) -> Table:
+    report, got = verification.report, verification.measured()
+    total = report.total.cost
+    failed = verification.failed
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row(
+        "result",
+        Text(
+            ("FAIL: " if failed else "pass: ") + visible(verification.verdict),
+            style="bold red" if failed else "bold green",
+        ),
+    )
+    for label, want, measured in (
+        ("mult-adds", total.mult_adds, got.mult_adds),
+        ("params", total.params, got.params),
+        ("BN params", total.bn_params, got.bn_params),
+    ):
+        grid.add_row(label, f"{exact(want)} mbcalc · {exact(measured)} PyTorch")
+    if got.act_params:
+        grid.add_row(
+            "PReLU params", f"{exact(got.act_params)} (activations: not params by mbcalc's count)"
+        )
+    graph = report.graph
+    grid.add_row(
+        "settings",
+        f"alpha {multiplier(graph.alpha)} · input {dims(graph.input_shape)} · "
+        f"torch {verification.torch_version}",
+    )
+    grid.add_row(
+        "measured",
+        "a forward pass on zeros (batch 1); mult-adds by hooks on Conv2d "
+        "(output elements x k_h x k_w x C_in/groups) and Linear (in x out x rows); "
+        "activations: the activation modules in each op's submodule",
+    )
+    return grid

@@ -1,0 +1,66 @@
+"""The shipped specs (`archs/`), addressable by name from any folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mbcalc.errors import SpecError
+from mbcalc.spec.parser import Spec, load_spec, parse_spec
+from mbcalc.spec.source import SourceError, decode_spec_bytes
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def _archs_dir() -> Path:
+    """The installed `mbcalc/archs`, or `archs/` beside the package in a source checkout."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "archs"
+    return installed if installed.is_dir() else package.parent / "archs"
+
+
+def shipped_names() -> list[str]:
+    """Names of the shipped specs, sorted."""
+    folder = _archs_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        entry.name.rsplit(".", 1)[0]
+        for entry in folder.iterdir()
+        if entry.name.endswith(SPEC_SUFFIXES) and entry.is_file()
+    )
+
+
+def load_shipped(name: str) -> Spec:
+    """Load a shipped spec by name (`mobilenet_v1`)."""
+    entry = _archs_dir() / f"{name}.yaml"
+    label = f"{name}.yaml"
+    try:
+        text = decode_spec_bytes(entry.read_bytes())
+    except SourceError as exc:  # pragma: no cover - shipped specs are tested
+        raise SpecError(exc.message, source=label, line=exc.line) from None
+    return parse_spec(text, source=label, default_name=name)
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything is at `path`; a name the system cannot even look up is not there."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def resolve_spec(argument: str) -> Spec:
+    """A SPEC argument: a path to a YAML file, or the name of a shipped spec."""
+    path = Path(argument)
+    exists = _exists(path)
+    looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or exists
+    if not looks_like_path and argument in shipped_names():
+        return load_shipped(argument)
+    if not looks_like_path and not exists:
+        names = ", ".join(shipped_names())
+        raise SpecError(
+            "no such file, and no shipped spec of that name",
+            source=argument,
+            hint=f"shipped specs: {names}; see `mbcalc list`",
+        )
+    return load_spec(path, source=argument)

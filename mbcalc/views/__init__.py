@@ -1,0 +1,1 @@
+"""Formatting only: plain-text exporters (JSON, CSV, Markdown), Rich renderers, charts and plots."""

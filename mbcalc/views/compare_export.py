@@ -1,0 +1,270 @@
+"""Several networks side by side as JSON (mbcalc.compare/1), CSV and Markdown."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from mbcalc.views import deploy_views
+from mbcalc.views.convention import CONVENTION
+from mbcalc.views.escape import for_markdown, for_markdown_code
+from mbcalc.views.export import csv_text, setting, setting_record
+from mbcalc.views.formats import decimal, dims, exact, exact_decimal, ratio
+
+if TYPE_CHECKING:
+    from mbcalc.core.compare import Column, Comparison, Row, Versus
+    from mbcalc.core.costs import Cost
+    from mbcalc.core.report import UnitRow
+    from mbcalc.deploy.deployment import Deployment
+
+
+COMPARE_SCHEMA = "mbcalc.compare/1"
+
+COMPARE_FIELDS = (
+    "row", "aligned", "column", "argument", "spec", "alpha", "resolution", "unit", "type",
+    "mult_adds", "params", "bn_params", "mult_adds_delta", "params_delta", "bn_params_delta",
+    "mult_adds_ratio", "params_ratio", "bn_params_ratio",
+)  # fmt: skip
+
+POSITION_MARK = "≈"
+"""The marker beside a row whose units were paired by position."""
+
+MISSING = "—"
+"""What stands in a column that has no unit in a row."""
+
+
+def compare_legend(comparison: Comparison) -> tuple[str, ...]:
+    """How to read a comparison: how its rows were aligned, what the marks mean."""
+    parts = [
+        "rows aligned by unit name"
+        if comparison.by_name
+        else "rows aligned by unit structure (type, kernel, stride)",
+        "ratio: mult-adds against the first column",
+    ]
+    marks = {row.aligned.value for row in comparison.rows}
+    if "position" in marks:
+        parts.append(f"{POSITION_MARK} aligned by position (the structures differ there)")
+    if "only" in marks:
+        parts.append(f"{MISSING} not in that network")
+    return tuple(parts)
+
+
+def position_mark(row: Row) -> str:
+    """`≈` beside a row whose units were paired by position, else nothing."""
+    return POSITION_MARK if row.aligned.value == "position" else ""
+
+
+def column_heading(column: Column) -> str:
+    """`mobilenet_v1@alpha=0.75 (MobileNet v1, alpha 0.75, 224x224)`, escaped for Markdown."""
+    argument, name = column.target.argument, column.report.graph.spec.name
+    return f"{for_markdown(argument)} ({for_markdown(name)}, {setting(column.report)})"
+
+
+def versus_record(against: Versus | None) -> dict[str, Any] | None:
+    if against is None:
+        return None
+    record: dict[str, Any] = {}
+    for key, part in (
+        ("mult_adds", against.mult_adds),
+        ("params", against.params),
+        ("bn_params", against.bn_params),
+    ):
+        record[f"{key}_delta"] = part.delta
+        record[f"{key}_ratio"] = None if part.ratio is None else decimal(part.ratio)
+    return record
+
+
+def _compare_unit_record(unit: UnitRow | None) -> dict[str, Any] | None:
+    if unit is None:
+        return None
+    return {
+        "name": unit.unit.name,
+        "type": unit.unit.type.value,
+        "mult_adds": unit.cost.mult_adds,
+        "params": unit.cost.params,
+        "bn_params": unit.cost.bn_params,
+    }
+
+
+def compare_record(
+    comparison: Comparison, deployments: list[Deployment] | None = None
+) -> dict[str, Any]:
+    """The comparison as JSON-ready data; counts stay exact integers.
+
+    With deployments, each column gains a `deployment` object (peak memory, weights, latency).
+    """
+    columns = comparison.columns
+    fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
+    extras = [
+        {"deployment": deploy_views.compare_fields(deployment, deployments[0])}
+        for deployment in deployments
+    ] if deployments else [{} for _ in columns]  # fmt: skip
+    return {
+        "schema": COMPARE_SCHEMA,
+        "convention": CONVENTION,
+        "columns": [
+            {
+                "argument": column.target.argument,
+                **setting_record(column.report),
+                "total": {
+                    "mult_adds": column.report.total.cost.mult_adds,
+                    "params": column.report.total.cost.params,
+                    "bn_params": column.report.total.cost.bn_params,
+                },
+                "vs_first": versus_record(column.versus),
+                "fewest_mult_adds": k in fewest_mult_adds,
+                "fewest_params": k in fewest_params,
+                **extras[k],
+            }
+            for k, column in enumerate(columns)
+        ],
+        "rows": [
+            {
+                "aligned": row.aligned.value,
+                "units": [_compare_unit_record(unit) for unit in row.units],
+                "vs_first": [versus_record(against) for against in row.versus],
+            }
+            for row in comparison.rows
+        ],
+        "winner": {
+            key: {"column": fewest[0], "argument": columns[fewest[0]].target.argument}
+            for key, fewest in (("mult_adds", fewest_mult_adds), ("params", fewest_params))
+            if fewest
+        },
+    }
+
+
+def compare_to_json(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
+    return json.dumps(compare_record(comparison, deployments), indent=2) + "\n"
+
+
+def compare_to_csv(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
+    """Long form: one line per row and column (empty unit fields where a column has none), then
+    one `total` line per column; deployments add peak, weight bytes and latency to those."""
+    extra = list(deploy_views.COMPARE_FIELDS) if deployments else []
+    lines: list[list[Any]] = [list(COMPARE_FIELDS) + extra]
+    for number, row in enumerate(comparison.rows, start=1):
+        for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
+            name = (None, None) if unit is None else (unit.unit.name, unit.unit.type.value)
+            cost = None if unit is None else unit.cost
+            line = _csv_line(comparison, k, (number, row.aligned.value, *name), cost, against)
+            lines.append(line + [None] * len(extra))
+    for k, column in enumerate(comparison.columns):
+        total = column.report.total.cost
+        line = _csv_line(comparison, k, ("total", None, None, None), total, column.versus)
+        deployment = deployments[k] if deployments else None
+        lines.append(line + deploy_views.compare_csv_cells(deployment))
+    return csv_text(lines)
+
+
+def _csv_line(
+    comparison: Comparison,
+    k: int,
+    labels: tuple[Any, Any, Any, Any],
+    cost: Cost | None,
+    against: Versus | None,
+) -> list[Any]:
+    """One CSV line: `labels` are (row, aligned, unit, type) around column k's fields."""
+    column = comparison.columns[k]
+    graph = column.report.graph
+    record = versus_record(against)
+    return [
+        *labels[:2],
+        k + 1,
+        column.target.argument,
+        graph.spec.name,
+        exact_decimal(graph.alpha),
+        dims(graph.resolution),
+        *labels[2:],
+        *((None,) * 3 if cost is None else (cost.mult_adds, cost.params, cost.bn_params)),
+        *(record[key] if record else None for key in COMPARE_FIELDS[-6:]),
+    ]
+
+
+def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
+    """Columns side by side with exact counts, a totals row, the differences and the winners."""
+    columns = comparison.columns
+    head, rule = [""], ["---"]
+    for k, column in enumerate(columns):
+        head += [column_heading(column), "mult-adds", "params"] + (["ratio"] if k else [])
+        rule += ["---", "--:", "--:"] + (["--:"] if k else [])
+    lines = [
+        f"**Compared**: {', '.join(for_markdown_code(c.target.argument) for c in columns)}",
+        "",
+        f"_{'; '.join(compare_legend(comparison))}._",
+        "",
+        _md_row(head),
+        _md_row(rule),
+    ]
+    for row in comparison.rows:
+        cells = [position_mark(row)]
+        for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
+            if unit is None:
+                cells += [MISSING, "", ""]
+            else:
+                cost = unit.cost
+                cells += [for_markdown(unit.unit.name), exact(cost.mult_adds), exact(cost.params)]
+            cells += [_ratio(against)] if k else []
+        lines.append(_md_row(cells))
+    totals = [""]
+    for k, column in enumerate(columns):
+        total = column.report.total.cost
+        totals += ["**total**", f"**{exact(total.mult_adds)}**", f"**{exact(total.params)}**"]
+        totals += [f"**{_ratio(column.versus)}**"] if k else []
+    lines += [_md_row(totals), "", *_markdown_totals(comparison), ""]
+    if deployments:
+        arguments = [column.target.argument for column in columns]
+        lines += [
+            f"- {for_markdown_code(label)}: {text}"
+            for label, text in deploy_views.compare_lines(arguments, deployments, for_markdown)
+        ]
+        lines.append("")
+    lines += [f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._", ""]
+    return "\n".join(lines)
+
+
+def _md_row(cells: list[str]) -> str:
+    return f"| {' | '.join(cells)} |"
+
+
+def _ratio(against: Versus | None) -> str:
+    if against is None or against.mult_adds.ratio is None:
+        return ""
+    return ratio(against.mult_adds.ratio)
+
+
+def _signed(count: int) -> str:
+    return f"{count:+,}"
+
+
+def _markdown_totals(comparison: Comparison) -> list[str]:
+    columns = comparison.columns
+    lines = [
+        "| column | mult-adds | vs first | params | vs first | BN params |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for column in columns:
+        total = column.report.total.cost
+        against = column.versus
+        mult_adds = params = ""
+        if against is not None:
+            mult_adds = f"{_signed(against.mult_adds.delta)} ({_times(against.mult_adds.ratio)})"
+            params = f"{_signed(against.params.delta)} ({_times(against.params.ratio)})"
+        lines.append(
+            f"| {column_heading(column)} | {exact(total.mult_adds)} | {mult_adds} | "
+            f"{exact(total.params)} | {params} | {exact(total.bn_params)} |"
+        )
+    fewest = [
+        f"fewest {what}: "
+        + ", ".join(for_markdown_code(columns[k].target.argument) for k in winners)
+        for what, winners in (
+            ("mult-adds", comparison.fewest_mult_adds()),
+            ("params", comparison.fewest_params()),
+        )
+    ]
+    return [*lines, "", f"F{'; '.join(fewest)[1:]}."]
+
+
+def _times(value: Fraction | None) -> str:
+    return "—" if value is None else f"{ratio(value)}x"

@@ -1,0 +1,359 @@
+"""The deployment columns and summary lines of a report, for every output format.
+
+Formatting only: every figure comes from a `Deployment`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from mbcalc.core.graph import NETWORK_INPUT
+from mbcalc.core.profiles import Counted, ParamsRule
+from mbcalc.views.formats import byte_size, decimal, duration, percent, rate
+
+if TYPE_CHECKING:  # every report imports this module: the deployment code loads on demand
+    from rich.text import Text
+
+    from mbcalc.core.by_type import Category
+    from mbcalc.core.report import Report, UnitRow
+    from mbcalc.deploy.deployment import Deployment
+    from mbcalc.deploy.roofline import OpTime
+
+MEMORY_BOUND = "memory"  # Bound.MEMORY's value
+
+MEMORY_COLUMNS = ("in", "out", "weights")
+ROOFLINE_COLUMNS = ("MAC/B", "bound", "time", "% time")
+MEMORY_FIELDS = ("input_bytes", "output_bytes", "weight_bytes")
+ROOFLINE_FIELDS = ("bytes_moved", "intensity", "bound", "seconds", "time_share")
+
+
+def columns(deployment: Deployment | None) -> tuple[str, ...]:
+    """Headings of the columns the deployment adds to the per-op table."""
+    if deployment is None:
+        return ()
+    memory = MEMORY_COLUMNS if deployment.show_memory else ()
+    return memory + (ROOFLINE_COLUMNS if deployment.roofline is not None else ())
+
+
+def footers(deployment: Deployment | None) -> tuple[str, ...]:
+    if deployment is None:
+        return ()
+    memory = ("", "", byte_size(deployment.memory.weight_bytes)) if deployment.show_memory else ()
+    estimate = deployment.roofline
+    if estimate is None:
+        return memory
+    return (*memory, "", "", duration(float(estimate.seconds)), "100.00%")
+
+
+def _bound(time: OpTime) -> Text:
+    from rich.text import Text
+
+    return Text(time.bound.value, style="yellow" if time.bound == MEMORY_BOUND else "cyan")
+
+
+def op_cells(deployment: Deployment | None, index: int) -> list[str | Text]:
+    """The deployment cells of op `index`."""
+    if deployment is None:
+        return []
+    cells: list[str | Text] = []
+    if deployment.show_memory:
+        memory = deployment.memory.ops[index]
+        cells += [
+            byte_size(memory.input_bytes),
+            byte_size(memory.output_bytes),
+            byte_size(memory.weight_bytes),
+        ]
+    estimate = deployment.roofline
+    if estimate is not None:
+        time = estimate.ops[index]
+        cells += [
+            f"{float(time.intensity):.1f}",
+            _bound(time),
+            duration(float(time.seconds)),
+            percent(estimate.time_share(time.seconds)),
+        ]
+    return cells
+
+
+def unit_cells(deployment: Deployment | None, unit: UnitRow) -> list[str | Text]:
+    """A multi-op unit's row: its total time and share; no memory sums."""
+    if deployment is None:
+        return []
+    cells: list[str | Text] = ["", "", ""] if deployment.show_memory else []
+    estimate = deployment.roofline
+    if estimate is not None:
+        seconds = sum((estimate.ops[i].seconds for i in unit.unit.ops), Fraction(0))
+        from rich.text import Text
+
+        share = Text(percent(estimate.time_share(seconds)), style="bold")
+        cells += ["", "", Text(duration(float(seconds)), style="bold"), share]
+    return cells
+
+
+def _op_name(report: Report, tensor: int) -> str:
+    return "input" if tensor == NETWORK_INPUT else report.graph.ops[tensor].name
+
+
+Escape = Callable[[str], str]
+"""How a view makes user text (op and device names) safe for its medium."""
+
+
+def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[str, str]]:
+    """(label, text) lines for the summary under the table, user text passed through `escape`."""
+    if deployment is None:
+        return []
+    memory = deployment.memory
+    report = memory.report
+    peak = memory.peak
+    folded = "folded into the convs" if memory.fold_bn else f"{memory.bn_values:,} BN values"
+    rows = [
+        (
+            "weights",
+            f"{byte_size(memory.weight_bytes)} at {memory.dtype.value}: {memory.params:,} params, "
+            f"{folded}",
+        ),
+        (
+            "peak memory",
+            f"{byte_size(peak.bytes)} of activations (batch {memory.batch}) while "
+            f"{escape(_op_name(report, peak.op))} runs; alive: "
+            + ", ".join(escape(_op_name(report, tensor)) for tensor in peak.tensors),
+        ),
+    ]
+    estimate = deployment.roofline
+    if estimate is not None:
+        device = estimate.device
+        depthwise = ""
+        if device.depthwise_mult_adds_per_second is not None:
+            slower = rate(float(device.depthwise_mult_adds_per_second), "MAC/s")
+            depthwise = f" ({slower} depthwise)"
+        memory_bound = sum(1 for time in estimate.ops if time.bound == MEMORY_BOUND)
+        rows += [
+            (
+                "device",
+                f"{escape(device.name)}: {rate(float(device.mult_adds_per_second), 'MAC/s')}"
+                f"{depthwise}, {rate(float(device.bandwidth), 'B/s')}, "
+                f"ridge {float(device.ridge):.1f} MAC/B — {escape(device.source)}",
+            ),
+            (
+                "latency",
+                f"{duration(float(estimate.seconds))} estimated (roofline lower bound); "
+                f"{memory_bound} of {len(estimate.ops)} ops memory-bound",
+            ),
+        ]
+        for row in deployment.by_category():
+            label = category_text(row.category)
+            rows.append(
+                (
+                    "",
+                    f"{label}: {percent(estimate.time_share(row.seconds))} of the time, "
+                    f"{percent(report.share(row.mult_adds))} of the mult-adds",
+                )
+            )
+    return rows
+
+
+def category_text(category: Category) -> str:
+    from mbcalc.views.breakdown_export import category_label
+
+    return category_label(category)
+
+
+# -- json, csv ---------------------------------------------------------------------------------
+
+
+def layer_fields(deployment: Deployment | None, index: int) -> dict[str, Any]:
+    """Additions to one `layers` entry of the JSON report."""
+    if deployment is None:
+        return {}
+    fields: dict[str, Any] = {}
+    if deployment.show_memory:
+        memory = deployment.memory.ops[index]
+        fields["memory"] = {
+            "input_bytes": memory.input_bytes,
+            "output_bytes": memory.output_bytes,
+            "weight_bytes": memory.weight_bytes,
+        }
+    estimate = deployment.roofline
+    if estimate is not None:
+        time = estimate.ops[index]
+        fields["roofline"] = {
+            "bytes_moved": time.bytes,
+            "intensity": decimal(time.intensity),
+            "bound": time.bound.value,
+            "seconds": float(time.seconds),
+            "time_share": decimal(estimate.time_share(time.seconds)),
+        }
+    return fields
+
+
+def total_fields(deployment: Deployment | None) -> dict[str, Any]:
+    """Additions to `total` of the JSON report."""
+    if deployment is None:
+        return {}
+    memory = deployment.memory
+    report = memory.report
+    fields: dict[str, Any] = {
+        "memory": {
+            "dtype": memory.dtype.value,
+            "batch": memory.batch,
+            "fold_bn": memory.fold_bn,
+            "weight_bytes": memory.weight_bytes,
+            "deployed_params": memory.params,
+            "bn_values": memory.bn_values,
+            "peak_bytes": memory.peak.bytes,
+            "peak_op": _op_name(report, memory.peak.op),
+            "peak_alive": [_op_name(report, tensor) for tensor in memory.peak.tensors],
+        }
+    }
+    estimate = deployment.roofline
+    if estimate is not None:
+        device = estimate.device
+        fields["roofline"] = {
+            "device": device.name,
+            "mult_adds_per_second": float(device.mult_adds_per_second),
+            "depthwise_mult_adds_per_second": None
+            if device.depthwise_mult_adds_per_second is None
+            else float(device.depthwise_mult_adds_per_second),
+            "bandwidth_bytes_per_second": float(device.bandwidth),
+            "ridge": decimal(device.ridge),
+            "source": device.source,
+            "seconds": float(estimate.seconds),
+            "by_type": [
+                {
+                    "type": category_text(row.category),
+                    "mult_adds_share": decimal(report.share(row.mult_adds)),
+                    "time_share": decimal(estimate.time_share(row.seconds)),
+                }
+                for row in deployment.by_category()
+            ],
+        }
+    return fields
+
+
+def csv_header(deployment: Deployment | None) -> tuple[str, ...]:
+    if deployment is None:
+        return ()
+    memory = MEMORY_FIELDS if deployment.show_memory else ()
+    return memory + (ROOFLINE_FIELDS if deployment.roofline is not None else ())
+
+
+def csv_cells(deployment: Deployment | None, index: int) -> list[Any]:
+    fields = layer_fields(deployment, index)
+    cells: list[Any] = []
+    if "memory" in fields:
+        cells += [fields["memory"][key] for key in MEMORY_FIELDS]
+    if "roofline" in fields:
+        cells += [fields["roofline"][key] for key in ROOFLINE_FIELDS]
+    return cells
+
+
+# -- compare -------------------------------------------------------------------------------
+
+COMPARE_FIELDS = ("peak_bytes", "weight_bytes", "latency_seconds")
+
+
+def compare_lines(
+    arguments: list[str], deployments: list[Deployment], escape: Escape
+) -> list[tuple[str, str]]:
+    """One line per compared column: peak memory, weights and latency, against the first.
+
+    The device's name is passed through `escape`; the `arguments` are returned as given.
+    """
+    from mbcalc.deploy.deployment import deployment_versus
+
+    lines = []
+    first = deployments[0] if deployments else None
+    for k, (argument, deployment) in enumerate(zip(arguments, deployments, strict=True)):
+        memory, estimate = deployment.memory, deployment.roofline
+        against = None if k == 0 or first is None else deployment_versus(deployment, first)
+        peak, weights = byte_size(memory.peak.bytes), byte_size(memory.weight_bytes)
+        if against is not None:
+            peak += f" (x{float(against.peak):.2f})"
+            weights += f" (x{float(against.weights):.2f})"
+        text = f"peak activations {peak} · weights {weights} at {memory.dtype.value}"
+        if estimate is not None:
+            latency = duration(float(estimate.seconds))
+            if against is not None and against.latency is not None:
+                latency += f" (x{float(against.latency):.2f})"
+            text += f" · {latency} on {escape(estimate.device.name)}"
+        lines.append((argument, text))
+    return lines
+
+
+def compare_fields(deployment: Deployment, first: Deployment) -> dict[str, Any]:
+    """The `deployment` object of one compared column in the JSON comparison."""
+    from mbcalc.deploy.deployment import deployment_versus
+
+    against = deployment_versus(deployment, first)
+    estimate = deployment.roofline
+    return {
+        "dtype": deployment.memory.dtype.value,
+        "batch": deployment.memory.batch,
+        "fold_bn": deployment.memory.fold_bn,
+        "peak_bytes": deployment.memory.peak.bytes,
+        "weight_bytes": deployment.memory.weight_bytes,
+        "device": None if estimate is None else estimate.device.name,
+        "latency_seconds": None if estimate is None else float(estimate.seconds),
+        "vs_first": {
+            "peak": decimal(against.peak),
+            "weights": decimal(against.weights),
+            "latency": None if against.latency is None else decimal(against.latency),
+        },
+    }
+
+
+def compare_csv_cells(deployment: Deployment | None) -> list[Any]:
+    if deployment is None:
+        return []
+    estimate = deployment.roofline
+    latency = None if estimate is None else float(estimate.seconds)
+    return [deployment.memory.peak.bytes, deployment.memory.weight_bytes, latency]
+
+
+# -- counting profiles -------------------------------------------------------------------------
+
+
+def profile_rows(counted: Counted | None) -> list[tuple[str, str]]:
+    """Summary lines stating the counting profile in force and what it counts."""
+    if counted is None:
+        return []
+    profile = counted.profile
+    rows = [("profile", f"{profile.name}: {profile.description}")]
+    if profile.flops_per_mult_add != 1 or counted.extras:
+        unit = "FLOPs" if profile.flops_per_mult_add == 2 else "operations"
+        base = f"{counted.mult_adds:,} mult-adds"
+        if profile.flops_per_mult_add != 1:
+            base += f" x {profile.flops_per_mult_add}"
+        parts = [base] + [f"{ops:,} {extra}" for extra, ops in counted.extras.items()]
+        rows.append(("counted", f"{counted.operations:,} {unit} = " + " + ".join(parts)))
+    if profile.params is not ParamsRule.PAPER:
+        rows.append(("params counted", f"{counted.params:,} ({PARAMS_TEXT[profile.params]})"))
+    return rows
+
+
+PARAMS_TEXT = {
+    ParamsRule.PAPER: "weights and biases",
+    ParamsRule.TORCH: "weights, biases and batch norm scale and shift, as PyTorch counts",
+    ParamsRule.KERAS: "PyTorch's, and batch norm running mean and variance, as Keras counts",
+}
+
+
+def profile_record(counted: Counted) -> dict[str, Any]:
+    profile = counted.profile
+    return {
+        "name": profile.name,
+        "description": profile.description,
+        "flops_per_mult_add": profile.flops_per_mult_add,
+        "extras": {str(extra): cost for extra, cost in profile.extras.items()},
+        "params_rule": profile.params.value,
+    }
+
+
+def counted_record(counted: Counted) -> dict[str, Any]:
+    return {
+        "operations": counted.operations,
+        "extras": {str(extra): ops for extra, ops in counted.extras.items()},
+        "params": counted.params,
+    }

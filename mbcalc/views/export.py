@@ -1,0 +1,280 @@
+"""Report -> JSON (schema mbcalc.report/1), CSV and Markdown text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from mbcalc.core.report import OpRow, Report, UnitRow
+from mbcalc.spec.parser import LayerType
+from mbcalc.views import deploy_views
+from mbcalc.views.convention import CONVENTION
+from mbcalc.views.escape import for_csv_cell, for_markdown
+from mbcalc.views.formats import (
+    decimal,
+    dims,
+    exact,
+    exact_number,
+    multiplier,
+    percent,
+    ratio,
+    reciprocals,
+    window,
+)
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from mbcalc.core.profiles import Counted
+    from mbcalc.deploy.deployment import Deployment
+
+SCHEMA = "mbcalc.report/1"
+
+LAYER_FIELDS = (
+    "name", "unit", "op", "kernel", "stride", "groups", "input", "output",
+    "mult_adds", "params", "bn_params",
+)  # fmt: skip
+
+
+def layer_record(row: OpRow, names: tuple[str, ...]) -> dict[str, Any]:
+    """One op as the report's `layers` entry; `names` maps op indices to names."""
+    op = row.op
+    return {
+        "name": op.name,
+        "unit": op.unit,
+        "op": op.kind.value,
+        "kernel": None if op.kernel is None else list(op.kernel),
+        "stride": None if op.stride is None else list(op.stride),
+        "groups": op.groups,
+        "input": list(op.input),
+        "output": list(op.output),
+        "mult_adds": row.cost.mult_adds,
+        "params": row.cost.params,
+        "bn_params": row.cost.bn_params,
+        "sources": ["input" if i < 0 else names[i] for i in op.sources],
+        "act": op.act,
+    }
+
+
+def unit_record(unit: UnitRow) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "name": unit.unit.name,
+        "type": unit.unit.type.value,
+        "mult_adds": unit.cost.mult_adds,
+        "params": unit.cost.params,
+        "bn_params": unit.cost.bn_params,
+    }
+    if unit.standard_mult_adds is not None and unit.reduction is not None:
+        record["standard_mult_adds"] = unit.standard_mult_adds
+        record["reduction"] = decimal(unit.reduction)
+    return record
+
+
+def report_record(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> dict[str, Any]:
+    """The whole report as JSON-ready data; counts stay exact integers.
+
+    A deployment adds `memory` and `roofline` objects to each layer and to the total.
+    """
+    record = _report_fields(report, deployment, counted)
+    record["layers"] = list(record["layers"])
+    return record
+
+
+def _report_fields(
+    report: Report, deployment: Deployment | None, counted: Counted | None
+) -> dict[str, Any]:
+    """`report_record` with its layers still to be made, one by one, as they are written."""
+    graph = report.graph
+    names = tuple(op.name for op in graph.ops)
+    total = report.total
+    return {
+        "schema": SCHEMA,
+        **setting_record(report),
+        "convention": CONVENTION,
+        **({} if counted is None else {"profile": deploy_views.profile_record(counted)}),
+        "layers": (
+            {**layer_record(row, names), **deploy_views.layer_fields(deployment, row.op.index)}
+            for row in report.rows
+        ),
+        "units": [unit_record(unit) for unit in report.units],
+        "total": {
+            "mult_adds": total.cost.mult_adds,
+            "params": total.cost.params,
+            "bn_params": total.cost.bn_params,
+            "standard_mult_adds": total.standard_mult_adds,
+            "reduction": decimal(total.reduction),
+            **deploy_views.total_fields(deployment),
+            **({} if counted is None else {"counted": deploy_views.counted_record(counted)}),
+        },
+    }
+
+
+def to_json(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> str:
+    return json_document(_report_fields(report, deployment, counted))
+
+
+def json_document(record: dict[str, Any]) -> str:
+    """`record` as JSON indented by two spaces, except that each object in a list of objects
+    (a layer, a unit) is one line: as readable, and written by the fast C encoder.
+
+    A list may also be an iterator of objects: each is written, then dropped.
+    """
+    members = []
+    for key, value in record.items():
+        if isinstance(value, Iterator) or (
+            isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
+        ):
+            lines = ",\n    ".join(map(json.dumps, value))
+            text = f"[\n    {lines}\n  ]" if lines else "[]"
+        else:
+            text = json.dumps(value, indent=2).replace("\n", "\n  ")
+        members.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(members) + "\n}\n"
+
+
+def to_csv(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> str:
+    """One row per op; the numeric columns sum to the report's totals."""
+    lines: list[list[Any]] = [list(LAYER_FIELDS + deploy_views.csv_header(deployment))]
+    names = tuple(row.op.name for row in report.rows)
+    for row in report.rows:
+        record = layer_record(row, names)
+        cells = [
+            dims(record[key]) if isinstance(record[key], list) else record[key]
+            for key in LAYER_FIELDS
+        ]
+        lines.append(cells + deploy_views.csv_cells(deployment, row.op.index))
+    return csv_text(lines)
+
+
+def to_markdown(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> str:
+    """A paste-ready Markdown table with exact counts, unit subtotals, totals and settings."""
+    graph = report.graph
+    extra = deploy_views.columns(deployment)
+    lines = [
+        f"**{for_markdown(graph.spec.name)}** — alpha {multiplier(graph.alpha)}, "
+        f"input {dims(graph.input_shape)}, rounding {graph.spec.rounding}",
+        "",
+        "| layer | op | kernel | input → output | mult-adds | % | params | BN params | reduction |"
+        + "".join(f" {heading} |" for heading in extra),
+        "|---|---|---|---|--:|--:|--:|--:|---|" + "--:|" * len(extra),
+    ]
+    for section in report.sections():
+        if section.unit is not None:
+            cells = deploy_views.unit_cells(deployment, section.unit)
+            lines.append(_markdown_unit_row(report, section.unit) + _md_cells(cells))
+        lines.extend(
+            _markdown_op_row(report, row)
+            + _md_cells(deploy_views.op_cells(deployment, row.op.index))
+            for row in section.rows
+        )
+    total = report.total
+    lines += [
+        f"| **total** | | | | **{exact(total.cost.mult_adds)}** | **100.00%** | "
+        f"**{exact(total.cost.params)}** | **{exact(total.cost.bn_params)}** | |"
+        + _md_cells(list(deploy_views.footers(deployment))),
+        "",
+        f"With {twin_text(report)}: "
+        f"{exact(total.standard_mult_adds)} mult-adds; reduction "
+        f"{decimal(total.reduction, 4)}.",
+        "",
+    ]
+    deployment_lines = [
+        f"- {label}: {text}" if label else f"  - {text}"
+        for label, text in deploy_views.profile_rows(counted)
+        + deploy_views.summary_rows(deployment, for_markdown)
+    ]
+    if deployment_lines:
+        lines += [*deployment_lines, ""]
+    lines += [f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._", ""]
+    return "\n".join(lines)
+
+
+def _md_cells(cells: list[str | Text]) -> str:
+    return "".join(f" {for_markdown(str(cell))} |" for cell in cells)
+
+
+def _markdown_op_row(report: Report, row: OpRow) -> str:
+    op = row.op
+    geometry = "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride)
+    return (
+        f"| {for_markdown(op.name)} | {op.kind.value} | {geometry} | "
+        f"{dims(op.input)} → {dims(op.output)} | {exact(row.cost.mult_adds)} | "
+        f"{percent(report.share(row.cost.mult_adds))} | {exact(row.cost.params)} | "
+        f"{exact(row.cost.bn_params)} | |"
+    )
+
+
+def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
+    first, last = unit.rows[0].op, unit.rows[-1].op
+    reduction = reduction_text(unit)
+    cost = unit.cost
+    return (
+        f"| **{for_markdown(unit.unit.name)}** | {unit.unit.type.value} | | "
+        f"{dims(first.input)} → {dims(last.output)} | **{exact(cost.mult_adds)}** | "
+        f"**{percent(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
+        f"**{exact(cost.bn_params)}** | {reduction} |"
+    )
+
+
+def reduction_text(unit: UnitRow) -> str:
+    """A unit's cost against its standard twin: with 1/N + 1/k^2 for a separable unit."""
+    if unit.reduction is None:
+        return ""
+    if unit.reduction_terms is None:
+        return f"{ratio(unit.reduction)} of a full conv"
+    return f"{ratio(unit.reduction)} = {reciprocals(*unit.reduction_terms)}"
+
+
+def twin_text(report: Report) -> str:
+    """What the standard-convolution network replaces, in words."""
+    if any(unit.unit.type is LayerType.MBCONV for unit in report.units):
+        return "every separable unit, and every mbconv's depthwise conv, a full conv"
+    return "every separable unit a full conv"
+
+
+# --- settings, shared by the views below ------------------------------------------------------
+
+
+def setting(report: Report, separator: str = ", ") -> str:
+    """The setting a report was computed at: `alpha 0.75, 224x224`."""
+    graph = report.graph
+    return f"alpha {multiplier(graph.alpha)}{separator}{dims(graph.resolution)}"
+
+
+def setting_record(report: Report) -> dict[str, Any]:
+    """The spec and setting of a report, as the JSON documents give them."""
+    graph = report.graph
+    return {
+        "spec": graph.spec.name,
+        "alpha": exact_number(graph.alpha),
+        "resolution": list(graph.resolution),
+        "rho": decimal(graph.rho),
+        "rounding": graph.spec.rounding,
+        "input": list(graph.input_shape),
+    }
+
+
+def share_value(value: Fraction) -> float:
+    return decimal(value)
+
+
+def csv_text(rows: list[list[Any]]) -> str:
+    """CSV lines; text cells are made visible and safe to open in a spreadsheet."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        ["" if cell is None else for_csv_cell(cell) for cell in row] for row in rows
+    )
+    return buffer.getvalue()

@@ -1,0 +1,309 @@
+"""Report -> Rich renderables for the terminal. Reads the report; computes nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mbcalc.core.by_type import breakdown
+from mbcalc.core.report import OpRow, Report, UnitRow
+from mbcalc.views import deploy_views
+from mbcalc.views.breakdown_export import category_label
+from mbcalc.views.compare_export import MISSING, compare_legend, position_mark
+from mbcalc.views.convention import CONVENTION
+from mbcalc.views.escape import for_terminal, visible
+from mbcalc.views.export import reduction_text, setting, twin_text
+from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, window
+
+if TYPE_CHECKING:
+    from mbcalc.core.compare import Change, Column, Comparison, Versus
+    from mbcalc.core.profiles import Counted
+    from mbcalc.deploy.deployment import Deployment
+
+
+def report_view(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> RenderableType:
+    """The per-op table with its totals footer and the summary beneath it.
+
+    With a deployment, memory and roofline columns and summary lines are added.
+    """
+    return Group(
+        op_table(report, deployment),
+        Text(),
+        summary(report, deployment, counted),
+        Text(CONVENTION, style="dim"),
+    )
+
+
+def _geometry(row: OpRow) -> str:
+    op = row.op
+    if op.kernel is None or op.stride is None:
+        return ""
+    return window(op.kernel, op.stride)
+
+
+def op_table(report: Report, deployment: Deployment | None = None) -> Table:
+    graph = report.graph
+    total = report.total.cost
+    table = Table(
+        title=f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
+        f"{graph.resolution[0]}x{graph.resolution[1]}",
+        show_footer=True,
+        header_style="bold",
+        footer_style="bold",
+    )
+    table.add_column("layer", footer="total", no_wrap=True)
+    table.add_column("op", no_wrap=True)
+    table.add_column("kernel", no_wrap=True)
+    table.add_column("input → output", no_wrap=True)
+    table.add_column("mult-adds", footer=human(total.mult_adds), justify="right", no_wrap=True)
+    table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
+    table.add_column("params", footer=human(total.params), justify="right", no_wrap=True)
+    table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
+    table.add_column("reduction", no_wrap=True)
+    for heading, footer in zip(
+        deploy_views.columns(deployment), deploy_views.footers(deployment), strict=True
+    ):
+        table.add_column(heading, footer=footer, justify="right", no_wrap=True)
+
+    for section in report.sections():
+        if section.unit is not None:
+            _add_unit_row(
+                table, report, section.unit, deploy_views.unit_cells(deployment, section.unit)
+            )
+        for row in section.rows:
+            cells = deploy_views.op_cells(deployment, row.op.index)
+            _add_op_row(table, report, row, cells, indent=section.unit is not None)
+    return table
+
+
+def _add_unit_row(table: Table, report: Report, unit: UnitRow, extra: list[str | Text]) -> None:
+    first, last = unit.rows[0].op, unit.rows[-1].op
+    reduction = reduction_text(unit)
+    table.add_row(
+        Text(visible(unit.unit.name), style="bold"),
+        Text(unit.unit.type.value, style="bold"),
+        "",
+        f"{dims(first.input)} → {dims(last.output)}",
+        Text(human(unit.cost.mult_adds), style="bold"),
+        Text(percent(report.share(unit.cost.mult_adds)), style="bold"),
+        Text(human(unit.cost.params), style="bold"),
+        Text(human(unit.cost.bn_params), style="bold"),
+        reduction,
+        *extra,
+    )
+
+
+def _add_op_row(
+    table: Table, report: Report, row: OpRow, extra: list[str | Text], *, indent: bool
+) -> None:
+    op = row.op
+    name = f"  {op.name.removeprefix(op.unit)}" if indent else op.name
+    table.add_row(
+        Text(visible(name), style="dim" if indent else ""),
+        op.kind.value,
+        _geometry(row),
+        f"{dims(op.input)} → {dims(op.output)}",
+        human(row.cost.mult_adds),
+        percent(report.share(row.cost.mult_adds)),
+        human(row.cost.params),
+        human(row.cost.bn_params),
+        "",
+        *extra,
+    )
+
+
+def summary(
+    report: Report, deployment: Deployment | None = None, counted: Counted | None = None
+) -> Table:
+    """Totals, the standard-convolution twin, the settings and the counting convention."""
+    graph = report.graph
+    total = report.total
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row(
+        "total",
+        f"{exact(total.cost.mult_adds)} mult-adds · {exact(total.cost.params)} params · "
+        f"{exact(total.cost.bn_params)} BN params",
+    )
+    grid.add_row(
+        "standard conv",
+        f"{exact(total.standard_mult_adds)} mult-adds with {twin_text(report)}",
+    )
+    speedup = f" ({float(1 / total.reduction):.2f}x fewer mult-adds)" if total.reduction else ""
+    grid.add_row("reduction", f"{ratio(total.reduction)}{speedup}")
+    grid.add_row(
+        "settings",
+        f"alpha {multiplier(graph.alpha)} · rho {multiplier(graph.rho)} · input "
+        f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
+    )
+    rows = deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment, visible)
+    for label, text in rows:
+        grid.add_row(label, Text(text))
+    return grid
+
+
+# --- mult-adds and params by layer type ------------------------------------------------------
+
+
+def breakdown_view(report: Report) -> RenderableType:
+    """The paper's Table 2 for any network: mult-adds and params by layer type."""
+    graph = report.graph
+    total = report.total.cost
+    table = Table(
+        title=Text(
+            f"{visible(graph.spec.name)} — {setting(report)}: mult-adds and params by layer type"
+        ),
+        show_footer=True,
+        header_style="bold",
+        footer_style="bold",
+    )
+    table.add_column("type", footer="total", no_wrap=True)
+    table.add_column("ops", justify="right", no_wrap=True)
+    table.add_column("mult-adds", footer=human(total.mult_adds), justify="right", no_wrap=True)
+    table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
+    table.add_column("params", footer=human(total.params), justify="right", no_wrap=True)
+    table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
+    table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
+    for row in breakdown(report):
+        cost = row.cost
+        table.add_row(
+            category_label(row.category),
+            str(row.ops),
+            human(cost.mult_adds),
+            percent(report.share(cost.mult_adds)),
+            human(cost.params),
+            percent(report.param_share(cost.params)),
+            human(cost.bn_params),
+        )
+    exact_total = (
+        f"total: {exact(total.mult_adds)} mult-adds · {exact(total.params)} params · "
+        f"{exact(total.bn_params)} BN params"
+    )
+    return Group(table, Text(), Text(exact_total), Text(CONVENTION, style="dim"))
+
+
+# --- several networks side by side -----------------------------------------------------------
+
+WINNER = "bold green"
+"""How the column with the fewest mult-adds (or params) shows its total."""
+
+
+def compare_view(
+    comparison: Comparison, deployments: list[Deployment] | None = None
+) -> RenderableType:
+    """The aligned units of every column, the totals against the first, and the legend.
+
+    With deployments (one per column), each column's peak memory, weights and latency too.
+    """
+    legend = " · ".join(compare_legend(comparison))
+    parts: list[RenderableType] = [compare_table(comparison), Text(), compare_summary(comparison)]
+    if deployments:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        arguments = [visible(column.target.argument) for column in comparison.columns]
+        for label, text in deploy_views.compare_lines(arguments, deployments, visible):
+            grid.add_row(Text(label), Text(text))
+        parts += [Text(), grid]
+    return Group(*parts, Text(legend, style="dim"), Text(CONVENTION, style="dim"))
+
+
+def _total(text: str, winner: bool) -> Text:
+    return Text(text, style=WINNER if winner else "")
+
+
+def compare_table(comparison: Comparison) -> Table:
+    columns = comparison.columns
+    fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
+    table = Table(
+        title=Text(" vs ".join(visible(column.report.graph.spec.name) for column in columns)),
+        show_footer=True,
+        header_style="bold",
+        footer_style="bold",
+    )
+    marks = any(position_mark(row) for row in comparison.rows)
+    if marks:
+        table.add_column("", no_wrap=True)
+    for k, column in enumerate(columns):
+        total = column.report.total.cost
+        heading = Text(f"{_argument(column)}\n{setting(column.report, ' · ')}")
+        table.add_column(heading, footer="total", overflow="fold")
+        table.add_column(
+            "mult-adds",
+            footer=_total(human(total.mult_adds), k in fewest_mult_adds),
+            justify="right",
+            no_wrap=True,
+        )
+        table.add_column(
+            "params",
+            footer=_total(human(total.params), k in fewest_params),
+            justify="right",
+            no_wrap=True,
+        )
+        if k:
+            table.add_column("ratio", footer=_ratio(column.versus), justify="right", no_wrap=True)
+    for row in comparison.rows:
+        cells: list[RenderableType] = [position_mark(row)] if marks else []
+        for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
+            if unit is None:
+                cells += [Text(MISSING, style="dim"), "", ""]
+            else:
+                cost = unit.cost
+                cells += [Text(visible(unit.unit.name)), human(cost.mult_adds), human(cost.params)]
+            if k:
+                cells.append(_ratio(against))
+        table.add_row(*cells)
+    return table
+
+
+def _argument(column: Column) -> str:
+    """The argument as typed, its settings on a line of their own: `mobilenet_v1\n@alpha=0.5`."""
+    target = column.target
+    if target.argument == target.spec:
+        return visible(target.argument)
+    return f"{visible(target.spec)}\n{visible(target.argument.removeprefix(target.spec))}"
+
+
+def _ratio(against: Versus | None) -> str:
+    if against is None or against.mult_adds.ratio is None:
+        return ""
+    return ratio(against.mult_adds.ratio)
+
+
+def _against(change: Change) -> str:
+    if change.ratio is None:
+        return f" ({change.delta:+,})"
+    return f" ({change.delta:+,}, {ratio(change.ratio)}x)"
+
+
+def compare_summary(comparison: Comparison) -> Table:
+    """Each column's exact totals, against the first column's, and the winners."""
+    columns = comparison.columns
+    fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for k, column in enumerate(columns):
+        total, against = column.report.total.cost, column.versus
+        line = Text(f"{visible(column.report.graph.spec.name)} · ")
+        line.append(f"{exact(total.mult_adds)} mult-adds", WINNER if k in fewest_mult_adds else "")
+        line.append("" if against is None else _against(against.mult_adds))
+        line.append(" · ")
+        line.append(f"{exact(total.params)} params", WINNER if k in fewest_params else "")
+        line.append("" if against is None else _against(against.params))
+        line.append(f" · {exact(total.bn_params)} BN params")
+        line.append("" if against is None else _against(against.bn_params))
+        grid.add_row(Text(visible(column.target.argument)), line)
+    winners = Text()
+    for what, fewest in (("mult-adds", fewest_mult_adds), ("params", fewest_params)):
+        names = ", ".join(visible(columns[k].target.argument) for k in fewest)
+        winners.append(f"{' · ' if winners else ''}fewest {what}: ")
+        winners.append(names, WINNER)
+    grid.add_row("winner", winners)
+    return grid

@@ -1,0 +1,91 @@
+"""The roofline in the terminal: each op's arithmetic intensity against the ridge point."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mbcalc.deploy.deployment import Deployment
+from mbcalc.deploy.roofline import Bound, Roofline
+from mbcalc.views import deploy_views
+from mbcalc.views.escape import for_terminal, visible
+from mbcalc.views.formats import duration, percent, rate
+
+STRIP = 32
+"""Characters of the log-scale intensity strip."""
+
+
+def _scale(estimate: Roofline) -> tuple[float, float]:
+    """log10 of the strip's ends: every nonzero intensity and the ridge, with some margin."""
+    points = [float(op.intensity) for op in estimate.ops if op.intensity > 0]
+    points.append(float(estimate.device.ridge))
+    return math.log10(min(points)) - 0.15, math.log10(max(points)) + 0.15
+
+
+def _strip(intensity: Fraction, ridge: Fraction, ends: tuple[float, float], bound: Bound) -> Text:
+    low, high = ends
+    cells = [" "] * STRIP
+
+    def place(value: Fraction) -> int:
+        if value <= 0:
+            return 0
+        fraction = (math.log10(float(value)) - low) / (high - low)
+        return min(STRIP - 1, max(0, round(fraction * (STRIP - 1))))
+
+    cells[place(ridge)] = "┃"
+    text = Text("".join(cells), style="dim")
+    marker = "◂" if intensity <= 0 else "●"
+    text.stylize("bold " + ("yellow" if bound is Bound.MEMORY else "cyan"), place(intensity))
+    position = place(intensity)
+    return Text.assemble(
+        text[:position], Text(marker, style="yellow" if bound is Bound.MEMORY else "cyan"),
+        text[position + 1 :],
+    )  # fmt: skip
+
+
+def roofline_view(deployment: Deployment) -> RenderableType:
+    """Per op: intensity on a log strip with the ridge marked ┃, bound, attainable rate, time."""
+    estimate = deployment.roofline
+    assert estimate is not None
+    report = deployment.memory.report
+    device = estimate.device
+    ends = _scale(estimate)
+    table = Table(
+        title=f"{for_terminal(report.graph.spec.name)} on {for_terminal(device.name)} — "
+        f"{deployment.memory.dtype.value}, batch {deployment.memory.batch}",
+        header_style="bold",
+    )
+    table.add_column("layer", no_wrap=True)
+    table.add_column("op", no_wrap=True)
+    table.add_column("MAC/B", justify="right", no_wrap=True)
+    table.add_column(
+        f"intensity (log), ridge {float(device.ridge):.1f}", no_wrap=True, min_width=STRIP
+    )
+    table.add_column("bound", no_wrap=True)
+    table.add_column("attains", justify="right", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("% time", justify="right", no_wrap=True)
+    table.add_column("% mult-adds", justify="right", no_wrap=True)
+    for row, time in zip(report.rows, estimate.ops, strict=True):
+        attains = Fraction(time.mult_adds) / time.seconds if time.seconds else Fraction(0)
+        table.add_row(
+            Text(visible(row.op.name)),
+            row.op.kind.value,
+            f"{float(time.intensity):.1f}",
+            _strip(time.intensity, device.ridge, ends, time.bound),
+            Text(time.bound.value, style="yellow" if time.bound is Bound.MEMORY else "cyan"),
+            rate(float(attains), "MAC/s") if time.mult_adds else "—",
+            duration(float(time.seconds)),
+            percent(estimate.time_share(time.seconds)),
+            percent(report.share(row.cost.mult_adds)),
+        )
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for label, text in deploy_views.summary_rows(deployment, visible):
+        grid.add_row(label, Text(text))
+    return Group(table, Text(), grid)
