@@ -8,6 +8,7 @@ from, a repeated key is refused, and an alias bomb stops at a fixed node budget.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +166,8 @@ def _shorten(text: str, size: int = 40) -> str:
 
 def _core_scalar(text: str) -> Scalar:
     """A plain scalar as YAML 1.2 reads it: `010` is 10, `1e5` a float, while YAML 1.1's
-    `0b101`, `1:20` (sexagesimal) and `1_000` are text. ValueError for a number too long."""
+    `0b101`, `1:20` (sexagesimal) and `1_000` are text, as is a number beyond a float's range.
+    ValueError for a number too long."""
     if not _CORE_NUMBER.fullmatch(text):
         return text
     if text.startswith("0x"):
@@ -174,7 +176,13 @@ def _core_scalar(text: str) -> Scalar:
         return int(text[2:], 8)
     if re.fullmatch(r"[-+]?[0-9]+", text):
         return int(text, 10)
-    return float(text if text[-1].isdigit() or text[-1] == "." else text.replace(".", ""))
+    value = float(text if text[-1].isdigit() or text[-1] == "." else text.replace(".", ""))
+    mantissa = text.lower().partition("e")[0]
+    if (math.isinf(value) and re.search(r"[0-9]", mantissa)) or (
+        value == 0 and re.search(r"[1-9]", mantissa)
+    ):
+        return text  # a number beyond a float (1e-999, 1e999): kept as written, for exact readers
+    return value
 
 
 _YAML_1_1_NUMBER = re.compile(
