@@ -19,7 +19,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
@@ -29,6 +28,7 @@ from mbcalc.core.graph import OpKind, build_graph
 from mbcalc.core.report import Report, UnitRow, analyze
 from mbcalc.core.settings import Settings, to_fraction
 from mbcalc.errors import MbcalcError
+from mbcalc.kinds import Alignment as Alignment  # noqa: PLC0414 (re-exported: its users name it here)
 from mbcalc.spec.zoo import resolve_spec
 
 SETTING_KEYS = ("alpha", "res", "rho")
@@ -178,15 +178,6 @@ class Column:
     target: Target
     report: Report
     versus: Versus | None = None
-
-
-class Alignment(StrEnum):
-    """How a row's units were put together."""
-
-    NAME = "name"  # the same unit name in every column
-    STRUCTURE = "structure"  # the same type, kernel and stride
-    POSITION = "position"  # paired in order within a stretch whose structures differ
-    ONLY = "only"  # missing from at least one column
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ import contextlib
 import functools
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from mbcalc.core.ranges import parse_count
 from mbcalc.core.settings import to_fraction
 from mbcalc.deploy.memory import DType, MemoryReport
 from mbcalc.errors import SpecError
+from mbcalc.kinds import Bound as Bound  # noqa: PLC0414 (re-exported: its users name it here)
 from mbcalc.spec.source import SourceError, Value, decode_spec_bytes, parse_yaml, read_spec_bytes
 
 DEFAULT_DEVICE = "jetson-nano"
@@ -61,11 +61,6 @@ class Device:
         if kind is OpKind.DEPTHWISE and self.depthwise_mult_adds_per_second is not None:
             return self.depthwise_mult_adds_per_second
         return self.mult_adds_per_second
-
-
-class Bound(StrEnum):
-    COMPUTE = "compute"
-    MEMORY = "memory"
 
 
 @dataclass(frozen=True, slots=True)

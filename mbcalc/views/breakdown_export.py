@@ -5,34 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mbcalc.core.by_type import Category, CategoryRow, Family, breakdown
+from mbcalc.core.by_type import CategoryRow, breakdown
 from mbcalc.core.report import Report
-from mbcalc.views.convention import CONVENTION
+from mbcalc.views.convention import CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown
-from mbcalc.views.export import csv_text, setting, setting_record, share_value
 from mbcalc.views.formats import dims, exact, percent
+from mbcalc.views.text import category_label, csv_text, setting, setting_record, share_value
 
 BREAKDOWN_SCHEMA = "mbcalc.breakdown/1"
-
-FAMILY_LABELS = {
-    Family.CONV: "Conv",
-    Family.POINTWISE: "Conv",
-    Family.DEPTHWISE: "Conv DW",
-    Family.FC: "Fully connected",
-    Family.SE: "Squeeze-excite",
-    Family.OTHER: "Other",
-}
 
 BREAKDOWN_FIELDS = (
     "type", "family", "kernel", "ops", "mult_adds", "mult_adds_share", "params", "params_share",
     "bn_params",
 )  # fmt: skip
-
-
-def category_label(category: Category) -> str:
-    """The paper's name for a layer type: `Conv 1x1`, `Conv DW 3x3`, `Fully connected`."""
-    label = FAMILY_LABELS[category.family]
-    return label if category.kernel is None else f"{label} {dims(category.kernel)}"
 
 
 def category_record(report: Report, row: CategoryRow) -> dict[str, Any]:
@@ -104,7 +89,7 @@ def breakdown_to_markdown(report: Report) -> str:
         f"| **total** | | **{exact(total.mult_adds)}** | "
         f"**100.00%** | **{exact(total.params)}** | **100.00%** | **{exact(total.bn_params)}** |",
         "",
-        f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._",
+        markdown_convention(),
         "",
     ]
     return "\n".join(lines)

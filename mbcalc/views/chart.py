@@ -14,8 +14,8 @@ from rich.text import Text
 
 from mbcalc.core.report import Report
 from mbcalc.views.escape import visible
-from mbcalc.views.export import setting
 from mbcalc.views.formats import human
+from mbcalc.views.text import setting
 
 FULL = "█"
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")

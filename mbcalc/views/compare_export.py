@@ -6,16 +6,16 @@ import json
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from mbcalc.kinds import Alignment
 from mbcalc.views import deploy_views
-from mbcalc.views.convention import CONVENTION
+from mbcalc.views.convention import CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown, for_markdown_code
-from mbcalc.views.export import csv_text, setting, setting_record
 from mbcalc.views.formats import decimal, dims, exact, exact_decimal, ratio
+from mbcalc.views.text import csv_text, setting, setting_record, unit_counts
 
 if TYPE_CHECKING:
     from mbcalc.core.compare import Column, Comparison, Row, Versus
     from mbcalc.core.costs import Cost
-    from mbcalc.core.report import UnitRow
     from mbcalc.deploy.deployment import Deployment
 
 
@@ -42,17 +42,17 @@ def compare_legend(comparison: Comparison) -> tuple[str, ...]:
         else "rows aligned by unit structure (type, kernel, stride)",
         "ratio: mult-adds against the first column",
     ]
-    marks = {row.aligned.value for row in comparison.rows}
-    if "position" in marks:
+    marks = {row.aligned for row in comparison.rows}
+    if Alignment.POSITION in marks:
         parts.append(f"{POSITION_MARK} aligned by position (the structures differ there)")
-    if "only" in marks:
+    if Alignment.ONLY in marks:
         parts.append(f"{MISSING} not in that network")
     return tuple(parts)
 
 
 def position_mark(row: Row) -> str:
     """`≈` beside a row whose units were paired by position, else nothing."""
-    return POSITION_MARK if row.aligned.value == "position" else ""
+    return POSITION_MARK if row.aligned is Alignment.POSITION else ""
 
 
 def column_heading(column: Column) -> str:
@@ -73,18 +73,6 @@ def versus_record(against: Versus | None) -> dict[str, Any] | None:
         record[f"{key}_delta"] = part.delta
         record[f"{key}_ratio"] = None if part.ratio is None else decimal(part.ratio)
     return record
-
-
-def _compare_unit_record(unit: UnitRow | None) -> dict[str, Any] | None:
-    if unit is None:
-        return None
-    return {
-        "name": unit.unit.name,
-        "type": unit.unit.type.value,
-        "mult_adds": unit.cost.mult_adds,
-        "params": unit.cost.params,
-        "bn_params": unit.cost.bn_params,
-    }
 
 
 def compare_record(
@@ -122,7 +110,7 @@ def compare_record(
         "rows": [
             {
                 "aligned": row.aligned.value,
-                "units": [_compare_unit_record(unit) for unit in row.units],
+                "units": [None if unit is None else unit_counts(unit) for unit in row.units],
                 "vs_first": [versus_record(against) for against in row.versus],
             }
             for row in comparison.rows
@@ -220,7 +208,7 @@ def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | 
             for label, text in deploy_views.compare_lines(arguments, deployments, for_markdown)
         ]
         lines.append("")
-    lines += [f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._", ""]
+    lines += [markdown_convention(), ""]
     return "\n".join(lines)
 
 

@@ -4,3 +4,8 @@ CONVENTION = (
     "convention: 1 multiply-accumulate = 1 mult-add (the MobileNets paper's); bias, batch norm, "
     "activations, pooling and merges are free; params = weights + biases, BN scale/shift apart"
 )
+
+
+def markdown_convention() -> str:
+    """The convention as the closing line of a Markdown report: a sentence in italics."""
+    return f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._"

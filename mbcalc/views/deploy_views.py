@@ -11,17 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from mbcalc.core.graph import NETWORK_INPUT
 from mbcalc.core.profiles import Counted, ParamsRule
+from mbcalc.kinds import Bound
 from mbcalc.views.formats import byte_size, decimal, duration, percent, rate
+from mbcalc.views.text import category_label
 
 if TYPE_CHECKING:  # every report imports this module: the deployment code loads on demand
     from rich.text import Text
 
-    from mbcalc.core.by_type import Category
     from mbcalc.core.report import Report, UnitRow
     from mbcalc.deploy.deployment import Deployment
     from mbcalc.deploy.roofline import OpTime
-
-MEMORY_BOUND = "memory"  # Bound.MEMORY's value
 
 MEMORY_COLUMNS = ("in", "out", "weights")
 ROOFLINE_COLUMNS = ("MAC/B", "bound", "time", "% time")
@@ -50,7 +49,7 @@ def footers(deployment: Deployment | None) -> tuple[str, ...]:
 def _bound(time: OpTime) -> Text:
     from rich.text import Text
 
-    return Text(time.bound.value, style="yellow" if time.bound == MEMORY_BOUND else "cyan")
+    return Text(time.bound.value, style="yellow" if time.bound is Bound.MEMORY else "cyan")
 
 
 def op_cells(deployment: Deployment | None, index: int) -> list[str | Text]:
@@ -128,7 +127,7 @@ def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[st
         if device.depthwise_mult_adds_per_second is not None:
             slower = rate(float(device.depthwise_mult_adds_per_second), "MAC/s")
             depthwise = f" ({slower} depthwise)"
-        memory_bound = sum(1 for time in estimate.ops if time.bound == MEMORY_BOUND)
+        memory_bound = sum(1 for time in estimate.ops if time.bound is Bound.MEMORY)
         rows += [
             (
                 "device",
@@ -143,7 +142,7 @@ def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[st
             ),
         ]
         for row in deployment.by_category():
-            label = category_text(row.category)
+            label = category_label(row.category)
             rows.append(
                 (
                     "",
@@ -152,12 +151,6 @@ def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[st
                 )
             )
     return rows
-
-
-def category_text(category: Category) -> str:
-    from mbcalc.views.breakdown_export import category_label
-
-    return category_label(category)
 
 
 # -- json, csv ---------------------------------------------------------------------------------
@@ -222,7 +215,7 @@ def total_fields(deployment: Deployment | None) -> dict[str, Any]:
             "seconds": float(estimate.seconds),
             "by_type": [
                 {
-                    "type": category_text(row.category),
+                    "type": category_label(row.category),
                     "mult_adds_share": decimal(report.share(row.mult_adds)),
                     "time_share": decimal(estimate.time_share(row.seconds)),
                 }

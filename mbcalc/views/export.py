@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from mbcalc.core.report import OpRow, Report, UnitRow
-from mbcalc.spec.parser import LayerType
 from mbcalc.views import deploy_views
-from mbcalc.views.convention import CONVENTION
-from mbcalc.views.escape import for_csv_cell, for_markdown
-from mbcalc.views.formats import (
-    decimal,
-    dims,
-    exact,
-    exact_number,
-    multiplier,
-    percent,
-    ratio,
-    reciprocals,
-    window,
-)
+from mbcalc.views.convention import CONVENTION, markdown_convention
+from mbcalc.views.escape import for_markdown
+from mbcalc.views.formats import decimal, dims, exact, multiplier, percent, window
+from mbcalc.views.text import csv_text, reduction_text, setting_record, twin_text, unit_counts
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -59,13 +48,8 @@ def layer_record(row: OpRow, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def unit_record(unit: UnitRow) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "name": unit.unit.name,
-        "type": unit.unit.type.value,
-        "mult_adds": unit.cost.mult_adds,
-        "params": unit.cost.params,
-        "bn_params": unit.cost.bn_params,
-    }
+    """One unit as the report's `units` entry: its counts, and its standard twin's if any."""
+    record = unit_counts(unit)
     if unit.standard_mult_adds is not None and unit.reduction is not None:
         record["standard_mult_adds"] = unit.standard_mult_adds
         record["reduction"] = decimal(unit.reduction)
@@ -195,7 +179,7 @@ def to_markdown(
     ]
     if deployment_lines:
         lines += [*deployment_lines, ""]
-    lines += [f"_{CONVENTION[0].upper()}{CONVENTION[1:]}._", ""]
+    lines += [markdown_convention(), ""]
     return "\n".join(lines)
 
 
@@ -224,57 +208,3 @@ def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
         f"**{percent(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
         f"**{exact(cost.bn_params)}** | {reduction} |"
     )
-
-
-def reduction_text(unit: UnitRow) -> str:
-    """A unit's cost against its standard twin: with 1/N + 1/k^2 for a separable unit."""
-    if unit.reduction is None:
-        return ""
-    if unit.reduction_terms is None:
-        return f"{ratio(unit.reduction)} of a full conv"
-    return f"{ratio(unit.reduction)} = {reciprocals(*unit.reduction_terms)}"
-
-
-def twin_text(report: Report) -> str:
-    """What the standard-convolution network replaces, in words."""
-    if any(unit.unit.type is LayerType.MBCONV for unit in report.units):
-        return "every separable unit, and every mbconv's depthwise conv, a full conv"
-    return "every separable unit a full conv"
-
-
-# --- settings, shared by the views below ------------------------------------------------------
-
-
-def setting(report: Report, separator: str = ", ") -> str:
-    """The setting a report was computed at: `alpha 0.75, 224x224`."""
-    graph = report.graph
-    return f"alpha {multiplier(graph.alpha)}{separator}{dims(graph.resolution)}"
-
-
-def setting_record(report: Report) -> dict[str, Any]:
-    """The spec and setting of a report, as the JSON documents give them."""
-    graph = report.graph
-    return {
-        "spec": graph.spec.name,
-        "alpha": exact_number(graph.alpha),
-        "resolution": list(graph.resolution),
-        "rho": decimal(graph.rho),
-        "rounding": graph.spec.rounding,
-        "input": list(graph.input_shape),
-    }
-
-
-def share_value(value: Fraction) -> float:
-    return decimal(value)
-
-
-def csv_text(rows: list[list[Any]]) -> str:
-    """CSV lines; text cells are made visible and safe to open in a spreadsheet."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        ["" if cell is None else for_csv_cell(cell) for cell in row] for row in rows
-    )
-    return buffer.getvalue()

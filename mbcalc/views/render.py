@@ -11,12 +11,11 @@ from rich.text import Text
 from mbcalc.core.by_type import breakdown
 from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
-from mbcalc.views.breakdown_export import category_label
 from mbcalc.views.compare_export import MISSING, compare_legend, position_mark
 from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_terminal, visible
-from mbcalc.views.export import reduction_text, setting, twin_text
 from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, window
+from mbcalc.views.text import category_label, reduction_text, setting, twin_text
 
 if TYPE_CHECKING:
     from mbcalc.core.compare import Change, Column, Comparison, Versus
@@ -35,8 +34,13 @@ def report_view(
         op_table(report, deployment),
         Text(),
         summary(report, deployment, counted),
-        Text(CONVENTION, style="dim"),
+        convention_line(),
     )
+
+
+def convention_line() -> Text:
+    """The convention under a terminal report, dimmed."""
+    return Text(CONVENTION, style="dim")
 
 
 def _geometry(row: OpRow) -> str:
@@ -185,7 +189,7 @@ def breakdown_view(report: Report) -> RenderableType:
         f"total: {exact(total.mult_adds)} mult-adds · {exact(total.params)} params · "
         f"{exact(total.bn_params)} BN params"
     )
-    return Group(table, Text(), Text(exact_total), Text(CONVENTION, style="dim"))
+    return Group(table, Text(), Text(exact_total), convention_line())
 
 
 # --- several networks side by side -----------------------------------------------------------
@@ -211,7 +215,7 @@ def compare_view(
         for label, text in deploy_views.compare_lines(arguments, deployments, visible):
             grid.add_row(Text(label), Text(text))
         parts += [Text(), grid]
-    return Group(*parts, Text(legend, style="dim"), Text(CONVENTION, style="dim"))
+    return Group(*parts, Text(legend, style="dim"), convention_line())
 
 
 def _total(text: str, winner: bool) -> Text:

@@ -14,7 +14,6 @@ from rich.text import Text
 from mbcalc.grid.fit import FitResult
 from mbcalc.grid.sweep import Grid, Refusal
 from mbcalc.views.escape import for_markdown, for_terminal, visible
-from mbcalc.views.export import csv_text
 from mbcalc.views.formats import (
     byte_size,
     decimal,
@@ -27,6 +26,7 @@ from mbcalc.views.formats import (
     human,
     percent,
 )
+from mbcalc.views.text import csv_text
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
 FIT_SCHEMA = "mbcalc.fit/1"
