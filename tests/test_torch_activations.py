@@ -26,7 +26,8 @@ import mbcalc.pytorch.network  # noqa: E402
 from mbcalc import Settings, analyze, build_graph  # noqa: E402
 from mbcalc.core.graph import Op, OpKind  # noqa: E402
 from mbcalc.core.report import Report  # noqa: E402
-from mbcalc.pytorch.network import ACTIVATIONS, Merge, build, verify  # noqa: E402
+from mbcalc.pytorch.network import ACTIVATIONS, Merge, build  # noqa: E402
+from mbcalc.pytorch.verification import verify  # noqa: E402
 from mbcalc.spec.zoo import load_shipped  # noqa: E402
 
 ACTIVATION_TYPES = tuple({make for make in ACTIVATIONS.values() if make is not None})
@@ -110,7 +111,7 @@ def test_built_network_calls_the_rebuilds_activations(name: str, rebuild: Any) -
 
 def merges_without_activation(monkeypatch: pytest.MonkeyPatch) -> None:
     """The builder as it was: nothing after an add or a concat, whatever the report says."""
-    original = mbcalc.torch._op_module
+    original = mbcalc.pytorch.network._op_module
 
     def builder(op: Op) -> nn.Module:
         if op.kind in (OpKind.ADD, OpKind.CONCAT):

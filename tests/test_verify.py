@@ -26,7 +26,7 @@ from strategies import networks, spec_of  # noqa: E402
 from mbcalc import Settings, Spec, SpecError, analyze, build_graph  # noqa: E402
 from mbcalc.core.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_counts  # noqa: E402
 from mbcalc.core.graph import OpKind  # noqa: E402
-from mbcalc.pytorch.network import Network, Verification, build, verify  # noqa: E402
+from mbcalc.pytorch import Network, Verification, build, verify  # noqa: E402
 from mbcalc.spec.parser import ACTIVATIONS  # noqa: E402
 from mbcalc.spec.zoo import load_shipped, shipped_names  # noqa: E402
 
@@ -451,7 +451,12 @@ def test_verify_catches_a_wrong_param_count(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_verify_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` fails
-    monkeypatch.delitem(sys.modules, "mbcalc.pytorch.network")
+    for module in (
+        "mbcalc.pytorch.needs_torch",
+        "mbcalc.pytorch.network",
+        "mbcalc.pytorch.verification",
+    ):
+        monkeypatch.delitem(sys.modules, module)
     result = run("verify", "mobilenet_v1")
     assert_clean_failure(result, 1, "pip install 'mbcalc[torch]'")
     assert len(result.stderr.strip().splitlines()) == 1
