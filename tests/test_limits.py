@@ -193,7 +193,7 @@ def test_module_bytes_by_hand() -> None:
     """conv 3x3 3->8 + BN on 4x4, fp32: weights 216 and 4 x 8 BN values; the input (4x4x3) and
     the output (4x4x8) alive together; two more outputs inside the op."""
     pytest.importorskip("torch")
-    from mbcalc.pytorch.network import module_bytes
+    from mbcalc.pytorch.verification import module_bytes
 
     report = analyze(build_graph(parse_spec(ONE_CONV)))
     weights = (3 * 3 * 3 * 8 + 4 * 8) * 4
@@ -206,12 +206,12 @@ def test_verify_refuses_a_module_beyond_the_memory_limit(
     option: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("torch")
-    import mbcalc.pytorch.network
+    import mbcalc.pytorch.verification
 
     def built(*args: object) -> None:
         raise AssertionError("the module was built before it was refused")
 
-    monkeypatch.setattr(mbcalc.pytorch.network, "Network", built)
+    monkeypatch.setattr(mbcalc.pytorch.verification, "Network", built)
     limit = f"{MAX_VERIFY_BYTES / 2**30:g} GiB"
     assert_refused(("verify", "mobilenet_v1", *option), 2, "GiB", limit, "--alpha or --res")
 
@@ -275,7 +275,7 @@ def test_commands_run_without_the_cyclic_collector_and_restore_it(
     import mbcalc.core.report
 
     states: list[bool] = []
-    real = mbcalc.report.analyze
+    real = mbcalc.core.report.analyze
 
     def watched(*args: object) -> object:
         states.append(gc.isenabled())

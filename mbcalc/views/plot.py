@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from mbcalc.errors import OutputError
 from mbcalc.grid.sweep import Grid
+from mbcalc.kinds import PlotBy
 from mbcalc.views.escape import for_plot
 from mbcalc.views.formats import multiplier
 
@@ -14,21 +15,20 @@ if TYPE_CHECKING:
     from mbcalc.deploy.deployment import Deployment
 
 IMAGE_SUFFIXES = (".png", ".svg")
-By = Literal["res", "alpha"]
 
 
-def plot_grid(grid: Grid, suffix: str, by: By = "res") -> bytes:
+def plot_grid(grid: Grid, suffix: str, by: PlotBy = PlotBy.RES) -> bytes:
     """Mult-adds against params on log axes, one line per resolution (or per alpha).
 
     Returns the image as PNG or SVG bytes, so that the caller can write it atomically.
     """
     plt = _pyplot(suffix)
     figure, axes = plt.subplots(figsize=(7, 5), dpi=120)
-    lines = range(len(grid.resolutions)) if by == "res" else range(len(grid.alphas))
+    lines = range(len(grid.resolutions)) if by is PlotBy.RES else range(len(grid.alphas))
     for line in lines:
         cells = (
             [(a, line) for a in range(len(grid.alphas))]
-            if by == "res"
+            if by is PlotBy.RES
             else [(line, r) for r in range(len(grid.resolutions))]
         )
         cells = [cell for cell in cells if grid.valid[cell]]
@@ -36,7 +36,7 @@ def plot_grid(grid: Grid, suffix: str, by: By = "res") -> bytes:
             continue
         label = (
             f"{grid.resolutions[line][0]}x{grid.resolutions[line][1]}"
-            if by == "res"
+            if by is PlotBy.RES
             else f"alpha {multiplier(grid.alphas[line])}"
         )
         axes.plot(
@@ -51,7 +51,7 @@ def plot_grid(grid: Grid, suffix: str, by: By = "res") -> bytes:
     axes.set_ylabel("mult-adds")
     axes.set_title(f"{for_plot(grid.spec.name)}: mult-adds against parameters")
     if axes.get_legend_handles_labels()[0]:
-        axes.legend(title="resolution" if by == "res" else "width", fontsize="small")
+        axes.legend(title="resolution" if by is PlotBy.RES else "width", fontsize="small")
     return _image(plt, figure, suffix)
 
 

@@ -1,0 +1,113 @@
+"""Delivering a report: to the terminal (Rich, with colour), to a pipe, or into a file."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mbcalc.kinds import Format
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+WIDE = 200
+"""Columns used to render tables into files and pipes, so that nothing is cut."""
+
+CHART_WIDTH = 100
+"""Columns of a chart rendered into a file or pipe: bars as long as a terminal's."""
+
+MAX_PLAIN_WIDTH = 2000
+"""Widest plain-text rendering: a table wider than `WIDE` grows to fit rather than be cut."""
+
+
+def check_outputs(force: bool, outputs: list[Path | None], *inputs: str | None) -> None:
+    """Refuse, before any work, an output the command must not write (`mbcalc.cli.output`)."""
+    from mbcalc.cli.output import check_outputs as check
+
+    check(outputs, [argument for argument in inputs if argument], force)
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write a report or an image to `path`, atomically."""
+    from mbcalc.cli.output import write_atomic
+
+    write_atomic(path, content)
+
+
+def show(renderable: RenderableType, width: int = WIDE) -> None:
+    """Print to a terminal with colour, or as plain text (no padding) to a pipe or file."""
+    from rich.console import Console
+
+    console = Console()
+    if console.is_terminal:
+        with console.capture() as captured:
+            console.print(renderable)
+        write_stdout(captured.get())
+    else:
+        write_stdout(render_plain(renderable, width))
+
+
+def write_stdout(text: str) -> None:
+    """Write to standard output; symbols its encoding cannot take are written in ASCII."""
+    from mbcalc.views.escape import for_stream
+
+    sys.stdout.write(for_stream(text, sys.stdout.encoding))
+
+
+def deliver(
+    format: Format,
+    output: Path | None,
+    view: Callable[[], RenderableType],
+    text: Callable[[], str] | None = None,
+    width: int = WIDE,
+) -> None:
+    """Show `view` (format table) or `text` (the other formats), or write it to `output`.
+
+    Into a file the table format is `view` as plain text; only what is needed is rendered.
+    """
+    if format == Format.TABLE and output is None:
+        show(view(), width)
+        return
+    content = text() if text is not None and format != Format.TABLE else render_plain(view(), width)
+    if output is None:
+        write_stdout(content)
+    else:
+        write_file(output, content)
+
+
+def deliver_with(
+    format: Format,
+    output: Path | None,
+    view: Callable[..., RenderableType],
+    writers: Mapping[Format, Callable[..., str]],
+    *data: object,
+) -> None:
+    """`deliver` for a view and writers (one per text format) that all take the same `data`."""
+    text = writers.get(format)
+    deliver(
+        format,
+        output,
+        functools.partial(view, *data),
+        None if text is None else functools.partial(text, *data),
+    )
+
+
+def render_plain(renderable: RenderableType, width: int = WIDE) -> str:
+    """Render to plain text (no colour), as written to files.
+
+    At the default width a table wider than `WIDE` is rendered at its natural width rather
+    than cut; a narrower width (a chart's) is kept as asked.
+    """
+    import io
+
+    from rich.console import Console
+
+    if width >= WIDE:
+        probe = Console(file=io.StringIO(), width=MAX_PLAIN_WIDTH, color_system=None)
+        width = min(MAX_PLAIN_WIDTH, max(width, probe.measure(renderable).maximum))
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None).print(renderable)
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())

@@ -1,0 +1,73 @@
+"""The commands about devices: the shipped profiles, and one spec against a device's roofline."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
+from mbcalc.cli.load import deployment_of, load_report
+from mbcalc.cli.options import (
+    BatchOpt,
+    DeliveryOptions,
+    DeployOptions,
+    DeviceOpt,
+    DTypeOpt,
+    FoldOpt,
+    SettingOptions,
+    SpecArg,
+    plot_option,
+)
+from mbcalc.cli.report_commands import emit_report
+from mbcalc.core.limits import check_batch
+from mbcalc.kinds import Format
+
+
+def devices() -> None:
+    """The device profiles that ship with mbcalc, for --device and `mbcalc roofline`."""
+    from mbcalc.deploy.roofline import DEFAULT_DEVICE, resolve_device, shipped_devices
+    from mbcalc.views.listings import devices_view
+
+    shipped = {name: resolve_device(name) for name in shipped_devices()}
+    show(devices_view(shipped, DEFAULT_DEVICE))
+
+
+def roofline(
+    spec: SpecArg,
+    *,
+    device: DeviceOpt = None,
+    setting: SettingOptions,
+    dtype: DTypeOpt = None,
+    batch: BatchOpt = 1,
+    fold_bn: FoldOpt = False,
+    delivery: DeliveryOptions,
+    plot: Annotated[
+        Path | None,
+        plot_option("Also draw the roofline with every op on it into FILE; needs mbcalc[plot]."),
+    ] = None,
+) -> None:
+    """Where each op of SPEC sits against a device's roofline, and its estimated time.
+
+    Each op's arithmetic intensity (mult-adds per byte moved) against the ridge point,
+    whether it is compute- or memory-bound, and its share of the time next to its share
+    of the mult-adds. Without --device the default profile (jetson-nano) is used.
+    """
+    from mbcalc.deploy.roofline import DEFAULT_DEVICE
+
+    check_outputs(delivery.force, [delivery.output, plot], spec, device)
+    check_batch(batch)
+    report = load_report(spec, setting)
+    options = DeployOptions(False, device or DEFAULT_DEVICE, dtype, batch, fold_bn)
+    deployment = deployment_of(report, options, memory=False)
+    assert deployment is not None
+    if plot is not None:
+        from mbcalc.views.plot import plot_roofline
+
+        write_file(plot, plot_roofline(deployment, plot.suffix.lower()))
+    if delivery.format != Format.TABLE:  # the other formats: the report with its times
+        emit_report(report, delivery, deployment)
+        return
+    from mbcalc.views.roofline_chart import roofline_view
+
+    deliver(delivery.format, delivery.output, functools.partial(roofline_view, deployment))

@@ -1,0 +1,189 @@
+"""The commands that explore settings: the shipped specs, a sweep over widths and resolutions,
+and the settings that fit a budget."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mbcalc.cli.boundary import parsed
+from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
+from mbcalc.cli.options import DeliveryOptions, DeployOptions, SpecArg, plot_option, range_option
+from mbcalc.core.limits import check_batch, check_grid
+from mbcalc.deploy.dtypes import DType
+from mbcalc.errors import MbcalcError
+from mbcalc.kinds import Format, PlotBy
+
+MAX_TABLE_CELLS = 10_000
+"""Largest sweep shown as a grid; larger ones go to json or csv."""
+
+
+def list_specs() -> None:
+    """The specs that ship with mbcalc, with their cost at alpha 1."""
+    from mbcalc.core.graph import build_graph
+    from mbcalc.core.report import analyze
+    from mbcalc.spec.zoo import load_shipped, shipped_names
+    from mbcalc.views.listings import specs_view
+
+    rows = []
+    for name in shipped_names():
+        spec = load_shipped(name)
+        rows.append((name, spec, analyze(build_graph(spec)).total.cost))
+    show(specs_view(rows))
+
+
+def sweep(
+    spec: SpecArg,
+    alpha: Annotated[
+        str,
+        range_option(
+            "--alpha",
+            "-a",
+            help="Widths to sweep, e.g. 1,0.75,0.5,0.25 or 0.25:1:0.05 (STOP included).",
+        ),
+    ] = "1,0.75,0.5,0.25",
+    res: Annotated[
+        str | None,
+        range_option(
+            "--res",
+            "-r",
+            help="Input heights to sweep, e.g. 224,192,160,128 or 96:224:32 "
+            "[default: the spec's own].",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    delivery: DeliveryOptions,
+    plot: Annotated[
+        Path | None,
+        plot_option("Also draw mult-adds against params (log axes) into FILE; needs mbcalc[plot]."),
+    ] = None,
+    plot_by: Annotated[
+        PlotBy, typer.Option("--plot-by", help="One line per resolution or per alpha.")
+    ] = PlotBy.RES,
+    deploy: DeployOptions,
+) -> None:
+    """Mult-adds and params of SPEC over a grid of widths and resolutions.
+
+    The paper's Tables 6 and 7 in one command:
+    mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
+    Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
+    """
+    from mbcalc.cli.load import device_profile
+    from mbcalc.core.ranges import count_values, parse_fractions, parse_integers
+    from mbcalc.grid.sweep import explain_invalid
+    from mbcalc.grid.sweep import sweep as sweep_grid
+    from mbcalc.spec.zoo import resolve_spec
+
+    check_outputs(delivery.force, [delivery.output, plot], spec, deploy.device)
+    check_batch(deploy.batch)
+    alpha_count = parsed(count_values, alpha, "--alpha")
+    res_count = 1 if res is None else parsed(count_values, res, "--res")
+    check_grid(alpha_count, res_count)
+    cells = alpha_count * res_count
+    if delivery.format == Format.TABLE and cells > MAX_TABLE_CELLS:
+        raise MbcalcError(
+            f"a grid of {cells:,} settings is too large to show as a table",
+            hint="use --format csv or --format json",
+        )
+    alphas = parsed(parse_fractions, alpha, "--alpha")
+    heights = None if res is None else parsed(parse_integers, res, "--res")
+    device = device_profile(deploy.device)
+    dtype = deploy.dtype
+    if deploy.memory and dtype is None and device is None:
+        dtype = DType.FP32  # asking for a number format is what turns the memory grids on
+    grid = sweep_grid(
+        resolve_spec(spec), alphas, heights, dtype=dtype, batch=deploy.batch,
+        fold_bn=deploy.fold_bn, device=device,
+    )  # fmt: skip
+    refusals = explain_invalid(grid)
+    if plot is not None:
+        from mbcalc.views.plot import plot_grid
+
+        write_file(plot, plot_grid(grid, plot.suffix.lower(), plot_by))
+    from mbcalc.views import sweep_views
+
+    writers = {
+        Format.JSON: functools.partial(sweep_views.sweep_json, grid, refusals),
+        Format.CSV: functools.partial(sweep_views.sweep_csv, grid),
+        Format.MARKDOWN: functools.partial(sweep_views.sweep_markdown, grid, refusals),
+    }
+    view = functools.partial(sweep_views.sweep_view, grid, refusals)
+    deliver(delivery.format, delivery.output, view, writers.get(delivery.format))
+
+
+def fit(
+    spec: SpecArg,
+    max_mult_adds: Annotated[
+        str,
+        typer.Option(
+            "--max-mult-adds",
+            metavar="COUNT",
+            help="Mult-adds budget: 300M, 1.2G, 150000000.",
+            show_default=False,
+        ),
+    ],
+    max_params: Annotated[
+        str | None,
+        typer.Option(
+            "--max-params", metavar="COUNT", help="Parameter budget: 2.5M.", show_default=False
+        ),
+    ] = None,
+    alpha: Annotated[
+        str | None,
+        range_option(
+            "--alpha", "-a", help="Widths to search [default: 0.05:1:0.05].", show_default=False
+        ),
+    ] = None,
+    res: Annotated[
+        str | None,
+        range_option(
+            "--res",
+            "-r",
+            help="Input heights to search [default: multiples of --res-step up to the spec's].",
+            show_default=False,
+        ),
+    ] = None,
+    res_step: Annotated[
+        int, typer.Option("--res-step", min=1, help="Resolution step of the default search.")
+    ] = 32,
+    *,
+    delivery: DeliveryOptions,
+) -> None:
+    """The widths and resolutions of SPEC that fit a budget of mult-adds (and params).
+
+    Of the settings that fit, those shown are not dominated: no other fitting setting has
+    at least as many mult-adds and params, and more of one. The one that uses most of the
+    budget (the most mult-adds) is marked.
+    """
+    from mbcalc.core.ranges import count_values, parse_budget, parse_fractions, parse_integers
+    from mbcalc.grid.fit import DEFAULT_ALPHAS, default_height_range, default_heights
+    from mbcalc.grid.fit import fit as fit_budget
+    from mbcalc.spec.zoo import resolve_spec
+
+    check_outputs(delivery.force, [delivery.output], spec)
+    budget = parsed(parse_budget, max_mult_adds, "--max-mult-adds")
+    params = None if max_params is None else parsed(parse_budget, max_params, "--max-params")
+    alpha_count = len(DEFAULT_ALPHAS) if alpha is None else parsed(count_values, alpha, "--alpha")
+    if res is not None:
+        check_grid(alpha_count, parsed(count_values, res, "--res"))
+    loaded = resolve_spec(spec)
+    if res is None:
+        check_grid(alpha_count, len(default_height_range(loaded, res_step)))
+    alphas = DEFAULT_ALPHAS if alpha is None else parsed(parse_fractions, alpha, "--alpha")
+    heights = (
+        default_heights(loaded, res_step) if res is None else parsed(parse_integers, res, "--res")
+    )
+    result = fit_budget(loaded, budget, params, alphas, heights)
+    from mbcalc.views import sweep_views
+
+    writers = {
+        Format.JSON: functools.partial(sweep_views.fit_json, result),
+        Format.CSV: functools.partial(sweep_views.fit_csv, result),
+        Format.MARKDOWN: functools.partial(sweep_views.fit_markdown, result),
+    }
+    view = functools.partial(sweep_views.fit_view, result, spec)
+    deliver(delivery.format, delivery.output, view, writers.get(delivery.format))

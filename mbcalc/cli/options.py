@@ -1,0 +1,248 @@
+"""The command line's options, each declared once, and the groups that several commands share.
+
+An `Annotated` alias is one option (its flags, metavar and help); a group is a frozen dataclass
+of such fields, which `mbcalc.cli.grouped` spreads into a command's signature in field order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mbcalc.core.profiles import ParamsRule
+from mbcalc.core.settings import Settings, to_fraction
+from mbcalc.deploy.dtypes import DType
+from mbcalc.kinds import Format
+
+
+def _fraction(text: str | Fraction) -> Fraction:
+    if isinstance(text, Fraction):
+        return text
+    try:
+        return to_fraction(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _file_path(text: str | Path) -> Path:
+    """An --output or --plot FILE: a name ending in a slash is a folder, not a file."""
+    if isinstance(text, Path):
+        return text
+    if text.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{text!r} ends with a slash: name a file, not a folder")
+    return Path(text)
+
+
+SpecArg = Annotated[
+    str,
+    typer.Argument(
+        help="A spec file (YAML), or the name of a shipped spec such as mobilenet_v1.",
+        show_default=False,
+    ),
+]
+CompareArgs = Annotated[
+    list[str],
+    typer.Argument(
+        help="Two or more specs (files or shipped names), each optionally with its own "
+        "settings: mobilenet_v1@alpha=0.5,res=160.",
+        metavar="SPEC[@alpha=A,res=R]...",
+        show_default=False,
+    ),
+]
+AlphaOpt = Annotated[
+    Fraction,
+    typer.Option(
+        "--alpha",
+        "-a",
+        parser=_fraction,
+        metavar="A",
+        help="Width multiplier: every scaled layer's channels times A.",
+    ),
+]
+ResOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--res",
+        "-r",
+        metavar="R",
+        help="Input height in pixels; the width follows in proportion.",
+        show_default=False,
+    ),
+]
+RhoOpt = Annotated[
+    Fraction | None,
+    typer.Option(
+        "--rho",
+        parser=_fraction,
+        metavar="P",
+        help="Resolution multiplier: both input sides times P, rounded.",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, json, csv or markdown. Names are shown as written, escaped for each; "
+        "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs.",
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        parser=_file_path,
+        metavar="FILE",
+        help="Write the report to FILE (atomically) instead of standard output: a new file or a "
+        "regular one (a symlink's target); never an input of the command.",
+        show_default=False,
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace a read-only --output or --plot file."),
+]
+
+
+def plot_option(help: str) -> Any:
+    """The --plot FILE option of a command that also draws an image; `help` says what."""
+    return typer.Option(
+        "--plot", parser=_file_path, metavar="FILE.png|svg", help=help, show_default=False
+    )
+
+
+def range_option(*flags: str, help: str, show_default: bool = True) -> Any:
+    """An --alpha or --res option of a grid command: a list or a range of values."""
+    return typer.Option(
+        *flags, metavar="LIST|START:STOP:STEP", help=help, show_default=show_default
+    )
+
+
+MemoryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--memory",
+        help="Add activation and weight bytes per op, and the peak memory of one inference.",
+    ),
+]
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        "-d",
+        metavar="NAME|FILE",
+        help="Add roofline time per op on a device: a shipped profile (see `mbcalc devices`) "
+        "or a YAML file.",
+        show_default=False,
+    ),
+]
+DTypeOpt = Annotated[
+    DType | None,
+    typer.Option(
+        "--dtype",
+        help="Number format of activations and weights [default: the device's, else fp32].",
+        show_default=False,
+    ),
+]
+BatchOpt = Annotated[
+    int, typer.Option("--batch", min=1, help="Images per inference (scales activations).")
+]
+FoldOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fold-bn", help="Fold each batch norm into its conv (a bias) for the deployment view."
+    ),
+]
+ProfileOpt = Annotated[
+    str,
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        help="Counting profile: paper (mult-adds), torch, fvcore, thop, ptflops or "
+        "ptflops-aten. Each reproduces that tool's total and params exactly (fvcore 0.1.5, thop "
+        "0.1.1, ptflops 0.7.5 pytorch and aten backends; torch: torch.utils.flop_counter) on the "
+        "module mbcalc.torch builds from the spec, checked on every shipped spec and random "
+        "networks; a softmax counts only where the spec declares one.",
+    ),
+]
+FlopsOpt = Annotated[bool, typer.Option("--flops", help="Count 2 FLOPs per mult-add.")]
+CountOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--count",
+        metavar="OP[=COST],...",
+        help="Also count these operations at COST per element: bias, bn, act, pool, pool_out, "
+        "maxpool, maxpool_out, add, scale, softmax, softmax_sum; act.NAME for one activation "
+        "(act.relu6), pool.FORM for one pool form: global, window or padded (e.g. "
+        "bn=2,pool.global). A key replaces the profile's cost of that key and the keys under it.",
+        show_default=False,
+    ),
+]
+ParamsOpt = Annotated[
+    ParamsRule | None,
+    typer.Option(
+        "--params",
+        help="Which parameters count: paper (weights, biases), torch (+ BN scale, shift, PReLU "
+        "weights), keras (paper's + BN scale, shift, running statistics) [default: the "
+        "profile's].",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingOptions:
+    """--alpha, --res and --rho: the setting one report is computed at."""
+
+    alpha: AlphaOpt = Fraction(1)
+    res: ResOpt = None
+    rho: RhoOpt = None
+
+    def settings(self) -> Settings:
+        """The library's settings; --res with --rho is a usage error."""
+        if self.res is not None and self.rho is not None:
+            raise typer.BadParameter("give --res or --rho, not both", param_hint="--rho")
+        return Settings(alpha=self.alpha, res=self.res, rho=self.rho)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOptions:
+    """--format, --output and --force: what a report is written as, and where."""
+
+    format: FormatOpt = Format.TABLE
+    output: OutputOpt = None
+    force: ForceOpt = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeployOptions:
+    """--memory, --device, --dtype, --batch and --fold-bn: the deployment view."""
+
+    memory: MemoryOpt = False
+    device: DeviceOpt = None
+    dtype: DTypeOpt = None
+    batch: BatchOpt = 1
+    fold_bn: FoldOpt = False
+
+    @property
+    def shows_memory(self) -> bool:
+        """Whether the memory view is on: asked for, or implied by a memory setting."""
+        return self.memory or self.dtype is not None or self.batch != 1 or self.fold_bn
+
+
+@dataclass(frozen=True, slots=True)
+class CountingOptions:
+    """--profile, --flops, --count and --params: what the report's totals count."""
+
+    profile: ProfileOpt = "paper"
+    flops: FlopsOpt = False
+    count: CountOpt = None
+    params: ParamsOpt = None

@@ -1,0 +1,166 @@
+"""The commands that report one spec, or several side by side: table, compare, breakdown, chart,
+verify. Each loads, analyzes, then renders or exports."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import typer
+
+from mbcalc.cli.deliver import CHART_WIDTH, check_outputs, deliver, deliver_with, show
+from mbcalc.cli.load import counting_profile, deployment_of, load_report
+from mbcalc.cli.options import (
+    CompareArgs,
+    CountingOptions,
+    DeliveryOptions,
+    DeployOptions,
+    ForceOpt,
+    OutputOpt,
+    SettingOptions,
+    SpecArg,
+)
+from mbcalc.core.limits import check_batch
+from mbcalc.errors import MbcalcError
+from mbcalc.kinds import Format
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from mbcalc.core.profiles import Counted
+    from mbcalc.core.report import Report
+    from mbcalc.deploy.deployment import Deployment
+
+
+def table(
+    spec: SpecArg,
+    setting: SettingOptions,
+    delivery: DeliveryOptions,
+    deploy: DeployOptions,
+    counting: CountingOptions,
+) -> None:
+    """Per-layer mult-adds and params of SPEC, with totals and the separable reduction.
+
+    One row per primitive op, grouped under its spec layer; each depthwise-separable unit
+    shows its reduction against a standard convolution beside 1/N + 1/k^2.
+    --memory and --device add the deployment view: bytes, peak memory, roofline time.
+    """
+    check_outputs(delivery.force, [delivery.output], spec, deploy.device)
+    check_batch(deploy.batch)
+    profile = counting_profile(counting)
+    report = load_report(spec, setting)
+    deployment = deployment_of(report, deploy, memory=deploy.shows_memory)
+    from mbcalc.core.profiles import count
+
+    emit_report(report, delivery, deployment, count(report, profile))
+
+
+def emit_report(
+    report: Report,
+    delivery: DeliveryOptions,
+    deployment: Deployment | None = None,
+    counted: Counted | None = None,
+) -> None:
+    """The report as a table or in a text format; every report states its counting profile."""
+    from mbcalc.core.profiles import PROFILES, count
+    from mbcalc.views import export
+
+    counted = counted or count(report, PROFILES["paper"])
+    writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
+               Format.MARKDOWN: export.to_markdown}  # fmt: skip
+    deliver_with(
+        delivery.format, delivery.output, _report_view, writers, report, deployment, counted
+    )
+
+
+def _report_view(
+    report: Report, deployment: Deployment | None, counted: Counted | None
+) -> RenderableType:
+    from mbcalc.views.render import report_view  # Rich's table code only where a table is shown
+
+    return report_view(report, deployment, counted)
+
+
+def compare(
+    specs: CompareArgs,
+    setting: SettingOptions,
+    delivery: DeliveryOptions,
+    deploy: DeployOptions,
+) -> None:
+    """Two or more specs, or one spec under several settings, side by side.
+
+    Each argument may carry its own settings: mobilenet_v1@alpha=0.5,res=160.
+    The keys are alpha, res and rho; --alpha, --res and --rho set the rest.
+    Units are aligned by name, or by structure (type, kernel, stride).
+    Ratios are against the first column; the fewest mult-adds and params win.
+    """
+    from mbcalc.core.compare import compare_arguments
+    from mbcalc.views import compare_export as export
+    from mbcalc.views.render import compare_view
+
+    paths = [argument.rpartition("@")[0] for argument in specs]
+    check_outputs(delivery.force, [delivery.output], *specs, *paths, deploy.device)
+    check_batch(deploy.batch)
+    settings = setting.settings()
+    if len(specs) < 2:
+        raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
+    comparison = compare_arguments(specs, settings)
+    deployments = [
+        deployment_of(column.report, deploy, memory=deploy.shows_memory)
+        for column in comparison.columns
+    ]
+    chosen = None if deployments[0] is None else [d for d in deployments if d is not None]
+    writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
+               Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
+    deliver_with(delivery.format, delivery.output, compare_view, writers, comparison, chosen)
+
+
+def breakdown(spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions) -> None:
+    """Mult-adds and params of SPEC by layer type: the paper's Table 2 for any network.
+
+    Standard k x k, pointwise 1x1 and depthwise k x k convolutions, fully connected
+    and squeeze-and-excite layers, each with its share of the network's total.
+    """
+    check_outputs(delivery.force, [delivery.output], spec)
+    report = load_report(spec, setting)
+    from mbcalc.views import breakdown_export as export
+    from mbcalc.views.render import breakdown_view
+
+    writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
+               Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
+    deliver_with(delivery.format, delivery.output, breakdown_view, writers, report)
+
+
+def chart(
+    spec: SpecArg,
+    setting: SettingOptions,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
+
+    Two bars per layer (a separable unit is one layer), each scaled to the largest.
+    Piped or written with --output, the chart is plain text 100 columns wide.
+    """
+    from mbcalc.views.chart import Chart
+
+    check_outputs(force, [output], spec)
+    report = load_report(spec, setting)
+    deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
+
+
+def verify(spec: SpecArg, setting: SettingOptions) -> None:
+    """Build SPEC as a PyTorch module and check every op against the analytic counts.
+
+    A forward pass on zeros (batch 1) checks each op's output shape, the params and BN
+    params of its submodules, the mult-adds that hooks on Conv2d and Linear measure
+    from the real tensors, and the activation module after it against the report's act.
+    Exit status 1 on any difference. Needs mbcalc[torch].
+    """
+    from mbcalc.pytorch.verification import verify as verify_report
+    from mbcalc.views.verify_view import verification_view
+
+    verification = verify_report(load_report(spec, setting))
+    show(verification_view(verification))
+    if not verification.ok:
+        raise MbcalcError(verification.verdict)

@@ -1,0 +1,55 @@
+"""The lists of what ships with mbcalc, as Rich tables: the specs and the device profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from mbcalc.views.escape import for_terminal
+from mbcalc.views.formats import human, rate
+
+if TYPE_CHECKING:
+    from mbcalc.core.costs import Cost
+    from mbcalc.deploy.roofline import Device
+    from mbcalc.spec.parser import Spec
+
+
+def devices_view(devices: Mapping[str, Device], default: str) -> Table:
+    """One row per shipped device profile, by name; `default` is marked."""
+    view = Table(title="Shipped device profiles (figures from vendor data sheets)")
+    for column in ("name", "device", "dtype", "peak", "bandwidth", "ridge", "source"):
+        view.add_column(
+            column, justify="right" if column in {"peak", "bandwidth", "ridge"} else "left"
+        )
+    for name, profile in devices.items():
+        view.add_row(
+            name + (" (default)" if name == default else ""),
+            for_terminal(profile.name),
+            profile.dtype.value,
+            rate(float(profile.mult_adds_per_second), "MAC/s"),
+            rate(float(profile.bandwidth), "B/s"),
+            f"{float(profile.ridge):.1f} MAC/B",
+            for_terminal(profile.source),
+        )
+    return view
+
+
+def specs_view(specs: Sequence[tuple[str, Spec, Cost]]) -> Table:
+    """One row per shipped spec: (name, spec, its total cost at alpha 1)."""
+    view = Table(title="Shipped specs (alpha 1, their own resolution)", header_style="bold")
+    view.add_column("name", justify="left")
+    view.add_column("description", justify="left")
+    view.add_column("input", justify="right")
+    view.add_column("mult-adds", justify="right")
+    view.add_column("params", justify="right")
+    for name, spec, total in specs:
+        view.add_row(
+            for_terminal(name),
+            for_terminal(spec.description),
+            f"{spec.input_size[0]}x{spec.input_size[1]}",
+            human(total.mult_adds),
+            human(total.params),
+        )
+    return view
