@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -14,6 +15,7 @@ from mbcalc.views import deploy_views
 from mbcalc.views.compare_export import MISSING, compare_legend, position_mark
 from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_terminal, visible
+from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
 from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, window
 from mbcalc.views.text import category_label, reduction_text, setting, twin_text
 
@@ -50,30 +52,32 @@ def _geometry(row: OpRow) -> str:
     return window(op.kernel, op.stride)
 
 
-def op_table(report: Report, deployment: Deployment | None = None) -> Table:
+def op_table(report: Report, deployment: Deployment | None = None) -> FixedTable:
+    """One row per op under its unit's row, with the totals as the footer."""
     graph = report.graph
     total = report.total.cost
-    table = Table(
-        title=f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
+    columns = [
+        FixedColumn("layer", footer="total"),
+        FixedColumn("op"),
+        FixedColumn("kernel"),
+        FixedColumn("input → output"),
+        FixedColumn("mult-adds", human(total.mult_adds), "right"),
+        FixedColumn("%", "100.00%", "right"),
+        FixedColumn("params", human(total.params), "right"),
+        FixedColumn("BN", human(total.bn_params), "right"),
+        FixedColumn("reduction"),
+    ]
+    columns += [
+        FixedColumn(heading, footer, "right")
+        for heading, footer in zip(
+            deploy_views.columns(deployment), deploy_views.footers(deployment), strict=True
+        )
+    ]
+    table = FixedTable(
+        f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
         f"{graph.resolution[0]}x{graph.resolution[1]}",
-        show_footer=True,
-        header_style="bold",
-        footer_style="bold",
+        columns,
     )
-    table.add_column("layer", footer="total", no_wrap=True)
-    table.add_column("op", no_wrap=True)
-    table.add_column("kernel", no_wrap=True)
-    table.add_column("input → output", no_wrap=True)
-    table.add_column("mult-adds", footer=human(total.mult_adds), justify="right", no_wrap=True)
-    table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
-    table.add_column("params", footer=human(total.params), justify="right", no_wrap=True)
-    table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
-    table.add_column("reduction", no_wrap=True)
-    for heading, footer in zip(
-        deploy_views.columns(deployment), deploy_views.footers(deployment), strict=True
-    ):
-        table.add_column(heading, footer=footer, justify="right", no_wrap=True)
-
     for section in report.sections():
         if section.unit is not None:
             _add_unit_row(
@@ -85,30 +89,30 @@ def op_table(report: Report, deployment: Deployment | None = None) -> Table:
     return table
 
 
-def _add_unit_row(table: Table, report: Report, unit: UnitRow, extra: list[str | Text]) -> None:
+def _add_unit_row(table: FixedTable, report: Report, unit: UnitRow, extra: Sequence[Cell]) -> None:
     first, last = unit.rows[0].op, unit.rows[-1].op
     reduction = reduction_text(unit)
     table.add_row(
-        Text(visible(unit.unit.name), style="bold"),
-        Text(unit.unit.type.value, style="bold"),
+        Styled(visible(unit.unit.name), "bold"),
+        Styled(unit.unit.type.value, "bold"),
         "",
         f"{dims(first.input)} → {dims(last.output)}",
-        Text(human(unit.cost.mult_adds), style="bold"),
-        Text(percent(report.share(unit.cost.mult_adds)), style="bold"),
-        Text(human(unit.cost.params), style="bold"),
-        Text(human(unit.cost.bn_params), style="bold"),
+        Styled(human(unit.cost.mult_adds), "bold"),
+        Styled(percent(report.share(unit.cost.mult_adds)), "bold"),
+        Styled(human(unit.cost.params), "bold"),
+        Styled(human(unit.cost.bn_params), "bold"),
         reduction,
         *extra,
     )
 
 
 def _add_op_row(
-    table: Table, report: Report, row: OpRow, extra: list[str | Text], *, indent: bool
+    table: FixedTable, report: Report, row: OpRow, extra: Sequence[Cell], *, indent: bool
 ) -> None:
     op = row.op
     name = f"  {op.name.removeprefix(op.unit)}" if indent else op.name
     table.add_row(
-        Text(visible(name), style="dim" if indent else ""),
+        Styled(visible(name), "dim" if indent else ""),
         op.kind.value,
         _geometry(row),
         f"{dims(op.input)} → {dims(op.output)}",
