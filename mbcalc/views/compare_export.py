@@ -193,13 +193,13 @@ def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | 
             else:
                 cost = unit.cost
                 cells += [for_markdown(unit.unit.name), exact(cost.mult_adds), exact(cost.params)]
-            cells += [_ratio(against)] if k else []
+            cells += [ratio_text(against)] if k else []
         lines.append(_md_row(cells))
     totals = [""]
     for k, column in enumerate(columns):
         total = column.report.total.cost
         totals += ["**total**", f"**{exact(total.mult_adds)}**", f"**{exact(total.params)}**"]
-        totals += [f"**{_ratio(column.versus)}**"] if k else []
+        totals += [f"**{ratio_text(column.versus)}**"] if k else []
     lines += [_md_row(totals), "", *_markdown_totals(comparison), ""]
     if deployments:
         arguments = [column.target.argument for column in columns]
@@ -216,7 +216,8 @@ def _md_row(cells: list[str]) -> str:
     return f"| {' | '.join(cells)} |"
 
 
-def _ratio(against: Versus | None) -> str:
+def ratio_text(against: Versus | None) -> str:
+    """A row's or column's mult-adds against the first column's, or nothing."""
     if against is None or against.mult_adds.ratio is None:
         return ""
     return ratio(against.mult_adds.ratio)

@@ -12,15 +12,16 @@ from rich.text import Text
 from mbcalc.core.by_type import breakdown
 from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
-from mbcalc.views.compare_export import MISSING, compare_legend, position_mark
+from mbcalc.views.compare_export import MISSING, compare_legend, position_mark, ratio_text
 from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
 from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, window
+from mbcalc.views.label_grid import label_grid
 from mbcalc.views.text import category_label, reduction_text, setting, twin_text
 
 if TYPE_CHECKING:
-    from mbcalc.core.compare import Change, Column, Comparison, Versus
+    from mbcalc.core.compare import Change, Column, Comparison
     from mbcalc.core.profiles import Counted
     from mbcalc.deploy.deployment import Deployment
 
@@ -131,9 +132,7 @@ def summary(
     """Totals, the standard-convolution twin, the settings and the counting convention."""
     graph = report.graph
     total = report.total
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    grid = label_grid()
     grid.add_row(
         "total",
         f"{exact(total.cost.mult_adds)} mult-adds · {exact(total.cost.params)} params · "
@@ -212,9 +211,7 @@ def compare_view(
     legend = " · ".join(compare_legend(comparison))
     parts: list[RenderableType] = [compare_table(comparison), Text(), compare_summary(comparison)]
     if deployments:
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
+        grid = label_grid()
         arguments = [visible(column.target.argument) for column in comparison.columns]
         for label, text in deploy_views.compare_lines(arguments, deployments, visible):
             grid.add_row(Text(label), Text(text))
@@ -255,7 +252,9 @@ def compare_table(comparison: Comparison) -> Table:
             no_wrap=True,
         )
         if k:
-            table.add_column("ratio", footer=_ratio(column.versus), justify="right", no_wrap=True)
+            table.add_column(
+                "ratio", footer=ratio_text(column.versus), justify="right", no_wrap=True
+            )
     for row in comparison.rows:
         cells: list[RenderableType] = [position_mark(row)] if marks else []
         for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
@@ -265,7 +264,7 @@ def compare_table(comparison: Comparison) -> Table:
                 cost = unit.cost
                 cells += [Text(visible(unit.unit.name)), human(cost.mult_adds), human(cost.params)]
             if k:
-                cells.append(_ratio(against))
+                cells.append(ratio_text(against))
         table.add_row(*cells)
     return table
 
@@ -278,12 +277,6 @@ def _argument(column: Column) -> str:
     return f"{visible(target.spec)}\n{visible(target.argument.removeprefix(target.spec))}"
 
 
-def _ratio(against: Versus | None) -> str:
-    if against is None or against.mult_adds.ratio is None:
-        return ""
-    return ratio(against.mult_adds.ratio)
-
-
 def _against(change: Change) -> str:
     if change.ratio is None:
         return f" ({change.delta:+,})"
@@ -294,9 +287,7 @@ def compare_summary(comparison: Comparison) -> Table:
     """Each column's exact totals, against the first column's, and the winners."""
     columns = comparison.columns
     fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    grid = label_grid()
     for k, column in enumerate(columns):
         total, against = column.report.total.cost, column.versus
         line = Text(f"{visible(column.report.graph.spec.name)} · ")

@@ -14,6 +14,7 @@ from mbcalc.deploy.roofline import Bound, Roofline
 from mbcalc.views import deploy_views
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.formats import duration, percent, rate
+from mbcalc.views.label_grid import label_grid
 
 STRIP = 32
 """Characters of the log-scale intensity strip."""
@@ -83,9 +84,7 @@ def roofline_view(deployment: Deployment) -> RenderableType:
             percent(estimate.time_share(time.seconds)),
             percent(report.share(row.cost.mult_adds)),
         )
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    grid = label_grid()
     for label, text in deploy_views.summary_rows(deployment, visible):
         grid.add_row(label, Text(text))
     return Group(table, Text(), grid)

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.formats import dims, exact, multiplier
+from mbcalc.views.label_grid import label_grid
 
 if TYPE_CHECKING:  # the view draws data; PyTorch is needed only to make it
     from mbcalc.pytorch.verification import Verification
@@ -62,9 +63,7 @@ def _summary(verification: Verification) -> Table:
     report, got = verification.report, verification.measured()
     total = report.total.cost
     failed = verification.failed
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    grid = label_grid()
     grid.add_row(
         "result",
         Text(
