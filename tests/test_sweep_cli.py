@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from test_cli import v1_reference
 from typer.testing import Result
 
-from mbcalc.cli.explore_commands import MAX_TABLE_CELLS
+from mbcalc.cli.load import MAX_TABLE_CELLS
 from mbcalc.spec.zoo import shipped_names
 
 # The paper's Table 6 (224x224) and Table 7 (alpha 1.0) as printed (REFERENCE.md): mult-adds in

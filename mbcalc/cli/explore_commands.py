@@ -11,14 +11,11 @@ import typer
 
 from mbcalc.cli.boundary import parsed
 from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
+from mbcalc.cli.load import device_profile, fit_search, sweep_axes
 from mbcalc.cli.options import DeliveryOptions, DeployOptions, SpecArg, plot_option, range_option
-from mbcalc.core.limits import check_batch, check_grid
+from mbcalc.core.limits import check_batch
 from mbcalc.deploy.dtypes import DType
-from mbcalc.errors import MbcalcError
 from mbcalc.kinds import Format, PlotBy
-
-MAX_TABLE_CELLS = 10_000
-"""Largest sweep shown as a grid; larger ones go to json or csv."""
 
 
 def list_specs() -> None:
@@ -72,25 +69,14 @@ def sweep(
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
     """
-    from mbcalc.cli.load import device_profile
-    from mbcalc.core.ranges import count_values, parse_fractions, parse_integers
     from mbcalc.grid.sweep import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
     from mbcalc.spec.zoo import resolve_spec
 
     check_outputs(delivery.force, [delivery.output, plot], spec, deploy.device)
     check_batch(deploy.batch)
-    alpha_count = parsed(count_values, alpha, "--alpha")
-    res_count = 1 if res is None else parsed(count_values, res, "--res")
-    check_grid(alpha_count, res_count)
-    cells = alpha_count * res_count
-    if delivery.format == Format.TABLE and cells > MAX_TABLE_CELLS:
-        raise MbcalcError(
-            f"a grid of {cells:,} settings is too large to show as a table",
-            hint="use --format csv or --format json",
-        )
-    alphas = parsed(parse_fractions, alpha, "--alpha")
-    heights = None if res is None else parsed(parse_integers, res, "--res")
+    as_table = delivery.format == Format.TABLE
+    alphas, heights = sweep_axes(alpha, res, as_table=as_table)
     device = device_profile(deploy.device)
     dtype = deploy.dtype
     if deploy.memory and dtype is None and device is None:
@@ -159,24 +145,13 @@ def fit(
     at least as many mult-adds and params, and more of one. The one that uses most of the
     budget (the most mult-adds) is marked.
     """
-    from mbcalc.core.ranges import count_values, parse_budget, parse_fractions, parse_integers
-    from mbcalc.grid.fit import DEFAULT_ALPHAS, default_height_range, default_heights
+    from mbcalc.core.ranges import parse_budget
     from mbcalc.grid.fit import fit as fit_budget
-    from mbcalc.spec.zoo import resolve_spec
 
     check_outputs(delivery.force, [delivery.output], spec)
     budget = parsed(parse_budget, max_mult_adds, "--max-mult-adds")
     params = None if max_params is None else parsed(parse_budget, max_params, "--max-params")
-    alpha_count = len(DEFAULT_ALPHAS) if alpha is None else parsed(count_values, alpha, "--alpha")
-    if res is not None:
-        check_grid(alpha_count, parsed(count_values, res, "--res"))
-    loaded = resolve_spec(spec)
-    if res is None:
-        check_grid(alpha_count, len(default_height_range(loaded, res_step)))
-    alphas = DEFAULT_ALPHAS if alpha is None else parsed(parse_fractions, alpha, "--alpha")
-    heights = (
-        default_heights(loaded, res_step) if res is None else parsed(parse_integers, res, "--res")
-    )
+    loaded, alphas, heights = fit_search(spec, alpha, res, res_step)
     result = fit_budget(loaded, budget, params, alphas, heights)
     from mbcalc.views import sweep_views
 

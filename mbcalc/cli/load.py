@@ -6,9 +6,15 @@ pass to `mbcalc.cli.boundary`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import typer
+
+from mbcalc.cli.boundary import parsed
+from mbcalc.core.limits import check_grid
+from mbcalc.errors import MbcalcError
 
 if TYPE_CHECKING:
     from mbcalc.cli.options import CountingOptions, DeployOptions, SettingOptions
@@ -16,6 +22,10 @@ if TYPE_CHECKING:
     from mbcalc.core.report import Report
     from mbcalc.deploy.deployment import Deployment
     from mbcalc.deploy.roofline import Device
+    from mbcalc.spec.parser import Spec
+
+MAX_TABLE_CELLS = 10_000
+"""Largest sweep shown as a grid; larger ones go to json or csv."""
 
 
 def load_report(spec: str, setting: SettingOptions) -> Report:
@@ -64,3 +74,45 @@ def deployment_of(report: Report, deploy: DeployOptions, *, memory: bool) -> Dep
     return deploy_report(
         report, deploy.dtype, deploy.batch, deploy.fold_bn, profile, show_memory=memory
     )
+
+
+def sweep_axes(
+    alpha: str, res: str | None, *, as_table: bool
+) -> tuple[list[Fraction], list[int] | None]:
+    """The widths and heights a sweep's --alpha and --res ask for (None: the spec's own),
+    their sizes checked before any is made."""
+    from mbcalc.core.ranges import count_values, parse_fractions, parse_integers
+
+    alpha_count = parsed(count_values, alpha, "--alpha")
+    res_count = 1 if res is None else parsed(count_values, res, "--res")
+    check_grid(alpha_count, res_count)
+    cells = alpha_count * res_count
+    if as_table and cells > MAX_TABLE_CELLS:
+        raise MbcalcError(
+            f"a grid of {cells:,} settings is too large to show as a table",
+            hint="use --format csv or --format json",
+        )
+    alphas = parsed(parse_fractions, alpha, "--alpha")
+    return alphas, None if res is None else parsed(parse_integers, res, "--res")
+
+
+def fit_search(
+    spec: str, alpha: str | None, res: str | None, res_step: int
+) -> tuple[Spec, Sequence[Fraction], list[int]]:
+    """The spec a budget fit searches, and its widths and heights: the options', else the
+    defaults; a grid too large is refused before the spec is read, where the options say so."""
+    from mbcalc.core.ranges import count_values, parse_fractions, parse_integers
+    from mbcalc.grid.fit import DEFAULT_ALPHAS, default_height_range, default_heights
+    from mbcalc.spec.zoo import resolve_spec
+
+    alpha_count = len(DEFAULT_ALPHAS) if alpha is None else parsed(count_values, alpha, "--alpha")
+    if res is not None:
+        check_grid(alpha_count, parsed(count_values, res, "--res"))
+    loaded = resolve_spec(spec)
+    if res is None:
+        check_grid(alpha_count, len(default_height_range(loaded, res_step)))
+    alphas = DEFAULT_ALPHAS if alpha is None else parsed(parse_fractions, alpha, "--alpha")
+    heights = (
+        default_heights(loaded, res_step) if res is None else parsed(parse_integers, res, "--res")
+    )
+    return loaded, alphas, heights

@@ -69,12 +69,17 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
     return Group(*notes)
 
 
+def _dtype_name(grid: Grid) -> str:
+    """The number format of the grid's deployment figures (the sweep's default: fp32)."""
+    return grid.dtype.value if grid.dtype else "fp32"
+
+
 def _deployment_metrics(
     grid: Grid, escape: Callable[[str], str]
 ) -> list[tuple[str, Callable[[int, int], str]]]:
     """(title, cell text) of each deployment grid the sweep computed; names pass `escape`."""
     metrics: list[tuple[str, Callable[[int, int], str]]] = []
-    setting = f"{grid.dtype.value if grid.dtype else 'fp32'}, batch {grid.batch}"
+    setting = f"{_dtype_name(grid)}, batch {grid.batch}"
     if grid.fold_bn:
         setting += ", BN folded"
     peak, weights, latency = grid.peak_bytes, grid.weight_bytes, grid.latency
@@ -143,7 +148,7 @@ def sweep_json(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
     deployment: dict[str, Any] = {}
     if grid.peak_bytes is not None:
         deployment["deployment"] = {
-            "dtype": grid.dtype.value if grid.dtype else "fp32",
+            "dtype": _dtype_name(grid),
             "batch": grid.batch,
             "fold_bn": grid.fold_bn,
             "device": None if grid.device is None else grid.device.name,
