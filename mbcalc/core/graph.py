@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from mbcalc.core.exact import exact_text
 from mbcalc.core.plan import MAX_OPS, NETWORK_INPUT, OpKind, Plan, SpatialRule, Step, make_plan
 from mbcalc.core.settings import Pair, Settings
 from mbcalc.core.shapes import (
@@ -24,7 +25,6 @@ from mbcalc.core.shapes import (
 )
 from mbcalc.errors import SettingsError, SpecError, number_text, size_text
 from mbcalc.spec.parser import MAX_VALUE, Block, LayerType, Padding, Pool, Spec
-from mbcalc.views.formats import exact_text
 
 __all__ = [
     "MAX_OPS",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mbcalc.core.arith import SCALAR, Arith, Num
+from mbcalc.core.exact import exact_text
 from mbcalc.errors import SettingsError, size_text
-from mbcalc.views.formats import exact_text
 
 Pair = tuple[int, int]
 

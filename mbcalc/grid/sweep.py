@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from mbcalc.core.arith import Arith, Num
 from mbcalc.core.costs import FORMULAS, Counts, Dims
+from mbcalc.core.exact import exact_text
 from mbcalc.core.limits import check_batch, check_grid
 from mbcalc.core.plan import NETWORK_INPUT, OpKind, Plan, Step, make_plan
 from mbcalc.core.settings import Pair, scaled_side
@@ -39,7 +40,6 @@ from mbcalc.deploy.memory import (
 from mbcalc.deploy.roofline import Device, op_bounds
 from mbcalc.errors import SettingsError
 from mbcalc.spec.parser import MAX_VALUE, Spec
-from mbcalc.views.formats import exact_text
 
 NUMPY = Arith(maximum=np.maximum, minimum=np.minimum, where=np.where)
 

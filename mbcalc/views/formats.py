@@ -6,6 +6,9 @@ import math
 from collections.abc import Iterable
 from fractions import Fraction
 
+from mbcalc.core.exact import exact_decimal as exact_decimal  # noqa: PLC0414 (re-exported)
+from mbcalc.core.exact import exact_text as exact_text  # noqa: PLC0414 (re-exported)
+
 _SUFFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
@@ -79,27 +82,6 @@ def multiplier(value: Fraction) -> str:
     return f"{float(value):g}"
 
 
-def exact_decimal(value: Fraction) -> str:
-    """The exact decimal of a fraction when it has one (0.4999999, 0.75), else n/d (1/3)."""
-    denominator = value.denominator
-    twos = fives = 0
-    while denominator % 2 == 0:
-        denominator //= 2
-        twos += 1
-    while denominator % 5 == 0:
-        denominator //= 5
-        fives += 1
-    if denominator != 1:
-        return f"{value.numerator}/{value.denominator}"
-    places = max(twos, fives)
-    if not places:
-        return str(value.numerator)
-    sign = "-" if value < 0 else ""
-    digits = str(abs((value * 10**places).numerator)).rjust(places + 1, "0")
-    whole, fraction = digits[:-places], digits[-places:].rstrip("0")
-    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
-
-
 def exact_number(value: Fraction) -> float | str:
     """A multiplier for JSON and CSV: the float when its shortest decimal is the exact value
     (0.25, 1.0), else the exact text (`0.30000000000000001`, `1/3`), so no two values print alike.
@@ -108,20 +90,6 @@ def exact_number(value: Fraction) -> float | str:
     if math.isfinite(as_float) and Fraction(repr(as_float)) == value:
         return as_float
     return exact_decimal(value)
-
-
-def exact_text(value: Fraction) -> str:
-    """A number for a message, exact and short: 0.75, 1/3, 1000000000.5, 1e-400, 2.5e+40."""
-    text = exact_decimal(value)
-    if len(text) <= 24 or "/" in text:
-        return text
-    whole, _, fraction = text.lstrip("-").partition(".")
-    leading_zeros = len(fraction) - len(fraction.lstrip("0"))
-    exponent = len(whole) - 1 if whole != "0" else -(leading_zeros + 1)
-    significant = (whole + fraction).strip("0")
-    mantissa = significant[0] + ("." + significant[1:] if len(significant) > 1 else "")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{mantissa}e{exponent:+d}" if exponent > 0 else f"{sign}{mantissa}e{exponent}"
 
 
 def reciprocals(channels: int, taps: int) -> str:
