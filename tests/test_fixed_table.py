@@ -1,9 +1,9 @@
 """The per-op table written line by line equals Rich's own table, character for character.
 
-Rendered without colour (files, pipes) the op table is written by `FixedTable` itself; with
-colour it is Rich's `Table`. Both must give the same text: on the shipped specs (the golden
-files' networks), with the deployment columns, on random networks, and with names that need
-escaping or take two columns a character.
+The op table is written by `FixedTable` itself: one string a line without colour (files,
+pipes), a segment a cell with colour. Both must give the same output as Rich's `Table`, escape
+sequences and all: on the shipped specs (the golden files' networks), with the deployment
+columns, on random networks, and with names that need escaping or take two columns a character.
 """
 
 from __future__ import annotations
@@ -32,9 +32,30 @@ def plain(renderable: RenderableType, width: int = WIDTH) -> str:
     return buffer.getvalue()
 
 
+def coloured(renderable: RenderableType, width: int = WIDTH) -> str:
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, force_terminal=True, color_system="truecolor").print(
+        renderable
+    )
+    return buffer.getvalue()
+
+
 def both(table: FixedTable, width: int = WIDTH) -> tuple[str, str]:
-    """The table as `FixedTable` writes it, and as Rich's `Table` does."""
-    return plain(table, width), plain(table.rich_table(), width)
+    """The table as `FixedTable` writes it, and as Rich's `Table` does, without colour and with
+    (escape sequences and all)."""
+    fast = plain(table, width) + coloured(table, width)
+    return fast, plain(table.rich_table(), width) + coloured(table.rich_table(), width)
+
+
+def written_itself(table: FixedTable, monkeypatch: pytest.MonkeyPatch, width: int = WIDTH) -> str:
+    """The table rendered with and without colour while Rich's `Table` cannot be built."""
+
+    def refused(self: FixedTable) -> None:
+        raise AssertionError("the table was left to Rich")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FixedTable, "rich_table", refused)
+        return plain(table, width) + coloured(table, width)
 
 
 def measured(renderable: RenderableType) -> int:
@@ -43,19 +64,26 @@ def measured(renderable: RenderableType) -> int:
 
 
 @pytest.mark.parametrize("name", shipped_names())
-def test_shipped_specs_are_written_as_rich_writes_them(name: str) -> None:
+def test_shipped_specs_are_written_as_rich_writes_them(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     table = op_table(analyze(build_graph(load_shipped(name))))
     fast, rich = both(table)
     assert fast == rich
+    assert written_itself(table, monkeypatch) == fast
     assert measured(table) == measured(table.rich_table())
 
 
 @pytest.mark.parametrize("settings", [Settings(), Settings(alpha=Fraction(1, 2), res=160)])
-def test_deployment_columns_are_written_as_rich_writes_them(settings: Settings) -> None:
+def test_deployment_columns_are_written_as_rich_writes_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     report = analyze(build_graph(load_shipped("mobilenet_v2"), settings))
     deployment = deploy(report, None, 2, True, resolve_device("jetson-nano"), show_memory=True)
-    fast, rich = both(op_table(report, deployment))
+    table = op_table(report, deployment)
+    fast, rich = both(table, width=400)  # wider than 200 columns, as `render_plain` lets it be
     assert fast == rich
+    assert written_itself(table, monkeypatch, width=400) == fast
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,10 +1,11 @@
-"""A Rich table of one-line cells that writes plain text fast, however many rows it has.
+"""A Rich table of one-line cells that writes itself fast, however many rows it has.
 
 Rich measures and renders every cell of a `Table` on its own (about 90 µs a cell): 100,000 ops
-took minutes. A `FixedTable` holds its cells as text and styles; rendered without colour (a
-file, a pipe) it computes each column's width once and writes each row as one string, with
-Rich's own box characters, padding and justification, so its text equals the `Table`'s. With
-colour, or when it would not fit the width, it is drawn by Rich's `Table`, built on demand.
+took minutes. A `FixedTable` holds its cells as text and styles, computes each column's width
+once and writes each row itself, with Rich's own box characters, padding, justification and
+styles, so that its output equals the `Table`'s: one string a row without colour (a file, a
+pipe), a segment a cell with colour. A table that would not fit the width, or whose cells hold
+markup, is drawn by Rich's `Table`, built on demand.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich import box
 from rich.cells import cell_len
 from rich.measure import Measurement
 from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -99,62 +101,90 @@ class FixedTable:
             self._plain = _Plain(lines, sizes, widths)
         return self._plain
 
+    def _styles(self, console: Console) -> list[list[Style]] | None:
+        """Each cell's own style, line by line; None when a cell needs Rich to render it (markup
+        in a string, spans in a `Text`)."""
+        get_style = console.get_style
+        lines = [[Style.null() for _ in self.columns]]
+        for cells in [*self.rows, [column.footer for column in self.columns]]:
+            styles = []
+            for cell in cells:
+                if isinstance(cell, Styled) or (isinstance(cell, Text) and not cell.spans):
+                    styles.append(get_style(cell.style))
+                elif isinstance(cell, str) and "[" not in cell and ":" not in cell:
+                    styles.append(Style.null())
+                else:
+                    return None
+            lines.append(styles)
+        return lines
+
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        if console.color_system is not None:
-            return Measurement.get(console, options, self.rich_table())
         widths = self._plain_rows(console).widths
         width = sum(widths) + len(widths) + 1
         return Measurement(width, width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if console.color_system is not None:
-            yield self.rich_table()
-            return
         plain = self._plain_rows(console)
         table_width = sum(plain.widths) + len(plain.widths) + 1
-        if table_width > options.max_width:  # Rich shrinks the columns to fit: let it
-            yield self.rich_table()
+        styles = None if console.color_system is None else self._styles(console)
+        if table_width > options.max_width or (console.color_system and styles is None):
+            yield self.rich_table()  # Rich shrinks columns to fit, and applies markup
             return
         render_options = options.update(width=table_width, highlight=False, height=None)
         title = console.render_str(self.title, style="table.title", highlight=False)
         yield from console.render(title, render_options.update(justify="center"))
-        yield from self._lines(console, options, plain)
+        yield from self._lines(console, options, plain, styles)
 
     def _lines(
         self,
         console: Console,
         options: ConsoleOptions,
         plain: _Plain,
+        styles: list[list[Style]] | None,
     ) -> Iterator[Segment]:
-        """The table's lines, each one segment: borders, padding and justified cells."""
+        """The table's lines: borders, padding and justified cells, each line one segment
+        without colour, each cell's padding and text a segment of its style with colour."""
         widths = plain.widths
         shape = box.HEAVY_HEAD.substitute(options, safe=console.safe_box)
         justify = [column.justify for column in self.columns]
+        line_styles = {0: console.get_style(self.header_style)}
+        line_styles[len(plain.lines) - 1] = console.get_style(self.footer_style)
         new_line = Segment.line()
 
-        def row(line: int, left: str, vertical: str, right: str) -> Segment:
+        def row(line: int, left: str, vertical: str, right: str) -> Iterator[Segment]:
             spaces = [
-                " " * (width - size - 1)
+                " " * (width - size - 2)
                 for width, size in zip(widths, plain.sizes[line], strict=True)
             ]
-            cells = [
-                f"{space}{text} " if how == "right" else f" {text}{space}"
+            texts = [
+                f"{space}{text}" if how == "right" else f"{text}{space}"
                 for text, space, how in zip(plain.lines[line], spaces, justify, strict=True)
             ]
-            return Segment(left + vertical.join(cells) + right)
+            if styles is None:
+                yield Segment(left + " " + f" {vertical} ".join(texts) + " " + right)
+                return
+            base = line_styles.get(line, Style.null())
+            yield Segment(left)
+            for index, (text, style) in enumerate(zip(texts, styles[line], strict=True)):
+                if index:
+                    yield Segment(vertical)
+                yield Segment(" ", base)
+                yield Segment(text, base + style)
+                yield Segment(" ", base)
+            yield Segment(right)
 
         yield Segment(shape.get_top(widths))
         yield new_line
-        yield row(0, shape.head_left, shape.head_vertical, shape.head_right)
+        yield from row(0, shape.head_left, shape.head_vertical, shape.head_right)
         yield new_line
         yield Segment(shape.get_row(widths, "head", edge=True))
         yield new_line
         for line in range(1, len(plain.lines) - 1):
-            yield row(line, shape.mid_left, shape.mid_vertical, shape.mid_right)
+            yield from row(line, shape.mid_left, shape.mid_vertical, shape.mid_right)
             yield new_line
         yield Segment(shape.get_row(widths, "foot", edge=True))
         yield new_line
-        yield row(len(plain.lines) - 1, shape.foot_left, shape.foot_vertical, shape.foot_right)
+        yield from row(len(plain.lines) - 1, shape.foot_left, shape.foot_vertical, shape.foot_right)
         yield new_line
         yield Segment(shape.get_bottom(widths))
         yield new_line
