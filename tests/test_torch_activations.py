@@ -110,7 +110,7 @@ def test_built_network_calls_the_rebuilds_activations(name: str, rebuild: Any) -
 
 def merges_without_activation(monkeypatch: pytest.MonkeyPatch) -> None:
     """The builder as it was: nothing after an add or a concat, whatever the report says."""
-    original = mbcalc.torch._op_module
+    original = mbcalc.pytorch.network._op_module
 
     def builder(op: Op) -> nn.Module:
         if op.kind in (OpKind.ADD, OpKind.CONCAT):
