@@ -2,6 +2,7 @@
 
 `from mbcalc.zoo import load_shipped` loads `mbcalc.spec.zoo` and registers it under the old
 name too; nothing is imported until an old name is asked for (`mbcalc.torch` stays optional).
+The aliases exist at run time only: type checkers see the new paths, which new code imports.
 """
 
 from __future__ import annotations

@@ -212,7 +212,7 @@ def test_mobilenet_v1_by_hand() -> None:
 def test_any_option_asks_for_the_deployment_arrays(
     options: dict[str, object], dtype: DType, latency: bool
 ) -> None:
-    """As `mbcalc.deployment.deploy`: the number format is the device's, else fp32."""
+    """As `mbcalc.deploy.deployment.deploy`: the number format is the device's, else fp32."""
     spec = load_shipped("mobilenet_v1")
     grid = sweep(spec, [Fraction(1, 2), Fraction(1)], [160, 224], **options)  # type: ignore[arg-type]
     assert grid.dtype is dtype

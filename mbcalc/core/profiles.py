@@ -18,7 +18,7 @@ The elements an operation touches, by key (`family` or `family.qualifier`):
 | softmax               | a declared softmax's exponentials, divisions| its elements          |
 | softmax_sum           | a declared softmax's sums                   | (C - 1) x H x W       |
 
-A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.graph.pool_form`): `global` (an
+A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.core.graph.pool_form`): `global` (an
 `AdaptiveAvgPool2d` / `AdaptiveMaxPool2d` module), `window` (an `AvgPool2d` / `MaxPool2d`
 module) or `padded` (explicit padding, then one `F.avg_pool2d` / `F.max_pool2d` call; its
 inputs are the padded input the window reads). A profile's cost for a family (`act`, `pool`)

@@ -99,7 +99,7 @@ def sweep(
     Deployment: given any of `dtype`, `batch` (other than 1), `fold_bn` or `device`, the grid
     also holds `peak_bytes` and `weight_bytes` (as `memory_report` with `dtype`, `batch` and
     `fold_bn`), and with a `device` the roofline `latency`. The number format defaults to the
-    device's, else fp32 (as `mbcalc.deployment.deploy`).
+    device's, else fp32 (as `mbcalc.deploy.deployment.deploy`).
     """
     heights = _checked(spec, alphas, heights, batch)
     plan = make_plan(spec)

@@ -16,7 +16,7 @@ skeleton with mbcalc's exact geometry:
   ceil_mode, or adaptive 1x1 pools for `global: true`. Where PyTorch cannot express the window
   (SAME padding, or padding above half the kernel) the input is padded explicitly and pooled by
   one `F.avg_pool2d` / `F.max_pool2d` call: SAME pools ignore the padding as TensorFlow's do;
-  windows that lie wholly in the padding give 0 (`mbcalc.graph.pool_form` tells the forms).
+  windows that lie wholly in the padding give 0 (`mbcalc.core.graph.pool_form` tells the forms).
 - a softmax op is `nn.Softmax(dim=1)`, over the channels, then the op's activation if any.
 - every op is followed by the activation the graph records for it (`op.act`): add and concat
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
