@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import networks
 
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.core.graph import Graph
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.spec.zoo import load_shipped, shipped_names
+from tests.helpers.strategies import networks
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 mbcalc_torch = pytest.importorskip("mbcalc.pytorch.network")
 
