@@ -17,8 +17,8 @@ from hypothesis import settings
 
 GOLDEN = Path(__file__).parent / "golden"
 
-settings.register_profile("dev", max_examples=25, deadline=None)
-settings.register_profile("ci", max_examples=100, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=25)
+settings.register_profile("ci", max_examples=100, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 GoldenCheck = Callable[[str, str], None]
