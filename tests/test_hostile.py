@@ -484,6 +484,7 @@ ALPHABET = st.sampled_from(
 HOSTILE_TEXT = st.lists(ALPHABET, min_size=1, max_size=12).map("".join)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=12,
     deadline=None,

@@ -189,6 +189,7 @@ HEIGHT_VALUES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     spec=st.sampled_from(shipped_names()),
