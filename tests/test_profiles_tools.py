@@ -65,7 +65,7 @@ def _thop(module: Any, x: Any) -> tuple[float, int]:
 
 
 def _ptflops(backend: str) -> Counter:
-    def run(module: Any, x: Any) -> tuple[float, int]:
+    def count_with_ptflops(module: Any, x: Any) -> tuple[float, int]:
         from ptflops import get_model_complexity_info
 
         result = get_model_complexity_info(
@@ -81,7 +81,7 @@ def _ptflops(backend: str) -> Counter:
         assert isinstance(params, int)
         return ops, params
 
-    return run
+    return count_with_ptflops
 
 
 TOOLS: dict[str, tuple[str, Counter]] = {
