@@ -1,5 +1,5 @@
-"""The import graph of `mbcalc`: no module takes part in a cycle, and only `mbcalc.pytorch`
-imports torch.
+"""The shape of the `mbcalc` package: no module takes part in an import cycle, only
+`mbcalc.pytorch` imports torch, and every package ships in the wheel.
 
 grimp reads every import statement, including those inside functions and under
 `TYPE_CHECKING`, so a cycle hidden from the interpreter by a late import is found all the same.
@@ -10,10 +10,14 @@ one package.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator, Mapping, Set
 from functools import cache
+from pathlib import Path
 
 import grimp
+
+import mbcalc
 
 
 @cache
@@ -88,3 +92,15 @@ def test_only_mbcalc_pytorch_imports_torch() -> None:
     )
     assert outside == [], f"torch imported outside mbcalc.pytorch by {outside}"
     assert importers, "mbcalc.pytorch no longer imports torch: is the graph being read?"
+
+
+def test_every_package_of_mbcalc_ships_in_the_wheel() -> None:
+    """pyproject.toml lists the packages (the zoo in archs/ ships as mbcalc.archs)."""
+    root = Path(mbcalc.__file__).parent
+    with (root.parent / "pyproject.toml").open("rb") as file:
+        listed = set(tomllib.load(file)["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(("mbcalc", *init.parent.relative_to(root).parts))
+        for init in root.rglob("__init__.py")
+    }
+    assert found | {"mbcalc.archs"} == listed
