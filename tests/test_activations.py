@@ -13,13 +13,13 @@ import json
 from typing import Any
 
 import pytest
-from cli_helpers import ok
-from test_properties import spec_of
-from test_zoo_mobile import V3_BLOCKS
 
 from mbcalc import build_graph
 from mbcalc.core.graph import Op
 from mbcalc.spec.parser import Se, parse_spec
+from tests.helpers.cli import ok
+from tests.helpers.strategies import spec_of
+from tests.helpers.torchvision_figures import V3_BLOCKS
 
 # torchvision/models/resnet.py: resnet18 is BasicBlock x [2, 2, 2, 2], resnet50 Bottleneck x
 # [3, 4, 6, 3]; both blocks end `out += identity; out = self.relu(out)`.

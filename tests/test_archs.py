@@ -149,7 +149,7 @@ def test_the_shipped_name_loads_the_same_spec(path: Path) -> None:
 
 
 def test_conv_mobilenet_is_mobilenet_with_standard_convolutions() -> None:
-    """Table 4's Conv MobileNet costs what MobileNet's standard twin does (SPEC.md §2)."""
+    """Table 4's Conv MobileNet costs what MobileNet's standard twin does (paper, section 3)."""
     for settings in (Settings(), Settings(alpha=Fraction(1, 2), res=160)):
         separable = analyze(build_graph(load_shipped("mobilenet_v1"), settings))
         full = analyze(build_graph(load_shipped("mobilenet_v1_conv"), settings))

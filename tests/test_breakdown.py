@@ -1,7 +1,7 @@
 """`mbcalc breakdown`: mult-adds and params by layer type, the paper's Table 2 for any network.
 
 Expected counts come from the paper's formulas (Howard et al., arXiv:1704.04861, section 3)
-over its Table 1, and the printed shares from Table 2 as quoted in REFERENCE.md.
+over its Table 1, and the printed shares from Table 2 as the paper prints them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import ok, run
+
+from tests.helpers.cli import invoke_mbcalc, ok
 
 # Table 1: the 13 separable units as (stride of the depthwise conv, output channels).
 V1_UNITS = (
@@ -233,7 +234,7 @@ def test_a_bad_spec_exits_1_with_one_line(tmp_path: Path) -> None:
     spec = tmp_path / "bad.yaml"
     spec.write_text("input: {size: 32}\nlayers:\n  - frobnicate: {}\n", encoding="utf-8")
     target = tmp_path / "out.json"
-    result = run("breakdown", str(spec), "--output", str(target))
+    result = invoke_mbcalc("breakdown", str(spec), "--output", str(target))
     assert result.exit_code == 1
     assert result.stderr.startswith("mbcalc: error: ")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -242,7 +243,7 @@ def test_a_bad_spec_exits_1_with_one_line(tmp_path: Path) -> None:
 
 
 def test_res_and_rho_together_are_wrong_usage() -> None:
-    assert run("breakdown", "mobilenet_v1", "--res", "160", "--rho", "0.5").exit_code == 2
+    assert invoke_mbcalc("breakdown", "mobilenet_v1", "--res", "160", "--rho", "0.5").exit_code == 2
 
 
 def test_help_names_table_2() -> None:

@@ -8,7 +8,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from cli_helpers import ok, run
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
@@ -17,6 +16,7 @@ from mbcalc.core.graph import build_graph
 from mbcalc.core.report import analyze
 from mbcalc.spec.zoo import load_shipped
 from mbcalc.views.chart import EIGHTHS, FULL, Chart, bar
+from tests.helpers.cli import invoke_mbcalc, ok
 
 PARTS = "".join(EIGHTHS)
 
@@ -170,7 +170,7 @@ def test_the_chart_fits_the_terminal_and_is_coloured_there(width: int) -> None:
 
 
 def test_a_bad_spec_exits_1(tmp_path: Path) -> None:
-    result = run("chart", "no_such_net")
+    result = invoke_mbcalc("chart", "no_such_net")
     assert result.exit_code == 1
     assert result.stderr.startswith("mbcalc: error: ")
     assert result.stdout == ""

@@ -1,7 +1,7 @@
 """The `mbcalc` command line: every format, the settings, the JSON report schema, exit codes.
 
-Expected numbers come from the paper's formulas (recomputed here) or from SPEC.md, never from
-the program's own output.
+Expected numbers come from the paper's formulas (recomputed here) or from the report format
+the README documents, never from the program's own output.
 """
 
 from __future__ import annotations
@@ -22,29 +22,27 @@ from typing import Any
 
 import pytest
 import typer.main
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from mbcalc.cli.app import app
+from tests.helpers.cli import LAYER_KEYS, invoke_mbcalc, markdown_table, ok
+from tests.helpers.mobilenet_v1 import (
+    V1_BN_PARAMS,
+    V1_MULT_ADDS,
+    V1_PARAMS,
+    V1_REDUCTION,
+    V1_STANDARD_MULT_ADDS,
+    v1_reference,
+)
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 SHIPPED = sorted(path.stem for path in ARCHS.iterdir() if path.suffix in {".yaml", ".yml"})
 TEXT_FORMATS = ("json", "csv", "markdown")
 FORMATS = ("table", *TEXT_FORMATS)
 
-# SPEC.md §4: MobileNet v1 1.0-224 under the paper's conventions.
-V1_MULT_ADDS = 568_740_352
-V1_PARAMS = 4_210_088
-V1_BN_PARAMS = 21_888
-V1_STANDARD_MULT_ADDS = 4_867_293_184
-V1_REDUCTION = 0.11685  # printed with 5 decimals in SPEC.md; the report carries 6
-
-# SPEC.md §4: the report's keys.
+# The JSON report's keys, as the README documents them.
 SCHEMA = "mbcalc.report/1"
 REPORT_KEYS = {"schema", "spec", "alpha", "resolution", "layers", "units", "total"}
-LAYER_KEYS = (
-    "name", "unit", "op", "kernel", "stride", "groups", "input", "output",
-    "mult_adds", "params", "bn_params",
-)  # fmt: skip
 UNIT_KEYS = {"name", "type", "mult_adds", "params"}
 TOTAL_KEYS = {"mult_adds", "params", "bn_params", "standard_mult_adds", "reduction"}
 OPS = {"conv", "depthwise", "fc", "pool", "add", "concat", "scale"}
@@ -53,63 +51,9 @@ INT_KEYS = {*COUNTS, "standard_mult_adds", "groups"}
 INT_LIST_KEYS = {"kernel", "stride", "input", "output", "resolution"}
 FLOAT_KEYS = {"alpha", "rho", "reduction"}
 
-# MobileNets paper (Howard et al., arXiv:1704.04861), Table 1: a 3x3/2 conv to 32 channels, then
-# 13 depthwise-separable units as (stride of the depthwise conv, output channels), a global
-# average pool and a 1000-way fully connected layer.
-V1_STEM = 32
-V1_SEPARABLE = (
-    (1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512),
-    (1, 512), (1, 512), (1, 512), (1, 512), (1, 512), (2, 1024), (1, 1024),
-)  # fmt: skip
-V1_CLASSES = 1000
-
-
-def v1_reference(alpha: Fraction, height: int, width: int) -> dict[str, int]:
-    """MobileNet v1 costs from the paper's formulas (Section 3), 'same' padding, floor(c * alpha).
-
-    Standard conv: Dk*Dk*M*N*Df*Df; depthwise: Dk*Dk*M*Df*Df; pointwise: M*N*Df*Df;
-    params are the weights (no biases) plus the fc's weights and biases; BN: 2 per channel.
-    """
-    channels = math.floor(V1_STEM * alpha)
-    height, width = -(-height // 2), -(-width // 2)
-    mult_adds = height * width * 9 * 3 * channels
-    standard = mult_adds
-    params = 9 * 3 * channels
-    bn_params = 2 * channels
-    for stride, out in V1_SEPARABLE:
-        n = math.floor(out * alpha)
-        height, width = -(-height // stride), -(-width // stride)
-        depthwise, pointwise = height * width * 9 * channels, height * width * channels * n
-        mult_adds += depthwise + pointwise
-        standard += height * width * 9 * channels * n
-        params += 9 * channels + channels * n
-        bn_params += 2 * channels + 2 * n
-        channels = n
-    mult_adds += channels * V1_CLASSES
-    standard += channels * V1_CLASSES
-    params += channels * V1_CLASSES + V1_CLASSES
-    return {
-        "mult_adds": mult_adds,
-        "params": params,
-        "bn_params": bn_params,
-        "standard_mult_adds": standard,
-    }
-
 
 def half_up(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(app, list(args), env=env)
-
-
-def ok(*args: str) -> str:
-    """Standard output of a command that must succeed quietly."""
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    return result.stdout
 
 
 def report(*args: str) -> dict[str, Any]:
@@ -141,7 +85,7 @@ def walk(value: object, key: str = "") -> Iterator[tuple[str, object]]:
 
 
 def check_report(data: dict[str, Any]) -> None:
-    """SPEC.md §4: schema, keys, exact integers, and every sum adding up."""
+    """The JSON report format: schema, keys, exact integers, and every sum adding up."""
     assert data["schema"] == SCHEMA
     assert data.keys() >= REPORT_KEYS
     assert isinstance(data["spec"], str)
@@ -200,7 +144,8 @@ def check_report(data: dict[str, Any]) -> None:
 
 
 def check_separable(unit: dict[str, Any], layers: list[dict[str, Any]]) -> int:
-    """A separable unit against its standard twin (SPEC.md §2); returns the twin's mult-adds."""
+    """A separable unit against its standard twin (the paper's section 3); returns the twin's
+    mult-adds."""
     depthwise, pointwise = layers
     assert depthwise["op"] == "depthwise"
     assert pointwise["op"] == "conv"
@@ -239,7 +184,7 @@ def test_json_report_of_mobilenet_v1_matches_spec_md() -> None:
     }
     assert total["reduction"] == round(V1_MULT_ADDS / V1_STANDARD_MULT_ADDS, 6)
     assert total["reduction"] == pytest.approx(V1_REDUCTION, abs=5e-6)
-    # The first layer and unit of SPEC.md §4's example, from the paper's formulas.
+    # The first layer and unit of MobileNet v1, from the paper's formulas.
     conv1 = {key: data["layers"][0][key] for key in LAYER_KEYS}
     assert conv1 == {
         "name": "conv1", "unit": "conv1", "op": "conv", "kernel": [3, 3], "stride": [2, 2],
@@ -269,20 +214,6 @@ def test_csv_has_one_row_per_op_and_sums_to_the_json_totals(name: str) -> None:
 def test_csv_header_is_the_report_layer_keys() -> None:
     header = next(csv.reader(io.StringIO(ok("table", "mobilenet_v1", "--format", "csv"))))
     assert tuple(header) == LAYER_KEYS
-
-
-def markdown_table(text: str) -> list[list[str]]:
-    """The cells of the one pipe table in `text`, checked to be well-formed."""
-    lines = text.splitlines()
-    rows = [index for index, line in enumerate(lines) if line.startswith("|")]
-    assert rows, "no pipe table"
-    assert rows == list(range(rows[0], rows[-1] + 1)), "the table is not one block of rows"
-    table = [lines[index] for index in rows]
-    assert all(line.endswith("|") for line in table)
-    cells = [[cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in table]
-    assert all(len(row) == len(cells[0]) for row in cells), "rows of different widths"
-    assert all(re.fullmatch(r":?-+:?", cell) for cell in cells[1]), "no delimiter row"
-    return [cells[0], *cells[2:]]
 
 
 def integer(cell: str) -> int:
@@ -475,7 +406,7 @@ def test_output_replaces_an_existing_file_without_leftovers(tmp_path: Path) -> N
 def test_output_of_the_table_format_is_plain_text(tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
     forced = {"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "60"}
-    result = run("table", "mobilenet_v1", "--output", str(target), env=forced)
+    result = invoke_mbcalc("table", "mobilenet_v1", "--output", str(target), env=forced)
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     text = target.read_text(encoding="utf-8")
@@ -493,7 +424,7 @@ def test_output_of_the_table_format_is_plain_text(tmp_path: Path) -> None:
 
 def test_output_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "report.json"
-    result = run("table", "mobilenet_v1", "-f", "json", "-o", str(target))
+    result = invoke_mbcalc("table", "mobilenet_v1", "-f", "json", "-o", str(target))
     assert result.exit_code == 1
     assert result.stdout == ""
     assert str(target) in result.stderr
@@ -566,11 +497,13 @@ def assert_clean_failure(result: Result, code: int, *words: str) -> None:
     ],
 )
 def test_wrong_usage_exits_2(args: Sequence[str], word: str) -> None:
-    assert_clean_failure(run(*args), 2, word)
+    assert_clean_failure(invoke_mbcalc(*args), 2, word)
 
 
 def test_res_and_rho_together_are_wrong_usage() -> None:
-    assert_clean_failure(run("table", "mobilenet_v1", "--res", "160", "--rho", "0.5"), 2, "--rho")
+    assert_clean_failure(
+        invoke_mbcalc("table", "mobilenet_v1", "--res", "160", "--rho", "0.5"), 2, "--rho"
+    )
 
 
 @pytest.mark.parametrize(
@@ -584,7 +517,7 @@ def test_res_and_rho_together_are_wrong_usage() -> None:
 )
 def test_out_of_range_settings_exit_1(args: Sequence[str], word: str) -> None:
     """A number no network can be built with is a setting that cannot be used: status 1."""
-    assert_clean_failure(run("table", "mobilenet_v1", *args), 1, word)
+    assert_clean_failure(invoke_mbcalc("table", "mobilenet_v1", *args), 1, word)
 
 
 @pytest.mark.parametrize(
@@ -597,21 +530,21 @@ def test_out_of_range_settings_exit_1(args: Sequence[str], word: str) -> None:
     ],
 )
 def test_invalid_settings_fail_with_one_message(args: Sequence[str], word: str) -> None:
-    result = run("table", "mobilenet_v1", *args)
+    result = invoke_mbcalc("table", "mobilenet_v1", *args)
     assert result.exit_code in {1, 2}
     assert_clean_failure(result, result.exit_code, word)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_unknown_spec_name_exits_1_and_lists_the_shipped_specs() -> None:
-    result = run("table", "no_such_net")
+    result = invoke_mbcalc("table", "no_such_net")
     assert_clean_failure(result, 1, "no_such_net", *SHIPPED)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_missing_spec_file_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "absent.yaml"
-    assert_clean_failure(run("table", str(path)), 1, str(path))
+    assert_clean_failure(invoke_mbcalc("table", str(path)), 1, str(path))
 
 
 def test_bad_spec_file_exits_1_naming_file_and_line(tmp_path: Path) -> None:
@@ -620,7 +553,7 @@ def test_bad_spec_file_exits_1_naming_file_and_line(tmp_path: Path) -> None:
         "input: {size: 32, channels: 3}\nlayers:\n  - conv: {out: 8}\n  - frobnicate: {}\n",
         encoding="utf-8",
     )
-    result = run("table", str(path))
+    result = invoke_mbcalc("table", str(path))
     assert_clean_failure(result, 1, f"{path}:4", "frobnicate")
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -656,7 +589,7 @@ def test_top_level_help_lists_every_command() -> None:
 
 
 def test_no_arguments_shows_help_as_wrong_usage() -> None:
-    result = run()
+    result = invoke_mbcalc()
     assert result.exit_code == 2
     assert "Usage" in result.output
     assert all(name in result.output for name in commands())

@@ -2,8 +2,8 @@
 and 5, and agreement with `mbcalc table` to the last digit.
 
 Expected counts are derived here from the paper's layer list (Howard et al., arXiv:1704.04861,
-Table 1) and its cost formulas (section 3); printed figures are the paper's, as quoted in
-REFERENCE.md. None is taken from mbcalc's own output.
+Table 1) and its cost formulas (section 3); printed figures are the paper's own.
+None is taken from mbcalc's own output.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import ok, run
 from rich.console import Console
 from rich.text import Text
 from typer.testing import Result
@@ -34,6 +33,7 @@ from mbcalc.core.compare import (
 )
 from mbcalc.core.settings import Settings
 from mbcalc.views.render import WINNER, compare_table
+from tests.helpers.cli import invoke_mbcalc, ok
 
 # --- the paper's networks, from its formulas -------------------------------------------------
 
@@ -202,12 +202,16 @@ def assert_one_line_failure(result: Result, code: int, *words: str) -> None:
 
 @pytest.mark.parametrize(("argument", "message"), SYNTAX_ERRORS)
 def test_cli_refuses_malformed_settings_as_wrong_usage(argument: str, message: str) -> None:
-    assert_one_line_failure(run("compare", "mobilenet_v1", argument), 2, argument, message)
+    assert_one_line_failure(
+        invoke_mbcalc("compare", "mobilenet_v1", argument), 2, argument, message
+    )
 
 
 @pytest.mark.parametrize(("argument", "message"), VALUE_ERRORS)
 def test_cli_refuses_unusable_values_with_status_1(argument: str, message: str) -> None:
-    assert_one_line_failure(run("compare", "mobilenet_v1", argument), 1, argument, message)
+    assert_one_line_failure(
+        invoke_mbcalc("compare", "mobilenet_v1", argument), 1, argument, message
+    )
 
 
 @pytest.mark.parametrize(
@@ -220,11 +224,15 @@ def test_cli_refuses_unusable_values_with_status_1(argument: str, message: str) 
 def test_settings_no_network_can_be_built_with_name_the_argument(
     argument: str, message: str
 ) -> None:
-    assert_one_line_failure(run("compare", "mobilenet_v1", argument), 1, argument, message)
+    assert_one_line_failure(
+        invoke_mbcalc("compare", "mobilenet_v1", argument), 1, argument, message
+    )
 
 
 def test_an_unknown_spec_exits_1() -> None:
-    assert_one_line_failure(run("compare", "mobilenet_v1", "no_such_net"), 1, "no_such_net")
+    assert_one_line_failure(
+        invoke_mbcalc("compare", "mobilenet_v1", "no_such_net"), 1, "no_such_net"
+    )
 
 
 @pytest.mark.parametrize(
@@ -237,7 +245,7 @@ def test_an_unknown_spec_exits_1() -> None:
     ],
 )
 def test_wrong_usage_exits_2(args: tuple[str, ...]) -> None:
-    result = run("compare", *args)
+    result = invoke_mbcalc("compare", *args)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert "Traceback" not in result.output
@@ -588,14 +596,16 @@ def test_output_file_holds_what_stdout_would(fmt: str, tmp_path: Path) -> None:
 
 def test_output_into_a_missing_folder_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "absent" / "compare.json"
-    result = run("compare", "mobilenet_v1", "vgg16", "--format", "json", "--output", str(target))
+    result = invoke_mbcalc(
+        "compare", "mobilenet_v1", "vgg16", "--format", "json", "--output", str(target)
+    )
     assert_one_line_failure(result, 1, "does not exist")
     assert not target.parent.exists()
 
 
 def test_a_bad_argument_writes_no_output_file(tmp_path: Path) -> None:
     target = tmp_path / "compare.json"
-    result = run("compare", "mobilenet_v1", "mobilenet_v1@alpha=0", "-o", str(target))
+    result = invoke_mbcalc("compare", "mobilenet_v1", "mobilenet_v1@alpha=0", "-o", str(target))
     assert result.exit_code == 1
     assert list(tmp_path.iterdir()) == []
 

@@ -1,4 +1,4 @@
-"""Every cost formula against its textbook form (SPEC.md section 2).
+"""Every cost formula against its textbook form (the convention in mbcalc/core/costs.py).
 
 Expected figures are computed here, independently of `mbcalc.core.costs`: from the MobileNets
 paper's closed forms (D_K·D_K·M·N·D_F·D_F and friends) and from a naive counter that enumerates
@@ -37,7 +37,7 @@ def layer(kind: str, /, **args: object) -> str:
     return f"  - {kind}: {{{body}}}"
 
 
-def run(
+def cost_layers(
     *layers: str,
     size: int | tuple[int, int] = (9, 8),
     channels: int = 4,
@@ -144,7 +144,7 @@ def naive_fc(shape: tuple[int, int, int], outputs: int) -> int:
 
 
 def out_size(size: int, kernel: int, stride: int, padding: str | int) -> int:
-    """SPEC.md section 1: `same` gives ceil(H / s); p gives floor((H + 2p - k) / s) + 1."""
+    """Padding: `same` gives ceil(H / s); p gives floor((H + 2p - k) / s) + 1."""
     if padding == "same":
         return math.ceil(size / stride)
     assert isinstance(padding, int)
@@ -166,7 +166,7 @@ def test_every_op_kind_has_a_formula() -> None:
 @pytest.mark.parametrize(("m", "n", "d_f"), [(3, 8, 7), (8, 16, 5), (16, 4, 10)])
 def test_standard_conv_is_dk_dk_m_n_df_df(d_k: int, m: int, n: int, d_f: int) -> None:
     """Paper section 3.1: a stride-1 `same` conv costs D_K·D_K·M·N·D_F·D_F (D_K·D_K·M·N weights)."""
-    shape, cost = only_row(run(layer("conv", out=n, kernel=d_k), size=d_f, channels=m))
+    shape, cost = only_row(cost_layers(layer("conv", out=n, kernel=d_k), size=d_f, channels=m))
     assert shape == (d_f, d_f, n)
     assert cost.mult_adds == d_k * d_k * m * n * d_f * d_f
     assert cost.params == d_k * d_k * m * n
@@ -176,7 +176,7 @@ def test_standard_conv_is_dk_dk_m_n_df_df(d_k: int, m: int, n: int, d_f: int) ->
 @pytest.mark.parametrize(("m", "d_f"), [(3, 7), (8, 5), (16, 10)])
 def test_depthwise_is_dk_dk_m_df_df(d_k: int, m: int, d_f: int) -> None:
     """Paper section 3.1: depthwise costs D_K·D_K·M·D_F·D_F with D_K·D_K·M weights."""
-    shape, cost = only_row(run(layer("depthwise", kernel=d_k), size=d_f, channels=m))
+    shape, cost = only_row(cost_layers(layer("depthwise", kernel=d_k), size=d_f, channels=m))
     assert shape == (d_f, d_f, m)
     assert cost.mult_adds == d_k * d_k * m * d_f * d_f
     assert cost.params == d_k * d_k * m
@@ -185,7 +185,7 @@ def test_depthwise_is_dk_dk_m_df_df(d_k: int, m: int, d_f: int) -> None:
 @pytest.mark.parametrize(("m", "n", "d_f"), [(3, 8, 7), (8, 16, 5), (16, 4, 10), (1, 1, 1)])
 def test_pointwise_is_m_n_df_df(m: int, n: int, d_f: int) -> None:
     """Paper section 3.1: a 1x1 conv costs M·N·D_F·D_F with M·N weights."""
-    report = run(layer("pointwise", out=n), size=d_f, channels=m)
+    report = cost_layers(layer("pointwise", out=n), size=d_f, channels=m)
     shape, cost = only_row(report)
     assert report.rows[0].op.kind is OpKind.CONV
     assert report.rows[0].op.kernel == (1, 1)
@@ -198,7 +198,7 @@ def test_pointwise_is_m_n_df_df(m: int, n: int, d_f: int) -> None:
 @pytest.mark.parametrize(("m", "n", "d_f"), [(3, 8, 7), (8, 16, 5), (32, 64, 4)])
 def test_separable_is_depthwise_plus_pointwise(d_k: int, m: int, n: int, d_f: int) -> None:
     """A separable unit is D_K·D_K·M·D_F·D_F + M·N·D_F·D_F; its twin D_K·D_K·M·N·D_F·D_F."""
-    report = run(layer("separable", out=n, kernel=d_k), size=d_f, channels=m)
+    report = cost_layers(layer("separable", out=n, kernel=d_k), size=d_f, channels=m)
     kinds = [row.op.kind for row in report.rows]
     assert kinds == [OpKind.DEPTHWISE, OpKind.CONV]
     (unit,) = report.units
@@ -227,8 +227,8 @@ def test_separable_is_depthwise_plus_pointwise(d_k: int, m: int, n: int, d_f: in
     ],
 )
 def test_output_size(size: int, kernel: int, stride: int, padding: Padding, expected: int) -> None:
-    """Output side lengths follow SPEC.md section 1 (cases worked out by hand)."""
-    report = run(
+    """Output side lengths follow the spec format's padding rules (cases worked out by hand)."""
+    report = cost_layers(
         layer("conv", out=2, kernel=kernel, stride=stride, padding=padding), size=size, channels=1
     )
     assert report.rows[0].op.output == (expected, expected, 2)
@@ -248,7 +248,9 @@ def test_conv_kernel_and_stride_match_naive_loop(
 ) -> None:
     """Dense conv (padding `same`) over every kernel and stride: shape, mult-adds and weights."""
     k, s = pair(kernel), pair(stride)
-    shape, cost = only_row(run(layer("conv", out=3, kernel=kernel, stride=stride), size=(9, 8)))
+    shape, cost = only_row(
+        cost_layers(layer("conv", out=3, kernel=kernel, stride=stride), size=(9, 8))
+    )
     naive_shape, naive_macs = naive_conv((9, 8), 4, 3, k, s, "same")
     assert (
         shape
@@ -269,7 +271,9 @@ def test_conv_padding_matches_naive_loop(
     k, s = pair(kernel), pair(stride)
     pads = axis_paddings(padding)
     shape, cost = only_row(
-        run(layer("conv", out=3, kernel=kernel, stride=stride, padding=padding), size=(9, 8))
+        cost_layers(
+            layer("conv", out=3, kernel=kernel, stride=stride, padding=padding), size=(9, 8)
+        )
     )
     naive_shape, naive_macs = naive_conv((9, 8), 4, 3, k, s, padding)
     expected = (out_size(9, k[0], s[0], pads[0]), out_size(8, k[1], s[1], pads[1]), 3)
@@ -280,7 +284,7 @@ def test_conv_padding_matches_naive_loop(
 def test_padded_taps_count() -> None:
     """A 3x3 `same` conv on 4x4 counts all 9 taps at each of the 16 positions (144 per channel
     pair), not only the 10 x 10 = 100 taps that land inside the image (2 + 3 + 3 + 2 per axis)."""
-    _, cost = only_row(run(layer("conv", out=1, kernel=3), size=4, channels=1))
+    _, cost = only_row(cost_layers(layer("conv", out=1, kernel=3), size=4, channels=1))
     assert cost.mult_adds == 144
     assert cost.mult_adds != 100
 
@@ -297,7 +301,9 @@ def test_grouped_conv_matches_naive_loop(
     """Grouped conv (8 input channels; groups 8 is depthwise-like): k_h·k_w·(C_in/g)·C_out per
     output position, weights k_h·k_w·(C_in/g)·C_out."""
     k, s = pair(kernel), pair(stride)
-    report = run(layer("conv", out=c_out, kernel=kernel, stride=stride, groups=groups), channels=8)
+    report = cost_layers(
+        layer("conv", out=c_out, kernel=kernel, stride=stride, groups=groups), channels=8
+    )
     shape, cost = only_row(report)
     naive_shape, naive_macs = naive_conv((9, 8), 8, c_out, k, s, "same", groups)
     assert report.rows[0].op.groups == groups
@@ -317,7 +323,7 @@ def test_depthwise_matches_naive_loop(
 ) -> None:
     """Depthwise over kernels, strides and multipliers: C·m output channels, k_h·k_w·C·m weights."""
     k, s = pair(kernel), pair(stride)
-    report = run(layer("depthwise", kernel=kernel, stride=stride, multiplier=multiplier))
+    report = cost_layers(layer("depthwise", kernel=kernel, stride=stride, multiplier=multiplier))
     shape, cost = only_row(report)
     naive_shape, naive_macs = naive_depthwise((9, 8), 4, multiplier, k, s, "same")
     assert report.rows[0].op.kind is OpKind.DEPTHWISE
@@ -334,7 +340,9 @@ def test_depthwise_padding_matches_naive_loop(
     """Depthwise over every padding form, stride 2."""
     k = pair(kernel)
     pads = axis_paddings(padding)
-    shape, cost = only_row(run(layer("depthwise", kernel=kernel, stride=2, padding=padding)))
+    shape, cost = only_row(
+        cost_layers(layer("depthwise", kernel=kernel, stride=2, padding=padding))
+    )
     naive_shape, naive_macs = naive_depthwise((9, 8), 4, 1, k, (2, 2), padding)
     assert shape == naive_shape == (out_size(9, k[0], 2, pads[0]), out_size(8, k[1], 2, pads[1]), 4)
     assert cost.mult_adds == naive_macs
@@ -349,7 +357,7 @@ def test_separable_matches_naive_loops(
     """A separable unit (stride on the depthwise part) is a naive depthwise then a naive 1x1;
     its standard twin is a naive dense conv with the same kernel, stride and padding."""
     k, s = pair(kernel), pair(stride)
-    report = run(layer("separable", out=6, kernel=kernel, stride=stride, padding=padding))
+    report = cost_layers(layer("separable", out=6, kernel=kernel, stride=stride, padding=padding))
     dw_shape, dw_macs = naive_depthwise((9, 8), 4, 1, k, s, padding)
     pw_shape, pw_macs = naive_conv(dw_shape[:2], 4, 6, (1, 1), (1, 1), "same")
     std_shape, std_macs = naive_conv((9, 8), 4, 6, k, s, padding)
@@ -379,7 +387,7 @@ def test_bias_and_bn(
     kind: str, args: dict[str, object], weights: int, channels_out: int, bias: bool, bn: bool
 ) -> None:
     """Params are weights + one bias per output channel; BN adds 2 per output channel apart."""
-    _, cost = only_row(run(layer(kind, **args, bias=bias, bn=bn)))
+    _, cost = only_row(cost_layers(layer(kind, **args, bias=bias, bn=bn)))
     assert cost.params == weights + (channels_out if bias else 0)
     assert cost.bn_params == (2 * channels_out if bn else 0)
 
@@ -387,7 +395,7 @@ def test_bias_and_bn(
 @pytest.mark.parametrize("batchnorm", [False, True])
 def test_spec_batchnorm_is_the_default_of_every_conv(batchnorm: bool) -> None:
     """The spec's `batchnorm` sets the default; a layer's `bn` overrides it."""
-    report = run(
+    report = cost_layers(
         layer("conv", out=5),
         layer("depthwise", multiplier=2),
         layer("pointwise", out=3),
@@ -402,7 +410,7 @@ def test_spec_batchnorm_is_the_default_of_every_conv(batchnorm: bool) -> None:
 @pytest.mark.parametrize("bn", [False, True])
 def test_separable_bn_covers_both_parts_and_has_no_bias(bn: bool) -> None:
     """A separable unit's BN follows both parts: 2·M + 2·N; its params are k²·M + M·N only."""
-    report = run(layer("separable", out=7, kernel=5, bn=bn), channels=4)
+    report = cost_layers(layer("separable", out=7, kernel=5, bn=bn), channels=4)
     (unit,) = report.units
     assert unit.cost.params == 5 * 5 * 4 + 4 * 7
     assert unit.cost.bn_params == (2 * 4 + 2 * 7 if bn else 0)
@@ -420,7 +428,9 @@ def test_fc_flattens_its_input(
 ) -> None:
     """fc on HxWxC costs H·W·C·out mult-adds, H·W·C·out + out params (bias), no BN."""
     shape, cost = only_row(
-        run(layer("fc", out=outputs, bias=bias), size=size, channels=channels, batchnorm=True)
+        cost_layers(
+            layer("fc", out=outputs, bias=bias), size=size, channels=channels, batchnorm=True
+        )
     )
     inputs = size[0] * size[1] * channels
     assert shape == (1, 1, outputs)
@@ -430,14 +440,16 @@ def test_fc_flattens_its_input(
 
 
 def test_fc_bias_is_on_by_default() -> None:
-    """fc's `bias` defaults to true (SPEC.md section 1)."""
-    _, cost = only_row(run(layer("fc", out=3), size=1, channels=5))
+    """fc's `bias` defaults to true (the spec format)."""
+    _, cost = only_row(cost_layers(layer("fc", out=3), size=1, channels=5))
     assert cost.params == 5 * 3 + 3
 
 
 def test_fc_after_global_pool() -> None:
     """Global pooling leaves 1x1xC, so the classifier costs C·out (MobileNet: 1024·1000)."""
-    report = run(layer("pool", **{"global": True}), layer("fc", out=1000), size=7, channels=1024)
+    report = cost_layers(
+        layer("pool", **{"global": True}), layer("fc", out=1000), size=7, channels=1024
+    )
     pool, fc = report.rows
     assert pool.op.output == (1, 1, 1024)
     assert pool.cost == Cost()
@@ -465,7 +477,7 @@ def test_fc_after_global_pool() -> None:
 def test_se(channels: int, args: dict[str, object], squeeze: int) -> None:
     """SE: global pool, fc C→s (bias), fc s→C (bias), scale. 2·C·s mult-adds and
     2·C·s + s + C params, no BN; the pool and the scaling are free; the shape is kept."""
-    report = run(layer("se", **args), size=(5, 3), channels=channels, batchnorm=True)
+    report = cost_layers(layer("se", **args), size=(5, 3), channels=channels, batchnorm=True)
     kinds = [row.op.kind for row in report.rows]
     assert kinds == [OpKind.POOL, OpKind.FC, OpKind.FC, OpKind.SCALE]
     pool, fc1, fc2, scale = report.rows
@@ -505,14 +517,14 @@ def test_se_ratio_reads_the_channels_after_alpha() -> None:
 )
 def test_pool_is_free(args: dict[str, object], side: int) -> None:
     """Pooling costs no mult-adds and has no params, whatever its window."""
-    shape, cost = only_row(run(layer("pool", **args), size=9, channels=4))
+    shape, cost = only_row(cost_layers(layer("pool", **args), size=9, channels=4))
     assert shape == (side, side, 4)
     assert cost == Cost()
 
 
 def test_merges_and_scaling_are_free() -> None:
     """Residual add, concat, parallel add and SE's scaling cost nothing; only convs and fcs do."""
-    report = run(
+    report = cost_layers(
         "  - block: {residual: true, layers: [{depthwise: {}}, {pointwise: {out: 4}}]}",
         "  - parallel: {merge: concat, branches: [[{pointwise: {out: 3}}], []]}",
         "  - parallel: {merge: add, branches: [[{conv: {out: 7, kernel: 3}}], []]}",

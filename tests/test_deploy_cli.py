@@ -4,14 +4,14 @@
 Every expected figure is derived here, never read from mbcalc's own output:
 
 - the ops of MobileNet v1 (shapes, mult-adds, params, BN params) from the paper's Table 1 and
-  formulas (`v1_ops`), checked against SPEC.md's totals;
+  formulas (`v1_ops`), checked against the paper's totals;
 - activation bytes = height x width x channels x bytes per value x batch; weights = params plus 4
   values per BN channel (scale, shift, running mean and variance), or a bias of C_out values per
   BN conv without one when BN is folded; peak = the largest input + output of any op, since
   MobileNet v1 is a chain whose tensors die after their one reader (`Expected`);
 - roofline time = max(mult-adds / peak, bytes moved / bandwidth), with the Jetson Nano's data
-  sheet figures (472 GFLOPS FP16 = 236 G mult-adds/s, 25.6 GB/s) or the throughputs measured in
-  REFERENCE.md ("Measured: share of mult-adds vs share of time").
+  sheet figures (472 GFLOPS FP16 = 236 G mult-adds/s, 25.6 GB/s) or the throughputs measured per
+  layer on a 2-core CPU (share of mult-adds against share of time).
 """
 
 from __future__ import annotations
@@ -31,19 +31,24 @@ from typing import Any
 
 import pytest
 import yaml
-from test_cli import (
+
+from tests.helpers.cli import (
     LAYER_KEYS,
+    PNG_MAGIC,
+    assert_clean_failure,
+    invoke_mbcalc,
+    markdown_table,
+    ok,
+    one_line_error,
+)
+from tests.helpers.mobilenet_v1 import (
     V1_BN_PARAMS,
     V1_CLASSES,
     V1_MULT_ADDS,
     V1_PARAMS,
     V1_SEPARABLE,
     V1_STEM,
-    markdown_table,
-    ok,
-    run,
 )
-from test_sweep_cli import PNG_MAGIC, assert_clean_failure, one_line_error
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -100,7 +105,7 @@ def v1_ops(alpha: Fraction = Fraction(1), height: int = 224) -> list[Op]:
 
 
 V1 = v1_ops()
-assert sum(op.mult_adds for op in V1) == V1_MULT_ADDS  # SPEC.md
+assert sum(op.mult_adds for op in V1) == V1_MULT_ADDS  # the paper's total
 assert sum(op.params for op in V1) == V1_PARAMS
 assert sum(op.bn_params for op in V1) == V1_BN_PARAMS
 BN_CHANNELS = V1_BN_PARAMS // 2  # 10,944: one folded bias value per BN channel
@@ -125,20 +130,20 @@ class Device:
 JETSON = Device(Fraction(472 * 10**9, 2), Fraction(256 * 10**8))
 JETSON_RIDGE = Fraction(236, Fraction(256, 10))  # 9.21875 mult-adds per byte
 
-# REFERENCE.md, measured per layer on a 2-core x86 CPU, 1 thread, batch 1, fp32: pointwise
-# 35.6 GMAC/s, depthwise 6.6 GMAC/s; depthwise layers took 14.4% of the time. REFERENCE gives no
-# bandwidth: 20 GB/s is assumed, and from there up the measured throughputs bind, not the
+# Measured per layer on a 2-core x86 CPU, 1 thread, batch 1, fp32: pointwise
+# 35.6 GMAC/s, depthwise 6.6 GMAC/s; depthwise layers took 14.4% of the time. The measurement gives
+# no bandwidth: 20 GB/s is assumed, and from there up the measured throughputs bind, not the
 # bandwidth (`test_a_measured_profile_lands_depthwise_near_the_measured_share`).
 MEASURED_SHARE = 0.144
 CPU_PROFILE = """\
-# A 2-core x86 CPU, one thread, fp32: throughputs measured per layer (REFERENCE.md).
+# A 2-core x86 CPU, one thread, fp32: throughputs measured per layer.
 name: 2-core x86 (measured)
 description: PyTorch, 1 thread, channels-last, best of 5
 dtype: fp32
 mult_adds_per_second: 35.6G
 depthwise_mult_adds_per_second: 6.6G
 bandwidth_bytes_per_second: {bandwidth}
-source: mbcalc REFERENCE.md, measured 2026-11-27
+source: mbcalc per-layer timing, measured 2026-11-27
 """
 
 
@@ -673,7 +678,7 @@ def test_a_device_alone_adds_the_time_columns_and_the_memory_summary() -> None:
 def test_a_measured_profile_lands_depthwise_near_the_measured_share(
     bandwidth: str, tmp_path: Path
 ) -> None:
-    """REFERENCE.md's throughputs put depthwise at ~14.4% of the time, as measured."""
+    """The measured throughputs put depthwise at ~14.4% of the time, as measured."""
     path = tmp_path / "cpu.yaml"
     path.write_text(CPU_PROFILE.format(bandwidth=bandwidth), encoding="utf-8")
     shown = expected(V1, "fp32", device=cpu(bandwidth))
@@ -690,7 +695,7 @@ def test_a_measured_profile_lands_depthwise_near_the_measured_share(
     lines = summary(ok("table", "mobilenet_v1", "--device", str(path)))
     device = lines["device"][0]
     assert device.startswith("2-core x86 (measured): 35.6 GMAC/s (6.6 GMAC/s depthwise)")
-    assert device.endswith("— mbcalc REFERENCE.md, measured 2026-11-27")
+    assert device.endswith("— mbcalc per-layer timing, measured 2026-11-27")
 
 
 def test_compute_bound_the_measured_throughputs_give_the_measured_share() -> None:
@@ -723,7 +728,7 @@ def test_a_bad_device_file_is_one_line_naming_file_and_line(
 ) -> None:
     path = tmp_path / "board.yaml"
     path.write_text(text, encoding="utf-8")
-    result = run("table", "mobilenet_v1", "--device", str(path))
+    result = invoke_mbcalc("table", "mobilenet_v1", "--device", str(path))
     assert_clean_failure(result, 1, words)
     assert one_line_error(result).startswith(f"{path}:{line}: ")
 
@@ -743,13 +748,13 @@ def test_every_command_refuses_a_bad_device_the_same_way(
 ) -> None:
     path = tmp_path / "board.yaml"
     path.write_text("name: x\nmult_adds_per_second: 1G\nbandwidth: 1G\nsource: s\n", "utf-8")
-    result = run(*command, "--device", str(path))
+    result = invoke_mbcalc(*command, "--device", str(path))
     assert_clean_failure(result, 1, "unknown field `bandwidth`")
     assert one_line_error(result).startswith(f"{path}:3: ")
 
 
 def test_an_unknown_device_name_lists_the_shipped_profiles() -> None:
-    result = run("table", "mobilenet_v1", "--device", "pi-zero")
+    result = invoke_mbcalc("table", "mobilenet_v1", "--device", "pi-zero")
     shipped = sorted(path.stem for path in DEVICES.glob("*.yaml"))
     assert_clean_failure(result, 1, "pi-zero", *shipped, "mbcalc devices")
     one_line_error(result)
@@ -757,7 +762,7 @@ def test_an_unknown_device_name_lists_the_shipped_profiles() -> None:
 
 def test_a_missing_device_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "absent.yaml"
-    result = run("table", "mobilenet_v1", "--device", str(path))
+    result = invoke_mbcalc("table", "mobilenet_v1", "--device", str(path))
     assert_clean_failure(result, 1, str(path), "no such file")
     one_line_error(result)
 
@@ -898,7 +903,7 @@ def test_roofline_plot_writes_a_real_image(suffix: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["roofline.pdf", "roofline"])
 def test_roofline_plot_refuses_other_suffixes_and_writes_nothing(name: str, tmp_path: Path) -> None:
-    result = run("roofline", "mobilenet_v1", "--plot", str(tmp_path / name))
+    result = invoke_mbcalc("roofline", "mobilenet_v1", "--plot", str(tmp_path / name))
     assert_clean_failure(result, 1, "PNG or SVG")
     one_line_error(result)
     assert list(tmp_path.iterdir()) == []
@@ -948,7 +953,12 @@ def test_compare_shows_each_columns_peak_weights_and_latency_against_the_first()
 
 
 def test_compare_csv_and_markdown_carry_the_deployment_figures() -> None:
-    args = ("compare", "mobilenet_v1", "mobilenet_v1@alpha=0.5,res=160", "--memory")
+    args: tuple[str, ...] = (
+        "compare",
+        "mobilenet_v1",
+        "mobilenet_v1@alpha=0.5,res=160",
+        "--memory",
+    )
     args += ("--device", "jetson-nano")
     rows = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
     totals = [row for row in rows if row["row"] == "total"]
@@ -1091,7 +1101,7 @@ def readme_examples() -> list[tuple[list[str], int | None, str]]:
 def real_output(args: list[str], head: int | None, shown: str) -> str:
     """What the command prints: standard output, or the one error line of a failure."""
     if shown.startswith("mbcalc: error: "):
-        result = run(*args)
+        result = invoke_mbcalc(*args)
         assert result.exit_code == 1, result.output
         return result.stderr
     actual = ok(*args)
@@ -1167,7 +1177,7 @@ def test_the_readmes_measured_against_estimated_shares_are_real() -> None:
     """Each row of the table of depthwise shares: the estimate is what its command prints."""
     rows = re.findall(r"^\| (.+?) \| (.+?) \| ([\d.]+)% \| `mbcalc (.+?)`", readme_section(), re.M)
     assert len(rows) == 4
-    measured = {"14.4%", "42.6%", "43.9%", "not measured"}  # REFERENCE.md
+    measured = {"14.4%", "42.6%", "43.9%", "not measured"}  # as measured
     assert {row[1] for row in rows} == measured
     for _, _, share, command in rows:
         lines = summary(ok(*shlex.split(command)))
@@ -1259,7 +1269,7 @@ def test_a_device_needs_a_name_and_a_source_that_say_something(tmp_path: Path) -
         "name: ''\nmult_adds_per_second: 1G\nbandwidth_bytes_per_second: 1G\nsource: ' '\n",
         encoding="utf-8",
     )
-    result = run("table", "mobilenet_v1", "--device", str(path))
+    result = invoke_mbcalc("table", "mobilenet_v1", "--device", str(path))
     assert_clean_failure(result, 1, str(path))
 
 
@@ -1267,7 +1277,7 @@ def test_device_file_errors_speak_of_device_files(tmp_path: Path) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing yet\n", encoding="utf-8")
     for argument in (str(path), str(tmp_path)):
-        error = one_line_error(run("table", "mobilenet_v1", "--device", argument))
+        error = one_line_error(invoke_mbcalc("table", "mobilenet_v1", "--device", argument))
         assert "spec" not in error, error
         assert "`layers`" not in error, error
 

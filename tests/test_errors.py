@@ -584,7 +584,7 @@ def test_impossible_settings_on_the_command_line(
     tmp_path: Path, args: tuple[str, ...], word: str
 ) -> None:
     """No traceback and the option named. Whether a bad setting exits 1 (the spec cannot be
-    computed) or 2 (wrong usage, SPEC.md §3) is the command line's call; both are clean."""
+    computed) or 2 (wrong usage) is the command line's call; both are clean."""
     path = tmp_path / FILE
     path.write_text(spec_text("- conv: {out: 8}\n"), encoding="utf-8")
     result = invoke(["table", str(path), *args])

@@ -2,8 +2,8 @@
 frontier against a brute-force search over the paper's formulas and against `mbcalc table`,
 counts with units, the search grid options, an impossible budget and the follow-up command.
 
-Expected counts come from the paper (Howard et al. 2017, Table 6 as quoted in REFERENCE.md) and
-from its cost formulas, recomputed by `test_cli.v1_reference`; never from `mbcalc fit` itself.
+Expected counts come from the paper (Howard et al. 2017, Table 6 as printed) and
+from its cost formulas, recomputed by `tests.helpers.mobilenet_v1`; never from `mbcalc fit` itself.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_clean_failure, ok, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_cli import v1_reference
-from test_sweep_cli import check_readme_examples
 from typer.testing import CliRunner
 
 from mbcalc.cli.app import app
+from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
+from tests.helpers.mobilenet_v1 import v1_reference
+from tests.helpers.readme import check_readme_examples
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 FIT_SCHEMA = "mbcalc.fit/1"
@@ -281,16 +281,18 @@ def test_budgets_take_units(text: str, count: int) -> None:
 @pytest.mark.parametrize("text", ["12X", "abc", "M", "1.5", "1.0005k", "-5M", "1.2.3M", ""])
 def test_a_bad_count_is_wrong_usage_naming_the_option(option: str, text: str) -> None:
     other = "--max-params" if option == "--max-mult-adds" else "--max-mult-adds"
-    result = run("fit", "mobilenet_v1", option, text, other, "1G")
+    result = invoke_mbcalc("fit", "mobilenet_v1", option, text, other, "1G")
     assert_clean_failure(result, 2, option)
 
 
 def test_a_decimal_comma_is_not_a_thousands_separator() -> None:
-    assert_clean_failure(run("fit", "mobilenet_v1", "--max-mult-adds", "1,5M"), 2, "1,5M")
+    assert_clean_failure(invoke_mbcalc("fit", "mobilenet_v1", "--max-mult-adds", "1,5M"), 2, "1,5M")
 
 
 def test_the_budget_is_required() -> None:
-    assert_clean_failure(run("fit", "mobilenet_v1", "--max-params", "1.5M"), 2, "--max-mult-adds")
+    assert_clean_failure(
+        invoke_mbcalc("fit", "mobilenet_v1", "--max-params", "1.5M"), 2, "--max-mult-adds"
+    )
 
 
 def test_the_exact_cost_of_a_setting_fits_and_one_less_does_not() -> None:
@@ -324,7 +326,9 @@ def test_res_step_16_searches_every_16_pixels() -> None:
 
 @pytest.mark.parametrize("step", ["0", "-16", "x"])
 def test_a_bad_res_step_is_wrong_usage(step: str) -> None:
-    assert_clean_failure(run("fit", "mobilenet_v1", "--max-mult-adds", "1G", "--res-step", step), 2)
+    assert_clean_failure(
+        invoke_mbcalc("fit", "mobilenet_v1", "--max-mult-adds", "1G", "--res-step", step), 2
+    )
 
 
 PAPER_WIDTHS = ["1", "0.75", "0.5", "0.25"]
@@ -362,7 +366,7 @@ def test_alpha_and_res_lists_and_ranges(
     ("option", "value"), [("--alpha", "1,x"), ("--alpha", "1:0.5:0.1"), ("--res", "160.5")]
 )
 def test_a_bad_list_is_wrong_usage_naming_the_option(option: str, value: str) -> None:
-    result = run("fit", "mobilenet_v1", "--max-mult-adds", "1G", option, value)
+    result = invoke_mbcalc("fit", "mobilenet_v1", "--max-mult-adds", "1G", option, value)
     assert_clean_failure(result, 2, option)
 
 
@@ -389,7 +393,7 @@ def test_a_params_budget_nothing_fits() -> None:
 def test_a_zero_budget_never_shows_a_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "pool_only.yaml"
     spec.write_text("input: {size: 32, channels: 3}\nlayers:\n  - pool: {global: true}\n")
-    result = run("fit", str(spec), "--max-mult-adds", "0", "--alpha", "1", "--res", "32")
+    result = invoke_mbcalc("fit", str(spec), "--max-mult-adds", "0", "--alpha", "1", "--res", "32")
     assert isinstance(result.exception, SystemExit | None), result.exception
     assert result.exit_code in {0, 2}
 

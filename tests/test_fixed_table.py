@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from rich.console import Console, RenderableType
-from strategies import networks
+from tests.helpers.strategies import networks
 
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.deploy.deployment import deploy

@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -116,6 +117,7 @@ def edited_spec(draw: st.DrawFn) -> str:
     return text
 
 
+@pytest.mark.slow
 @FUZZ
 @given(yaml_text)
 def test_yaml_like_text_ends_in_a_report_or_one_error_line(text: str) -> None:
@@ -305,6 +307,7 @@ RESOLUTION: st.SearchStrategy[dict[str, Any]] = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(spec_tree, ALPHA, RESOLUTION)
 def test_random_spec_trees_end_in_a_report_or_one_error_line(

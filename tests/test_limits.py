@@ -32,12 +32,12 @@ from mbcalc.grid.fit import fit
 from mbcalc.grid.sweep import sweep
 from mbcalc.spec.parser import parse_spec
 from mbcalc.spec.zoo import load_shipped
-from tests.cli_helpers import run
+from tests.helpers.cli import invoke_mbcalc
 
 
 def assert_refused(args: tuple[str, ...], code: int, *words: str) -> str:
     """Exit `code`, nothing on stdout, exactly one `mbcalc: error:` line holding `words`."""
-    result = run(*args)
+    result = invoke_mbcalc(*args)
     assert result.exit_code == code, (result.exit_code, result.output)
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.stdout == ""
@@ -189,6 +189,7 @@ def test_the_largest_grid_is_accepted_by_the_check() -> None:
 ONE_CONV = "input: {size: 4, channels: 3}\nlayers:\n  - conv: {out: 8}\n"
 
 
+@pytest.mark.torch
 def test_module_bytes_by_hand() -> None:
     """conv 3x3 3->8 + BN on 4x4, fp32: weights 216 and 4 x 8 BN values; the input (4x4x3) and
     the output (4x4x8) alive together; two more outputs inside the op."""
@@ -201,6 +202,7 @@ def test_module_bytes_by_hand() -> None:
     assert module_bytes(report) == weights + input_bytes + output_bytes + 2 * output_bytes
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("option", [("--alpha", "3000"), ("--res", "20000")])
 def test_verify_refuses_a_module_beyond_the_memory_limit(
     option: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
@@ -283,6 +285,6 @@ def test_commands_run_without_the_cyclic_collector_and_restore_it(
 
     monkeypatch.setattr(mbcalc.core.report, "analyze", watched)
     assert gc.isenabled()
-    run("table", "mobilenet_v1", "-f", "json")
+    invoke_mbcalc("table", "mobilenet_v1", "-f", "json")
     assert states == [False]
     assert gc.isenabled()

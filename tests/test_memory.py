@@ -6,12 +6,12 @@ import textwrap
 
 import pytest
 from hypothesis import given, settings
-from strategies import networks
 
 from mbcalc import Report, Spec, analyze, build_graph, parse_spec
 from mbcalc.core.graph import NETWORK_INPUT
 from mbcalc.deploy.memory import DType, live_tensors, memory_report
 from mbcalc.spec.zoo import load_shipped
+from tests.helpers.strategies import networks
 
 
 def report_of(body: str, size: int = 8, channels: int = 4, batchnorm: bool = True) -> Report:

@@ -16,7 +16,7 @@ import pytest
 
 from mbcalc.cli.output import write_atomic
 from mbcalc.errors import OutputError
-from tests.cli_helpers import run
+from tests.helpers.cli import invoke_mbcalc
 
 SPEC = Path(__file__).parent.parent / "archs" / "mobilenet_v1.yaml"
 OLD = b"old contents\n"
@@ -29,7 +29,7 @@ def copy_spec(folder: Path) -> Path:
 
 
 def assert_refused(args: tuple[str, ...], code: int, *words: str) -> None:
-    result = run(*args)
+    result = invoke_mbcalc(*args)
     assert result.exit_code == code, (result.exit_code, result.output)
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.stdout == ""
@@ -125,7 +125,7 @@ def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
     target.chmod(0o640)
     link = tmp_path / "link.txt"
     link.symlink_to(target.name)
-    result = run("table", "mobilenet_v1", "-f", "csv", "-o", str(link))
+    result = invoke_mbcalc("table", "mobilenet_v1", "-f", "csv", "-o", str(link))
     assert result.exit_code == 0, result.output
     assert link.is_symlink()
     assert target.read_text(encoding="utf-8").startswith("name,unit,op,")
@@ -136,7 +136,7 @@ def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
 def test_a_dangling_symlink_creates_its_target(tmp_path: Path) -> None:
     link = tmp_path / "link.txt"
     link.symlink_to("made.txt")
-    assert run("table", "mobilenet_v1", "-f", "csv", "-o", str(link)).exit_code == 0
+    assert invoke_mbcalc("table", "mobilenet_v1", "-f", "csv", "-o", str(link)).exit_code == 0
     assert link.is_symlink()
     assert (tmp_path / "made.txt").read_text(encoding="utf-8").startswith("name,unit,op,")
 
@@ -145,7 +145,7 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
     output = tmp_path / "report.csv"
     output.write_bytes(OLD)
     output.chmod(0o600)
-    assert run("table", "mobilenet_v1", "-f", "csv", "-o", str(output)).exit_code == 0
+    assert invoke_mbcalc("table", "mobilenet_v1", "-f", "csv", "-o", str(output)).exit_code == 0
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
 
 
@@ -160,7 +160,7 @@ def test_a_read_only_file_is_replaced_only_with_force(command: str, tmp_path: Pa
     }.get(command, (command, "mobilenet_v1"))
     assert_refused((*args, "-o", str(output)), 1, "read-only", "--force")
     assert output.read_bytes() == OLD
-    result = run(*args, "-o", str(output), "--force")
+    result = invoke_mbcalc(*args, "-o", str(output), "--force")
     assert result.exit_code == 0, result.output
     assert output.read_bytes() != OLD
     assert stat.S_IMODE(output.stat().st_mode) == 0o444

@@ -1,7 +1,7 @@
 """The MobileNets paper reproduced: Howard et al., "MobileNets: Efficient Convolutional Neural
 Networks for Mobile Vision Applications", arXiv:1704.04861 (2017).
 
-Printed figures (quoted in /work/shared/REFERENCE.md) are constants here, each with its table, and
+Printed figures (as the paper prints them) are constants here, each with its table, and
 are compared at the precision the paper prints them ("569M": to the million; "4.2M": to 0.1M).
 Expected exact counts are derived in this file from the paper's own layer list (Table 1) and cost
 formulas (section 3), never taken from mbcalc's output. Where a printed figure disagrees with the
@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from mbcalc import Report, Settings, analyze, breakdown, build_graph, parse_spec
-from mbcalc.core.by_type import Family
+import mbcalc
+from mbcalc import Report, Settings, analyze, build_graph, parse_spec
+from mbcalc.core.by_type import Family, breakdown
 from mbcalc.core.graph import OpKind
 from mbcalc.spec.zoo import load_shipped
 
@@ -164,7 +165,7 @@ def shallow_mobilenet(rows: tuple[Row, ...] = TABLE_1) -> tuple[Row, ...]:
     return tuple(row for row in rows if row not in repeated)
 
 
-# Exact anchors quoted by SPEC.md section 4; test_table_1_anchors derives them from Table 1.
+# Exact anchors of MobileNet v1 1.0-224; test_table_1_anchors derives them from Table 1.
 MOBILENET_MULT_ADDS = 568_740_352
 MOBILENET_PARAMS = 4_210_088
 MOBILENET_BN_PARAMS = 21_888
@@ -197,7 +198,7 @@ def test_shipped_mobilenet_is_table_1() -> None:
 
 
 def test_table_1_anchors() -> None:
-    """SPEC.md section 4's figures follow from Table 1 and section 3's formulas."""
+    """The exact MobileNet v1 figures follow from Table 1 and section 3's formulas."""
     assert totals(table1_costs()) == (MOBILENET_MULT_ADDS, MOBILENET_PARAMS)
     assert totals(table1_costs(conv_mobilenet()))[0] == CONV_MOBILENET_MULT_ADDS
     # BN follows the first conv and both parts of each of the 13 units, 2 per output channel:
@@ -209,7 +210,7 @@ def test_table_1_anchors() -> None:
 
 
 def test_mobilenet_totals() -> None:
-    """MobileNet 1.0-224: SPEC.md section 4's totals, exactly."""
+    """MobileNet 1.0-224: the exact totals."""
     result = report("mobilenet_v1")
     assert result.total.cost.mult_adds == MOBILENET_MULT_ADDS
     assert result.total.cost.params == MOBILENET_PARAMS
@@ -236,7 +237,7 @@ def test_eight_to_nine_times_less_computation() -> None:
 
 
 def test_keras_total_adds_running_statistics() -> None:
-    """Keras' MobileNet (1.0-224) `model.summary()` total is 4,253,864 (REFERENCE.md): weights,
+    """Keras' MobileNet (1.0-224) `model.summary()` total is 4,253,864: weights,
     biases and 4 numbers per BN channel (scale, shift, running mean, running variance), that is
     params + 2·bn_params. PyTorch's trainable count is params + bn_params."""
     keras_total = 4_253_864
@@ -276,6 +277,10 @@ def table_2_expected() -> dict[str, tuple[int, int, int]]:
         m, w, b = sums.get(cost.label, (0, 0, 0))
         sums[cost.label] = (m + cost.mult_adds, w + cost.weights, b + cost.biases)
     return sums
+
+
+def test_breakdown_is_importable_from_mbcalc() -> None:
+    assert mbcalc.breakdown is breakdown
 
 
 def test_table_2_breakdown_sums_table_1() -> None:
@@ -319,7 +324,7 @@ def test_table_2_param_shares(label: str) -> None:
 
 def test_table_2_param_shares_leave_out_the_fc_bias() -> None:
     """Table 2 prints 74.59% (Conv 1x1) and 24.33% (FC) of the parameters; with the FC's 1,000
-    biases counted (SPEC.md's params) the shares are 74.57% and 24.35%, 0.02 points off each.
+    biases counted (mbcalc's params) the shares are 74.57% and 24.35%, 0.02 points off each.
     The printed figures are the shares of the weights alone (4,209,088): 3,139,584 / 4,209,088
     and 1,024,000 / 4,209,088, and the four printed shares then sum to exactly 100.00%."""
     rows = table_2_rows()
@@ -366,7 +371,7 @@ def test_table_3_separable() -> None:
 
 
 # The paper's alpha = 0.75 thins the layer's input as well as its output: 512 -> 384 both sides.
-# mbcalc never scales a spec's input channels (SPEC.md section 1), so the one-layer spec that
+# mbcalc never scales a spec's input channels (the spec format), so the one-layer spec that
 # stands for "this layer inside a 0.75 network" takes 384 input channels, and alpha 0.75 scales
 # its `out: 512` to 384.
 def test_table_3_width_multiplier() -> None:

@@ -1,4 +1,4 @@
-"""Counting profiles reproduce other tools' totals (REFERENCE.md: "Other tools' totals").
+"""Counting profiles reproduce other tools' published totals for the shipped specs.
 
 MobileNet v1 1.0-224 as a PyTorch model with a batch norm after every conv, an
 nn.AdaptiveAvgPool2d and an nn.Softmax: the shipped spec with a `softmax` layer declared at
@@ -12,17 +12,17 @@ from __future__ import annotations
 import math
 
 import pytest
-from cli_helpers import ok, run
 
 from mbcalc import analyze, build_graph
 from mbcalc.core.profiles import PROFILES, Extra, ParamsRule, count, custom_profile, parse_extras
 from mbcalc.spec.parser import parse_spec
 from mbcalc.spec.zoo import _archs_dir, load_shipped
+from tests.helpers.cli import invoke_mbcalc, ok
 
-V1_MULT_ADDS = 568_740_352  # SPEC.md section 4
-V2_MULT_ADDS = 300_774_272  # REFERENCE.md: conv + fc mult-adds of torchvision mobilenet_v2
+V1_MULT_ADDS = 568_740_352  # the paper's MobileNet v1 1.0-224
+V2_MULT_ADDS = 300_774_272  # conv + fc mult-adds of torchvision mobilenet_v2
 
-# REFERENCE.md, "Other tools' totals for MobileNet v1 1.0-224" and the mobilenet_v2 line.
+# Other tools' published totals for MobileNet v1 1.0-224 and for mobilenet_v2.
 V1_TOTALS = {
     "torch": 1_137_480_704,  # torch.utils.flop_counter
     "fvcore": 578_875_904,
@@ -100,7 +100,7 @@ def test_mobilenet_v2_totals_of_other_tools() -> None:
     [
         (ParamsRule.PAPER, 4_210_088),
         (ParamsRule.TORCH, 4_210_088 + 2 * 10_944),  # + BN scale and shift
-        (ParamsRule.KERAS, 4_253_864),  # REFERENCE.md: Keras MobileNet model.summary()
+        (ParamsRule.KERAS, 4_253_864),  # Keras MobileNet model.summary()
     ],
 )
 def test_params_rules(rule: ParamsRule, params: int) -> None:
@@ -139,7 +139,7 @@ def test_count_and_params_options_in_json() -> None:
     ],
 )
 def test_bad_profile_options_are_usage_errors(args: tuple[str, ...], word: str) -> None:
-    result = run("table", "mobilenet_v1", *args)
+    result = invoke_mbcalc("table", "mobilenet_v1", *args)
     assert result.exit_code == 2
     assert word in result.stderr
     assert "Traceback" not in result.output

@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import networks
 
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.core.graph import Graph
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.spec.zoo import load_shipped, shipped_names
+from tests.helpers.strategies import networks
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 mbcalc_torch = pytest.importorskip("mbcalc.pytorch.network")
 
@@ -64,7 +65,7 @@ def _thop(module: Any, x: Any) -> tuple[float, int]:
 
 
 def _ptflops(backend: str) -> Counter:
-    def run(module: Any, x: Any) -> tuple[float, int]:
+    def count_with_ptflops(module: Any, x: Any) -> tuple[float, int]:
         from ptflops import get_model_complexity_info
 
         result = get_model_complexity_info(
@@ -80,7 +81,7 @@ def _ptflops(backend: str) -> Counter:
         assert isinstance(params, int)
         return ops, params
 
-    return run
+    return count_with_ptflops
 
 
 TOOLS: dict[str, tuple[str, Counter]] = {

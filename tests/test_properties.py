@@ -15,12 +15,12 @@ from typing import Any
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from strategies import networks, spec_of
 
 from mbcalc import OpKind, Report, Settings, Spec, analyze, build_graph
 from mbcalc.core.settings import make_divisible, scale_channels
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec.parser import LayerType, Rounding
 from mbcalc.spec.zoo import load_shipped
+from tests.helpers.strategies import networks, spec_of
 
 FAST = settings(max_examples=150, deadline=None)
 
@@ -33,7 +33,7 @@ resolutions = st.integers(1, 64)
 alphas = st.integers(25, 200).map(lambda n: Fraction(n, 100))
 
 
-def mobilenet(rounding: str) -> Spec:
+def mobilenet(rounding: Rounding) -> Spec:
     """The shipped MobileNet v1 under either rounding rule."""
     return dataclasses.replace(load_shipped("mobilenet_v1"), rounding=rounding)
 
@@ -60,6 +60,7 @@ def test_separable_reduction_is_exact(
 ) -> None:
     """(depthwise + pointwise) / standard == 1/N + 1/(k_h·k_w), as exact fractions."""
     if padding != "same":
+        assert isinstance(padding, int)
         assume(all(side + 2 * padding >= k for side, k in zip(size, kernel, strict=True)))
     unit = {"out": out, "kernel": kernel, "stride": stride, "padding": padding}
     (row,) = cost_at(spec_of([{"separable": unit}], size, channels)).units
@@ -130,7 +131,7 @@ def test_mult_adds_never_fall_as_alpha_grows(spec: Spec, low: Fraction, extra: i
     extra=st.integers(0, 50),
 )
 def test_mobilenet_mult_adds_never_fall_as_alpha_grows(
-    rounding: str, low: Fraction, extra: int
+    rounding: Rounding, low: Fraction, extra: int
 ) -> None:
     """MobileNet v1 from alpha 0.04 to 2.5, steps of 0.01, both rounding rules."""
     spec = mobilenet(rounding)

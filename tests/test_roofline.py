@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from strategies import networks
 
 from mbcalc import Spec, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.graph import OpKind
@@ -21,6 +20,7 @@ from mbcalc.deploy.roofline import (
     shipped_devices,
 )
 from mbcalc.spec.zoo import load_shipped
+from tests.helpers.strategies import networks
 
 TOY = parse_device(
     "name: toy\nmult_adds_per_second: 1000\nbandwidth_bytes_per_second: 100\nsource: made up\n",
@@ -67,7 +67,7 @@ def test_a_depthwise_peak_slows_depthwise_ops_only() -> None:
     assert pointwise.compute_seconds == Fraction(16 * 4 * 8, 1000)
 
 
-# REFERENCE: each conv/fc layer of MobileNet v1 1.0-224 timed alone in PyTorch on a 2-core x86
+# Measured: each conv/fc layer of MobileNet v1 1.0-224 timed alone in PyTorch on a 2-core x86
 # CPU, 1 thread, batch 1, fp32: depthwise 6.6 GMAC/s, pointwise 35.6 GMAC/s; depthwise layers
 # took 14.4% of the time (3.06% of the mult-adds).
 MEASURED_CPU = parse_device(

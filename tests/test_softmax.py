@@ -7,11 +7,10 @@ import json
 import math
 from pathlib import Path
 
-from cli_helpers import assert_clean_failure, ok, run
-
 from mbcalc import analyze, build_graph, parse_spec
 from mbcalc.core.graph import OpKind
 from mbcalc.core.profiles import PROFILES, count
+from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
 
 SPEC = """
 input: {size: 6, channels: 3}
@@ -60,7 +59,7 @@ def test_the_json_report_names_the_op_kind(tmp_path: Path) -> None:
 def test_a_softmax_takes_no_arguments(tmp_path: Path) -> None:
     path = tmp_path / "net.yaml"
     path.write_text("input: {size: 4}\nlayers:\n  - conv: {out: 2}\n  - softmax: {dim: 1}\n")
-    assert_clean_failure(run("table", str(path)), 1, "net.yaml:4", "softmax1", "`dim`")
+    assert_clean_failure(invoke_mbcalc("table", str(path)), 1, "net.yaml:4", "softmax1", "`dim`")
 
 
 def test_count_keys_narrow_by_activation_and_pool_form() -> None:
@@ -86,7 +85,7 @@ def test_bad_count_keys_are_usage_errors() -> None:
         ("pool.round", ("--count", "pool qualifier 'round'")),
         ("bn.x", ("--count", "bn takes no qualifier")),
     ):
-        assert_clean_failure(run("table", "mobilenet_v1", "--count", key), 2, *words)
+        assert_clean_failure(invoke_mbcalc("table", "mobilenet_v1", "--count", key), 2, *words)
 
 
 def test_ptflops_aten_is_a_profile_by_name() -> None:

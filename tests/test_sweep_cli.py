@@ -1,8 +1,8 @@
 """`mbcalc sweep` on the command line: the paper's Tables 6 and 7 in every format, agreement with
 `mbcalc table` cell by cell, lists and ranges, the default resolution, errors, --output, --plot.
 
-Expected counts come from the paper's printed figures (REFERENCE.md) and from its cost formulas,
-recomputed here by `test_cli.v1_reference`; `mbcalc table` is the reference for the other
+Expected counts come from the paper's printed figures and from its cost formulas,
+recomputed by `tests.helpers.mobilenet_v1`; `mbcalc table` is the reference for the other
 shipped specs. None is taken from `mbcalc sweep`'s own output.
 """
 
@@ -13,23 +13,22 @@ import io
 import json
 import os
 import re
-import shlex
 import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_clean_failure, ok, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_cli import v1_reference
-from typer.testing import Result
 
 from mbcalc.cli.load import MAX_TABLE_CELLS
 from mbcalc.spec.zoo import shipped_names
+from tests.helpers.cli import PNG_MAGIC, assert_clean_failure, invoke_mbcalc, ok, one_line_error
+from tests.helpers.mobilenet_v1 import v1_reference
+from tests.helpers.readme import check_readme_examples
 
-# The paper's Table 6 (224x224) and Table 7 (alpha 1.0) as printed (REFERENCE.md): mult-adds in
+# The paper's Table 6 (224x224) and Table 7 (alpha 1.0) as printed: mult-adds in
 # millions, params in millions to one decimal.
 TABLE_6 = {"1": (569, 4.2), "0.75": (325, 2.6), "0.5": (149, 1.3), "0.25": (41, 0.5)}
 TABLE_7 = {224: 569, 192: 418, 160: 290, 128: 186}
@@ -46,7 +45,6 @@ SWEEP_SCHEMA = "mbcalc.sweep/1"
 RECORD_KEYS = {"alpha", "resolution", "valid", "mult_adds", "params", "bn_params"}
 CSV_HEADER = ["alpha", "height", "width", "valid", "mult_adds", "params", "bn_params"]
 COUNTS = ("mult_adds", "params", "bn_params")
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def sweep_json(*args: str) -> dict[str, Any]:
@@ -60,14 +58,6 @@ def sweep_csv(*args: str) -> list[dict[str, str]]:
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == CSV_HEADER
     return [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
-
-
-def one_line_error(result: Result) -> str:
-    """The single `mbcalc: error: …` line of a failed command, without its prefix."""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("mbcalc: error: "), lines[0]
-    return lines[0].removeprefix("mbcalc: error: ")
 
 
 def paper_cells() -> dict[tuple[str, int], dict[str, int]]:
@@ -180,7 +170,9 @@ def test_table_is_the_papers_grid_in_human_units() -> None:
 
 def table_at(spec: str, alpha: str, height: int) -> tuple[dict[str, Any] | None, str | None]:
     """`mbcalc table`'s JSON total and resolution, or its one-line refusal."""
-    result = run("table", spec, "--alpha", alpha, "--res", str(height), "--format", "json")
+    result = invoke_mbcalc(
+        "table", spec, "--alpha", alpha, "--res", str(height), "--format", "json"
+    )
     if result.exit_code == 0:
         data = json.loads(result.stdout)
         return {**data["total"], "resolution": data["resolution"]}, None
@@ -197,6 +189,7 @@ HEIGHT_VALUES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     spec=st.sampled_from(shipped_names()),
@@ -389,7 +382,7 @@ def test_the_default_resolution_is_the_specs_own_and_width_follows(tmp_path: Pat
     ],
 )
 def test_a_bad_list_or_range_is_wrong_usage_naming_the_option(option: str, value: str) -> None:
-    assert_clean_failure(run("sweep", "mobilenet_v1", option, value), 2, option)
+    assert_clean_failure(invoke_mbcalc("sweep", "mobilenet_v1", option, value), 2, option)
 
 
 @pytest.mark.parametrize(
@@ -401,7 +394,7 @@ def test_a_bad_list_or_range_is_wrong_usage_naming_the_option(option: str, value
     ],
 )
 def test_other_wrong_usage_exits_2(args: tuple[str, ...], word: str) -> None:
-    assert_clean_failure(run("sweep", "mobilenet_v1", *args), 2, word)
+    assert_clean_failure(invoke_mbcalc("sweep", "mobilenet_v1", *args), 2, word)
 
 
 @pytest.mark.parametrize(
@@ -409,13 +402,13 @@ def test_other_wrong_usage_exits_2(args: tuple[str, ...], word: str) -> None:
     [("--alpha", "0", "alpha"), ("--alpha", "1,-0.5", "alpha"), ("--res", "224,0", "resolution")],
 )
 def test_a_setting_no_network_has_exits_1(option: str, value: str, word: str) -> None:
-    result = run("sweep", "mobilenet_v1", option, value)
+    result = invoke_mbcalc("sweep", "mobilenet_v1", option, value)
     assert_clean_failure(result, 1, word)
     one_line_error(result)
 
 
 def test_an_unknown_spec_exits_1() -> None:
-    result = run("sweep", "no_such_net")
+    result = invoke_mbcalc("sweep", "no_such_net")
     assert_clean_failure(result, 1, "no_such_net")
     one_line_error(result)
 
@@ -425,7 +418,7 @@ def test_a_grid_too_large_for_a_table_exits_1_with_a_hint(tmp_path: Path) -> Non
     options = ("--alpha", "0.01:1:0.01", "--res", "1:101:1")
     assert MAX_TABLE_CELLS == 10_000
     for extra in ((), ("--output", str(tmp_path / "grid.txt"))):
-        result = run("sweep", "mobilenet_v1", *options, *extra)
+        result = invoke_mbcalc("sweep", "mobilenet_v1", *options, *extra)
         assert_clean_failure(result, 1, "10,100", "--format csv")
         assert "hint" in one_line_error(result)
     assert os.listdir(tmp_path) == []
@@ -474,7 +467,7 @@ def test_output_file_holds_what_stdout_would(fmt: str, tmp_path: Path) -> None:
 
 def test_output_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "grid.csv"
-    result = run("sweep", "mobilenet_v1", "-f", "csv", "-o", str(target))
+    result = invoke_mbcalc("sweep", "mobilenet_v1", "-f", "csv", "-o", str(target))
     assert_clean_failure(result, 1, str(target))
     one_line_error(result)
     assert os.listdir(tmp_path) == []
@@ -527,7 +520,7 @@ def test_plot_by_alpha_has_one_line_per_width(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["grid.txt", "grid.pdf", "grid"])
 def test_plot_into_another_format_is_refused_and_writes_nothing(name: str, tmp_path: Path) -> None:
-    result = run("sweep", "mobilenet_v1", "--plot", str(tmp_path / name))
+    result = invoke_mbcalc("sweep", "mobilenet_v1", "--plot", str(tmp_path / name))
     assert_clean_failure(result, 1, "PNG", "SVG")
     one_line_error(result)
     assert os.listdir(tmp_path) == []
@@ -537,7 +530,7 @@ def test_plot_without_matplotlib_says_which_extra_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
-    result = run("sweep", "mobilenet_v1", "--plot", str(tmp_path / "grid.png"))
+    result = invoke_mbcalc("sweep", "mobilenet_v1", "--plot", str(tmp_path / "grid.png"))
     assert_clean_failure(result, 1, "matplotlib", "mbcalc[plot]")
     one_line_error(result)
     assert os.listdir(tmp_path) == []
@@ -561,36 +554,6 @@ def test_sweep_help_keeps_its_bracketed_words() -> None:
 
 
 # --- the README's examples are real output -----------------------------------------------------
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def readme_examples(command: str) -> list[tuple[list[str], int | None, str]]:
-    """(arguments, the lines a `| head -N` keeps or None, output) of each README `text` block
-    holding one `$ mbcalc COMMAND …` and its output; excerpts (with a `…` line) are left out."""
-    examples = []
-    for block in re.findall(r"```text\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
-        first, _, output = block.partition("\n")
-        if not first.startswith(f"$ mbcalc {command} ") or "\n$ " in output:
-            continue
-        if any(line.strip() == "…" for line in output.splitlines()):
-            continue
-        line, _, pipe = first.removeprefix("$ mbcalc ").partition(" | ")
-        head = re.fullmatch(r"head -(\d+)", pipe.strip())
-        assert not pipe or head, first
-        examples.append((shlex.split(line), int(head[1]) if head else None, output))
-    return examples
-
-
-def check_readme_examples(command: str) -> int:
-    """Run each README example of COMMAND; its output must be the one shown. Returns how many."""
-    examples = readme_examples(command)
-    for args, head, output in examples:
-        actual = ok(*args)
-        if head is not None:
-            actual = "".join(actual.splitlines(keepends=True)[:head])
-        assert actual == output, args
-    return len(examples)
 
 
 def test_the_readmes_sweep_examples_are_real_output() -> None:

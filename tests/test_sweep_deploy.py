@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import networks
 
 from mbcalc import MbcalcError, Report, Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.deploy.memory import DType, memory_report
@@ -24,6 +23,7 @@ from mbcalc.deploy.roofline import Device, parse_device, resolve_device, rooflin
 from mbcalc.errors import SettingsError
 from mbcalc.grid.sweep import INT64_SAFE, Grid, sweep
 from mbcalc.spec.zoo import load_shipped, shipped_names
+from tests.helpers.strategies import networks
 
 JETSON = resolve_device("jetson-nano")
 DEPTHWISE_PEAK = parse_device(

@@ -1,12 +1,12 @@
 """The activations `mbcalc.torch.build` places, in the order a forward pass calls them.
 
-torchvision cannot be imported here, so its activation sequences are derived in each test from
-its source (https://github.com/pytorch/vision): torchvision/models/resnet.py (`BasicBlock`,
+torchvision cannot be imported here, so its activation sequences are derived in each test from its
+source (https://github.com/pytorch/vision): torchvision/models/resnet.py (`BasicBlock`,
 `Bottleneck`, `ResNet.forward`) and torchvision/models/mobilenetv3.py (`InvertedResidual`,
-`_mobilenet_v3_conf`'s rows, the tables of tests/mobile_torch.py) with torchvision/ops/misc.py
-`SqueezeExcitation` (fc1, `activation` = ReLU, fc2, `scale_activation`). The mobile networks are
-also checked against the PyTorch rebuild of tests/mobile_torch.py. And `verify` must fail where
-the module's activations differ from the report's.
+`_mobilenet_v3_conf`'s rows, the tables of tests/helpers/mobile_torch.py) with
+torchvision/ops/misc.py `SqueezeExcitation` (fc1, `activation` = ReLU, fc2, `scale_activation`).
+The mobile networks are also checked against the PyTorch rebuild of tests/helpers/mobile_torch.py.
+And `verify` must fail where the module's activations differ from the report's.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 
-import mobile_torch  # noqa: E402 - after the skip: these need PyTorch
-from cli_helpers import run  # noqa: E402
 from torch import nn  # noqa: E402
 
 import mbcalc.pytorch.network  # noqa: E402
@@ -29,6 +28,8 @@ from mbcalc.core.report import Report  # noqa: E402
 from mbcalc.pytorch.network import ACTIVATIONS, Merge, build  # noqa: E402
 from mbcalc.pytorch.verification import verify  # noqa: E402
 from mbcalc.spec.zoo import load_shipped  # noqa: E402
+from tests.helpers import mobile_torch  # noqa: E402 - after the skip: these need PyTorch
+from tests.helpers.cli import invoke_mbcalc  # noqa: E402
 
 ACTIVATION_TYPES = tuple({make for make in ACTIVATIONS.values() if make is not None})
 
@@ -127,7 +128,7 @@ def test_verify_fails_where_a_merge_lost_its_activation(monkeypatch: pytest.Monk
     failed = {check.row.op.name: check.mismatches for check in verification.failed}
     adds = [f"layer{stage}.{block}.add" for stage in range(1, 5) for block in range(2)]
     assert failed == dict.fromkeys(adds, (("activation", "ReLU", "none"),))
-    result = run("verify", "resnet18", "--res", "32")
+    result = invoke_mbcalc("verify", "resnet18", "--res", "32")
     assert result.exit_code == 1
     assert "8 of 31 ops differ from PyTorch: layer1.0.add (activation)" in result.stderr
     assert "FAIL activation: expected ReLU, got none" in " ".join(result.stdout.split())

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 
 import yaml  # noqa: E402 - after the skip: the whole module needs PyTorch
-from cli_helpers import assert_clean_failure, run  # noqa: E402
 from hypothesis import HealthCheck, given, reject, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from strategies import networks, spec_of  # noqa: E402
+from torch import nn  # noqa: E402
 
 from mbcalc import Settings, Spec, SpecError, analyze, build_graph  # noqa: E402
 from mbcalc.core.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_counts  # noqa: E402
@@ -29,6 +29,8 @@ from mbcalc.core.graph import OpKind  # noqa: E402
 from mbcalc.pytorch import Network, Verification, build, verify  # noqa: E402
 from mbcalc.spec.parser import ACTIVATIONS  # noqa: E402
 from mbcalc.spec.zoo import load_shipped, shipped_names  # noqa: E402
+from tests.helpers.cli import assert_clean_failure, invoke_mbcalc  # noqa: E402
+from tests.helpers.strategies import networks, spec_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -171,9 +173,12 @@ def one_layer(
     if kind == "fc":
         return {"fc": {"out": out, "bias": bias, "act": act}}, out
     if kind == "se":
-        squeeze = draw(
-            st.sampled_from([{"squeeze": 3}, {"ratio": 0.25}, {"ratio": 0.5, "divisor": 2}])
-        )
+        squeezes: list[dict[str, Any]] = [
+            {"squeeze": 3},
+            {"ratio": 0.25},
+            {"ratio": 0.5, "divisor": 2},
+        ]
+        squeeze = draw(st.sampled_from(squeezes))
         gate = draw(st.sampled_from(["sigmoid", "hsigmoid"]))
         return {"se": {**squeeze, "act": act, "gate": gate}}, channels
     return draw(mbconv(channels, out, act, keep_size))
@@ -241,7 +246,8 @@ def every_layer_network(draw: st.DrawFn) -> Spec:
     channels = draw(st.integers(1, 6))
     layers, _ = draw(layer_list(channels, 2))
     height = draw(st.integers(1, 20))
-    size: int | list[int] = draw(st.sampled_from([height, [height, draw(st.integers(1, 20))]]))
+    sizes: list[int | list[int]] = [height, [height, draw(st.integers(1, 20))]]
+    size = draw(st.sampled_from(sizes))
     return spec_of(layers, size, channels)
 
 
@@ -273,12 +279,15 @@ def test_same_padding_is_tensorflows(size: int, kernel: int, pads: tuple[int, ..
     """Stride 2: the odd pixel of the padding after (bottom, right), by an explicit pad."""
     network = network_of([{"conv": {"out": 4, "kernel": kernel, "stride": 2}}], size)
     layer = network.ops[0]
+    conv = layer.conv
+    assert isinstance(conv, nn.Conv2d)
     if pads is None:
         assert "pad" not in layer._modules
-        assert layer.conv.padding == ((kernel - 1) // 2,) * 2
+        assert conv.padding == ((kernel - 1) // 2,) * 2
     else:
+        assert isinstance(layer.pad, nn.ZeroPad2d)
         assert layer.pad.padding == pads
-        assert layer.conv.padding == (0, 0)
+        assert conv.padding == (0, 0)
     assert network(torch.zeros(1, 2, size, size)).shape[2:] == (-(-size // 2),) * 2
 
 
@@ -286,6 +295,7 @@ def test_same_padding_matches_a_hand_computed_conv() -> None:
     """A 3x3 stride-2 SAME conv of a 4x4 ramp: rows and columns 0..2 and 2..4 (one pad)."""
     network = network_of([{"conv": {"out": 1, "kernel": 3, "stride": 2, "bn": False}}], 4, 1)
     conv = network.ops[0].conv
+    assert isinstance(conv, nn.Conv2d)
     with torch.no_grad():
         conv.weight.fill_(1)
         x = torch.arange(16.0).reshape(1, 1, 4, 4)
@@ -327,6 +337,7 @@ def test_fc_flattens_height_width_channels() -> None:
     """mbcalc's H x W x C order: input (h, w, c) meets weight column (h * W + w) * C + c."""
     network = network_of([{"fc": {"out": 1, "bias": False}}], [2, 3], 2)
     linear = network.ops[0].linear
+    assert isinstance(linear, nn.Linear)
     with torch.no_grad():
         linear.weight.copy_(torch.arange(12.0).reshape(1, 12))
         x = torch.zeros(1, 2, 2, 3)
@@ -395,7 +406,7 @@ def test_every_activation_has_a_module() -> None:
 
 
 def test_verify_passes_with_a_table_and_exit_0() -> None:
-    result = run("verify", "mobilenet_v1", "--alpha", "0.25", "--res", "65")
+    result = invoke_mbcalc("verify", "mobilenet_v1", "--alpha", "0.25", "--res", "65")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert "sep13.dw" in result.stdout
@@ -415,7 +426,7 @@ def test_verify_a_file_with_rho(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    result = run("verify", str(path), "--rho", "0.5")
+    result = invoke_mbcalc("verify", str(path), "--rho", "0.5")
     assert result.exit_code == 0, result.output
     assert "17x17x3" in result.stdout
 
@@ -428,7 +439,7 @@ def broken_depthwise(geometry: Geometry, dims: Dims) -> Counts:
 def test_verify_fails_naming_the_op_of_a_broken_formula(monkeypatch: pytest.MonkeyPatch) -> None:
     """One mult-add too many in the depthwise formula: every depthwise op differs."""
     monkeypatch.setitem(FORMULAS, OpKind.DEPTHWISE, broken_depthwise)
-    result = run("verify", "mobilenet_v1", "--alpha", "0.25", "--res", "65")
+    result = invoke_mbcalc("verify", "mobilenet_v1", "--alpha", "0.25", "--res", "65")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "13 of 29 ops differ from PyTorch: sep1.dw (mult-adds)" in result.stderr
@@ -443,7 +454,7 @@ def test_verify_catches_a_wrong_param_count(monkeypatch: pytest.MonkeyPatch) -> 
         return mult_adds, params - dims.c_out if geometry.bias else params, bn_params
 
     monkeypatch.setitem(FORMULAS, OpKind.FC, no_bias)
-    result = run("verify", "resnet18", "--res", "32")
+    result = invoke_mbcalc("verify", "resnet18", "--res", "32")
     assert result.exit_code == 1
     assert "1 of 31 ops differ from PyTorch: fc (params)" in result.stderr
     assert "expected 512,000, got 513,000" in " ".join(result.stdout.split())
@@ -457,13 +468,13 @@ def test_verify_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -
         "mbcalc.pytorch.verification",
     ):
         monkeypatch.delitem(sys.modules, module)
-    result = run("verify", "mobilenet_v1")
+    result = invoke_mbcalc("verify", "mobilenet_v1")
     assert_clean_failure(result, 1, "pip install 'mbcalc[torch]'")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_verify_refuses_a_bad_spec_like_every_command(tmp_path: Path) -> None:
-    assert_clean_failure(run("verify", str(tmp_path / "absent.yaml")), 1, "absent.yaml")
+    assert_clean_failure(invoke_mbcalc("verify", str(tmp_path / "absent.yaml")), 1, "absent.yaml")
 
 
 def test_the_rest_of_mbcalc_never_imports_torch() -> None:
@@ -485,7 +496,7 @@ def test_the_rest_of_mbcalc_never_imports_torch() -> None:
 def test_a_softmax_is_nn_softmax_over_the_channels() -> None:
     """After an fc the network's output is N x C, each row summing to 1; on a map the shape
     is unchanged. Both verify op by op."""
-    head = [{"pointwise": {"out": 4}}, {"pool": {"global": True}}, {"fc": {"out": 3}}]
+    head: list[Layer] = [{"pointwise": {"out": 4}}, {"pool": {"global": True}}, {"fc": {"out": 3}}]
     classifier = spec_of([*head, {"softmax": {}}], 5, 2)
     network = build(classifier)
     (softmax,) = [m for m in network.ops[-1].modules() if isinstance(m, torch.nn.Softmax)]

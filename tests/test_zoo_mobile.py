@@ -1,15 +1,15 @@
 """Four shipped mobile specs against torchvision's models: mobilenet_v2, mobilenet_v3_large,
 mobilenet_v3_small and efficientnet_b0 (all built from `mbconv` units).
 
-The reference figures are torchvision's model documentation (quoted in
-/work/shared/REFERENCE.md): the trainable parameter count, which the spec's params plus BN params
-must equal exactly, and "GFLOPS", G mult-adds printed to two decimals. torchvision itself cannot
-be installed here, so `mobile_torch.py` beside this file rebuilds its four builders in PyTorch
-from torchvision's source; where PyTorch is installed the tests below count that module (its
-parameters, and mult-adds by forward hooks on every Conv2d and Linear) and compare it with
-mbcalc op by op, at several widths. Without PyTorch those tests skip, and the exact counts they
-confirmed are checked as constants. MobileNetV2's width rule is also checked against the
-TensorFlow/Keras release table, an independent published source.
+The reference figures are torchvision's model documentation
+(https://pytorch.org/vision/stable/models.html, the classification table): the trainable parameter
+count, which the spec's params plus BN params must equal exactly, and "GFLOPS", G mult-adds printed
+to two decimals. torchvision itself cannot be installed here, so `tests/helpers/mobile_torch.py`
+rebuilds its four builders in PyTorch from torchvision's source; where PyTorch is installed the
+tests below count that module (its parameters, and mult-adds by forward hooks on every Conv2d and
+Linear) and compare it with mbcalc op by op, at several widths. Without PyTorch those tests skip,
+and the exact counts they confirmed are checked as constants. MobileNetV2's width rule is also
+checked against the TensorFlow/Keras release table, an independent published source.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from cli_helpers import ok
-from torchvision_figures import EFFICIENTNET_B0_STAGES, TORCHVISION_PARAMS
 
 from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.core.graph import OpKind
 from mbcalc.grid.sweep import sweep
 from mbcalc.spec.parser import LayerType
 from mbcalc.spec.zoo import load_shipped
+from tests.helpers.cli import ok
+from tests.helpers.torchvision_figures import EFFICIENTNET_B0_STAGES, TORCHVISION_PARAMS, V3_BLOCKS
 
 NAMES = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
 
@@ -86,8 +86,8 @@ def test_exact_counts(name: str) -> None:
 
 
 def test_mobilenet_v2_mult_adds_are_reference_md_conv_and_fc_total() -> None:
-    """REFERENCE.md: other tools count more on torchvision mobilenet_v2, "against 300,774,272
-    conv + fc mult-adds"."""
+    """Other tools count more on torchvision mobilenet_v2 than its 300,774,272 conv + fc
+    mult-adds."""
     assert report("mobilenet_v2").total.cost.mult_adds == 300_774_272
 
 
@@ -117,7 +117,7 @@ def residual_flags(name: str) -> list[bool]:
 
 
 # torchvision's use_res_connect (stride 1 and input channels == output channels), per block, at
-# width 1, from each inverted_residual_setting (see mobile_torch.py).
+# width 1, from each inverted_residual_setting (see tests/helpers/mobile_torch.py).
 RESIDUAL_BLOCKS = {
     "mobilenet_v2": {3, 5, 6, 8, 9, 10, 12, 13, 15, 16},
     "mobilenet_v3_large": {1, 3, 5, 6, 8, 9, 10, 12, 14, 15},
@@ -162,22 +162,6 @@ def test_mobilenet_v2_stem_and_last_conv_under_width(alpha: str, stem: int, last
     assert ops["classifier"].input[2] == last
 
 
-# Per bottleneck of torchvision's _mobilenet_v3_conf: expanded channels, SE, activation.
-V3_BLOCKS = {
-    "mobilenet_v3_large": [
-        (16, False, "relu"), (64, False, "relu"), (72, False, "relu"), (72, True, "relu"),
-        (120, True, "relu"), (120, True, "relu"), (240, False, "hswish"), (200, False, "hswish"),
-        (184, False, "hswish"), (184, False, "hswish"), (480, True, "hswish"),
-        (672, True, "hswish"), (672, True, "hswish"), (960, True, "hswish"),
-        (960, True, "hswish"),
-    ],
-    "mobilenet_v3_small": [
-        (16, True, "relu"), (72, False, "relu"), (88, False, "relu"), (96, True, "hswish"),
-        (240, True, "hswish"), (240, True, "hswish"), (120, True, "hswish"),
-        (144, True, "hswish"), (288, True, "hswish"), (576, True, "hswish"),
-        (576, True, "hswish"),
-    ],
-}  # fmt: skip
 V3_HEAD = {"mobilenet_v3_large": (16, 960, 1280), "mobilenet_v3_small": (12, 576, 1024)}
 
 
@@ -350,7 +334,7 @@ def test_keras_differs_from_torchvision_at_some_widths() -> None:
 
 def mobile_torch() -> ModuleType:
     pytest.importorskip("torch")
-    import mobile_torch as module
+    import tests.helpers.mobile_torch as module
 
     return module
 
@@ -383,6 +367,7 @@ def assert_agrees(name: str, alpha: str) -> None:
             assert row.op.act == layer.act, where
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", NAMES)
 def test_torch_rebuild_agrees_op_by_op(name: str) -> None:
     assert_agrees(name, "1")
@@ -390,6 +375,7 @@ def test_torch_rebuild_agrees_op_by_op(name: str) -> None:
     assert (counted.mult_adds, counted.params) == (EXACT[name][0], TORCHVISION_PARAMS[name])
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("alpha", MOBILENET_V2_WIDTHS)
 def test_mobilenet_v2_width_mult_is_torchvisions(alpha: str) -> None:
     """`mbcalc table mobilenet_v2 --alpha A` is torchvision's mobilenet_v2(width_mult=A)."""
@@ -403,6 +389,7 @@ def test_mobilenet_v2_width_mult_is_torchvisions(alpha: str) -> None:
     assert_agrees("mobilenet_v2", alpha)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(
     ("name", "alpha"),
     [
@@ -421,6 +408,7 @@ def test_torch_rebuild_agrees_at_other_widths(name: str, alpha: str) -> None:
     assert_agrees(name, alpha)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(
     ("name", "alpha"),
     [

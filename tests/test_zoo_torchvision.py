@@ -1,11 +1,12 @@
 """Four shipped specs against torchvision's models: resnet18, resnet50, googlenet, squeezenet1_1.
 
-The reference figures are torchvision's model documentation (quoted in
-/work/shared/REFERENCE.md): the trainable parameter count, which the spec's params plus BN params
-must equal exactly, and "GFLOPS", which are G mult-adds printed to two decimals. The exact counts
-are also derived in this file from the papers' architecture tables (and torchvision's departures
-from them, noted where they occur), never taken from mbcalc's output; the shapes are checked
-against the tables and against PyTorch's pooling arithmetic.
+The reference figures are torchvision's model documentation
+(https://pytorch.org/vision/stable/models.html, the classification table): the trainable parameter
+count, which the spec's params plus BN params must equal exactly, and "GFLOPS", which are G mult-
+adds printed to two decimals. The exact counts are also derived in this file from the papers'
+architecture tables (and torchvision's departures from them, noted where they occur), never taken
+from mbcalc's output; the shapes are checked against the tables and against PyTorch's pooling
+arithmetic.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import pytest
-from cli_helpers import ok
-from torchvision_figures import TORCHVISION_GFLOPS, TORCHVISION_OPS_META, TORCHVISION_PARAMS
 
 from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.core.graph import NETWORK_INPUT, Graph, OpKind
@@ -26,6 +25,12 @@ from mbcalc.core.plan import make_plan
 from mbcalc.core.shapes import window_size
 from mbcalc.errors import SpecError
 from mbcalc.spec.zoo import load_shipped, shipped_names
+from tests.helpers.cli import ok
+from tests.helpers.torchvision_figures import (
+    TORCHVISION_GFLOPS,
+    TORCHVISION_OPS_META,
+    TORCHVISION_PARAMS,
+)
 
 NAMES = ("resnet18", "resnet50", "googlenet", "squeezenet1_1")
 ALL_TORCHVISION = tuple(TORCHVISION_PARAMS)  # these four and the mobile ones
@@ -59,7 +64,7 @@ class Counts:
 def conv(
     size: int, k: int, c_in: int, c_out: int, *, bias: bool = False, bn: bool = True
 ) -> Counts:
-    """A k x k conv with a size x size output (SPEC.md section 2)."""
+    """A k x k conv with a size x size output (the paper's formula)."""
     weights = k * k * c_in * c_out
     return Counts(
         size * size * weights, weights + (c_out if bias else 0), 2 * c_out if bn else 0, convs=1
@@ -442,6 +447,7 @@ def test_spec_pools_follow_the_documented_formula(name: str) -> None:
     assert (ceil_pools > 0) == (not name.startswith("resnet"))
 
 
+@pytest.mark.torch
 def test_ceil_mode_against_torch() -> None:
     torch = pytest.importorskip("torch")
     for (kernel, stride, padding), ceil in itertools.product(WINDOWS, (False, True)):
@@ -453,6 +459,7 @@ def test_ceil_mode_against_torch() -> None:
             assert width == window_size(size + 1, kernel, stride, padding, ceil), window
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", NAMES)
 def test_spec_pools_against_torch(name: str) -> None:
     torch = pytest.importorskip("torch")

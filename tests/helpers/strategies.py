@@ -48,7 +48,7 @@ def fitting_padding(draw: st.DrawFn, kernel: int | list[int]) -> str | list[int]
 
 
 @st.composite
-def windowed(draw: st.DrawFn, kind: str, **args: Any) -> Layer:
+def windowed(draw: st.DrawFn, /, kind: str, **args: Any) -> Layer:
     """A conv, depthwise or separable layer with a random kernel, stride and padding."""
     kernel = draw(kernels)
     stride = draw(st.one_of(st.integers(1, 2), st.lists(st.integers(1, 2), min_size=2, max_size=2)))
@@ -84,7 +84,8 @@ def _separable(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tu
 
 
 def _pool(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
-    window = draw(st.sampled_from([{"kind": "max", "kernel": 2}, {"kernel": 3, "stride": 2}]))
+    windows: list[dict[str, Any]] = [{"kind": "max", "kernel": 2}, {"kernel": 3, "stride": 2}]
+    window = draw(st.sampled_from(windows))
     return {"pool": {**window, "padding": 1}}, current  # padding 1 fits even a 1x1 input
 
 

@@ -53,3 +53,20 @@ EFFICIENTNET_B0_STAGES = (
     (6, 5, 2, 112, 192, 4),
     (6, 3, 1, 192, 320, 1),
 )
+
+# Per bottleneck of torchvision's _mobilenet_v3_conf: expanded channels, SE, activation.
+V3_BLOCKS = {
+    "mobilenet_v3_large": [
+        (16, False, "relu"), (64, False, "relu"), (72, False, "relu"), (72, True, "relu"),
+        (120, True, "relu"), (120, True, "relu"), (240, False, "hswish"), (200, False, "hswish"),
+        (184, False, "hswish"), (184, False, "hswish"), (480, True, "hswish"),
+        (672, True, "hswish"), (672, True, "hswish"), (960, True, "hswish"),
+        (960, True, "hswish"),
+    ],
+    "mobilenet_v3_small": [
+        (16, True, "relu"), (72, False, "relu"), (88, False, "relu"), (96, True, "hswish"),
+        (240, True, "hswish"), (240, True, "hswish"), (120, True, "hswish"),
+        (144, True, "hswish"), (288, True, "hswish"), (576, True, "hswish"),
+        (576, True, "hswish"),
+    ],
+}  # fmt: skip

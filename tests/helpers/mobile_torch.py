@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torchvision_figures import EFFICIENTNET_B0_STAGES
+
+from tests.helpers.torchvision_figures import EFFICIENTNET_B0_STAGES
 
 Activation = Callable[..., nn.Module]
 
