@@ -8,11 +8,13 @@ The aliases exist at run time only: type checkers see the new paths, which new c
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import sys
+from importlib.machinery import ModuleSpec
 from types import ModuleType
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:  # importlib.abc costs start-up time; the loader only has its two methods
+    from importlib.abc import Loader
 
 MOVED = {
     "mbcalc.compare": "mbcalc.core.compare",
@@ -27,27 +29,28 @@ MOVED = {
 """Old module name -> where it lives now."""
 
 
-class _Alias(importlib.abc.Loader):
-    """Imports the new module and leaves it in `sys.modules` under the old name, where the
-    import system takes it from (the placeholder module it made is dropped)."""
+class _Alias:
+    """A loader that imports the new module and leaves it in `sys.modules` under the old name,
+    where the import system takes it from (the placeholder module it made is dropped)."""
 
     def __init__(self, target: str) -> None:
         self.target = target
+
+    def create_module(self, spec: ModuleSpec) -> None:
+        """The import system's default module serves as the placeholder."""
 
     def exec_module(self, module: ModuleType) -> None:
         sys.modules[module.__name__] = importlib.import_module(self.target)
 
 
-class MovedFinder(importlib.abc.MetaPathFinder):
-    """Finds the old names in `MOVED`."""
+class MovedFinder:
+    """A meta path finder for the old names in `MOVED`."""
 
     def find_spec(
         self, fullname: str, path: object = None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         new = MOVED.get(fullname)
-        if new is None:
-            return None
-        return importlib.util.spec_from_loader(fullname, _Alias(new))
+        return None if new is None else ModuleSpec(fullname, cast("Loader", _Alias(new)))
 
 
 def install() -> None:

@@ -14,7 +14,6 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from rich.console import Console, RenderableType
-from tests.helpers.strategies import networks
 
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.deploy.deployment import deploy
@@ -22,6 +21,7 @@ from mbcalc.deploy.roofline import resolve_device
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from mbcalc.views.fixed_table import FixedColumn, FixedTable, Styled
 from mbcalc.views.render import op_table
+from tests.helpers.strategies import networks
 
 WIDTH = 200
 
