@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from mbcalc.core.report import Report
     from mbcalc.deploy.deployment import Deployment
     from mbcalc.grid.fit import FitResult
-    from mbcalc.grid.sweep import Grid, Refusal
+    from mbcalc.grid.refusals import Refusal
+    from mbcalc.grid.sweep import Grid
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -581,7 +582,7 @@ def sweep(
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
     """
     from mbcalc.core.ranges import count_values, parse_fractions, parse_integers
-    from mbcalc.grid.sweep import explain_invalid
+    from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
     from mbcalc.spec.zoo import resolve_spec
 
