@@ -2,7 +2,7 @@
 frontier against a brute-force search over the paper's formulas and against `mbcalc table`,
 counts with units, the search grid options, an impossible budget and the follow-up command.
 
-Expected counts come from the paper (Howard et al. 2017, Table 6 as quoted in REFERENCE.md) and
+Expected counts come from the paper (Howard et al. 2017, Table 6) and
 from its cost formulas, recomputed by `test_cli.v1_reference`; never from `mbcalc fit` itself.
 """
 

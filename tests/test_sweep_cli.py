@@ -1,7 +1,7 @@
 """`mbcalc sweep` on the command line: the paper's Tables 6 and 7 in every format, agreement with
 `mbcalc table` cell by cell, lists and ranges, the default resolution, errors, --output, --plot.
 
-Expected counts come from the paper's printed figures (REFERENCE.md) and from its cost formulas,
+Expected counts come from the paper's printed figures and from its cost formulas,
 recomputed here by `test_cli.v1_reference`; `mbcalc table` is the reference for the other
 shipped specs. None is taken from `mbcalc sweep`'s own output.
 """
@@ -29,7 +29,7 @@ from typer.testing import Result
 from mbcalc.cli.app import MAX_TABLE_CELLS
 from mbcalc.spec.zoo import shipped_names
 
-# The paper's Table 6 (224x224) and Table 7 (alpha 1.0) as printed (REFERENCE.md): mult-adds in
+# The paper's Table 6 (224x224) and Table 7 (alpha 1.0) as printed: mult-adds in
 # millions, params in millions to one decimal.
 TABLE_6 = {"1": (569, 4.2), "0.75": (325, 2.6), "0.5": (149, 1.3), "0.25": (41, 0.5)}
 TABLE_7 = {224: 569, 192: 418, 160: 290, 128: 186}
