@@ -69,6 +69,13 @@ class Device:
         return self.mult_adds_per_second
 
 
+def number_format(dtype: DType | None, device: Device | None) -> DType:
+    """The number format asked for; without one, the device's, else fp32."""
+    if dtype is not None:
+        return dtype
+    return DType.FP32 if device is None else device.dtype
+
+
 class Bound(StrEnum):
     COMPUTE = "compute"
     MEMORY = "memory"

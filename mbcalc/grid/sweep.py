@@ -27,7 +27,7 @@ from mbcalc.core.plan import Plan, make_plan
 from mbcalc.core.settings import Pair, scaled_side
 from mbcalc.core.shapes import ChannelCounts, SizeCounts
 from mbcalc.deploy.memory import DType, elements
-from mbcalc.deploy.roofline import Device
+from mbcalc.deploy.roofline import Device, number_format
 from mbcalc.errors import SettingsError
 from mbcalc.grid.axes import Array, channels_at, failures_mask, sizes_at
 from mbcalc.grid.bounds import cost_bound, exact_dtype, largest_dims
@@ -92,7 +92,7 @@ def sweep(
     plan = make_plan(spec)
     deployment = None
     if dtype is not None or batch != 1 or fold_bn or device is not None:
-        chosen = dtype or (device.dtype if device is not None else DType.FP32)
+        chosen = number_format(dtype, device)
         deployment = GridDeployment.of(plan, chosen, batch, fold_bn, device)
     height, width = spec.input_size
     resolutions = tuple((res, scaled_side(width, res, height)) for res in heights)
