@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from mbcalc import MbcalcError, Settings, Spec, analyze, build_graph
 from mbcalc.errors import SettingsError
-from mbcalc.grid.sweep import INT64_SAFE, Grid, sweep
+from mbcalc.grid.bounds import INT64_SAFE
+from mbcalc.grid.sweep import Grid, sweep
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.strategies import networks
 

@@ -21,7 +21,8 @@ from mbcalc import MbcalcError, Report, Settings, Spec, analyze, build_graph, pa
 from mbcalc.deploy.memory import DType, memory_report
 from mbcalc.deploy.roofline import Device, parse_device, resolve_device, roofline, shipped_devices
 from mbcalc.errors import SettingsError
-from mbcalc.grid.sweep import INT64_SAFE, Grid, sweep
+from mbcalc.grid.bounds import INT64_SAFE
+from mbcalc.grid.sweep import Grid, sweep
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.strategies import networks
 

@@ -69,7 +69,7 @@ def sweep(
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
     """
-    from mbcalc.grid.sweep import explain_invalid
+    from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
     from mbcalc.spec.zoo import resolve_spec
 

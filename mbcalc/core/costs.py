@@ -1,4 +1,4 @@
-"""Exact integer cost formulas, one per primitive op (SPEC.md section 2, the paper's convention).
+"""Exact integer cost formulas, one per primitive op, by the paper's counting convention.
 
 Counting convention:
 

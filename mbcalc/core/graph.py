@@ -169,7 +169,7 @@ def window_extent(op: Op) -> tuple[int, int]:
     return (h_out - 1) * s_h + k_h, (w_out - 1) * s_w + k_w
 
 
-def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:
+def _op(step: Step, channels: ChannelCounts[int], sizes: SizeCounts[int]) -> Op:
     i = step.index
     (h_in, w_in), (h_out, w_out) = sizes.inputs[i], sizes.outputs[i]
     c_in = channels.inputs[i]
@@ -230,8 +230,8 @@ class _Explainer:
     """Turns the first failure of a setting into the message a user can act on."""
 
     plan: Plan
-    channels: ChannelCounts
-    sizes: SizeCounts
+    channels: ChannelCounts[int]
+    sizes: SizeCounts[int]
     alpha: Fraction
 
     def shape(self, tensor: int) -> str:
@@ -245,7 +245,7 @@ class _Explainer:
             return self.sizes.inputs[0]
         return self.sizes.outputs[tensor]
 
-    def error(self, failure: Failure) -> SpecError:
+    def error(self, failure: Failure[int]) -> SpecError:
         step = self.plan.steps[failure.step]
         spec, layer, path = self.plan.spec, step.layer, step.unit
         c_in = self.channels.inputs[step.index]
@@ -262,8 +262,10 @@ class _Explainer:
             height, width = self.sizes.outputs[step.index]
             depth = self.channels.outputs[step.index]
             if reason is Reason.TOO_LARGE:
+                assert isinstance(failure.value, tuple)
                 height, width = failure.value
             else:
+                assert isinstance(failure.value, int)
                 depth = failure.value
             return spec.error(
                 f"the output {_dims(height, width, depth)} is larger than {MAX_VALUE:,} in one "

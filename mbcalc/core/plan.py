@@ -144,7 +144,7 @@ class _Planner:
     steps: list[Step] = field(default_factory=list)
     units: list[UnitPlan] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
-    at_one: tuple[ChannelCounts, SizeCounts] | None = None  # the steps so far at alpha 1
+    at_one: tuple[ChannelCounts[int], SizeCounts[int]] | None = None  # the steps so far at alpha 1
 
     def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
         for layer in layers:

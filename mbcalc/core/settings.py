@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from mbcalc.core.arith import SCALAR, Arith, Num
+from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
 from mbcalc.errors import SettingsError, size_text
 
@@ -36,7 +36,7 @@ def to_fraction(text: str) -> Fraction:
         raise ValueError(f"{text!r} divides by zero") from None
 
 
-def scaled_side(side: int, num: Num, den: Num) -> Num:
+def scaled_side(side: int, num: N, den: N) -> N:
     """side * num / den rounded to the nearest integer, halves up: a side under a new size."""
     return (2 * side * num + den) // (2 * den)
 
@@ -78,9 +78,7 @@ class Settings:
         return scaled
 
 
-def make_divisible_scaled(
-    channels: int, num: Num, den: Num, divisor: int, ar: Arith = SCALAR
-) -> Num:
+def make_divisible_scaled(channels: N, num: N, den: N, divisor: int, ar: Arith = SCALAR) -> N:
     """make_divisible(channels * num / den, divisor), the MobileNetV2/V3 rule, in integers.
 
     The nearest multiple of `divisor` (halves up), at least `divisor`, and one `divisor` more
@@ -93,8 +91,8 @@ def make_divisible_scaled(
 
 
 def scale_channels_exact(
-    channels: int, num: Num, den: Num, rounding: str, divisor: int, ar: Arith = SCALAR
-) -> Num:
+    channels: int, num: N, den: N, rounding: str, divisor: int, ar: Arith = SCALAR
+) -> N:
     """Channels under alpha = num / den: `floor` truncates, `divisible` uses make_divisible.
 
     The rule holds at every alpha, 1 included (as torchvision applies _make_divisible at
@@ -108,13 +106,9 @@ def scale_channels_exact(
 
 def make_divisible(value: Fraction, divisor: int) -> int:
     """The MobileNetV2/V3 rule on an exact value: nearest multiple of `divisor`, >= 90%."""
-    result: int = make_divisible_scaled(1, value.numerator, value.denominator, divisor)
-    return result
+    return make_divisible_scaled(1, value.numerator, value.denominator, divisor)
 
 
 def scale_channels(channels: int, alpha: Fraction, rounding: str, divisor: int) -> int:
     """Channels under the width multiplier alpha (one setting)."""
-    result: int = scale_channels_exact(
-        channels, alpha.numerator, alpha.denominator, rounding, divisor
-    )
-    return result
+    return scale_channels_exact(channels, alpha.numerator, alpha.denominator, rounding, divisor)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Generic
 
-from mbcalc.core.arith import SCALAR, Arith, Num
+from mbcalc.core.arith import SCALAR, Arith, Mask, N
 from mbcalc.core.plan import NETWORK_INPUT, ChannelRule, OpKind, Plan, SpatialRule, Step
 from mbcalc.core.settings import make_divisible_scaled, scale_channels_exact
 from mbcalc.spec.parser import MAX_VALUE
@@ -36,16 +37,16 @@ class Reason(StrEnum):
 
 
 @dataclass(eq=False, frozen=True, slots=True)
-class Failure:
+class Failure(Generic[N]):
     """Step `step` fails for `reason` wherever `mask` holds; `value` is what it computed."""
 
     step: int
     reason: Reason
-    mask: Num
-    value: Num = None
+    mask: Mask
+    value: N | tuple[N, N] | None = None
 
 
-def round_half_even(num: Num, den: int, ar: Arith = SCALAR) -> Num:
+def round_half_even(num: N, den: int, ar: Arith = SCALAR) -> N:
     """Python's round(num / den) for num >= 0: halves go to the even neighbour."""
     quotient, remainder = num // den, num % den
     up = (2 * remainder > den) | ((2 * remainder == den) & (quotient % 2 == 1))
@@ -53,8 +54,8 @@ def round_half_even(num: Num, den: int, ar: Arith = SCALAR) -> Num:
 
 
 def window_size(
-    size: Num, kernel: int, stride: int, padding: int | str, ceil: bool = False, ar: Arith = SCALAR
-) -> Num:
+    size: N, kernel: int, stride: int, padding: int | str, ceil: bool = False, ar: Arith = SCALAR
+) -> N:
     """Output length of a sliding window: `same` gives ceil(size / stride).
 
     With `ceil` (PyTorch's ceil_mode) a last partial window counts too, unless it would start
@@ -71,42 +72,48 @@ def window_size(
 
 
 @dataclass(eq=False)
-class ChannelCounts:
+class ChannelCounts(Generic[N]):
     """Input and output channels of every step, and where they fail."""
 
-    inputs: list[Num] = field(default_factory=list)
-    outputs: list[Num] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
+    inputs: list[N] = field(default_factory=list)
+    outputs: list[N] = field(default_factory=list)
+    failures: list[Failure[N]] = field(default_factory=list)
 
 
 @dataclass(eq=False)
-class SizeCounts:
+class SizeCounts(Generic[N]):
     """Input and output (height, width) of every step, and where they fail."""
 
-    inputs: list[tuple[Num, Num]] = field(default_factory=list)
-    outputs: list[tuple[Num, Num]] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
+    inputs: list[tuple[N, N]] = field(default_factory=list)
+    outputs: list[tuple[N, N]] = field(default_factory=list)
+    failures: list[Failure[N]] = field(default_factory=list)
 
 
-def _any(mask: Num) -> bool:
+def _any(mask: Mask) -> bool:
     return bool(mask) if isinstance(mask, bool) else bool(mask.any())
 
 
-def _record(failures: list[Failure], step: int, reason: Reason, mask: Num, value: Num) -> None:
+def _record(
+    failures: list[Failure[N]],
+    step: int,
+    reason: Reason,
+    mask: Mask,
+    value: N | tuple[N, N] | None,
+) -> None:
     if _any(mask):
         failures.append(Failure(step, reason, mask, value))
 
 
 def evaluate_channels(
-    plan: Plan, num: Num, den: Num, ar: Arith = SCALAR, counts: ChannelCounts | None = None
-) -> ChannelCounts:
+    plan: Plan, num: N, den: N, ar: Arith = SCALAR, counts: ChannelCounts[N] | None = None
+) -> ChannelCounts[N]:
     """Every step's channels at alpha = num / den; given `counts` for the first steps, only the
     steps after them are evaluated (and added to `counts`)."""
     spec = plan.spec
     counts = counts or ChannelCounts()
     outputs = counts.outputs
 
-    def of(tensor: int) -> Num:
+    def of(tensor: int) -> N:
         return spec.input_channels if tensor == NETWORK_INPUT else outputs[tensor]
 
     for index in range(len(outputs), len(plan.steps)):
@@ -122,7 +129,7 @@ def evaluate_channels(
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
             _record(failures, index, Reason.GROUPS, bad, c_out)
         if step.kind is OpKind.ADD:
-            differ: Num = False
+            differ: Mask = False
             for source in step.sources[1:]:
                 differ = differ | (of(source) != c_in)
             _record(failures, index, Reason.ADD_CHANNELS, differ, None)
@@ -133,14 +140,14 @@ def evaluate_channels(
 
 def _channel_rule(
     step: Step,
-    c_in: Num,
-    of: Callable[[int], Num],
-    num: Num,
-    den: Num,
+    c_in: N,
+    of: Callable[[int], N],
+    num: N,
+    den: N,
     rounding: str,
     divisor: int,
     ar: Arith,
-) -> Num:
+) -> N:
     rule = step.channels
     if rule is ChannelRule.SCALED:
         if not step.scale:
@@ -150,7 +157,7 @@ def _channel_rule(
     if rule is ChannelRule.TIMES:
         return c_in * step.value
     if rule is ChannelRule.SUM:
-        total: Num = 0
+        total: N = 0
         for source in step.sources:
             total = total + of(source)
         return total
@@ -178,14 +185,14 @@ def _channel_rule(
 
 
 def evaluate_sizes(
-    plan: Plan, height: Num, width: Num, ar: Arith = SCALAR, counts: SizeCounts | None = None
-) -> SizeCounts:
+    plan: Plan, height: N, width: N, ar: Arith = SCALAR, counts: SizeCounts[N] | None = None
+) -> SizeCounts[N]:
     """Every step's (height, width) for an input of height x width; given `counts` for the
     first steps, only the steps after them are evaluated (and added to `counts`)."""
     counts = counts or SizeCounts()
     outputs = counts.outputs
 
-    def of(tensor: int) -> tuple[Num, Num]:
+    def of(tensor: int) -> tuple[N, N]:
         return (height, width) if tensor == NETWORK_INPUT else outputs[tensor]
 
     for index in range(len(outputs), len(plan.steps)):
@@ -210,7 +217,7 @@ def evaluate_sizes(
         else:  # GLOBAL, FLAT
             h_out, w_out = 1, 1
         if step.kind in (OpKind.ADD, OpKind.CONCAT):
-            differ: Num = False
+            differ: Mask = False
             for source in step.sources[1:]:
                 h_other, w_other = of(source)
                 differ = differ | (h_other != h_in) | (w_other != w_in)

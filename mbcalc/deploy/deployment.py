@@ -9,7 +9,7 @@ from mbcalc.core.by_type import Category, Family, categorize
 from mbcalc.core.limits import check_batch
 from mbcalc.core.report import Report
 from mbcalc.deploy.memory import DType, MemoryReport, memory_report
-from mbcalc.deploy.roofline import Device, Roofline, roofline
+from mbcalc.deploy.roofline import Device, Roofline, number_format, roofline
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,5 @@ def deploy(
     The number format defaults to the device's, or fp32 without a device.
     """
     check_batch(batch)
-    chosen = dtype or (device.dtype if device is not None else DType.FP32)
-    memory = memory_report(report, chosen, batch, fold_bn)
+    memory = memory_report(report, number_format(dtype, device), batch, fold_bn)
     return Deployment(memory, None if device is None else roofline(memory, device), show_memory)

@@ -17,38 +17,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mbcalc.core.arith import Num
-from mbcalc.core.graph import NETWORK_INPUT, Graph, Op
+from mbcalc.core.arith import SCALAR, Arith, N, Num
+from mbcalc.core.costs import Geometry
+from mbcalc.core.graph import NETWORK_INPUT
 from mbcalc.core.report import Report
 from mbcalc.deploy.dtypes import DType
 
-__all__ = ["DType", "MemoryReport", "OpMemory", "Peak", "live_tensors", "memory_report"]
+__all__ = [
+    "DType",
+    "MemoryLedger",
+    "MemoryReport",
+    "OpBytes",
+    "OpMemory",
+    "Peak",
+    "live_tensors",
+    "memory_report",
+]
 
 
-def elements(shape: tuple[Num, Num, Num]) -> Num:
-    """Values in a height x width x channels tensor (ints, or numpy arrays in the sweep)."""
+def elements(shape: tuple[N, N, N]) -> N:
+    """Values in a height x width x channels tensor (ints, or arrays over a grid)."""
     height, width, channels = shape
     return height * width * channels
 
 
-def bytes_of_weights(values: Num, dtype: DType) -> Num:
+def bytes_of_weights(values: N, dtype: DType) -> N:
     """Bytes of `values` weights (kept once, whatever the batch)."""
     return values * dtype.bytes
 
 
-def activation_bytes(values: Num, dtype: DType, batch: int) -> Num:
+def activation_bytes(values: N, dtype: DType, batch: int) -> N:
     """Bytes of `values` activation values per image, for a batch of `batch` images."""
     return values * (dtype.bytes * batch)
 
 
 def deployed_weights(
-    params: Num, bn_params: Num, channels: Num, *, bn: bool, bias: bool, fold_bn: bool
-) -> tuple[Num, Num]:
+    params: N, bn_params: N, channels: N, *, bn: bool, bias: bool, fold_bn: bool
+) -> tuple[N, N]:
     """(params, batch-norm values) one op keeps at deployment, from its counted params.
 
     Unfolded, a batch norm keeps 4 values per channel (scale, shift, running mean and variance:
     twice its `bn_params`). Folded, it disappears into the op before it, which gains a bias of
-    `channels` values if it had none. Generic over ints and numpy arrays (`mbcalc.grid.sweep`).
+    `channels` values if it had none.
     """
     folded_bias = channels if fold_bn and bn and not bias else 0
     return params + folded_bias, 0 if fold_bn else 2 * bn_params
@@ -76,6 +86,111 @@ def live_tensors(sources: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
         if index not in last_read:
             alive.discard(index)
     return result
+
+
+Liveness = tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+"""For each op, the tensors that come alive when it runs and those freed before it runs."""
+
+
+def liveness_changes(alive: Sequence[tuple[int, ...]]) -> Liveness:
+    """`live_tensors` as changes from one op to the next (it depends on no setting)."""
+    changes = []
+    before: set[int] = set()
+    for tensors in alive:
+        now = set(tensors)
+        changes.append((tuple(sorted(now - before)), tuple(sorted(before - now))))
+        before = now
+    return tuple(changes)
+
+
+@dataclass(frozen=True, slots=True)
+class OpBytes:
+    """What one op reads, writes and keeps, for one setting (ints) or a grid (arrays)."""
+
+    input_bytes: Num  # each input once per read
+    output_bytes: Num
+    weight_bytes: Num
+    params: Num  # after folding, when folded
+    bn_values: Num  # batch-norm values kept at deployment (0 when folded)
+    alive_elements: Num  # activation values alive while the op runs
+
+
+class MemoryLedger:
+    """Memory of one inference, op after op in execution order: the one implementation of the
+    liveness, peak and weight rules, over ints (`memory_report`) and arrays (`mbcalc.grid`).
+
+    Each tensor's element count is held while it lives; their running sum, at its largest, is
+    the peak.
+    """
+
+    def __init__(
+        self,
+        liveness: Liveness,
+        input_elements: Num,
+        dtype: DType,
+        batch: int,
+        fold_bn: bool,
+        ar: Arith = SCALAR,
+    ) -> None:
+        self.liveness = liveness
+        self.input_elements = input_elements
+        self.dtype = dtype
+        self.batch = batch
+        self.fold_bn = fold_bn
+        self.ar = ar
+        self.alive: dict[int, Num] = {}  # element counts of the tensors alive now
+        self.running: Num = 0  # their sum
+        self.peak_elements: Num = 0
+        self.weight_values: Num = 0  # values kept at deployment, so far
+
+    def add(
+        self,
+        index: int,
+        sources: tuple[int, ...],
+        geometry: Geometry,
+        output: tuple[Num, Num, Num],
+        params: Num,
+        bn_params: Num,
+    ) -> OpBytes:
+        """Op `index` runs: it reads `sources`, writes an `output` (h, w, c) tensor and keeps
+        the weights of its `params` and `bn_params`."""
+        born, freed = self.liveness[index]
+        for tensor in born:
+            if tensor == NETWORK_INPUT:
+                size = self.input_elements
+            else:
+                assert tensor == index  # only an op's own output comes alive as it runs
+                size = elements(output)
+            self.alive[tensor] = size
+            self.running = self.running + size
+        for tensor in freed:
+            self.running = self.running - self.alive.pop(tensor)
+        self.peak_elements = self.ar.maximum(self.peak_elements, self.running)
+        read: Num = 0
+        for source in sources:
+            read = read + self.alive[source]
+        kept, bn_values = deployed_weights(
+            params, bn_params, output[2], bn=geometry.bn, bias=geometry.bias, fold_bn=self.fold_bn
+        )
+        self.weight_values = self.weight_values + (kept + bn_values)
+        return OpBytes(
+            input_bytes=activation_bytes(read, self.dtype, self.batch),
+            output_bytes=activation_bytes(self.alive[index], self.dtype, self.batch),
+            weight_bytes=bytes_of_weights(kept + bn_values, self.dtype),
+            params=kept,
+            bn_values=bn_values,
+            alive_elements=self.running,
+        )
+
+    @property
+    def peak_bytes(self) -> Num:
+        """The most activation bytes alive at once, so far."""
+        return activation_bytes(self.peak_elements, self.dtype, self.batch)
+
+    @property
+    def weight_bytes(self) -> Num:
+        """Bytes of every weight kept at deployment, so far."""
+        return bytes_of_weights(self.weight_values, self.dtype)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,43 +237,35 @@ class MemoryReport:
         return sum(op.bn_values for op in self.ops)
 
 
-def tensor_bytes(graph: Graph, tensor: int, dtype: DType, batch: int) -> int:
-    shape = graph.input_shape if tensor == NETWORK_INPUT else graph.ops[tensor].output
-    return int(activation_bytes(elements(shape), dtype, batch))
-
-
-def op_memory(
-    graph: Graph, op: Op, params: int, bn_params: int, dtype: DType, batch: int, fold_bn: bool
-) -> OpMemory:
-    """The bytes of one op; `params` and `bn_params` are its counts from the report."""
-    deployed, bn_values = deployed_weights(
-        params, bn_params, op.output[2], bn=op.bn, bias=op.bias, fold_bn=fold_bn
-    )
-    return OpMemory(
-        input_bytes=sum(tensor_bytes(graph, source, dtype, batch) for source in op.sources),
-        output_bytes=int(activation_bytes(elements(op.output), dtype, batch)),
-        weight_bytes=int(bytes_of_weights(deployed + bn_values, dtype)),
-        params=deployed,
-        bn_values=bn_values,
-    )
-
-
 def memory_report(
     report: Report, dtype: DType = DType.FP32, batch: int = 1, fold_bn: bool = False
 ) -> MemoryReport:
     """Per-op bytes, weights and the peak activation memory of one inference of `report`."""
     graph = report.graph
-    ops = tuple(
-        op_memory(graph, row.op, row.cost.params, row.cost.bn_params, dtype, batch, fold_bn)
-        for row in report.rows
-    )
     alive = live_tensors([op.sources for op in graph.ops])
-    sizes = [
-        sum(tensor_bytes(graph, tensor, dtype, batch) for tensor in tensors) for tensors in alive
-    ]
+    ledger = MemoryLedger(
+        liveness_changes(alive), elements(graph.input_shape), dtype, batch, fold_bn
+    )
+    ops: list[OpMemory] = []
+    sizes: list[int] = []
+    for row in report.rows:
+        op = row.op
+        counted = ledger.add(
+            op.index, op.sources, op, op.output, row.cost.params, row.cost.bn_params
+        )
+        ops.append(
+            OpMemory(
+                int(counted.input_bytes),
+                int(counted.output_bytes),
+                int(counted.weight_bytes),
+                int(counted.params),
+                int(counted.bn_values),
+            )
+        )
+        sizes.append(int(counted.alive_elements))
     if sizes:
         index = max(range(len(sizes)), key=sizes.__getitem__)
-        peak = Peak(sizes[index], index, alive[index])
+        peak = Peak(int(activation_bytes(sizes[index], dtype, batch)), index, alive[index])
     else:  # pragma: no cover - a spec has at least one layer
-        peak = Peak(tensor_bytes(graph, NETWORK_INPUT, dtype, batch), -1, (NETWORK_INPUT,))
-    return MemoryReport(report, dtype, batch, fold_bn, ops, peak)
+        peak = Peak(int(ledger.peak_bytes), -1, (NETWORK_INPUT,))
+    return MemoryReport(report, dtype, batch, fold_bn, tuple(ops), peak)

@@ -20,13 +20,14 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import overload
 
-from mbcalc.core.arith import Num
+from mbcalc.core.arith import Num, Real
 from mbcalc.core.graph import OpKind
 from mbcalc.core.limits import rate_problem
 from mbcalc.core.ranges import parse_count
 from mbcalc.core.settings import to_fraction
-from mbcalc.deploy.memory import DType, MemoryReport
+from mbcalc.deploy.memory import DType, MemoryReport, OpBytes, OpMemory
 from mbcalc.errors import SpecError
 from mbcalc.kinds import Bound as Bound  # noqa: PLC0414 (re-exported: its users name it here)
 from mbcalc.spec.source import SourceError, Value, decode_spec_bytes, parse_yaml, read_spec_bytes
@@ -35,9 +36,14 @@ DEFAULT_DEVICE = "jetson-nano"
 """The device used when none is named: an embedded board of the kind MobileNets target."""
 
 _FIELDS = (
-    "name", "description", "dtype", "mult_adds_per_second",
-    "depthwise_mult_adds_per_second", "bandwidth_bytes_per_second", "source",
-)  # fmt: skip
+    "name",
+    "description",
+    "dtype",
+    "mult_adds_per_second",
+    "depthwise_mult_adds_per_second",
+    "bandwidth_bytes_per_second",
+    "source",
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,13 @@ class Device:
         if kind is OpKind.DEPTHWISE and self.depthwise_mult_adds_per_second is not None:
             return self.depthwise_mult_adds_per_second
         return self.mult_adds_per_second
+
+
+def number_format(dtype: DType | None, device: Device | None) -> DType:
+    """The number format asked for; without one, the device's, else fp32."""
+    if dtype is not None:
+        return dtype
+    return DType.FP32 if device is None else device.dtype
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +115,29 @@ class Roofline:
         return seconds / total if total else Fraction(0)
 
 
-def op_bounds(mult_adds: Num, moved: Num, peak: Num, bandwidth: Num) -> tuple[Num, Num]:
+def moved_bytes(memory: OpMemory | OpBytes) -> Num:
+    """The bytes an op moves at the least: each of its inputs, its output and its weights, once."""
+    return memory.input_bytes + memory.output_bytes + memory.weight_bytes
+
+
+@overload
+def op_bounds(
+    mult_adds: int, moved: int, peak: Fraction, bandwidth: Fraction
+) -> tuple[Fraction, Fraction]: ...
+@overload
+def op_bounds(mult_adds: Num, moved: Num, peak: float, bandwidth: float) -> tuple[Real, Real]: ...
+def op_bounds(
+    mult_adds: Num, moved: Num, peak: Fraction | float, bandwidth: Fraction | float
+) -> tuple[Fraction | Real, Fraction | Real]:
     """One op's (compute, memory) seconds: M / peak and B / bandwidth; the op takes the larger.
 
     `mult_adds` counts the whole batch and `moved` its inputs, output and weights in bytes.
-    Generic: exact Fractions for one setting, float arrays over a grid (`mbcalc.grid.sweep`).
+    Exact Fractions for one setting, floats (one per setting) over a grid (`mbcalc.grid`).
     """
+    if isinstance(peak, float) and isinstance(bandwidth, float):
+        return mult_adds / peak, moved / bandwidth
+    assert isinstance(mult_adds, int)  # the exact overload
+    assert isinstance(moved, int)
     return mult_adds / peak, moved / bandwidth
 
 
@@ -116,7 +146,7 @@ def roofline(memory: MemoryReport, device: Device) -> Roofline:
     ops = []
     for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
         mult_adds = row.cost.mult_adds * memory.batch
-        moved = op_memory.input_bytes + op_memory.output_bytes + op_memory.weight_bytes
+        moved = int(moved_bytes(op_memory))
         compute, traffic = op_bounds(
             mult_adds, moved, device.peak_for(row.op.kind), device.bandwidth
         )

@@ -12,7 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.grid.fit import FitResult
-from mbcalc.grid.sweep import Grid, Refusal
+from mbcalc.grid.refusals import Refusal
+from mbcalc.grid.sweep import Grid
 from mbcalc.views.escape import for_markdown, for_terminal, visible
 from mbcalc.views.formats import (
     byte_size,

@@ -1,0 +1,117 @@
+"""Deployment figures over a grid: peak activation bytes, weight bytes and roofline latency.
+
+Nothing here restates a rule: each block of settings runs the memory ledger of
+`mbcalc.deploy.memory` and the roofline bounds of `mbcalc.deploy.roofline` on arrays, op by op,
+exactly as `memory_report` and `roofline` run them on the ints of one setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mbcalc.core.arith import Num
+from mbcalc.core.costs import FORMULAS, Counts, Dims
+from mbcalc.core.plan import OpKind, Plan, Step
+from mbcalc.core.settings import Pair
+from mbcalc.deploy.memory import (
+    DType,
+    Liveness,
+    MemoryLedger,
+    activation_bytes,
+    elements,
+    live_tensors,
+    liveness_changes,
+)
+from mbcalc.deploy.roofline import Device, moved_bytes, op_bounds
+from mbcalc.grid.axes import NUMPY, Array
+
+
+@dataclass(frozen=True)
+class GridDeployment:
+    """The deployment options of a sweep, and what follows from them for every setting."""
+
+    dtype: DType
+    batch: int
+    fold_bn: bool
+    device: Device | None
+    liveness: Liveness  # structural: the same at every setting
+    peaks: dict[OpKind, float]  # the device's mult-adds per second for each op kind
+    bandwidth: float
+
+    @classmethod
+    def of(
+        cls, plan: Plan, dtype: DType, batch: int, fold_bn: bool, device: Device | None
+    ) -> GridDeployment:
+        peaks = {} if device is None else {kind: float(device.peak_for(kind)) for kind in OpKind}
+        bandwidth = 0.0 if device is None else float(device.bandwidth)
+        liveness = liveness_changes(live_tensors([step.sources for step in plan.steps]))
+        return cls(dtype, batch, fold_bn, device, liveness, peaks, bandwidth)
+
+    def arrays(self, shape: tuple[int, int], dtype: type) -> dict[str, Array]:
+        """The grid's deployment arrays, zeros: latency only on a device."""
+        arrays: dict[str, Array] = {
+            name: np.zeros(shape, dtype=dtype) for name in ("peak_bytes", "weight_bytes")
+        }
+        if self.device is not None:
+            arrays["latency"] = np.zeros(shape, dtype=np.float64)
+        return arrays
+
+    def bound(self, plan: Plan, dims: Sequence[Dims], input_size: Pair) -> int:
+        """More than any integer the deployment arithmetic reaches (added to the cost bound).
+
+        The ledger run in Python ints at each op's largest shape (`dims`): every figure it
+        keeps is a sum of products of sizes and channels, so it bounds the same figure at any
+        setting; all tensors together bound the activation memory alive at once.
+        """
+        tensors = elements((*input_size, plan.spec.input_channels))
+        ledger = MemoryLedger(self.liveness, tensors, self.dtype, self.batch, self.fold_bn)
+        moved = 0
+        for step in plan.steps:
+            d = dims[step.index]
+            _, params, bn_params = FORMULAS[step.kind](step, d)
+            output = (int(d.h_out), int(d.w_out), int(d.c_out))
+            op = ledger.add(step.index, step.sources, step, output, int(params), int(bn_params))
+            moved += int(moved_bytes(op))
+            tensors += elements(output)
+        return int(activation_bytes(tensors, self.dtype, self.batch)) + moved
+
+
+class BlockDeployment:
+    """The deployment figures of one block of settings, gathered op by op."""
+
+    def __init__(self, options: GridDeployment, input_elements: Num, shape: tuple[int, int]):
+        self.options = options
+        self.ledger = MemoryLedger(
+            options.liveness, input_elements, options.dtype, options.batch, options.fold_bn, NUMPY
+        )
+        self.seconds: Array = np.zeros(shape, dtype=np.float64)
+
+    def add(self, step: Step, dims: Dims, counts: Counts) -> None:
+        """Op `step` runs at `dims` with its `counts` (mult-adds, params, BN params)."""
+        options = self.options
+        mult_adds, params, bn_params = counts
+        output = (dims.h_out, dims.w_out, dims.c_out)
+        op = self.ledger.add(step.index, step.sources, step, output, params, bn_params)
+        if options.device is None:
+            return
+        batch_mult_adds = mult_adds * options.batch if options.batch != 1 else mult_adds
+        compute, traffic = op_bounds(
+            batch_mult_adds, moved_bytes(op), options.peaks[step.kind], options.bandwidth
+        )
+        slower = np.maximum(compute, traffic)  # Python floats when counting in Python ints
+        np.add(self.seconds, slower, out=self.seconds, casting="unsafe")
+
+    def store(self, arrays: dict[str, Array], block: Any, valid: Array) -> None:
+        """Write the block's results into the grid's `arrays`, 0 where a setting is invalid."""
+        results = {
+            "peak_bytes": self.ledger.peak_bytes,
+            "weight_bytes": self.ledger.weight_bytes,
+            "latency": self.seconds,
+        }
+        for name, array in arrays.items():
+            array[block] = results[name]
+            array[block][~valid] = 0
