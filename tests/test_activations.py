@@ -19,7 +19,7 @@ from test_zoo_mobile import V3_BLOCKS
 
 from mbcalc import build_graph
 from mbcalc.core.graph import Op
-from mbcalc.spec.parser import Se, parse_spec
+from mbcalc.spec import Se, parse_spec
 
 # torchvision/models/resnet.py: resnet18 is BasicBlock x [2, 2, 2, 2], resnet50 Bottleneck x
 # [3, 4, 6, 3]; both blocks end `out += identity; out = self.relu(out)`.

@@ -16,7 +16,7 @@ from cli_helpers import ok, run
 
 from mbcalc import analyze, build_graph
 from mbcalc.core.profiles import PROFILES, Extra, ParamsRule, count, custom_profile, parse_extras
-from mbcalc.spec.parser import parse_spec
+from mbcalc.spec import parse_spec
 from mbcalc.spec.zoo import _archs_dir, load_shipped
 
 V1_MULT_ADDS = 568_740_352  # SPEC.md section 4

@@ -19,7 +19,7 @@ from strategies import networks, spec_of
 
 from mbcalc import OpKind, Report, Settings, Spec, analyze, build_graph
 from mbcalc.core.settings import make_divisible, scale_channels
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec import LayerType
 from mbcalc.spec.zoo import load_shipped
 
 FAST = settings(max_examples=150, deadline=None)

@@ -27,7 +27,7 @@ from mbcalc import Settings, Spec, SpecError, analyze, build_graph  # noqa: E402
 from mbcalc.core.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_counts  # noqa: E402
 from mbcalc.core.graph import OpKind  # noqa: E402
 from mbcalc.pytorch.network import Network, Verification, build, verify  # noqa: E402
-from mbcalc.spec.parser import ACTIVATIONS  # noqa: E402
+from mbcalc.spec import ACTIVATIONS  # noqa: E402
 from mbcalc.spec.zoo import load_shipped, shipped_names  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,7 @@ from torchvision_figures import EFFICIENTNET_B0_STAGES, TORCHVISION_PARAMS
 from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.core.graph import OpKind
 from mbcalc.grid.sweep import sweep
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec import LayerType
 from mbcalc.spec.zoo import load_shipped
 
 NAMES = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")

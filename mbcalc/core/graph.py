@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from mbcalc.core.plan import MAX_OPS, NETWORK_INPUT, OpKind, Plan, SpatialRule, Step, make_plan
-from mbcalc.core.settings import Pair, Settings
+from mbcalc.core.ir import NETWORK_INPUT, Global, Scaled, Step
+from mbcalc.core.plan import MAX_OPS, Plan, make_plan
+from mbcalc.core.settings import Settings
 from mbcalc.core.shapes import (
     ChannelCounts,
     Failure,
@@ -23,7 +24,8 @@ from mbcalc.core.shapes import (
     evaluate_sizes,
 )
 from mbcalc.errors import SettingsError, SpecError, number_text, size_text
-from mbcalc.spec.parser import MAX_VALUE, Block, LayerType, Padding, Pool, Spec
+from mbcalc.kinds import LayerType, OpKind, Padding, Pair
+from mbcalc.spec import MAX_VALUE, Block, Pool, Spec
 from mbcalc.views.formats import exact_text
 
 __all__ = [
@@ -174,7 +176,8 @@ def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:
     (h_in, w_in), (h_out, w_out) = sizes.inputs[i], sizes.outputs[i]
     c_in = channels.inputs[i]
     kernel, stride, groups = step.kernel, step.stride, step.groups
-    if step.spatial is SpatialRule.GLOBAL:
+    is_global = isinstance(step.spatial, Global)
+    if is_global:
         kernel, stride = (h_in, w_in), (1, 1)
     if step.kind is OpKind.DEPTHWISE:
         groups = c_in
@@ -195,7 +198,7 @@ def _op(step: Step, channels: ChannelCounts, sizes: SizeCounts) -> Op:
         pool=_pool_kind(step),
         padding=step.padding,
         ceil=step.ceil,
-        global_pool=step.spatial is SpatialRule.GLOBAL,
+        global_pool=is_global,
     )
 
 
@@ -252,8 +255,9 @@ class _Explainer:
         h_in, w_in = self.sizes.inputs[step.index]
         reason = failure.reason
         if reason is Reason.NO_CHANNELS:
+            assert isinstance(step.channels, Scaled)
             return spec.error(
-                f"`out: {step.value}` at alpha {exact_text(self.alpha)} leaves no channels",
+                f"`out: {step.channels.out}` at alpha {exact_text(self.alpha)} leaves no channels",
                 layer,
                 path,
                 "use a larger alpha",

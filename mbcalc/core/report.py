@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from mbcalc.core.costs import ZERO, Cost, op_cost
 from mbcalc.core.graph import Graph, Op, Unit
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec import LayerType
 
 
 @dataclass(eq=False, frozen=True, slots=True)

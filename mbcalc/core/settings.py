@@ -12,10 +12,8 @@ from fractions import Fraction
 
 from mbcalc.core.arith import SCALAR, Arith, Num
 from mbcalc.errors import SettingsError, size_text
+from mbcalc.kinds import Pair
 from mbcalc.views.formats import exact_text
-
-Pair = tuple[int, int]
-
 
 _NUMBER = re.compile(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?")
 _RATIO = re.compile(r"[+-]?\d{1,30}/\d{1,30}")

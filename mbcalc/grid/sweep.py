@@ -26,7 +26,7 @@ from mbcalc.core.arith import Arith, Num
 from mbcalc.core.costs import FORMULAS, Counts, Dims
 from mbcalc.core.limits import check_batch, check_grid
 from mbcalc.core.plan import NETWORK_INPUT, OpKind, Plan, Step, make_plan
-from mbcalc.core.settings import Pair, scaled_side
+from mbcalc.core.settings import scaled_side
 from mbcalc.core.shapes import ChannelCounts, SizeCounts, evaluate_channels, evaluate_sizes
 from mbcalc.deploy.memory import (
     DType,
@@ -38,7 +38,8 @@ from mbcalc.deploy.memory import (
 )
 from mbcalc.deploy.roofline import Device, op_bounds
 from mbcalc.errors import SettingsError
-from mbcalc.spec.parser import MAX_VALUE, Spec
+from mbcalc.kinds import Pair
+from mbcalc.spec import MAX_VALUE, Spec
 from mbcalc.views.formats import exact_text
 
 NUMPY = Arith(maximum=np.maximum, minimum=np.minimum, where=np.where)

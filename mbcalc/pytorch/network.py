@@ -52,7 +52,7 @@ from mbcalc.core.settings import Settings
 from mbcalc.deploy.dtypes import DType
 from mbcalc.deploy.memory import bytes_of_weights, memory_report
 from mbcalc.errors import MbcalcError
-from mbcalc.spec.parser import Spec
+from mbcalc.spec import Spec
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.formats import dims, exact, multiplier
 

@@ -1,2 +1,51 @@
 """The spec language: YAML read with line numbers and limits, validated into frozen spec objects,
 and the shipped zoo."""
+
+from mbcalc.kinds import LayerType, Padding, Pair, Scale
+from mbcalc.spec.model import (
+    ACTIVATIONS,
+    GATES,
+    MAX_VALUE,
+    Block,
+    Conv,
+    Depthwise,
+    Fc,
+    Layer,
+    Mbconv,
+    Parallel,
+    Pointwise,
+    Pool,
+    Se,
+    Separable,
+    Softmax,
+    Spec,
+    walk_layers,
+)
+from mbcalc.spec.parser import LAYERS, load_spec, parse_spec
+
+__all__ = [
+    "ACTIVATIONS",
+    "GATES",
+    "LAYERS",
+    "MAX_VALUE",
+    "Block",
+    "Conv",
+    "Depthwise",
+    "Fc",
+    "Layer",
+    "LayerType",
+    "Mbconv",
+    "Padding",
+    "Pair",
+    "Parallel",
+    "Pointwise",
+    "Pool",
+    "Scale",
+    "Se",
+    "Separable",
+    "Softmax",
+    "Spec",
+    "load_spec",
+    "parse_spec",
+    "walk_layers",
+]

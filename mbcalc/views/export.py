@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from mbcalc.core.report import OpRow, Report, UnitRow
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec import LayerType
 from mbcalc.views import deploy_views
 from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_csv_cell, for_markdown
