@@ -47,7 +47,7 @@ from test_sweep_cli import PNG_MAGIC, assert_clean_failure, one_line_error
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-DEVICES = ROOT / "mbcalc" / "devices"
+DEVICES = ROOT / "mbcalc" / "deploy" / "devices"
 
 BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
 

@@ -275,7 +275,7 @@ def test_commands_run_without_the_cyclic_collector_and_restore_it(
     import mbcalc.core.report
 
     states: list[bool] = []
-    real = mbcalc.report.analyze
+    real = mbcalc.core.report.analyze
 
     def watched(*args: object) -> object:
         states.append(gc.isenabled())

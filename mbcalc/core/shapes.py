@@ -143,9 +143,11 @@ def evaluate_channels(
         rule = step.channels
         c_in = of(step.sources[0])
         c_out = _channel_rule(step, c_in, of, num, den, spec.rounding, spec.divisor, ar)
-        if isinstance(rule, Scaled) and rule.scale:
-            _record(failures, index, Reason.NO_CHANNELS, c_out < 1, c_out)
-        _record(failures, index, Reason.TOO_MANY_CHANNELS, c_out > MAX_VALUE, c_out)
+        # (a check on one setting gives False where it holds: no call then)
+        if isinstance(rule, Scaled) and rule.scale and (none := c_out < 1) is not False:
+            _record(failures, index, Reason.NO_CHANNELS, none, c_out)
+        if (too_many := c_out > MAX_VALUE) is not False:
+            _record(failures, index, Reason.TOO_MANY_CHANNELS, too_many, c_out)
         c_out = ar.minimum(ar.maximum(c_out, 1), MAX_VALUE)
         kind = step.kind
         if kind is OpKind.CONV and step.groups is not None and step.groups > 1:
@@ -232,9 +234,10 @@ def evaluate_sizes(
                 pads = ("same", "same") if padding == "same" else padding
                 h_out = window_size(h_in, kernel[0], stride[0], pads[0], ceil, ar)
                 w_out = window_size(w_in, kernel[1], stride[1], pads[1], ceil, ar)
-                _record(failures, index, Reason.NO_FIT, (h_out < 1) | (w_out < 1), None)
-                too_large = (h_out > MAX_VALUE) | (w_out > MAX_VALUE)
-                _record(failures, index, Reason.TOO_LARGE, too_large, (h_out, w_out))
+                if (no_fit := (h_out < 1) | (w_out < 1)) is not False:
+                    _record(failures, index, Reason.NO_FIT, no_fit, None)
+                if (too_large := (h_out > MAX_VALUE) | (w_out > MAX_VALUE)) is not False:
+                    _record(failures, index, Reason.TOO_LARGE, too_large, (h_out, w_out))
                 size_out = (
                     ar.minimum(ar.maximum(h_out, 1), MAX_VALUE),
                     ar.minimum(ar.maximum(w_out, 1), MAX_VALUE),
