@@ -32,13 +32,14 @@ from mbcalc.core.ir import (
     Window,
 )
 from mbcalc.core.shapes import AtOne
-from mbcalc.kinds import LayerType, OpKind
+from mbcalc.kinds import OpKind
 from mbcalc.spec import (
     Block,
     Conv,
     Depthwise,
     Fc,
     Layer,
+    LayerType,
     Mbconv,
     Parallel,
     Pointwise,

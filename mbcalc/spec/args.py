@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TypeVar
 
 from mbcalc.errors import SpecError, number_text
-from mbcalc.kinds import Padding, Pair, Scale
+from mbcalc.kinds import LayerType, Padding, Pair, Scale
 from mbcalc.spec.model import MAX_VALUE
 from mbcalc.spec.source import Value, number_hint, shorten
 
@@ -47,6 +47,29 @@ def describe(value: Value) -> str:
     if isinstance(data, int):
         return number_text(data)
     return repr(shorten(data)) if isinstance(data, str) else repr(data)
+
+
+_TYPE_NAMES = frozenset(t.value for t in LayerType)
+
+
+def describe_item(item: Value) -> str:
+    """How a message names a list item that is not a layer."""
+    if isinstance(item.data, dict):
+        keys = ", ".join(f"`{shorten(key)}`" for key in list(item.data)[:4])
+        return f"a mapping with {len(item.data)} keys" + (f" ({keys})" if keys else "")
+    return describe(item)
+
+
+def item_hint(item: Value) -> str:
+    """For `- conv:` followed by its arguments at the same indentation, say so."""
+    if isinstance(item.data, dict):
+        types = [key for key in item.data if key in _TYPE_NAMES]
+        others = [key for key in item.data if key not in types]
+        if len(types) == 1 and others:
+            return (
+                f"indent `{shorten(others[0])}` under `{types[0]}:` (or use `{types[0]}: {{...}}`)"
+            )
+    return "write `- conv: {out: 32}`; arguments go inside the braces"
 
 
 class Args:
@@ -129,6 +152,15 @@ class Args:
         if not isinstance(value.data, bool):
             raise self.error(f"`{key}` must be true or false, got {describe(value)}", value)
         return value.data
+
+    def text(self, key: str, default: str) -> str:
+        """Text, or a number taken as text (a spec named `2024`)."""
+        value = self.get(key)
+        if value is None or value.data is None:
+            return default
+        if not isinstance(value.data, str | int | float) or isinstance(value.data, bool):
+            raise self.error(f"`{key}` must be text, got {describe(value)}", value)
+        return str(value.data)
 
     def choice(self, key: str, choices: tuple[Choice, ...], default: Choice) -> Choice:
         value = self.get(key)

@@ -14,36 +14,6 @@ from typing import ClassVar, Literal
 from mbcalc.errors import SpecError
 from mbcalc.kinds import LayerType, Padding, Pair, Scale
 
-__all__ = [
-    "ACTIVATIONS",
-    "GATES",
-    "MAX_VALUE",
-    "Block",
-    "Conv",
-    "Depthwise",
-    "ExpandRounding",
-    "Fc",
-    "Layer",
-    "LayerType",
-    "Mbconv",
-    "Merge",
-    "Padding",
-    "Pair",
-    "Parallel",
-    "Pointwise",
-    "Pool",
-    "PoolKind",
-    "Residual",
-    "Rounding",
-    "Scale",
-    "Se",
-    "SeBase",
-    "Separable",
-    "Softmax",
-    "Spec",
-    "walk_layers",
-]
-
 Rounding = Literal["floor", "divisible"]
 """How alpha-scaled channels are rounded: down, or to a multiple of the spec's divisor."""
 
@@ -59,6 +29,14 @@ Residual = Literal["auto", "always", "never"]
 PoolKind = Literal["avg", "max"]
 Merge = Literal["concat", "add"]
 """How a parallel layer merges its branches: concatenated channels, or added elementwise."""
+
+ROUNDINGS: tuple[Rounding, ...] = ("floor", "divisible")
+EXPAND_ROUNDINGS: tuple[ExpandRounding, ...] = ("round", "floor", "divisible")
+SE_BASES: tuple[SeBase, ...] = ("expanded", "input")
+RESIDUALS: tuple[Residual, ...] = ("auto", "always", "never")
+POOL_KINDS: tuple[PoolKind, ...] = ("avg", "max")
+MERGES: tuple[Merge, ...] = ("concat", "add")
+"""The values each choice of the spec language takes, as the parser offers them."""
 
 MAX_VALUE = 1_000_000_000
 """Largest number a spec may give a size, channel count, kernel, stride, padding or `repeat`:
@@ -110,13 +88,19 @@ class Layer:
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
-class Conv(Layer):
-    type: ClassVar[LayerType] = LayerType.CONV
-    out: int | None  # None: `expand` times the input's channels
+class Windowed(Layer):
+    """A layer that slides a k x k window over its input."""
+
     kernel: Pair
     stride: Pair
     padding: Padding
-    groups: int
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Widened(Layer):
+    """A conv whose output width is `out` channels, or `expand` times its input's."""
+
+    out: int | None  # None: `expand` times the input's channels
     bias: bool
     bn: bool
     scale: Scale
@@ -124,39 +108,44 @@ class Conv(Layer):
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
-class Depthwise(Layer):
+class Conv(Widened, Windowed):
+    """A standard (or grouped) convolution."""
+
+    type: ClassVar[LayerType] = LayerType.CONV
+    groups: int
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class Depthwise(Windowed):
+    """A depthwise convolution: `multiplier` filters per input channel."""
+
     type: ClassVar[LayerType] = LayerType.DEPTHWISE
-    kernel: Pair
-    stride: Pair
-    padding: Padding
     multiplier: int
     bias: bool
     bn: bool
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
-class Pointwise(Layer):
+class Pointwise(Widened):
+    """A 1x1 convolution."""
+
     type: ClassVar[LayerType] = LayerType.POINTWISE
-    out: int | None  # None: `expand` times the input's channels
-    bias: bool
-    bn: bool
-    scale: Scale
-    expand: Fraction | None = None  # out = floor(input channels * expand)
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
-class Separable(Layer):
+class Separable(Windowed):
+    """A depthwise-separable unit: a depthwise conv, then a 1x1 conv to `out` channels."""
+
     type: ClassVar[LayerType] = LayerType.SEPARABLE
     out: int
-    kernel: Pair
-    stride: Pair
-    padding: Padding
     bn: bool
     scale: Scale
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
 class Pool(Layer):
+    """Average or max pooling over a window, or over the whole input (`kernel` None)."""
+
     type: ClassVar[LayerType] = LayerType.POOL
     kind: PoolKind
     kernel: Pair | None  # None: global pooling
@@ -167,6 +156,8 @@ class Pool(Layer):
 
 @dataclass(eq=False, frozen=True, kw_only=True)
 class Fc(Layer):
+    """A fully connected layer on the flattened input."""
+
     type: ClassVar[LayerType] = LayerType.FC
     out: int
     bias: bool
@@ -182,6 +173,8 @@ class Softmax(Layer):
 
 @dataclass(eq=False, frozen=True, kw_only=True)
 class Block(Layer):
+    """Layers in sequence, with an optional residual add around them."""
+
     type: ClassVar[LayerType] = LayerType.BLOCK
     layers: tuple[Layer, ...]
     residual: bool
@@ -189,13 +182,15 @@ class Block(Layer):
 
 @dataclass(eq=False, frozen=True, kw_only=True)
 class Parallel(Layer):
+    """Branches on one input, merged by concatenation or addition."""
+
     type: ClassVar[LayerType] = LayerType.PARALLEL
     branches: tuple[tuple[Layer, ...], ...]
     merge: Merge
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
-class Mbconv(Layer):
+class Mbconv(Windowed):
     """The inverted residual (MobileNetV2) / MBConv (MnasNet, EfficientNet) unit.
 
     An optional 1x1 expansion to `expanded` channels (absent where they equal the input's),
@@ -212,9 +207,6 @@ class Mbconv(Layer):
     expand: Fraction | None
     expanded: int | None
     expand_rounding: ExpandRounding
-    kernel: Pair
-    stride: Pair
-    padding: Padding
     se: Fraction | None
     se_base: SeBase
     se_divisor: int | None
@@ -227,6 +219,8 @@ class Mbconv(Layer):
 
 @dataclass(eq=False, frozen=True, kw_only=True)
 class Se(Layer):
+    """Squeeze-and-excite: the channels reweighted by two fcs on their global average."""
+
     type: ClassVar[LayerType] = LayerType.SE
     squeeze: int | None
     ratio: Fraction | None

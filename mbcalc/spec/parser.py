@@ -16,38 +16,31 @@ from typing import TypedDict
 
 from mbcalc.errors import SpecError, UnknownLayerError
 from mbcalc.kinds import LayerType, Pair
-from mbcalc.spec.args import Args, close_match, describe
+from mbcalc.spec.args import Args, close_match, describe, describe_item, item_hint
 from mbcalc.spec.model import (
     ACTIVATIONS,
+    EXPAND_ROUNDINGS,
     GATES,
+    MERGES,
+    POOL_KINDS,
+    RESIDUALS,
+    ROUNDINGS,
+    SE_BASES,
     Block,
     Conv,
     Depthwise,
-    ExpandRounding,
     Fc,
     Layer,
     Mbconv,
-    Merge,
     Parallel,
     Pointwise,
     Pool,
-    PoolKind,
-    Residual,
-    Rounding,
     Se,
-    SeBase,
     Separable,
     Softmax,
     Spec,
 )
 from mbcalc.spec.source import SourceError, Value, parse_yaml, read_spec_bytes, shorten
-
-ROUNDINGS: tuple[Rounding, ...] = ("floor", "divisible")
-EXPAND_ROUNDINGS: tuple[ExpandRounding, ...] = ("round", "floor", "divisible")
-SE_BASES: tuple[SeBase, ...] = ("expanded", "input")
-RESIDUALS: tuple[Residual, ...] = ("auto", "always", "never")
-POOL_KINDS: tuple[PoolKind, ...] = ("avg", "max")
-MERGES: tuple[Merge, ...] = ("concat", "add")
 
 
 def load_spec(path: Path, source: str | None = None) -> Spec:
@@ -80,29 +73,8 @@ class Common(TypedDict):
     line: int
 
 
-_TYPE_NAMES = frozenset(t.value for t in LayerType)
 _TOP_KEYS = ("name", "description", "input", "rounding", "divisor", "batchnorm", "layers")
 _COMMON_ARGS = ("name", "repeat", "act")
-
-
-def _describe_item(item: Value) -> str:
-    """How a message names a list item that is not a layer."""
-    if isinstance(item.data, dict):
-        keys = ", ".join(f"`{shorten(key)}`" for key in list(item.data)[:4])
-        return f"a mapping with {len(item.data)} keys" + (f" ({keys})" if keys else "")
-    return describe(item)
-
-
-def _item_hint(item: Value) -> str:
-    """For `- conv:` followed by its arguments at the same indentation, say so."""
-    if isinstance(item.data, dict):
-        types = [key for key in item.data if key in _TYPE_NAMES]
-        others = [key for key in item.data if key not in types]
-        if len(types) == 1 and others:
-            return (
-                f"indent `{shorten(others[0])}` under `{types[0]}:` (or use `{types[0]}: {{...}}`)"
-            )
-    return "write `- conv: {out: 32}`; arguments go inside the braces"
 
 
 class _SpecParser:
@@ -124,8 +96,8 @@ class _SpecParser:
             )
         top = Args(self.source, root.data, None, root.line)
         top.finish(_TOP_KEYS, "key")
-        name = self._text(top, "name", default_name)
-        description = self._text(top, "description", "")
+        name = top.text("name", default_name)
+        description = top.text("description", "")
         size, channels = self._input(top)
         rounding = top.choice("rounding", ROUNDINGS, "floor")
         divisor = top.int("divisor", 8)
@@ -145,14 +117,6 @@ class _SpecParser:
             batchnorm=self.batchnorm,
             layers=layers,
         )
-
-    def _text(self, top: Args, key: str, default: str) -> str:
-        value = top.get(key)
-        if value is None or value.data is None:
-            return default
-        if not isinstance(value.data, str | int | float) or isinstance(value.data, bool):
-            raise top.error(f"`{key}` must be text, got {describe(value)}", value)
-        return str(value.data)
 
     def _input(self, top: Args) -> tuple[Pair, int]:
         value = top.required("input", "add `input: {size: 224, channels: 3}`")
@@ -195,11 +159,11 @@ class _SpecParser:
         if not isinstance(item.data, dict) or len(item.data) != 1:
             raise SpecError(
                 "a layer must be a mapping with exactly one key, its type; "
-                f"got {_describe_item(item)}",
+                f"got {describe_item(item)}",
                 source=self.source,
                 line=item.line,
                 layer=enclosing,
-                hint=_item_hint(item),
+                hint=item_hint(item),
             )
         ((type_name, body),) = item.data.items()
         try:
