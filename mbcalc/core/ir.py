@@ -123,6 +123,8 @@ SUM = Sum()
 GLOBAL = Global()
 FLAT = Flat()
 KEEP = Keep()
+ONE_PER_CHANNEL = Times(1)
+"""The channel rule of a depthwise conv without a multiplier."""
 POINTWISE = Window((1, 1), (1, 1), "same")
 """The window of a 1x1 conv."""
 

@@ -17,6 +17,7 @@ from mbcalc.core.ir import (
     GLOBAL,
     KEEP,
     NETWORK_INPUT,
+    ONE_PER_CHANNEL,
     POINTWISE,
     SAME,
     SUM,
@@ -48,6 +49,7 @@ from mbcalc.spec import (
     Separable,
     Softmax,
     Spec,
+    Windowed,
 )
 
 __all__ = ["MAX_OPS", "NETWORK_INPUT", "OpKind", "Plan", "Step", "UnitPlan", "make_plan"]
@@ -93,6 +95,7 @@ class _Planner:
     units: list[UnitPlan] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
     at_one: AtOne | None = None  # the steps so far at alpha 1, made when an mbconv asks
+    windows: dict[Windowed, Window] = field(default_factory=dict)  # rules are shared, not copied
 
     def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
         for layer in layers:
@@ -157,7 +160,6 @@ class _Planner:
             depthwise, tensor = self.mbconv(layer, path, tensor)
             twin = (depthwise, depthwise)
         elif isinstance(layer, Conv):
-            window = Window(layer.kernel, layer.stride, layer.padding)
             tensor = self.add(
                 layer,
                 path,
@@ -165,7 +167,7 @@ class _Planner:
                 OpKind.CONV,
                 (tensor,),
                 _width(layer),
-                window,
+                self.window(layer),
                 groups=layer.groups,
                 bias=layer.bias,
                 bn=layer.bn,
@@ -201,18 +203,24 @@ class _Planner:
         bias: bool,
     ) -> int:
         """A depthwise conv in the layer's window: one group per input channel."""
-        window = Window(layer.kernel, layer.stride, layer.padding)
         return self.add(
             layer,
             name,
             unit,
             OpKind.DEPTHWISE,
             (tensor,),
-            Times(multiplier),
-            window,
+            ONE_PER_CHANNEL if multiplier == 1 else Times(multiplier),
+            self.window(layer),
             bias=bias,
             bn=layer.bn,
         )
+
+    def window(self, layer: Windowed) -> Window:
+        """The window of `layer`, made once for all its repeats."""
+        window = self.windows.get(layer)
+        if window is None:
+            window = self.windows[layer] = Window(layer.kernel, layer.stride, layer.padding)
+        return window
 
     def pointwise(
         self,
