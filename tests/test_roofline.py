@@ -110,7 +110,7 @@ def test_h200_at_batch_1_puts_depthwise_near_the_measured_share() -> None:
 
 def test_shipped_devices_cite_their_sources() -> None:
     assert DEFAULT_DEVICE in shipped_devices()
-    folder = Path(__file__).parent.parent / "mbcalc" / "devices"
+    folder = Path(__file__).parent.parent / "mbcalc" / "deploy" / "devices"
     for name in shipped_devices():
         text = (folder / f"{name}.yaml").read_text(encoding="utf-8")
         assert text.startswith("# "), name
