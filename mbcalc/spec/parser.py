@@ -35,6 +35,7 @@ from mbcalc.spec.model import (
     Parallel,
     Pointwise,
     Pool,
+    PoolKind,
     Se,
     Separable,
     Softmax,
@@ -302,7 +303,7 @@ def _separable(p: _SpecParser, a: Args, common: Common) -> Layer:
 
 
 def _pool(p: _SpecParser, a: Args, common: Common) -> Layer:
-    kind = a.choice("kind", POOL_KINDS, "avg")
+    kind: PoolKind = a.choice("kind", POOL_KINDS, "avg")
     is_global = a.bool("global", False)
     if is_global:
         extra = [key for key in ("kernel", "stride", "padding") if key in a.mapping]
