@@ -6,7 +6,7 @@ from mbcalc.core.graph import Graph, Op, OpKind, Unit, build_graph
 from mbcalc.core.report import Report, analyze
 from mbcalc.core.settings import Settings
 from mbcalc.errors import MbcalcError, SettingsError, SpecError, UnknownLayerError
-from mbcalc.spec.parser import Spec, load_spec, parse_spec
+from mbcalc.spec import Spec, load_spec, parse_spec
 
 __version__ = "0.1.0"
 

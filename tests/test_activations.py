@@ -16,7 +16,7 @@ import pytest
 
 from mbcalc import build_graph
 from mbcalc.core.graph import Op
-from mbcalc.spec.parser import Se, parse_spec
+from mbcalc.spec import Se, parse_spec
 from tests.helpers.cli import ok
 from tests.helpers.strategies import spec_of
 from tests.helpers.torchvision_figures import V3_BLOCKS

@@ -13,7 +13,7 @@ import yaml
 from mbcalc.core.graph import OpKind, build_graph
 from mbcalc.core.report import Report, analyze
 from mbcalc.core.settings import Settings
-from mbcalc.spec.parser import LayerType, load_spec
+from mbcalc.spec import LayerType, load_spec
 from mbcalc.spec.zoo import load_shipped, shipped_names
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"

@@ -24,7 +24,7 @@ from mbcalc.cli.output import write_atomic
 from mbcalc.core.graph import MAX_OPS, build_graph
 from mbcalc.core.report import analyze
 from mbcalc.errors import OutputError, one_line
-from mbcalc.spec.parser import MAX_VALUE, load_spec, parse_spec
+from mbcalc.spec import MAX_VALUE, load_spec, parse_spec
 from mbcalc.spec.source import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES
 
 FILE = "net.yaml"

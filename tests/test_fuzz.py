@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mbcalc import MbcalcError, Settings, analyze, build_graph, parse_spec
-from mbcalc.spec.parser import load_spec
+from mbcalc.spec import load_spec
 from mbcalc.views.export import to_json
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

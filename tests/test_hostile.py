@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mbcalc.cli.app import app
-from mbcalc.spec.parser import parse_spec
+from mbcalc.spec import parse_spec
 from mbcalc.views.escape import (
     ascii_symbol,
     for_csv_cell,

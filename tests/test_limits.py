@@ -30,7 +30,7 @@ from mbcalc.errors import LimitError, SpecError
 from mbcalc.grid import sweep as sweep_module
 from mbcalc.grid.fit import fit
 from mbcalc.grid.sweep import sweep
-from mbcalc.spec.parser import parse_spec
+from mbcalc.spec import parse_spec
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import invoke_mbcalc
 

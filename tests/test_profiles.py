@@ -15,7 +15,7 @@ import pytest
 
 from mbcalc import analyze, build_graph
 from mbcalc.core.profiles import PROFILES, Extra, ParamsRule, count, custom_profile, parse_extras
-from mbcalc.spec.parser import parse_spec
+from mbcalc.spec import parse_spec
 from mbcalc.spec.zoo import _archs_dir, load_shipped
 from tests.helpers.cli import invoke_mbcalc, ok
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from mbcalc import OpKind, Report, Settings, Spec, analyze, build_graph
 from mbcalc.core.settings import make_divisible, scale_channels
-from mbcalc.spec.parser import LayerType, Rounding
+from mbcalc.spec import LayerType, Rounding
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import networks, spec_of
 

@@ -27,7 +27,7 @@ from mbcalc import Settings, Spec, SpecError, analyze, build_graph  # noqa: E402
 from mbcalc.core.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_counts  # noqa: E402
 from mbcalc.core.graph import OpKind  # noqa: E402
 from mbcalc.pytorch import Network, Verification, build, verify  # noqa: E402
-from mbcalc.spec.parser import ACTIVATIONS  # noqa: E402
+from mbcalc.spec import ACTIVATIONS  # noqa: E402
 from mbcalc.spec.zoo import load_shipped, shipped_names  # noqa: E402
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc  # noqa: E402
 from tests.helpers.strategies import networks, spec_of  # noqa: E402

@@ -25,7 +25,7 @@ import pytest
 from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.core.graph import OpKind
 from mbcalc.grid.sweep import sweep
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec import LayerType
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import ok
 from tests.helpers.torchvision_figures import EFFICIENTNET_B0_STAGES, TORCHVISION_PARAMS, V3_BLOCKS

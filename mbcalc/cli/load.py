@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mbcalc.core.report import Report
     from mbcalc.deploy.deployment import Deployment
     from mbcalc.deploy.roofline import Device
-    from mbcalc.spec.parser import Spec
+    from mbcalc.spec import Spec
 
 MAX_TABLE_CELLS = 10_000
 """Largest sweep shown as a grid; larger ones go to json or csv."""

@@ -8,7 +8,7 @@ from enum import StrEnum
 from mbcalc.core.costs import ZERO, Cost
 from mbcalc.core.graph import OpKind
 from mbcalc.core.report import OpRow, Report
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec import LayerType
 
 
 class Family(StrEnum):

@@ -29,7 +29,7 @@ from mbcalc.core.report import Report, UnitRow, analyze
 from mbcalc.core.settings import Settings, to_fraction
 from mbcalc.errors import MbcalcError
 from mbcalc.kinds import Alignment as Alignment  # noqa: PLC0414 (re-exported: its users name it here)
-from mbcalc.spec.zoo import resolve_spec
+from mbcalc.spec.zoo import exists, resolve_spec
 
 SETTING_KEYS = ("alpha", "res", "rho")
 """What may follow `@` in a compare argument."""
@@ -74,13 +74,6 @@ class Target:
         return Settings(alpha=alpha, res=self.res, rho=self.rho)
 
 
-def _is_file(text: str) -> bool:
-    try:
-        return Path(text).exists()
-    except (OSError, ValueError):
-        return False
-
-
 def parse_target(argument: str) -> Target:
     """`mobilenet_v1@alpha=0.5,res=160` -> the spec `mobilenet_v1` at alpha 0.5, 160 pixels.
 
@@ -88,7 +81,7 @@ def parse_target(argument: str) -> Target:
     `@` holds comma-separated `key=value` settings with keys alpha, res and rho.
     """
     spec, at, text = argument.rpartition("@")
-    if not at or _is_file(argument):
+    if not at or exists(Path(argument)):
         return Target(argument, argument)
     if not spec:
         raise TargetSyntaxError(f"{argument}: no spec before '@'", EXAMPLE)

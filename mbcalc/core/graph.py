@@ -13,8 +13,9 @@ from enum import StrEnum
 from fractions import Fraction
 
 from mbcalc.core.exact import exact_text
-from mbcalc.core.plan import MAX_OPS, NETWORK_INPUT, OpKind, Plan, SpatialRule, Step, make_plan
-from mbcalc.core.settings import Pair, Settings
+from mbcalc.core.ir import NETWORK_INPUT, Global, Scaled, Step, Window
+from mbcalc.core.plan import MAX_OPS, Plan, make_plan
+from mbcalc.core.settings import Settings
 from mbcalc.core.shapes import (
     ChannelCounts,
     Failure,
@@ -24,7 +25,8 @@ from mbcalc.core.shapes import (
     evaluate_sizes,
 )
 from mbcalc.errors import SettingsError, SpecError, number_text, size_text
-from mbcalc.spec.parser import MAX_VALUE, Block, LayerType, Padding, Pool, Spec
+from mbcalc.kinds import LayerType, OpKind, Padding, Pair
+from mbcalc.spec import MAX_VALUE, Block, Pool, Spec
 
 __all__ = [
     "MAX_OPS",
@@ -126,7 +128,13 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
     if failures:
         first = min(failures, key=lambda failure: failure.step)
         raise _Explainer(plan, channels, sizes, settings.alpha).error(first)
-    ops = tuple(_op(step, channels, sizes) for step in plan.steps)
+    c_in, c_out, size_in, size_out = channels.inputs, channels.outputs, sizes.inputs, sizes.outputs
+    ops = tuple(
+        [
+            _op(step, (*size_in[i], c_in[i]), (*size_out[i], c_out[i]))
+            for i, step in enumerate(plan.steps)
+        ]
+    )
     units = tuple(
         Unit(
             unit.name,
@@ -169,41 +177,45 @@ def window_extent(op: Op) -> tuple[int, int]:
     return (h_out - 1) * s_h + k_h, (w_out - 1) * s_w + k_w
 
 
-def _op(step: Step, channels: ChannelCounts[int], sizes: SizeCounts[int]) -> Op:
-    i = step.index
-    (h_in, w_in), (h_out, w_out) = sizes.inputs[i], sizes.outputs[i]
-    c_in = channels.inputs[i]
-    kernel, stride, groups = step.kernel, step.stride, step.groups
-    if step.spatial is SpatialRule.GLOBAL:
-        kernel, stride = (h_in, w_in), (1, 1)
-    if step.kind is OpKind.DEPTHWISE:
-        groups = c_in
+def _op(step: Step, input: Shape, output: Shape) -> Op:
+    """The op of `step` with its shapes at one setting."""
+    kind, spatial = step.kind, step.spatial
+    kernel: Pair | None = None
+    stride: Pair | None = None
+    padding: Padding = (0, 0)
+    ceil = False
+    if isinstance(spatial, Window):
+        kernel, stride, padding, ceil = (
+            spatial.kernel,
+            spatial.stride,
+            spatial.padding,
+            spatial.ceil,
+        )
+    is_global = isinstance(spatial, Global)
+    if is_global:
+        kernel, stride = input[:2], (1, 1)
+    pool: str | None = None
+    if kind is OpKind.POOL:  # squeeze-and-excite pools by averaging
+        pool = step.layer.kind if isinstance(step.layer, Pool) else "avg"
     return Op(
-        index=i,
-        name=step.name,
-        unit=step.unit,
-        kind=step.kind,
-        sources=step.sources,
-        input=(h_in, w_in, c_in),
-        output=(h_out, w_out, channels.outputs[i]),
-        kernel=kernel,
-        stride=stride,
-        groups=groups,
-        bias=step.bias,
-        bn=step.bn,
-        act=step.act or step.layer.act,
-        pool=_pool_kind(step),
-        padding=step.padding,
-        ceil=step.ceil,
-        global_pool=step.spatial is SpatialRule.GLOBAL,
+        step.index,
+        step.name,
+        step.unit,
+        kind,
+        step.sources,
+        input,
+        output,
+        kernel,
+        stride,
+        input[2] if kind is OpKind.DEPTHWISE else step.groups,
+        step.bias,
+        step.bn,
+        step.act or step.layer.act,
+        pool,
+        padding,
+        ceil,
+        is_global,
     )
-
-
-def _pool_kind(step: Step) -> str | None:
-    """avg or max for a pool op (squeeze-and-excite pools by averaging)."""
-    if step.kind is not OpKind.POOL:
-        return None
-    return step.layer.kind if isinstance(step.layer, Pool) else "avg"
 
 
 def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
@@ -211,18 +223,9 @@ def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
     the first op's window and input, the last's output channels (a separable unit's whole
     depthwise + pointwise pair; an mbconv's depthwise conv)."""
     dw, pw = ops[first], ops[last]
-    return Op(
-        index=-1,
-        name=f"{dw.unit}.standard",
-        unit=dw.unit,
-        kind=OpKind.CONV,
-        sources=dw.sources,
-        input=dw.input,
-        output=(dw.output[0], dw.output[1], pw.output[2]),
-        kernel=dw.kernel,
-        stride=dw.stride,
-        groups=1,
-    )
+    output = (dw.output[0], dw.output[1], pw.output[2])
+    name = f"{dw.unit}.standard"
+    return Op(-1, name, dw.unit, OpKind.CONV, dw.sources, dw.input, output, dw.kernel, dw.stride, 1)
 
 
 @dataclass(eq=False, frozen=True)
@@ -252,8 +255,9 @@ class _Explainer:
         h_in, w_in = self.sizes.inputs[step.index]
         reason = failure.reason
         if reason is Reason.NO_CHANNELS:
+            assert isinstance(step.channels, Scaled)
             return spec.error(
-                f"`out: {step.value}` at alpha {exact_text(self.alpha)} leaves no channels",
+                f"`out: {step.channels.out}` at alpha {exact_text(self.alpha)} leaves no channels",
                 layer,
                 path,
                 "use a larger alpha",

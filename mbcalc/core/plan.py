@@ -1,23 +1,40 @@
 """Spec -> plan: the network's primitive ops and edges, before any alpha or resolution.
 
 A plan says how each op's output shape follows from its inputs (a channel rule and a spatial
-rule), so that one plan can be evaluated at one setting (`mbcalc.core.graph`, plain integers) or at
-a million settings at once (`mbcalc.grid.sweep`, numpy). Repeats, blocks and branches are expanded
-here, once, and layer names are checked for clashes.
+rule, `mbcalc.core.ir`), so that one plan can be evaluated at one setting (`mbcalc.core.graph`,
+plain integers) or at a million settings at once (`mbcalc.grid.sweep`, numpy). Repeats, blocks
+and branches are expanded here, once, and layer names are checked for clashes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from mbcalc.core.shapes import ChannelCounts, SizeCounts
-
-from mbcalc.spec.parser import (
+from mbcalc.core.ir import (
+    FLAT,
+    GLOBAL,
+    KEEP,
+    NETWORK_INPUT,
+    ONE_PER_CHANNEL,
+    POINTWISE,
+    SAME,
+    SUM,
+    ChannelRule,
+    Expand,
+    Fixed,
+    Like,
+    Ratio,
+    Scaled,
+    SpatialRule,
+    Step,
+    Times,
+    Window,
+)
+from mbcalc.core.shapes import AtOne
+from mbcalc.kinds import OpKind
+from mbcalc.spec import (
     Block,
     Conv,
     Depthwise,
@@ -25,7 +42,6 @@ from mbcalc.spec.parser import (
     Layer,
     LayerType,
     Mbconv,
-    Padding,
     Parallel,
     Pointwise,
     Pool,
@@ -33,79 +49,13 @@ from mbcalc.spec.parser import (
     Separable,
     Softmax,
     Spec,
+    Windowed,
 )
 
-Pair = tuple[int, int]
+__all__ = ["MAX_OPS", "NETWORK_INPUT", "OpKind", "Plan", "Step", "UnitPlan", "make_plan"]
 
 MAX_OPS = 100_000
 """Most primitive ops one network may expand to (the largest real networks need a few thousand)."""
-
-NETWORK_INPUT = -1
-"""The producer index that stands for the network's input."""
-
-
-class OpKind(StrEnum):
-    """Primitive operations of the graph (a pointwise conv is a `conv` with a 1x1 kernel)."""
-
-    CONV = "conv"
-    DEPTHWISE = "depthwise"
-    FC = "fc"
-    POOL = "pool"
-    ADD = "add"
-    CONCAT = "concat"
-    SCALE = "scale"
-    SOFTMAX = "softmax"
-
-
-class ChannelRule(StrEnum):
-    """How an op's output channels follow from its inputs and alpha."""
-
-    SCALED = "scaled"  # `value` channels, times alpha when `scale` (the spec's rounding)
-    EXPAND = "expand"  # the input's channels times `ratio`, rounded by `rounding`
-    TIMES = "times"  # the input's channels times `value` (depthwise multiplier)
-    SAME = "same"  # the first input's channels
-    SUM = "sum"  # the sum over all inputs (concat)
-    FIXED = "fixed"  # exactly `value` channels (squeeze-and-excite `squeeze`)
-    RATIO = "ratio"  # floor(base * ratio): at least 1, or made divisible by `value` if set;
-    # the base is tensor `like`'s channels, or the input's (squeeze-and-excite `ratio`)
-    LIKE = "like"  # the channels of tensor `like` (squeeze-and-excite's expanding fc)
-
-
-class SpatialRule(StrEnum):
-    """How an op's output height and width follow from its input."""
-
-    WINDOW = "window"  # a sliding window: kernel, stride, padding
-    GLOBAL = "global"  # the whole input pooled to 1x1
-    FLAT = "flat"  # fully connected: 1x1 out of the flattened input
-    KEEP = "keep"  # the input's size
-
-
-@dataclass(eq=False, frozen=True, slots=True)
-class Step:
-    """One primitive op as planned: what it is, what it reads, how its shape follows."""
-
-    index: int
-    name: str
-    unit: str
-    kind: OpKind
-    sources: tuple[int, ...]
-    layer: Layer
-    channels: ChannelRule
-    spatial: SpatialRule
-    value: int = 0
-    scale: bool | str = False  # True, False or "up" (scaled only when alpha > 1)
-    ratio: Fraction | None = None
-    like: int | None = None
-    rounding: str = ""  # EXPAND: round, floor or divisible
-    act: str | None = None  # the activation after the op, when not its layer's (a linear
-    # projection or residual add in an mbconv unit, the parts of a squeeze-and-excite)
-    kernel: Pair | None = None
-    stride: Pair | None = None
-    padding: Padding = (0, 0)
-    groups: int | None = None  # None on a depthwise op: one group per input channel
-    bias: bool = False
-    bn: bool = False
-    ceil: bool = False  # a pooling window in PyTorch's ceil_mode
 
 
 @dataclass(eq=False, frozen=True, slots=True)
@@ -144,7 +94,8 @@ class _Planner:
     steps: list[Step] = field(default_factory=list)
     units: list[UnitPlan] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
-    at_one: tuple[ChannelCounts[int], SizeCounts[int]] | None = None  # the steps so far at alpha 1
+    at_one: AtOne | None = None  # the steps so far at alpha 1, made when an mbconv asks
+    windows: dict[Windowed, Window] = field(default_factory=dict)  # rules are shared, not copied
 
     def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
         for layer in layers:
@@ -171,17 +122,27 @@ class _Planner:
         unit: str,
         kind: OpKind,
         sources: tuple[int, ...],
-        **rules: object,
+        channels: ChannelRule,
+        spatial: SpatialRule,
+        *,
+        act: str | None = None,
+        groups: int | None = None,
+        bias: bool = False,
+        bn: bool = False,
     ) -> int:
-        if len(self.steps) >= MAX_OPS:
+        """Append one step; returns its index (the tensor it makes)."""
+        index = len(self.steps)
+        if index >= MAX_OPS:
             raise self.spec.error(
                 f"the network expands to more than {MAX_OPS:,} operations",
                 layer,
                 unit,
                 "check the `repeat` counts",
             )
-        index = len(self.steps)
-        self.steps.append(Step(index, name, unit, kind, sources, layer, **rules))  # type: ignore[arg-type]
+        step = Step(
+            index, name, unit, kind, sources, layer, channels, spatial, act, groups, bias, bn
+        )
+        self.steps.append(step)
         return index
 
     def layer(self, layer: Layer, path: str, tensor: int) -> int:
@@ -192,66 +153,74 @@ class _Planner:
         first = len(self.steps)
         twin: tuple[int, int] | None = None
         if isinstance(layer, Separable):
-            depthwise = self.window(
-                layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor, channels=ChannelRule.TIMES,
-                value=1, groups=None, bias=False,
-            )  # fmt: skip
-            pointwise = self.pointwise(layer, f"{path}.pw", path, depthwise, False)
+            depthwise = self.depthwise(layer, f"{path}.dw", path, tensor, 1, bias=False)
+            pointwise = self.pointwise(layer, f"{path}.pw", path, depthwise, _width(layer))
             twin, tensor = (depthwise, pointwise), pointwise
         elif isinstance(layer, Mbconv):
             depthwise, tensor = self.mbconv(layer, path, tensor)
             twin = (depthwise, depthwise)
         elif isinstance(layer, Conv):
-            rule = _expand(layer) or {"channels": ChannelRule.SCALED, "value": layer.out}
-            tensor = self.window(
-                layer, path, path, OpKind.CONV, tensor, groups=layer.groups, bias=layer.bias,
-                scale=layer.scale, **rule,
-            )  # fmt: skip
+            tensor = self.add(
+                layer,
+                path,
+                path,
+                OpKind.CONV,
+                (tensor,),
+                _width(layer),
+                self.window(layer),
+                groups=layer.groups,
+                bias=layer.bias,
+                bn=layer.bn,
+            )
         elif isinstance(layer, Depthwise):
-            tensor = self.window(
-                layer, path, path, OpKind.DEPTHWISE, tensor, channels=ChannelRule.TIMES,
-                value=layer.multiplier, groups=None, bias=layer.bias,
-            )  # fmt: skip
+            tensor = self.depthwise(layer, path, path, tensor, layer.multiplier, layer.bias)
         elif isinstance(layer, Pointwise):
-            tensor = self.pointwise(layer, path, path, tensor, layer.bias)
+            tensor = self.pointwise(layer, path, path, tensor, _width(layer), bias=layer.bias)
         elif isinstance(layer, Pool):
             tensor = self.pool(layer, path, tensor)
         elif isinstance(layer, Fc):
+            channels = Scaled(layer.out, layer.scale)
             tensor = self.add(
-                layer, path, path, OpKind.FC, (tensor,), channels=ChannelRule.SCALED,
-                spatial=SpatialRule.FLAT, value=layer.out, scale=layer.scale, bias=layer.bias,
-            )  # fmt: skip
+                layer, path, path, OpKind.FC, (tensor,), channels, FLAT, bias=layer.bias
+            )
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
         elif isinstance(layer, Softmax):
-            tensor = self.add(
-                layer, path, path, OpKind.SOFTMAX, (tensor,), channels=ChannelRule.SAME,
-                spatial=SpatialRule.KEEP,
-            )  # fmt: skip
+            tensor = self.add(layer, path, path, OpKind.SOFTMAX, (tensor,), SAME, KEEP)
         else:  # pragma: no cover - the spec parser admits no other type
             raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
         steps = tuple(range(first, len(self.steps)))
         self.units.append(UnitPlan(path, layer.type, layer.line, steps, twin))
         return tensor
 
-    def window(
+    def depthwise(
         self,
-        layer: Conv | Depthwise | Separable | Mbconv,
+        layer: Depthwise | Separable | Mbconv,
         name: str,
         unit: str,
-        kind: OpKind,
         tensor: int,
-        *,
-        groups: int | None,
+        multiplier: int,
         bias: bool,
-        **rules: object,
     ) -> int:
-        """A windowed op; `rules` gives its channel rule (channels, value, scale, ...)."""
+        """A depthwise conv in the layer's window: one group per input channel."""
         return self.add(
-            layer, name, unit, kind, (tensor,), spatial=SpatialRule.WINDOW, kernel=layer.kernel,
-            stride=layer.stride, padding=layer.padding, groups=groups, bias=bias, bn=layer.bn,
-            **rules,
-        )  # fmt: skip
+            layer,
+            name,
+            unit,
+            OpKind.DEPTHWISE,
+            (tensor,),
+            ONE_PER_CHANNEL if multiplier == 1 else Times(multiplier),
+            self.window(layer),
+            bias=bias,
+            bn=layer.bn,
+        )
+
+    def window(self, layer: Windowed) -> Window:
+        """The window of `layer`, made once for all its repeats."""
+        window = self.windows.get(layer)
+        if window is None:
+            window = self.windows[layer] = Window(layer.kernel, layer.stride, layer.padding)
+        return window
 
     def pointwise(
         self,
@@ -259,97 +228,79 @@ class _Planner:
         name: str,
         unit: str,
         tensor: int,
-        bias: bool,
-        **rules: object,
+        channels: ChannelRule,
+        *,
+        bias: bool = False,
+        act: str | None = None,
     ) -> int:
-        channels: dict[str, object] = {
-            "channels": ChannelRule.SCALED, "value": layer.out, "scale": layer.scale,
-        }  # fmt: skip
-        if isinstance(layer, Pointwise):
-            channels.update(_expand(layer))
+        """A 1x1 conv to `channels`."""
         return self.add(
-            layer, name, unit, OpKind.CONV, (tensor,), spatial=SpatialRule.WINDOW,
-            kernel=(1, 1), stride=(1, 1), padding="same", groups=1, bias=bias, bn=layer.bn,
-            **{**channels, **rules},
-        )  # fmt: skip
+            layer,
+            name,
+            unit,
+            OpKind.CONV,
+            (tensor,),
+            channels,
+            POINTWISE,
+            act=act,
+            groups=1,
+            bias=bias,
+            bn=layer.bn,
+        )
 
-    def channels_at_one(self, tensor: int) -> tuple[int, tuple[int, int]]:
+    def shape_at_one(self, tensor: int) -> tuple[int, tuple[int, int]]:
         """(channels, (height, width)) of a tensor planned so far, at alpha 1 and the spec's
         own input size: how the spec itself is written decides an mbconv's structure."""
-        from mbcalc.core.shapes import ChannelCounts, SizeCounts, evaluate_channels, evaluate_sizes
-
-        if tensor == NETWORK_INPUT:
-            return self.spec.input_channels, self.spec.input_size
-        # Evaluated step by step as the plan grows (a step taken back is forgotten), so that
-        # planning stays linear in the number of steps.
         if self.at_one is None:
-            self.at_one = (ChannelCounts(), SizeCounts())
-        channels, sizes = self.at_one
-        for counts in (channels, sizes):
-            del counts.inputs[len(self.steps) :], counts.outputs[len(self.steps) :]
-            counts.failures[:] = [f for f in counts.failures if f.step < len(self.steps)]
-        partial = Plan(self.spec, self.steps, ())
-        evaluate_channels(partial, 1, 1, counts=channels)
-        evaluate_sizes(partial, *self.spec.input_size, counts=sizes)
-        return channels.outputs[tensor], sizes.outputs[tensor]
+            self.at_one = AtOne(self.spec)
+        return self.at_one.shape(self.steps, tensor)
 
     def mbconv(self, layer: Mbconv, path: str, tensor: int) -> tuple[int, int]:
         """Plan an mbconv unit; returns its depthwise step and its output tensor."""
         unit_input = tensor
-        if layer.expand is not None or layer.expanded is not None:
-            if layer.expanded is not None:
-                rule: dict[str, object] = {
-                    "channels": ChannelRule.SCALED, "value": layer.expanded, "scale": layer.scale,
-                }  # fmt: skip
-            else:
-                rule = {
-                    "channels": ChannelRule.EXPAND, "ratio": layer.expand,
-                    "rounding": layer.expand_rounding,
-                }  # fmt: skip
-            expanded = self.pointwise(layer, f"{path}.expand", path, tensor, False, **rule)
-            if self.channels_at_one(expanded)[0] == self.channels_at_one(tensor)[0]:
+        expansion: ChannelRule | None = None
+        if layer.expanded is not None:
+            expansion = Scaled(layer.expanded, layer.scale)
+        elif layer.expand is not None:
+            expansion = Expand(layer.expand, layer.expand_rounding)
+        if expansion is not None:
+            expanded = self.pointwise(layer, f"{path}.expand", path, tensor, expansion)
+            if self.shape_at_one(expanded)[0] == self.shape_at_one(tensor)[0]:
                 self.steps.pop()  # nothing to expand: the unit starts with its depthwise conv
             else:
                 tensor = expanded
-        depthwise = self.window(
-            layer, f"{path}.dw", path, OpKind.DEPTHWISE, tensor,
-            channels=ChannelRule.TIMES, value=1, groups=None, bias=False,
-        )  # fmt: skip
+        depthwise = self.depthwise(layer, f"{path}.dw", path, tensor, 1, bias=False)
         tensor = depthwise
         if layer.se is not None:
             base = tensor if layer.se_base == "expanded" else unit_input
-            tensor = self.se_steps(layer, path, tensor, layer.se, layer.se_divisor, base)
-        project = self.pointwise(layer, f"{path}.project", path, tensor, False, act="none")
+            squeeze = Ratio(layer.se, layer.se_divisor, base)
+            tensor = self.se_steps(layer, path, tensor, squeeze)
+        project = self.pointwise(
+            layer, f"{path}.project", path, tensor, Scaled(layer.out, layer.scale), act="none"
+        )
         if self.residual(layer, unit_input, project):
+            sources = (unit_input, project)
             project = self.add(
-                layer, f"{path}.add", path, OpKind.ADD, (unit_input, project),
-                channels=ChannelRule.SAME, spatial=SpatialRule.KEEP, act="none",
-            )  # fmt: skip
+                layer, f"{path}.add", path, OpKind.ADD, sources, SAME, KEEP, act="none"
+            )
         return depthwise, project
 
     def residual(self, layer: Mbconv, unit_input: int, output: int) -> bool:
         if layer.residual != "auto":
             return layer.residual == "always"
-        return layer.stride == (1, 1) and self.channels_at_one(output) == self.channels_at_one(
-            unit_input
-        )
+        return layer.stride == (1, 1) and self.shape_at_one(output) == self.shape_at_one(unit_input)
 
     def pool(self, layer: Pool, path: str, tensor: int) -> int:
-        if layer.kernel is None:
-            return self.add(
-                layer, path, path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
-                spatial=SpatialRule.GLOBAL,
-            )  # fmt: skip
-        return self.add(
-            layer, path, path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
-            spatial=SpatialRule.WINDOW, kernel=layer.kernel, stride=layer.stride,
-            padding=layer.padding, ceil=layer.ceil,
-        )  # fmt: skip
+        spatial: SpatialRule = GLOBAL
+        if layer.kernel is not None:
+            spatial = Window(layer.kernel, layer.stride, layer.padding, layer.ceil)
+        return self.add(layer, path, path, OpKind.POOL, (tensor,), SAME, spatial)
 
     def se(self, layer: Se, path: str, tensor: int) -> int:
-        if layer.squeeze is not None:
-            return self.se_steps(layer, path, tensor, None, layer.squeeze, None)
-        return self.se_steps(layer, path, tensor, layer.ratio, layer.divisor, None)
+        if layer.ratio is None:
+            assert layer.squeeze is not None
+            return self.se_steps(layer, path, tensor, Fixed(layer.squeeze))
+        return self.se_steps(layer, path, tensor, Ratio(layer.ratio, layer.divisor, None))
 
     @staticmethod
     def se_acts(layer: Se | Mbconv) -> tuple[str, str]:
@@ -358,55 +309,37 @@ class _Planner:
             return layer.act, layer.gate
         return layer.se_act, layer.se_gate
 
-    def se_steps(
-        self,
-        layer: Se | Mbconv,
-        path: str,
-        tensor: int,
-        ratio: Fraction | None,
-        number: int | None,
-        base: int | None,
-    ) -> int:
-        """Global pool, fc to the squeeze width, fc back, channel scaling.
-
-        The squeeze width is `number` channels without a `ratio`; with one, floor(ratio x the
-        channels of `base` (default: the input)), made divisible by `number` if given. The gate
-        is the second fc's activation.
-        """
+    def se_steps(self, layer: Se | Mbconv, path: str, tensor: int, squeeze: Fixed | Ratio) -> int:
+        """Global pool, fc to the squeeze width, fc back, channel scaling; the gate is the
+        second fc's activation."""
         name = path if isinstance(layer, Se) else f"{path}.se"
         act, gate = self.se_acts(layer)
         pooled = self.add(
-            layer, f"{name}.pool", path, OpKind.POOL, (tensor,), channels=ChannelRule.SAME,
-            spatial=SpatialRule.GLOBAL, act="none",
-        )  # fmt: skip
-        if ratio is None:
-            squeeze: dict[str, object] = {"channels": ChannelRule.FIXED, "value": number}
-        else:
-            squeeze = {
-                "channels": ChannelRule.RATIO, "ratio": ratio, "value": number or 0, "like": base,
-            }  # fmt: skip
+            layer, f"{name}.pool", path, OpKind.POOL, (tensor,), SAME, GLOBAL, act="none"
+        )
         reduced = self.add(
-            layer, f"{name}.fc1", path, OpKind.FC, (pooled,), spatial=SpatialRule.FLAT,
-            bias=True, act=act, **squeeze,
-        )  # fmt: skip
+            layer, f"{name}.fc1", path, OpKind.FC, (pooled,), squeeze, FLAT, act=act, bias=True
+        )
         expanded = self.add(
-            layer, f"{name}.fc2", path, OpKind.FC, (reduced,), channels=ChannelRule.LIKE,
-            spatial=SpatialRule.FLAT, like=tensor, bias=True, act=gate,
-        )  # fmt: skip
-        return self.add(
-            layer, f"{name}.scale", path, OpKind.SCALE, (tensor, expanded),
-            channels=ChannelRule.SAME, spatial=SpatialRule.KEEP, act="none",
-        )  # fmt: skip
+            layer,
+            f"{name}.fc2",
+            path,
+            OpKind.FC,
+            (reduced,),
+            Like(tensor),
+            FLAT,
+            act=gate,
+            bias=True,
+        )
+        sources = (tensor, expanded)
+        return self.add(layer, f"{name}.scale", path, OpKind.SCALE, sources, SAME, KEEP, act="none")
 
     def block(self, layer: Block, path: str, tensor: int) -> int:
         """The block's layers; with a residual, the add, followed by the block's `act`."""
         result = self.sequence(layer.layers, f"{path}.", tensor)
         if not layer.residual:
             return result
-        return self.add(
-            layer, f"{path}.add", path, OpKind.ADD, (tensor, result), channels=ChannelRule.SAME,
-            spatial=SpatialRule.KEEP,
-        )  # fmt: skip
+        return self.add(layer, f"{path}.add", path, OpKind.ADD, (tensor, result), SAME, KEEP)
 
     def parallel(self, layer: Parallel, path: str, tensor: int) -> int:
         """The branches on one input, then the merge, followed by the parallel's `act`."""
@@ -415,17 +348,14 @@ class _Planner:
             for number, branch in enumerate(layer.branches, start=1)
         )
         if layer.merge == "add":
-            kind, channels = OpKind.ADD, ChannelRule.SAME
-        else:
-            kind, channels = OpKind.CONCAT, ChannelRule.SUM
-        return self.add(
-            layer, f"{path}.{layer.merge}", path, kind, outputs, channels=channels,
-            spatial=SpatialRule.KEEP,
-        )  # fmt: skip
+            return self.add(layer, f"{path}.add", path, OpKind.ADD, outputs, SAME, KEEP)
+        return self.add(layer, f"{path}.concat", path, OpKind.CONCAT, outputs, SUM, KEEP)
 
 
-def _expand(layer: Conv | Pointwise) -> dict[str, object]:
-    """The channel rule of a conv whose width is a multiple of its input's (`expand`)."""
-    if layer.expand is None:
-        return {}
-    return {"channels": ChannelRule.EXPAND, "ratio": layer.expand, "rounding": "floor"}
+def _width(layer: Conv | Pointwise | Separable) -> ChannelRule:
+    """`out` channels scaled by alpha, or `expand` times the input's (rounded down)."""
+    expand: Fraction | None = None if isinstance(layer, Separable) else layer.expand
+    if expand is not None:
+        return Expand(expand, "floor")
+    assert layer.out is not None  # the parser asks for `out` or `expand`
+    return Scaled(layer.out, layer.scale)

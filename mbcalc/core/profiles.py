@@ -82,7 +82,7 @@ POOL_FAMILIES = (Extra.POOL, Extra.POOL_OUT, Extra.MAXPOOL, Extra.MAXPOOL_OUT)
 def qualifiers(family: Extra) -> tuple[str, ...]:
     """The qualifiers a family takes (`act.relu6`, `pool.global`); the others take none."""
     if family is Extra.ACT:
-        from mbcalc.spec.parser import ACTIVATIONS
+        from mbcalc.spec import ACTIVATIONS
 
         return tuple(name for name in ACTIVATIONS if name != "none")
     if family in POOL_FAMILIES:

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from mbcalc.core.costs import ZERO, Cost, op_cost
 from mbcalc.core.graph import Graph, Op, Unit
-from mbcalc.spec.parser import LayerType
+from mbcalc.spec import LayerType
 
 
 @dataclass(eq=False, frozen=True, slots=True)
@@ -126,21 +126,28 @@ def sum_costs(costs: Iterable[Cost]) -> Cost:
 
 def analyze(graph: Graph) -> Report:
     """Cost every op of `graph` and sum by unit and over the network."""
-    rows = tuple(OpRow(op, op_cost(op)) for op in graph.ops)
+    rows = tuple([OpRow(op, op_cost(op)) for op in graph.ops])
     units = []
+    twinned_mult_adds = standard_mult_adds = 0
     for unit in graph.units:
-        unit_rows = tuple(rows[i] for i in unit.ops)
-        cost = sum_costs(r.cost for r in unit_rows)
+        if len(unit.ops) == 1:
+            unit_rows: tuple[OpRow, ...] = (rows[unit.ops[0]],)
+            cost = unit_rows[0].cost
+        else:
+            unit_rows = tuple([rows[i] for i in unit.ops])
+            cost = sum_costs([row.cost for row in unit_rows])
         standard = None
         if unit.standard is not None:
-            replaced = sum(rows[i].cost.mult_adds for i in unit.replaced)
+            replaced = sum([rows[i].cost.mult_adds for i in unit.replaced])
             standard = cost.mult_adds - replaced + op_cost(unit.standard).mult_adds
+            twinned_mult_adds += cost.mult_adds
+            standard_mult_adds += standard
         units.append(UnitRow(unit, unit_rows, cost, standard))
-    total = sum_costs(row.cost for row in rows)
-    twinned = [u for u in units if u.standard_mult_adds is not None]
-    standard_total = (
-        total.mult_adds
-        - sum(u.cost.mult_adds for u in twinned)
-        + sum(u.standard_mult_adds or 0 for u in twinned)
+    costs = [row.cost for row in rows]
+    total = Cost(
+        sum([cost.mult_adds for cost in costs]),
+        sum([cost.params for cost in costs]),
+        sum([cost.bn_params for cost in costs]),
     )
+    standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
     return Report(graph, rows, tuple(units), Totals(total, standard_total))

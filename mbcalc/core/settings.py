@@ -13,9 +13,7 @@ from fractions import Fraction
 from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
 from mbcalc.errors import SettingsError, size_text
-
-Pair = tuple[int, int]
-
+from mbcalc.kinds import Pair
 
 _NUMBER = re.compile(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?")
 _RATIO = re.compile(r"[+-]?\d{1,30}/\d{1,30}")

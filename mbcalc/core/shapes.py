@@ -12,15 +12,32 @@ then clamped into range so that evaluation can go on for the other settings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic
+from fractions import Fraction
+from typing import Generic, Protocol
 
 from mbcalc.core.arith import SCALAR, Arith, Mask, N
-from mbcalc.core.plan import NETWORK_INPUT, ChannelRule, OpKind, Plan, SpatialRule, Step
+from mbcalc.core.ir import (
+    NETWORK_INPUT,
+    Expand,
+    Fixed,
+    Flat,
+    Global,
+    Keep,
+    Like,
+    Ratio,
+    Same,
+    Scaled,
+    Step,
+    Sum,
+    Times,
+    Window,
+)
 from mbcalc.core.settings import make_divisible_scaled, scale_channels_exact
-from mbcalc.spec.parser import MAX_VALUE
+from mbcalc.kinds import OpKind, Pair
+from mbcalc.spec import MAX_VALUE, Spec
 
 
 class Reason(StrEnum):
@@ -89,6 +106,15 @@ class SizeCounts(Generic[N]):
     failures: list[Failure[N]] = field(default_factory=list)
 
 
+class Planned(Protocol):
+    """Steps to evaluate and the spec they come from (a `mbcalc.core.plan.Plan`)."""
+
+    @property
+    def spec(self) -> Spec: ...
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+
 def _any(mask: Mask) -> bool:
     return bool(mask) if isinstance(mask, bool) else bool(mask.any())
 
@@ -100,40 +126,45 @@ def _record(
     mask: Mask,
     value: N | tuple[N, N] | None,
 ) -> None:
-    if _any(mask):
+    if mask is not False and _any(mask):
         failures.append(Failure(step, reason, mask, value))
 
 
 def evaluate_channels(
-    plan: Plan, num: N, den: N, ar: Arith = SCALAR, counts: ChannelCounts[N] | None = None
+    plan: Planned, num: N, den: N, ar: Arith = SCALAR, counts: ChannelCounts[N] | None = None
 ) -> ChannelCounts[N]:
     """Every step's channels at alpha = num / den; given `counts` for the first steps, only the
     steps after them are evaluated (and added to `counts`)."""
     spec = plan.spec
-    counts = counts or ChannelCounts()
-    outputs = counts.outputs
+    counts = counts or ChannelCounts[N]()
+    inputs, outputs, failures = counts.inputs, counts.outputs, counts.failures
+    steps = plan.steps
+    input_channels = spec.input_channels
 
     def of(tensor: int) -> N:
-        return spec.input_channels if tensor == NETWORK_INPUT else outputs[tensor]
+        return input_channels if tensor == NETWORK_INPUT else outputs[tensor]
 
-    for index in range(len(outputs), len(plan.steps)):
-        step = plan.steps[index]
+    for index in range(len(outputs), len(steps)):
+        step = steps[index]
+        rule = step.channels
         c_in = of(step.sources[0])
         c_out = _channel_rule(step, c_in, of, num, den, spec.rounding, spec.divisor, ar)
-        failures = counts.failures  # step.index == index
-        if step.channels is ChannelRule.SCALED and step.scale:
-            _record(failures, index, Reason.NO_CHANNELS, c_out < 1, c_out)
-        _record(failures, index, Reason.TOO_MANY_CHANNELS, c_out > MAX_VALUE, c_out)
+        # (a check on one setting gives False where it holds: no call then)
+        if isinstance(rule, Scaled) and rule.scale and (none := c_out < 1) is not False:
+            _record(failures, index, Reason.NO_CHANNELS, none, c_out)
+        if (too_many := c_out > MAX_VALUE) is not False:
+            _record(failures, index, Reason.TOO_MANY_CHANNELS, too_many, c_out)
         c_out = ar.minimum(ar.maximum(c_out, 1), MAX_VALUE)
-        if step.kind is OpKind.CONV and step.groups is not None and step.groups > 1:
+        kind = step.kind
+        if kind is OpKind.CONV and step.groups is not None and step.groups > 1:
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
             _record(failures, index, Reason.GROUPS, bad, c_out)
-        if step.kind is OpKind.ADD:
+        elif kind is OpKind.ADD:
             differ: Mask = False
             for source in step.sources[1:]:
                 differ = differ | (of(source) != c_in)
             _record(failures, index, Reason.ADD_CHANNELS, differ, None)
-        counts.inputs.append(c_in)
+        inputs.append(c_in)
         outputs.append(c_out)
     return counts
 
@@ -148,81 +179,119 @@ def _channel_rule(
     divisor: int,
     ar: Arith,
 ) -> N:
-    rule = step.channels
-    if rule is ChannelRule.SCALED:
-        if not step.scale:
-            return step.value
-        scaled = scale_channels_exact(step.value, num, den, rounding, divisor, ar)
-        return ar.where(num > den, scaled, step.value) if step.scale == "up" else scaled
-    if rule is ChannelRule.TIMES:
-        return c_in * step.value
-    if rule is ChannelRule.SUM:
-        total: N = 0
-        for source in step.sources:
-            total = total + of(source)
-        return total
-    if rule is ChannelRule.FIXED:
-        return step.value
-    if rule is ChannelRule.EXPAND:
-        assert step.ratio is not None
-        num, den = step.ratio.numerator, step.ratio.denominator
-        if step.rounding == "divisible":
-            return make_divisible_scaled(c_in, num, den, divisor, ar)
-        if step.rounding == "round":
-            return round_half_even(c_in * num, den, ar)
-        return c_in * num // den
-    if rule is ChannelRule.RATIO:
-        assert step.ratio is not None
-        base = c_in if step.like is None else of(step.like)
-        squeezed = base * step.ratio.numerator // step.ratio.denominator
-        if step.value:
-            return make_divisible_scaled(squeezed, 1, 1, step.value, ar)
-        return ar.maximum(squeezed, 1)
-    if rule is ChannelRule.LIKE:
-        assert step.like is not None
-        return of(step.like)
-    return c_in  # SAME
+    """The output channels of `step` by its channel rule, before they are checked."""
+    match step.channels:
+        case Scaled(out=out, scale=scale):
+            if not scale:
+                return out
+            scaled = scale_channels_exact(out, num, den, rounding, divisor, ar)
+            return ar.where(num > den, scaled, out) if scale == "up" else scaled
+        case Times(multiplier=multiplier):
+            return c_in * multiplier
+        case Same():
+            return c_in
+        case Sum():
+            total: N = 0
+            for source in step.sources:
+                total = total + of(source)
+            return total
+        case Fixed(channels=channels):
+            return channels
+        case Expand(ratio=ratio, rounding=expand_rounding):
+            return _expanded(c_in, ratio, expand_rounding, divisor, ar)
+        case Ratio(ratio=ratio, divisor=squeeze_divisor, like=like):
+            base = c_in if like is None else of(like)
+            squeezed = base * ratio.numerator // ratio.denominator
+            if squeeze_divisor is not None:
+                return make_divisible_scaled(squeezed, 1, 1, squeeze_divisor, ar)
+            return ar.maximum(squeezed, 1)
+        case Like(tensor=tensor):
+            return of(tensor)
+
+
+def _expanded(c_in: N, ratio: Fraction, rounding: str, divisor: int, ar: Arith) -> N:
+    """The input's channels times `ratio`: divisible, rounded half to even, or floored."""
+    if rounding == "divisible":
+        return make_divisible_scaled(c_in, ratio.numerator, ratio.denominator, divisor, ar)
+    if rounding == "round":
+        return round_half_even(c_in * ratio.numerator, ratio.denominator, ar)
+    return c_in * ratio.numerator // ratio.denominator
 
 
 def evaluate_sizes(
-    plan: Plan, height: N, width: N, ar: Arith = SCALAR, counts: SizeCounts[N] | None = None
+    plan: Planned, height: N, width: N, ar: Arith = SCALAR, counts: SizeCounts[N] | None = None
 ) -> SizeCounts[N]:
     """Every step's (height, width) for an input of height x width; given `counts` for the
     first steps, only the steps after them are evaluated (and added to `counts`)."""
-    counts = counts or SizeCounts()
-    outputs = counts.outputs
+    counts = counts or SizeCounts[N]()
+    inputs, outputs, failures = counts.inputs, counts.outputs, counts.failures
+    steps = plan.steps
+    network_input = (height, width)
 
     def of(tensor: int) -> tuple[N, N]:
-        return (height, width) if tensor == NETWORK_INPUT else outputs[tensor]
+        return network_input if tensor == NETWORK_INPUT else outputs[tensor]
 
-    for index in range(len(outputs), len(plan.steps)):
-        step = plan.steps[index]
-        h_in, w_in = of(step.sources[0])
-        failures = counts.failures  # step.index == index
-        if step.spatial is SpatialRule.WINDOW:
-            assert step.kernel is not None
-            assert step.stride is not None
-            pads = ("same", "same") if step.padding == "same" else step.padding
-            h_out = window_size(h_in, step.kernel[0], step.stride[0], pads[0], step.ceil, ar)
-            w_out = window_size(w_in, step.kernel[1], step.stride[1], pads[1], step.ceil, ar)
-            _record(failures, index, Reason.NO_FIT, (h_out < 1) | (w_out < 1), None)
-            raw = (h_out, w_out)
-            _record(
-                failures, index, Reason.TOO_LARGE, (h_out > MAX_VALUE) | (w_out > MAX_VALUE), raw
-            )
-            h_out = ar.minimum(ar.maximum(h_out, 1), MAX_VALUE)
-            w_out = ar.minimum(ar.maximum(w_out, 1), MAX_VALUE)
-        elif step.spatial is SpatialRule.KEEP:
-            h_out, w_out = h_in, w_in
-        else:  # GLOBAL, FLAT
-            h_out, w_out = 1, 1
-        if step.kind in (OpKind.ADD, OpKind.CONCAT):
+    for index in range(len(outputs), len(steps)):
+        step = steps[index]
+        size_in = of(step.sources[0])
+        h_in, w_in = size_in
+        match step.spatial:
+            case Window(kernel=kernel, stride=stride, padding=padding, ceil=ceil):
+                pads = ("same", "same") if padding == "same" else padding
+                h_out = window_size(h_in, kernel[0], stride[0], pads[0], ceil, ar)
+                w_out = window_size(w_in, kernel[1], stride[1], pads[1], ceil, ar)
+                if (no_fit := (h_out < 1) | (w_out < 1)) is not False:
+                    _record(failures, index, Reason.NO_FIT, no_fit, None)
+                if (too_large := (h_out > MAX_VALUE) | (w_out > MAX_VALUE)) is not False:
+                    _record(failures, index, Reason.TOO_LARGE, too_large, (h_out, w_out))
+                size_out = (
+                    ar.minimum(ar.maximum(h_out, 1), MAX_VALUE),
+                    ar.minimum(ar.maximum(w_out, 1), MAX_VALUE),
+                )
+            case Keep():
+                size_out = size_in
+            case Global() | Flat():
+                size_out = (1, 1)
+        kind = step.kind
+        if kind is OpKind.ADD or kind is OpKind.CONCAT:
             differ: Mask = False
             for source in step.sources[1:]:
                 h_other, w_other = of(source)
                 differ = differ | (h_other != h_in) | (w_other != w_in)
-            reason = Reason.ADD_SIZES if step.kind is OpKind.ADD else Reason.CONCAT_SIZES
+            reason = Reason.ADD_SIZES if kind is OpKind.ADD else Reason.CONCAT_SIZES
             _record(failures, index, reason, differ, None)
-        counts.inputs.append((h_in, w_in))
-        outputs.append((h_out, w_out))
+        inputs.append(size_in)
+        outputs.append(size_out)
     return counts
+
+
+@dataclass(eq=False, frozen=True, slots=True)
+class _Partial:
+    spec: Spec
+    steps: Sequence[Step]
+
+
+class AtOne:
+    """The shapes of a plan being made, at alpha 1 and the spec's own input size.
+
+    Evaluated step by step as the plan grows (a step taken back is forgotten), so that
+    planning stays linear in the number of steps.
+    """
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.channels = ChannelCounts[int]()
+        self.sizes = SizeCounts[int]()
+
+    def shape(self, steps: Sequence[Step], tensor: int) -> tuple[int, Pair]:
+        """(channels, (height, width)) of `tensor`, one of `steps` or the network's input."""
+        if tensor == NETWORK_INPUT:
+            return self.spec.input_channels, self.spec.input_size
+        done = len(steps)
+        for counts in (self.channels, self.sizes):
+            del counts.inputs[done:], counts.outputs[done:]
+            counts.failures[:] = [f for f in counts.failures if f.step < done]
+        partial = _Partial(self.spec, steps)
+        evaluate_channels(partial, 1, 1, counts=self.channels)
+        evaluate_sizes(partial, *self.spec.input_size, counts=self.sizes)
+        return self.channels.outputs[tensor], self.sizes.outputs[tensor]

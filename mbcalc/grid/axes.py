@@ -16,8 +16,8 @@ import numpy.typing as npt
 
 from mbcalc.core.arith import Arith, Mask, N, Num
 from mbcalc.core.plan import Plan
-from mbcalc.core.settings import Pair
 from mbcalc.core.shapes import ChannelCounts, SizeCounts, evaluate_channels, evaluate_sizes
+from mbcalc.kinds import Pair
 
 Array: TypeAlias = npt.NDArray[Any]
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from mbcalc.core.costs import FORMULAS, Dims
 from mbcalc.core.plan import Plan
-from mbcalc.core.settings import Pair
 from mbcalc.grid.axes import channels_at, largest, sizes_at
+from mbcalc.kinds import Pair
 
 INT64_SAFE = 1 << 62
 """Totals below this are summed in int64; larger ones in exact Python ints."""

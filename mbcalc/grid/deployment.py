@@ -16,7 +16,6 @@ import numpy as np
 from mbcalc.core.arith import Num
 from mbcalc.core.costs import FORMULAS, Counts, Dims
 from mbcalc.core.plan import OpKind, Plan, Step
-from mbcalc.core.settings import Pair
 from mbcalc.deploy.memory import (
     DType,
     Liveness,
@@ -28,6 +27,7 @@ from mbcalc.deploy.memory import (
 )
 from mbcalc.deploy.roofline import Device, moved_bytes, op_bounds
 from mbcalc.grid.axes import NUMPY, Array
+from mbcalc.kinds import Pair
 
 
 @dataclass(frozen=True)

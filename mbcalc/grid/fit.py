@@ -14,10 +14,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from mbcalc.core.settings import Pair
 from mbcalc.errors import SettingsError
 from mbcalc.grid.sweep import Grid, sweep
-from mbcalc.spec.parser import Spec
+from mbcalc.kinds import Pair
+from mbcalc.spec import Spec
 
 DEFAULT_ALPHAS = tuple(Fraction(n, 20) for n in range(1, 21))
 """0.05, 0.10, ... 1.00: the paper's widths (1, 0.75, 0.5, 0.25) refined to steps of 0.05."""

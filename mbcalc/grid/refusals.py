@@ -9,10 +9,11 @@ import numpy as np
 
 from mbcalc.core.graph import build_graph
 from mbcalc.core.plan import make_plan
-from mbcalc.core.settings import Pair, Settings
+from mbcalc.core.settings import Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.grid.axes import Array
 from mbcalc.grid.sweep import Grid
+from mbcalc.kinds import Pair
 
 
 @dataclass(frozen=True, slots=True)

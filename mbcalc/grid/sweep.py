@@ -25,7 +25,7 @@ from mbcalc.core.costs import FORMULAS, Dims
 from mbcalc.core.exact import exact_text
 from mbcalc.core.limits import check_batch, check_grid
 from mbcalc.core.plan import Plan, make_plan
-from mbcalc.core.settings import Pair, scaled_side
+from mbcalc.core.settings import scaled_side
 from mbcalc.core.shapes import ChannelCounts, SizeCounts
 from mbcalc.deploy.memory import DType, elements
 from mbcalc.deploy.roofline import Device, number_format
@@ -33,7 +33,8 @@ from mbcalc.errors import SettingsError
 from mbcalc.grid.axes import Array, channels_at, failures_mask, sizes_at
 from mbcalc.grid.bounds import cost_bound, exact_dtype, largest_dims
 from mbcalc.grid.deployment import BlockDeployment, GridDeployment
-from mbcalc.spec.parser import MAX_VALUE, Spec
+from mbcalc.kinds import Pair
+from mbcalc.spec import MAX_VALUE, Spec
 
 CHUNK_CELLS = 1 << 18
 """Settings evaluated together: bounds the memory of the intermediate arrays (a few MB)."""

@@ -38,7 +38,7 @@ from mbcalc.core.graph import NETWORK_INPUT, Graph, Op, OpKind, PoolForm, build_
 from mbcalc.core.settings import Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
-from mbcalc.spec.parser import Spec
+from mbcalc.spec import Spec
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
     "none": None,

@@ -1,250 +1,47 @@
-"""Spec text -> validated, frozen spec objects (SPEC.md section 1).
+"""Spec text -> validated, frozen spec objects (`mbcalc.spec.model`).
 
-Every refusal is a `SpecError` naming the file, the line and the layer, with a hint where one
-helps. Nothing here knows about alpha, resolution or costs: that is the graph's job.
+Every layer type is one row of `LAYERS`: the prefix of its default names, the arguments it
+takes, the builder that reads them (with their defaults) into its spec object, and its default
+activation. Every refusal is a `SpecError` naming the file, the line and the layer, with a hint
+where one helps. Nothing here knows about alpha, resolution or costs: that is the graph's job.
 """
 
 from __future__ import annotations
 
-import builtins
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import ClassVar, Literal, TypeVar
+from typing import TypedDict
 
-from mbcalc.errors import SpecError, UnknownLayerError, number_text
-from mbcalc.spec.source import SourceError, Value, number_hint, parse_yaml, read_spec_bytes
-
-Pair = tuple[int, int]
-Padding = Literal["same"] | Pair
-Rounding = Literal["floor", "divisible"]
-Scale = bool | Literal["up"]
-"""Whether alpha scales a layer's channels; "up": only when alpha is above 1 (a last conv that
-keeps its width under thinner multipliers, as in MobileNetV2)."""
-
-T = TypeVar("T")
-
-MAX_VALUE = 1_000_000_000
-"""Largest number a spec may give a size, channel count, kernel, stride, padding or `repeat`:
-far beyond any real network, and small enough that every count stays exact and printable."""
-
-ACTIVATIONS = (
-    "none", "relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "hswish", "hsigmoid",
-    "sigmoid", "swish", "silu", "tanh",
-)  # fmt: skip
-
-GATES = ("sigmoid", "hsigmoid")
-"""How squeeze-and-excite turns its second fc into channel weights: a sigmoid or a hard one."""
-
-
-class LayerType(StrEnum):
-    """The layer types of the spec language."""
-
-    CONV = "conv"
-    DEPTHWISE = "depthwise"
-    POINTWISE = "pointwise"
-    SEPARABLE = "separable"
-    POOL = "pool"
-    FC = "fc"
-    BLOCK = "block"
-    PARALLEL = "parallel"
-    SE = "se"
-    MBCONV = "mbconv"
-    SOFTMAX = "softmax"
-
-
-NAME_PREFIX: dict[LayerType, str] = {
-    LayerType.CONV: "conv",
-    LayerType.DEPTHWISE: "dw",
-    LayerType.POINTWISE: "pw",
-    LayerType.SEPARABLE: "sep",
-    LayerType.POOL: "pool",
-    LayerType.FC: "fc",
-    LayerType.BLOCK: "block",
-    LayerType.PARALLEL: "parallel",
-    LayerType.SE: "se",
-    LayerType.MBCONV: "mbconv",
-    LayerType.SOFTMAX: "softmax",
-}
-"""Prefix of the default names: a layer is called prefix + running number within its scope."""
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Layer:
-    """What every layer has: its naming, repetition, activation and source line."""
-
-    type: ClassVar[LayerType]
-    name: str | None
-    first_index: int
-    repeat: int
-    act: str
-    line: int
-
-    def instance_name(self, i: int) -> str:
-        """The name of the i-th (0-based) repetition of this layer."""
-        if self.name is None:
-            return f"{NAME_PREFIX[self.type]}{self.first_index + i}"
-        return self.name if self.repeat == 1 else f"{self.name}_{i + 1}"
-
-    @property
-    def label(self) -> str:
-        """How errors name the layer: its first instance."""
-        return self.instance_name(0)
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Conv(Layer):
-    type: ClassVar[LayerType] = LayerType.CONV
-    out: int | None  # None: `expand` times the input's channels
-    kernel: Pair
-    stride: Pair
-    padding: Padding
-    groups: int
-    bias: bool
-    bn: bool
-    scale: Scale
-    expand: Fraction | None = None  # out = floor(input channels * expand)
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Depthwise(Layer):
-    type: ClassVar[LayerType] = LayerType.DEPTHWISE
-    kernel: Pair
-    stride: Pair
-    padding: Padding
-    multiplier: int
-    bias: bool
-    bn: bool
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Pointwise(Layer):
-    type: ClassVar[LayerType] = LayerType.POINTWISE
-    out: int | None  # None: `expand` times the input's channels
-    bias: bool
-    bn: bool
-    scale: Scale
-    expand: Fraction | None = None  # out = floor(input channels * expand)
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Separable(Layer):
-    type: ClassVar[LayerType] = LayerType.SEPARABLE
-    out: int
-    kernel: Pair
-    stride: Pair
-    padding: Padding
-    bn: bool
-    scale: Scale
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Pool(Layer):
-    type: ClassVar[LayerType] = LayerType.POOL
-    kind: Literal["avg", "max"]
-    kernel: Pair | None  # None: global pooling
-    stride: Pair
-    padding: Padding
-    ceil: bool = False  # PyTorch's ceil_mode: a last partial window counts
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Fc(Layer):
-    type: ClassVar[LayerType] = LayerType.FC
-    out: int
-    bias: bool
-    scale: Scale
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Softmax(Layer):
-    """A softmax over the channels: shapes unchanged, free by the paper's convention."""
-
-    type: ClassVar[LayerType] = LayerType.SOFTMAX
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Block(Layer):
-    type: ClassVar[LayerType] = LayerType.BLOCK
-    layers: tuple[Layer, ...]
-    residual: bool
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Parallel(Layer):
-    type: ClassVar[LayerType] = LayerType.PARALLEL
-    branches: tuple[tuple[Layer, ...], ...]
-    merge: Literal["concat", "add"]
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Mbconv(Layer):
-    """The inverted residual (MobileNetV2) / MBConv (MnasNet, EfficientNet) unit.
-
-    An optional 1x1 expansion to `expanded` channels (absent where they equal the input's),
-    a k x k depthwise conv with the stride, optional squeeze-and-excite, a linear 1x1
-    projection to `out`, and a residual add where the stride is 1 and the input and output
-    channels match. Channels: `expand` is a ratio of the unit's input channels rounded by
-    `expand_rounding` (round, floor or divisible); `expanded` is absolute, scaled by alpha
-    like `out`. The squeeze width is `se` times the `se_base` channels (expanded or input),
-    floored and at least 1, or made divisible by `se_divisor`.
-    """
-
-    type: ClassVar[LayerType] = LayerType.MBCONV
-    out: int
-    expand: Fraction | None
-    expanded: int | None
-    expand_rounding: Literal["round", "floor", "divisible"]
-    kernel: Pair
-    stride: Pair
-    padding: Padding
-    se: Fraction | None
-    se_base: Literal["expanded", "input"]
-    se_divisor: int | None
-    residual: Literal["auto", "always", "never"]
-    bn: bool
-    scale: Scale
-    se_act: str = "none"  # after the squeeze-and-excite's first fc (parsed: default the unit's act)
-    se_gate: str = "sigmoid"  # the activation after its second fc: one of GATES
-
-
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Se(Layer):
-    type: ClassVar[LayerType] = LayerType.SE
-    squeeze: int | None
-    ratio: Fraction | None
-    divisor: int | None = None  # make_divisible(floor(C * ratio), divisor) instead of max(1, ...)
-    gate: str = "sigmoid"  # the activation after the second fc (`act` follows the first): GATES
-
-
-@dataclass(eq=False, frozen=True)
-class Spec:
-    """A whole architecture as written, before alpha and resolution are applied."""
-
-    name: str
-    source: str
-    description: str
-    input_size: Pair
-    input_channels: int
-    rounding: Rounding
-    divisor: int
-    batchnorm: bool
-    layers: tuple[Layer, ...]
-
-    def error(
-        self, message: str, layer: Layer | None, path: str = "", hint: str | None = None
-    ) -> SpecError:
-        """A `SpecError` pointing at `layer` (named by its nesting `path`)."""
-        return SpecError(
-            message,
-            source=self.source,
-            line=None if layer is None else layer.line,
-            layer=None if layer is None else (path or layer.label),
-            hint=hint,
-        )
+from mbcalc.errors import SpecError, UnknownLayerError
+from mbcalc.kinds import LayerType, Pair
+from mbcalc.spec.args import Args, close_match, describe, describe_item, item_hint
+from mbcalc.spec.model import (
+    ACTIVATIONS,
+    EXPAND_ROUNDINGS,
+    GATES,
+    MERGES,
+    POOL_KINDS,
+    RESIDUALS,
+    ROUNDINGS,
+    SE_BASES,
+    Block,
+    Conv,
+    Depthwise,
+    Fc,
+    Layer,
+    Mbconv,
+    Parallel,
+    Pointwise,
+    Pool,
+    PoolKind,
+    Se,
+    Separable,
+    Softmax,
+    Spec,
+)
+from mbcalc.spec.source import SourceError, Value, parse_yaml, read_spec_bytes, shorten
 
 
 def load_spec(path: Path, source: str | None = None) -> Spec:
@@ -266,220 +63,24 @@ def parse_spec(text: str, *, source: str = "<spec>", default_name: str = "spec")
     return _SpecParser(source).spec(root, default_name)
 
 
-_TYPE_NAMES = frozenset(t.value for t in LayerType)
+class Common(TypedDict):
+    """What every layer has, read before its own arguments."""
+
+    name: str | None
+    prefix: str
+    first_index: int
+    repeat: int
+    act: str
+    line: int
+
+
 _TOP_KEYS = ("name", "description", "input", "rounding", "divisor", "batchnorm", "layers")
 _COMMON_ARGS = ("name", "repeat", "act")
 
 
-def _close(word: str, choices: Iterator[str] | tuple[str, ...] | list[str]) -> str | None:
-    import difflib  # only when a word is unknown
-
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
-
-
-def _describe_item(item: Value) -> str:
-    if isinstance(item.data, dict):
-        keys = ", ".join(f"`{_short(key)}`" for key in list(item.data)[:4])
-        return f"a mapping with {len(item.data)} keys" + (f" ({keys})" if keys else "")
-    return _describe(item)
-
-
-def _item_hint(item: Value) -> str:
-    """For `- conv:` followed by its arguments at the same indentation, say so."""
-    if isinstance(item.data, dict):
-        types = [key for key in item.data if key in _TYPE_NAMES]
-        others = [key for key in item.data if key not in types]
-        if len(types) == 1 and others:
-            return (
-                f"indent `{_short(others[0])}` under `{types[0]}:` (or use `{types[0]}: {{...}}`)"
-            )
-    return "write `- conv: {out: 32}`; arguments go inside the braces"
-
-
-def _known(choices: tuple[str, ...]) -> str:
-    return "known: " + ", ".join(choices)
-
-
-def _describe(value: Value) -> str:
-    data = value.data
-    if isinstance(data, dict):
-        return "a mapping"
-    if isinstance(data, list):
-        return "a list"
-    if data is None:
-        return "nothing"
-    if isinstance(data, bool):
-        return "true" if data else "false"
-    if isinstance(data, int):
-        return number_text(data)
-    return repr(_short(data)) if isinstance(data, str) else repr(data)
-
-
-def _short(text: str, size: int = 40) -> str:
-    """A user's word for a message, cut short if it is long."""
-    return text if len(text) <= size else text[: size - 3] + "..."
-
-
-class _Args:
-    """The arguments of one layer: typed getters that record which keys were used."""
-
-    def __init__(
-        self, parser: _SpecParser, mapping: dict[str, Value], layer: str | None, line: int
-    ) -> None:
-        self.parser = parser
-        self.mapping = mapping
-        self.layer = layer
-        self.line = line
-        self.used: set[str] = set()
-
-    def error(self, message: str, value: Value | None = None, hint: str | None = None) -> SpecError:
-        line = self.line if value is None else value.line
-        return SpecError(message, source=self.parser.source, line=line, layer=self.layer, hint=hint)
-
-    def _get(self, key: str) -> Value | None:
-        self.used.add(key)
-        return self.mapping.get(key)
-
-    def required(self, key: str, hint: str | None = None) -> Value:
-        value = self._get(key)
-        if value is None or value.data is None:
-            raise self.error(f"missing `{key}`", value, hint=hint or f"add `{key}: <value>`")
-        return value
-
-    def int(
-        self, key: str, default: builtins.int | None = None, minimum: builtins.int = 1
-    ) -> builtins.int:
-        value = self.required(key) if default is None else self._get(key)
-        if value is None:
-            assert default is not None
-            return default
-        return self.check_int(key, value, minimum)
-
-    def check_int(self, key: str, value: Value, minimum: builtins.int = 1) -> builtins.int:
-        data = value.data
-        if isinstance(data, bool) or not isinstance(data, int):
-            hint = (
-                (number_hint(data) if isinstance(data, str) else None)
-                or "write it without quotes or a decimal point"
-                if isinstance(data, str | float)
-                else None
-            )
-            raise self.error(f"`{key}` must be a whole number, got {_describe(value)}", value, hint)
-        if data < minimum:
-            raise self.error(f"`{key}` must be at least {minimum}, got {number_text(data)}", value)
-        if data > MAX_VALUE:
-            raise self.error(
-                f"`{key}` must be at most {MAX_VALUE:,}, got {number_text(data)}", value
-            )
-        return data
-
-    def pair(self, key: str, default: builtins.int | None, minimum: builtins.int = 1) -> Pair:
-        value = self.required(key) if default is None else self._get(key)
-        if value is None:
-            assert default is not None
-            return (default, default)
-        return self.check_pair(key, value, minimum)
-
-    def check_pair(self, key: str, value: Value, minimum: builtins.int = 1) -> Pair:
-        if isinstance(value.data, list):
-            if len(value.data) != 2:
-                raise self.error(f"`{key}` must be one number or [height, width]", value)
-            first, second = value.data
-            return (self.check_int(key, first, minimum), self.check_int(key, second, minimum))
-        number = self.check_int(key, value, minimum)
-        return (number, number)
-
-    def optional_pair(self, key: str) -> Pair | None:
-        value = self._get(key)
-        return None if value is None else self.check_pair(key, value)
-
-    def bool(self, key: str, default: bool) -> bool:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value.data, bool):
-            raise self.error(f"`{key}` must be true or false, got {_describe(value)}", value)
-        return value.data
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value.data, str) or value.data not in choices:
-            hint = _close(value.data, choices) if isinstance(value.data, str) else None
-            options = ", ".join(choices)
-            raise self.error(
-                f"`{key}` must be one of {options}; got {_describe(value)}", value, hint
-            )
-        return value.data
-
-    def padding(self, default: Padding) -> Padding:
-        value = self._get("padding")
-        if value is None:
-            return default
-        if value.data == "same":
-            return "same"
-        if value.data == "valid":
-            return (0, 0)
-        if isinstance(value.data, str):
-            raise self.error(
-                "`padding` must be same, valid, a number or [height, width]; "
-                f"got {_short(value.data)!r}",
-                value,
-                _close(value.data, ("same", "valid")),
-            )
-        return self.check_pair("padding", value, minimum=0)
-
-    def ratio(self, key: str) -> Fraction:
-        """A share in (0, 1], kept exact."""
-        return self.bounded(key, 1)
-
-    def bounded(self, key: str, upper: float) -> Fraction:
-        """A number in (0, upper], kept exact: 0.25 is 1/4, not the float nearest to it."""
-        value = self.required(key)
-        data = value.data
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            hint = number_hint(data) if isinstance(data, str) else None
-            raise self.error(f"`{key}` must be a number, got {_describe(value)}", value, hint)
-        if not math.isfinite(data) or not 0 < data <= upper:
-            shown = number_text(data) if isinstance(data, int) else data
-            raise self.error(f"`{key}` must be in (0, {upper:g}], got {shown}", value)
-        return Fraction(repr(data)) if isinstance(data, float) else Fraction(data)
-
-    def scale(self, default: Scale) -> Scale:
-        value = self._get("scale")
-        if value is None:
-            return default
-        if value.data == "up":
-            return "up"
-        if not isinstance(value.data, bool):
-            raise self.error(
-                f"`scale` must be true, false or up, got {_describe(value)}",
-                value,
-                "`up` scales the channels only when alpha is above 1",
-            )
-        return value.data
-
-    def multiple(self, key: str) -> Fraction:
-        """A positive number such as an expansion ratio (6, 4.5, 0.5), kept exact."""
-        return self.bounded(key, 1024)
-
-    def finish(self, allowed: tuple[str, ...], what: str = "argument") -> None:
-        """Refuse a key not in `allowed`: called before the values are read, so that a
-        misspelt key is named as such rather than reported as a missing one."""
-        for key, value in self.mapping.items():
-            if key not in allowed:
-                raise SpecError(
-                    f"unknown {what} `{_short(key)}`",
-                    source=self.parser.source,
-                    line=value.key_line or value.line,
-                    layer=self.layer,
-                    hint=_close(key, allowed) or _known(allowed),
-                )
-
-
 class _SpecParser:
+    """Reads one spec document into a `Spec`."""
+
     def __init__(self, source: str) -> None:
         self.source = source
         self.batchnorm = True
@@ -490,16 +91,16 @@ class _SpecParser:
     def spec(self, root: Value, default_name: str) -> Spec:
         if not isinstance(root.data, dict):
             raise self.error(
-                f"the top level must be a mapping, got {_describe(root)}",
+                f"the top level must be a mapping, got {describe(root)}",
                 root.line,
                 "a spec looks like `input: {size: 224, channels: 3}` and `layers: [...]`",
             )
-        top = _Args(self, root.data, None, root.line)
+        top = Args(self.source, root.data, None, root.line)
         top.finish(_TOP_KEYS, "key")
-        name = self._text(top, "name", default_name)
-        description = self._text(top, "description", "")
+        name = top.text("name", default_name)
+        description = top.text("description", "")
         size, channels = self._input(top)
-        rounding = top.choice("rounding", ("floor", "divisible"), "floor")
+        rounding = top.choice("rounding", ROUNDINGS, "floor")
         divisor = top.int("divisor", 8)
         self.batchnorm = top.bool("batchnorm", True)
         layers_value = top.required(
@@ -512,29 +113,21 @@ class _SpecParser:
             description=description,
             input_size=size,
             input_channels=channels,
-            rounding="floor" if rounding == "floor" else "divisible",
+            rounding=rounding,
             divisor=divisor,
             batchnorm=self.batchnorm,
             layers=layers,
         )
 
-    def _text(self, top: _Args, key: str, default: str) -> str:
-        value = top._get(key)
-        if value is None or value.data is None:
-            return default
-        if not isinstance(value.data, str | int | float) or isinstance(value.data, bool):
-            raise top.error(f"`{key}` must be text, got {_describe(value)}", value)
-        return str(value.data)
-
-    def _input(self, top: _Args) -> tuple[Pair, int]:
+    def _input(self, top: Args) -> tuple[Pair, int]:
         value = top.required("input", "add `input: {size: 224, channels: 3}`")
         if not isinstance(value.data, dict):
             raise top.error(
-                f"`input` must be a mapping, got {_describe(value)}",
+                f"`input` must be a mapping, got {describe(value)}",
                 value,
                 "write `input: {size: 224, channels: 3}`",
             )
-        args = _Args(self, value.data, None, value.line)
+        args = Args(self.source, value.data, None, value.line)
         args.finish(("size", "channels"), "key of `input`")
         size = args.pair("size", None)
         channels = args.int("channels", 3)
@@ -545,7 +138,7 @@ class _SpecParser:
         enclosing = scope.removesuffix(".") or None
         if not isinstance(value.data, list):
             raise SpecError(
-                f"{what} must be a list, got {_describe(value)}",
+                f"{what} must be a list, got {describe(value)}",
                 source=self.source,
                 line=value.line,
                 layer=enclosing,
@@ -567,20 +160,20 @@ class _SpecParser:
         if not isinstance(item.data, dict) or len(item.data) != 1:
             raise SpecError(
                 "a layer must be a mapping with exactly one key, its type; "
-                f"got {_describe_item(item)}",
+                f"got {describe_item(item)}",
                 source=self.source,
                 line=item.line,
                 layer=enclosing,
-                hint=_item_hint(item),
+                hint=item_hint(item),
             )
         ((type_name, body),) = item.data.items()
         try:
             layer_type = LayerType(type_name)
         except ValueError:
-            hint = _close(type_name, [t.value for t in LayerType])
+            hint = close_match(type_name, [t.value for t in LayerType])
             known = ", ".join(t.value for t in LayerType)
             raise UnknownLayerError(
-                f"unknown layer type `{_short(type_name)}` (known: {known})",
+                f"unknown layer type `{shorten(type_name)}` (known: {known})",
                 source=self.source,
                 line=item.line,
                 layer=enclosing,
@@ -588,18 +181,19 @@ class _SpecParser:
             ) from None
         if body.data is None:
             body = Value({}, body.line)
+        row = LAYERS[layer_type]
         first = counters.get(layer_type, 0) + 1
-        default_label = f"{NAME_PREFIX[layer_type]}{first}"
+        default_label = f"{row.prefix}{first}"
         if not isinstance(body.data, dict):
             raise SpecError(
-                f"the arguments of `{type_name}` must be a mapping, got {_describe(body)}",
+                f"the arguments of `{type_name}` must be a mapping, got {describe(body)}",
                 source=self.source,
                 line=body.line,
                 layer=f"{scope}{default_label}",
                 hint=f"write `- {type_name}: {{...}}`",
             )
-        args = _Args(self, body.data, f"{scope}{default_label}", item.line)
-        name_value = args._get("name")
+        args = Args(self.source, body.data, f"{scope}{default_label}", item.line)
+        name_value = args.get("name")
         name: str | None = None
         if name_value is not None:
             if not isinstance(name_value.data, str) or not name_value.data.strip():
@@ -612,36 +206,24 @@ class _SpecParser:
                 raise args.error("`name` may not contain '.', which separates nesting", name_value)
             name = name_value.data
             args.layer = f"{scope}{name}"
-        args.finish(_COMMON_ARGS + _ARGUMENTS[layer_type])
+        args.finish(_COMMON_ARGS + row.arguments)
         repeat = args.int("repeat", 1)
-        act = args.choice("act", ACTIVATIONS, self._default_act(layer_type))
+        act = args.choice("act", ACTIVATIONS, row.act)
         counters[layer_type] = first - 1 + repeat
-        common: dict[str, object] = {
-            "name": name,
-            "first_index": first,
-            "repeat": repeat,
-            "act": act,
-        }
-        return _BUILDERS[layer_type](self, args, common, item.line)
-
-    @staticmethod
-    def _default_act(layer_type: LayerType) -> str:
-        convolutional = (
-            LayerType.CONV,
-            LayerType.DEPTHWISE,
-            LayerType.POINTWISE,
-            LayerType.SEPARABLE,
+        common = Common(
+            name=name,
+            prefix=row.prefix,
+            first_index=first,
+            repeat=repeat,
+            act=act,
+            line=item.line,
         )
-        if layer_type is LayerType.MBCONV:
-            return "relu6"  # MobileNetV2's; V3 and EfficientNet name theirs
-        if layer_type is LayerType.SE:
-            return "relu"  # after the first fc, as Hu et al.'s squeeze-and-excite
-        return "relu" if layer_type in convolutional else "none"
+        return row.build(self, args, common)
 
-    def nested_layers(self, args: _Args, key: str) -> tuple[Layer, ...]:
+    def nested_layers(self, args: Args, key: str) -> tuple[Layer, ...]:
         return self.layer_list(args.required(key), f"{args.layer}.")
 
-    def branches(self, args: _Args) -> tuple[tuple[Layer, ...], ...]:
+    def branches(self, args: Args) -> tuple[tuple[Layer, ...], ...]:
         value = args.required("branches")
         if not isinstance(value.data, list) or not value.data:
             raise args.error(
@@ -659,10 +241,7 @@ class _SpecParser:
         return tuple(result)
 
 
-Builder = Callable[[_SpecParser, _Args, dict[str, object], int], Layer]
-
-
-def _width(a: _Args) -> tuple[int | None, Fraction | None]:
+def _width(a: Args) -> tuple[int | None, Fraction | None]:
     """`out` channels, or `expand`: a multiple of the input's (MobileNetV3's 6 x last width)."""
     if "expand" not in a.mapping:
         return a.int("out"), None
@@ -671,11 +250,10 @@ def _width(a: _Args) -> tuple[int | None, Fraction | None]:
     return None, a.multiple("expand")
 
 
-def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _conv(p: _SpecParser, a: Args, common: Common) -> Layer:
     out, expand = _width(a)
     return Conv(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         out=out,
         expand=expand,
         kernel=a.pair("kernel", 3),
@@ -688,10 +266,9 @@ def _conv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Lay
     )
 
 
-def _depthwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _depthwise(p: _SpecParser, a: Args, common: Common) -> Layer:
     return Depthwise(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         kernel=a.pair("kernel", 3),
         stride=a.pair("stride", 1),
         padding=a.padding("same"),
@@ -701,11 +278,10 @@ def _depthwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
     )
 
 
-def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _pointwise(p: _SpecParser, a: Args, common: Common) -> Layer:
     out, expand = _width(a)
     return Pointwise(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         out=out,
         expand=expand,
         bias=a.bool("bias", False),
@@ -714,10 +290,9 @@ def _pointwise(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
     )
 
 
-def _separable(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _separable(p: _SpecParser, a: Args, common: Common) -> Layer:
     return Separable(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         out=a.int("out"),
         kernel=a.pair("kernel", 3),
         stride=a.pair("stride", 1),
@@ -727,8 +302,8 @@ def _separable(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -
     )
 
 
-def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
-    kind = a.choice("kind", ("avg", "max"), "avg")
+def _pool(p: _SpecParser, a: Args, common: Common) -> Layer:
+    kind: PoolKind = a.choice("kind", POOL_KINDS, "avg")
     is_global = a.bool("global", False)
     if is_global:
         extra = [key for key in ("kernel", "stride", "padding") if key in a.mapping]
@@ -748,9 +323,8 @@ def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Lay
         kernel = a.pair("kernel", None)
         stride = a.optional_pair("stride") or kernel
     return Pool(
-        **common,  # type: ignore[arg-type]
-        line=line,
-        kind="avg" if kind == "avg" else "max",
+        **common,
+        kind=kind,
         kernel=kernel,
         stride=stride,
         padding=a.padding((0, 0)),
@@ -758,21 +332,20 @@ def _pool(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Lay
     )
 
 
-def _fc(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _fc(p: _SpecParser, a: Args, common: Common) -> Layer:
     return Fc(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         out=a.int("out"),
         bias=a.bool("bias", True),
         scale=a.scale(False),
     )
 
 
-def _softmax(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
-    return Softmax(**common, line=line)  # type: ignore[arg-type]
+def _softmax(p: _SpecParser, a: Args, common: Common) -> Layer:
+    return Softmax(**common)
 
 
-def _block(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _block(p: _SpecParser, a: Args, common: Common) -> Layer:
     residual = a.bool("residual", False)
     if not residual and common["act"] != "none":
         raise a.error(
@@ -781,20 +354,19 @@ def _block(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> La
             "put `act` on the block's last layer, or add `residual: true`",
         )
     layers = p.nested_layers(a, "layers")
-    return Block(**common, line=line, layers=layers, residual=residual)  # type: ignore[arg-type]
+    return Block(**common, layers=layers, residual=residual)
 
 
-def _parallel(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
-    merge = a.choice("merge", ("concat", "add"), "concat")
+def _parallel(p: _SpecParser, a: Args, common: Common) -> Layer:
+    merge = a.choice("merge", MERGES, "concat")
     return Parallel(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         branches=p.branches(a),
-        merge="concat" if merge == "concat" else "add",
+        merge=merge,
     )
 
 
-def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _se(p: _SpecParser, a: Args, common: Common) -> Layer:
     has_squeeze, has_ratio = "squeeze" in a.mapping, "ratio" in a.mapping
     if has_squeeze == has_ratio:
         raise a.error(
@@ -804,8 +376,7 @@ def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer
     if "divisor" in a.mapping and not has_ratio:
         raise a.error("`divisor` rounds a `ratio`", a.mapping["divisor"], "give `ratio` too")
     return Se(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         squeeze=a.int("squeeze") if has_squeeze else None,
         ratio=a.ratio("ratio") if has_ratio else None,
         divisor=a.int("divisor") if "divisor" in a.mapping else None,
@@ -813,7 +384,7 @@ def _se(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer
     )
 
 
-def _mbconv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> Layer:
+def _mbconv(p: _SpecParser, a: Args, common: Common) -> Layer:
     if "expand" in a.mapping and "expanded" in a.mapping:
         raise a.error(
             "give `expand` (a ratio of the input channels) or `expanded` (channels), not both",
@@ -824,92 +395,67 @@ def _mbconv(p: _SpecParser, a: _Args, common: dict[str, object], line: int) -> L
     for key in ("se_base", "se_divisor", "se_act", "se_gate"):
         if key in a.mapping and "se" not in a.mapping:
             raise a.error(f"`{key}` shapes a squeeze-and-excite: give `se` too", a.mapping[key])
-    rounding = a.choice("expand_rounding", ("round", "floor", "divisible"), "round")
-    base = a.choice("se_base", ("expanded", "input"), "expanded")
-    residual = a.choice("residual", ("auto", "always", "never"), "auto")
+    rounding = a.choice("expand_rounding", EXPAND_ROUNDINGS, "round")
+    base = a.choice("se_base", SE_BASES, "expanded")
+    residual = a.choice("residual", RESIDUALS, "auto")
     return Mbconv(
-        **common,  # type: ignore[arg-type]
-        line=line,
+        **common,
         out=a.int("out"),
         expand=a.multiple("expand") if "expand" in a.mapping else None,
         expanded=a.int("expanded") if "expanded" in a.mapping else None,
-        expand_rounding=rounding,  # type: ignore[arg-type]
+        expand_rounding=rounding,
         kernel=a.pair("kernel", 3),
         stride=a.pair("stride", 1),
         padding=a.padding("same"),
         se=a.ratio("se") if "se" in a.mapping else None,
-        se_base=base,  # type: ignore[arg-type]
+        se_base=base,
         se_divisor=a.int("se_divisor") if "se_divisor" in a.mapping else None,
-        residual=residual,  # type: ignore[arg-type]
+        residual=residual,
         bn=a.bool("bn", p.batchnorm),
         scale=a.scale(True),
-        se_act=a.choice("se_act", ACTIVATIONS, str(common["act"])),
+        se_act=a.choice("se_act", ACTIVATIONS, common["act"]),
         se_gate=a.choice("se_gate", GATES, "sigmoid"),
     )
 
 
-_ARGUMENTS: dict[LayerType, tuple[str, ...]] = {
-    LayerType.CONV: (
-        "out",
-        "expand",
-        "kernel",
-        "stride",
-        "padding",
-        "groups",
-        "bias",
-        "bn",
-        "scale",
+Builder = Callable[[_SpecParser, Args, Common], Layer]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    """One layer type of the spec language."""
+
+    prefix: str  # of its default names: prefix + running number within the scope
+    arguments: tuple[str, ...]  # the keys it takes besides `name`, `repeat` and `act`
+    build: Builder  # reads them, with their defaults, into the layer's spec object
+    act: str = "none"  # the activation after it when the spec names none
+
+
+_WINDOW = ("kernel", "stride", "padding")
+_SE = ("se", "se_base", "se_divisor", "se_act", "se_gate")
+
+LAYERS: dict[LayerType, LayerRow] = {
+    LayerType.CONV: LayerRow(
+        "conv", ("out", "expand", *_WINDOW, "groups", "bias", "bn", "scale"), _conv, "relu"
     ),
-    LayerType.DEPTHWISE: ("kernel", "stride", "padding", "multiplier", "bias", "bn"),
-    LayerType.POINTWISE: ("out", "expand", "bias", "bn", "scale"),
-    LayerType.SEPARABLE: ("out", "kernel", "stride", "padding", "bn", "scale"),
-    LayerType.POOL: ("kind", "kernel", "stride", "padding", "global", "ceil"),
-    LayerType.FC: ("out", "bias", "scale"),
-    LayerType.SOFTMAX: (),
-    LayerType.BLOCK: ("layers", "residual"),
-    LayerType.PARALLEL: ("branches", "merge"),
-    LayerType.SE: ("squeeze", "ratio", "divisor", "gate"),
-    LayerType.MBCONV: (
-        "out",
-        "expand",
-        "expanded",
-        "expand_rounding",
-        "kernel",
-        "stride",
-        "padding",
-        "se",
-        "se_base",
-        "se_divisor",
-        "se_act",
-        "se_gate",
-        "residual",
-        "bn",
-        "scale",
+    LayerType.DEPTHWISE: LayerRow("dw", (*_WINDOW, "multiplier", "bias", "bn"), _depthwise, "relu"),
+    LayerType.POINTWISE: LayerRow(
+        "pw", ("out", "expand", "bias", "bn", "scale"), _pointwise, "relu"
     ),
+    LayerType.SEPARABLE: LayerRow("sep", ("out", *_WINDOW, "bn", "scale"), _separable, "relu"),
+    LayerType.POOL: LayerRow("pool", ("kind", *_WINDOW, "global", "ceil"), _pool),
+    LayerType.FC: LayerRow("fc", ("out", "bias", "scale"), _fc),
+    LayerType.BLOCK: LayerRow("block", ("layers", "residual"), _block),
+    LayerType.PARALLEL: LayerRow("parallel", ("branches", "merge"), _parallel),
+    # `act` follows the first fc, as in Hu et al.'s squeeze-and-excite
+    LayerType.SE: LayerRow("se", ("squeeze", "ratio", "divisor", "gate"), _se, "relu"),
+    # MobileNetV2's activation; V3 and EfficientNet name theirs
+    LayerType.MBCONV: LayerRow(
+        "mbconv",
+        ("out", "expand", "expanded", "expand_rounding", *_WINDOW, *_SE, "residual", "bn", "scale"),
+        _mbconv,
+        "relu6",
+    ),
+    LayerType.SOFTMAX: LayerRow("softmax", (), _softmax),
 }
-"""The arguments each layer type takes, besides `name`, `repeat` and `act`."""
-
-_BUILDERS: dict[LayerType, Builder] = {
-    LayerType.CONV: _conv,
-    LayerType.DEPTHWISE: _depthwise,
-    LayerType.POINTWISE: _pointwise,
-    LayerType.SEPARABLE: _separable,
-    LayerType.POOL: _pool,
-    LayerType.FC: _fc,
-    LayerType.SOFTMAX: _softmax,
-    LayerType.BLOCK: _block,
-    LayerType.PARALLEL: _parallel,
-    LayerType.SE: _se,
-    LayerType.MBCONV: _mbconv,
-}
-
-
-def walk_layers(layers: tuple[Layer, ...]) -> Iterator[Layer]:
-    """Every layer of a spec, nested ones included, in the order written."""
-    for layer in layers:
-        yield layer
-        if isinstance(layer, Block):
-            yield from walk_layers(layer.layers)
-        elif isinstance(layer, Parallel):
-            for branch in layer.branches:
-                yield from walk_layers(branch)
+"""Every layer type of the spec language."""

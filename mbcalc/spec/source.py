@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0].strip()
 
 
-def _shorten(text: str, size: int = 40) -> str:
+def shorten(text: str, size: int = 40) -> str:
     return text if len(text) <= size else text[: size - 3] + "..."
 
 
@@ -198,6 +199,10 @@ def number_hint(text: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return f"mbcalc reads YAML 1.2, where `{text}` is text: write {value}"
+
+
+_Resolve = Callable[[type[yaml.Node], str, tuple[bool, bool]], str]
+"""PyYAML's `resolve`: the tag a plain scalar of this text gets."""
 
 
 class _Walker:
@@ -256,7 +261,7 @@ class _Walker:
             # `!!int abc`, `!!bool maybe`, an integer of more digits than Python converts ...
             tag = str(node.tag).removeprefix(_TAG_PREFIX)
             raise SourceError(
-                f"cannot read {_shorten(str(node.value))!r} as {tag}",
+                f"cannot read {shorten(str(node.value))!r} as {tag}",
                 line=node.start_mark.line + 1,
             ) from None
         if isinstance(data, str):
@@ -279,10 +284,8 @@ class _Walker:
         """Whether `node` is a plain scalar whose tag YAML resolved (no `!!int` written)."""
         if not isinstance(node, yaml.ScalarNode) or node.style or node.tag not in _PLAIN_TAGS:
             return False
-        implicit = self.constructor.resolve(  # type: ignore[no-untyped-call]  # PyYAML's stubs
-            yaml.ScalarNode, node.value, (True, False)
-        )
-        return bool(node.tag == implicit)
+        resolve: _Resolve = self.constructor.resolve  # typed here: PyYAML's stubs leave it bare
+        return bool(node.tag == resolve(yaml.ScalarNode, node.value, (True, False)))
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Value]:
         own: dict[str, Value] = {}
@@ -297,13 +300,13 @@ class _Walker:
             key = self._scalar(key_node)
             if not isinstance(key, str):
                 raise SourceError(
-                    f"mapping keys must be names, got {_shorten(key_node.value) or 'nothing'}",
+                    f"mapping keys must be names, got {shorten(key_node.value) or 'nothing'}",
                     line=line,
                     hint="quote a key that YAML reads as a number or true/false",
                 )
             if key in own:
                 raise SourceError(
-                    f"duplicate key '{_shorten(key)}' (first given on line {own[key].key_line})",
+                    f"duplicate key '{shorten(key)}' (first given on line {own[key].key_line})",
                     line=line,
                     hint="YAML keeps only one of them; remove or rename the other",
                 )

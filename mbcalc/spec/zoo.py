@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mbcalc.errors import SpecError
-from mbcalc.spec.parser import Spec, load_spec, parse_spec
+from mbcalc.spec.model import Spec
+from mbcalc.spec.parser import load_spec, parse_spec
 from mbcalc.spec.source import SourceError, decode_spec_bytes
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -41,7 +42,7 @@ def load_shipped(name: str) -> Spec:
     return parse_spec(text, source=label, default_name=name)
 
 
-def _exists(path: Path) -> bool:
+def exists(path: Path) -> bool:
     """Whether anything is at `path`; a name the system cannot even look up is not there."""
     try:
         return path.exists()
@@ -52,11 +53,11 @@ def _exists(path: Path) -> bool:
 def resolve_spec(argument: str) -> Spec:
     """A SPEC argument: a path to a YAML file, or the name of a shipped spec."""
     path = Path(argument)
-    exists = _exists(path)
-    looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or exists
+    found = exists(path)
+    looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or found
     if not looks_like_path and argument in shipped_names():
         return load_shipped(argument)
-    if not looks_like_path and not exists:
+    if not looks_like_path and not found:
         names = ", ".join(shipped_names())
         raise SpecError(
             "no such file, and no shipped spec of that name",

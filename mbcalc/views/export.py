@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -28,31 +29,39 @@ LAYER_FIELDS = (
 
 
 def layer_record(row: OpRow, names: tuple[str, ...]) -> dict[str, Any]:
-    """One op as the report's `layers` entry; `names` maps op indices to names."""
-    op = row.op
+    """One op as the report's `layers` entry; `names` maps op indices to names, and its last
+    entry, index -1, is the network's input."""
+    op, cost = row.op, row.cost
+    kernel, stride = op.kernel, op.stride
     return {
         "name": op.name,
         "unit": op.unit,
-        "op": op.kind.value,
-        "kernel": None if op.kernel is None else list(op.kernel),
-        "stride": None if op.stride is None else list(op.stride),
+        "op": op.kind,  # a str enum: written as its value
+        "kernel": None if kernel is None else [*kernel],
+        "stride": None if stride is None else [*stride],
         "groups": op.groups,
-        "input": list(op.input),
-        "output": list(op.output),
-        "mult_adds": row.cost.mult_adds,
-        "params": row.cost.params,
-        "bn_params": row.cost.bn_params,
-        "sources": ["input" if i < 0 else names[i] for i in op.sources],
+        "input": [*op.input],
+        "output": [*op.output],
+        "mult_adds": cost.mult_adds,
+        "params": cost.params,
+        "bn_params": cost.bn_params,
+        "sources": [names[i] for i in op.sources],
         "act": op.act,
     }
+
+
+def source_names(report: Report) -> tuple[str, ...]:
+    """The names `layer_record` gives sources: each op's, then (index -1) the input's."""
+    return (*(row.op.name for row in report.rows), "input")
 
 
 def unit_record(unit: UnitRow) -> dict[str, Any]:
     """One unit as the report's `units` entry: its counts, and its standard twin's if any."""
     record = unit_counts(unit)
-    if unit.standard_mult_adds is not None and unit.reduction is not None:
+    reduction = unit.reduction  # computed on each access: once here
+    if unit.standard_mult_adds is not None and reduction is not None:
         record["standard_mult_adds"] = unit.standard_mult_adds
-        record["reduction"] = decimal(unit.reduction)
+        record["reduction"] = decimal(reduction)
     return record
 
 
@@ -72,8 +81,7 @@ def _report_fields(
     report: Report, deployment: Deployment | None, counted: Counted | None
 ) -> dict[str, Any]:
     """`report_record` with its layers still to be made, one by one, as they are written."""
-    graph = report.graph
-    names = tuple(op.name for op in graph.ops)
+    names = source_names(report)
     total = report.total
     return {
         "schema": SCHEMA,
@@ -81,7 +89,14 @@ def _report_fields(
         "convention": CONVENTION,
         **({} if counted is None else {"profile": deploy_views.profile_record(counted)}),
         "layers": (
-            {**layer_record(row, names), **deploy_views.layer_fields(deployment, row.op.index)}
+            (
+                layer_record(row, names)
+                if deployment is None
+                else {
+                    **layer_record(row, names),
+                    **deploy_views.layer_fields(deployment, row.op.index),
+                }
+            )
             for row in report.rows
         ),
         "units": [unit_record(unit) for unit in report.units],
@@ -109,17 +124,46 @@ def json_document(record: dict[str, Any]) -> str:
 
     A list may also be an iterator of objects: each is written, then dropped.
     """
-    members = []
+    parts = ["{"]
+    separator = "\n"
     for key, value in record.items():
+        parts.append(f"{separator}  {json.dumps(key)}: ")
+        separator = ",\n"
         if isinstance(value, Iterator) or (
             isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
         ):
-            lines = ",\n    ".join(map(json.dumps, value))
-            text = f"[\n    {lines}\n  ]" if lines else "[]"
+            lines = list(_object_lines(iter(value)))
+            parts.extend(["[", *lines, "\n  ]"] if lines else ["[]"])
         else:
-            text = json.dumps(value, indent=2).replace("\n", "\n  ")
-        members.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(members) + "\n}\n"
+            parts.append(json.dumps(value, indent=2).replace("\n", "\n  "))
+    parts.append("\n}\n")
+    return "".join(parts)
+
+
+_CHUNK = 2000
+"""Objects encoded by one call of the C encoder."""
+
+
+def _object_lines(objects: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """Each object as one line, indented by four spaces, the lines separated by commas.
+
+    Objects are encoded a chunk at a time: one list per chunk, whose items the encoder separates
+    by `}, {` plus the first key. That text cannot stand inside a string (its quote would be
+    escaped), so where it occurs once per boundary it is the boundary; otherwise (an object
+    holding a list of objects with the same first key) each object is encoded on its own.
+    """
+    first = True
+    while chunk := list(itertools.islice(objects, _CHUNK)):
+        text = json.dumps(chunk)[1:-1]
+        key = next(iter(chunk[0]), None)
+        boundary = "}, {" + json.dumps(key) + ": "
+        same_first_key = all(next(iter(item), None) == key for item in chunk)
+        if isinstance(key, str) and same_first_key and text.count(boundary) == len(chunk) - 1:
+            text = text.replace(boundary, "},\n    {" + json.dumps(key) + ": ")
+        else:
+            text = ",\n    ".join(map(json.dumps, chunk))
+        yield ("\n    " if first else ",\n    ") + text
+        first = False
 
 
 def to_csv(
@@ -127,7 +171,7 @@ def to_csv(
 ) -> str:
     """One row per op; the numeric columns sum to the report's totals."""
     lines: list[list[Any]] = [list(LAYER_FIELDS + deploy_views.csv_header(deployment))]
-    names = tuple(row.op.name for row in report.rows)
+    names = source_names(report)
     for row in report.rows:
         record = layer_record(row, names)
         cells = [

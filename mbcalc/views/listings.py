@@ -13,7 +13,7 @@ from mbcalc.views.formats import human, rate
 if TYPE_CHECKING:
     from mbcalc.core.costs import Cost
     from mbcalc.deploy.roofline import Device
-    from mbcalc.spec.parser import Spec
+    from mbcalc.spec import Spec
 
 
 def devices_view(devices: Mapping[str, Device], default: str) -> Table:

@@ -10,7 +10,7 @@ from typing import Any
 
 from mbcalc.core.by_type import Category, Family
 from mbcalc.core.report import Report, UnitRow
-from mbcalc.spec.parser import LayerType
+from mbcalc.kinds import LayerType
 from mbcalc.views.escape import for_csv_cell
 from mbcalc.views.formats import decimal, dims, exact_number, multiplier, ratio, reciprocals
 

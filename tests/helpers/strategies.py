@@ -11,7 +11,7 @@ import yaml
 from hypothesis import strategies as st
 
 from mbcalc import Spec, parse_spec
-from mbcalc.spec.parser import ACTIVATIONS
+from mbcalc.spec import ACTIVATIONS
 
 Layer = dict[str, dict[str, Any]]
 

@@ -1,0 +1,173 @@
+"""The planned network's vocabulary: one `Step` per primitive op and the typed rules by which
+its output shape follows from its inputs.
+
+A channel rule says how the output channels follow from the inputs and alpha; a spatial rule
+how the output height and width follow from the input's. `mbcalc.core.plan` writes steps,
+`mbcalc.core.shapes` evaluates their rules (for one setting or a grid of them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+from mbcalc.kinds import OpKind, Padding, Pair, Scale
+from mbcalc.spec.model import Layer
+
+NETWORK_INPUT = -1
+"""The producer index that stands for the network's input."""
+
+Rounding = Literal["round", "floor", "divisible"]
+"""How `Expand` rounds: to the nearest (halves to even), down, or to a multiple of the divisor."""
+
+
+# -- channel rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scaled:
+    """`out` channels, times alpha where `scale` says so (by the spec's rounding)."""
+
+    out: int
+    scale: Scale
+
+
+@dataclass(frozen=True, slots=True)
+class Expand:
+    """The input's channels times `ratio`, rounded by `rounding`."""
+
+    ratio: Fraction
+    rounding: Rounding
+
+
+@dataclass(frozen=True, slots=True)
+class Times:
+    """The input's channels times `multiplier` (a depthwise conv's)."""
+
+    multiplier: int
+
+
+@dataclass(frozen=True, slots=True)
+class Same:
+    """The first input's channels."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """The sum of every input's channels (a concat)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed:
+    """Exactly `channels`, whatever alpha (a squeeze-and-excite's `squeeze`)."""
+
+    channels: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """floor(base * ratio): at least 1, or made divisible by `divisor` when given.
+
+    The base is the channels of tensor `like`, or the input's when it is None (the squeeze
+    width of a squeeze-and-excite).
+    """
+
+    ratio: Fraction
+    divisor: int | None
+    like: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Like:
+    """The channels of tensor `tensor` (a squeeze-and-excite's expanding fc)."""
+
+    tensor: int
+
+
+ChannelRule = Scaled | Expand | Times | Same | Sum | Fixed | Ratio | Like
+
+
+# -- spatial rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A sliding window; `ceil` is PyTorch's ceil_mode (a last partial window counts)."""
+
+    kernel: Pair
+    stride: Pair
+    padding: Padding
+    ceil: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Global:
+    """The whole input pooled to 1x1."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """Fully connected: 1x1 out of the flattened input."""
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """The input's size."""
+
+
+SpatialRule = Window | Global | Flat | Keep
+
+SAME = Same()
+SUM = Sum()
+GLOBAL = Global()
+FLAT = Flat()
+KEEP = Keep()
+ONE_PER_CHANNEL = Times(1)
+"""The channel rule of a depthwise conv without a multiplier."""
+POINTWISE = Window((1, 1), (1, 1), "same")
+"""The window of a 1x1 conv."""
+
+
+@dataclass(eq=False, frozen=True, slots=True)
+class Step:
+    """One primitive op as planned: what it is, what it reads, how its shape follows.
+
+    `act` is the activation after the op when it is not its layer's (a linear projection or
+    residual add in an mbconv unit, the parts of a squeeze-and-excite); `groups` is None on a
+    depthwise op, which has one group per input channel.
+    """
+
+    index: int
+    name: str
+    unit: str
+    kind: OpKind
+    sources: tuple[int, ...]
+    layer: Layer
+    channels: ChannelRule
+    spatial: SpatialRule
+    act: str | None = None
+    groups: int | None = None
+    bias: bool = False
+    bn: bool = False
+
+    @property
+    def kernel(self) -> Pair | None:
+        """The window's kernel; None for a global, flat or size-keeping op."""
+        spatial = self.spatial
+        return spatial.kernel if isinstance(spatial, Window) else None
+
+    @property
+    def stride(self) -> Pair | None:
+        spatial = self.spatial
+        return spatial.stride if isinstance(spatial, Window) else None
+
+    @property
+    def padding(self) -> Padding:
+        spatial = self.spatial
+        return spatial.padding if isinstance(spatial, Window) else (0, 0)
+
+    @property
+    def ceil(self) -> bool:
+        spatial = self.spatial
+        return spatial.ceil if isinstance(spatial, Window) else False
