@@ -236,7 +236,9 @@ class Counted:
 def count(report: Report, profile: Profile) -> Counted:
     """`report`'s total as `profile` counts it: each element at its most specific key's cost."""
     extras: dict[str, int] = {}
-    for key, size in elements(report).items():
+    # Every cost is 0 unless an extra has one: then the walk over the ops is not needed.
+    touched = elements(report) if any(profile.extras.values()) else {}
+    for key, size in touched.items():
         owner = key if key in profile.extras else key.partition(".")[0]
         operations = size * profile.cost(key)
         if operations:
