@@ -7,6 +7,7 @@ options in `options`; they deliver through `deliver`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -41,6 +42,30 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
 
 for name, command in COMMANDS:
     app.command(name)(reports_errors(with_groups(command)))
+
+
+def _print_version(asked: bool) -> None:
+    """Print `mbcalc VERSION` and stop, when --version is given."""
+    if asked:
+        from mbcalc import __version__
+
+        typer.echo(f"mbcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version of mbcalc and exit.",
+        ),
+    ] = False,
+) -> None:
+    """The options of `mbcalc` itself, before a command."""
 
 
 def main() -> None:
