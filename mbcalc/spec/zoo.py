@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
-from mbcalc.errors import SpecError
+from mbcalc.errors import SpecError, UnknownSpecError
 from mbcalc.spec.model import Spec
 from mbcalc.spec.parser import load_spec, parse_spec
 from mbcalc.spec.source import SourceError, decode_spec_bytes
@@ -58,10 +59,30 @@ def resolve_spec(argument: str) -> Spec:
     if not looks_like_path and argument in shipped_names():
         return load_shipped(argument)
     if not looks_like_path and not found:
-        names = ", ".join(shipped_names())
-        raise SpecError(
-            "no such file, and no shipped spec of that name",
+        raise UnknownSpecError(
+            f"no spec file or shipped spec named '{argument}'",
             source=argument,
-            hint=f"shipped specs: {names}; see `mbcalc list`",
+            hint=_name_hint(argument, shipped_names()),
         )
     return load_spec(path, source=argument)
+
+
+def closest_names(name: str, names: list[str]) -> list[str]:
+    """The names that begin with `name`, else those difflib finds closest (ties kept), sorted."""
+    extended = [other for other in names if name and other.startswith(name)]
+    if extended:
+        return sorted(extended)
+    close = difflib.get_close_matches(name, names, n=len(names))
+    ratios = {match: difflib.SequenceMatcher(None, name, match).ratio() for match in close}
+    best = max(ratios.values(), default=None)
+    return sorted(match for match, ratio in ratios.items() if ratio == best)
+
+
+def _name_hint(name: str, names: list[str]) -> str:
+    """`did you mean …?` with the closest shipped names, or all of them when none is close."""
+    closest = closest_names(name, names)
+    if not closest:
+        return f"shipped specs: {', '.join(names)}; see `mbcalc list`"
+    if len(closest) == 1:
+        return f"did you mean {closest[0]}?"
+    return f"did you mean {', '.join(closest[:-1])} or {closest[-1]}?"
