@@ -93,6 +93,13 @@ class OutputError(MbcalcError):
     """A report that could not be written where the user asked."""
 
 
+class FormatConflictError(OutputError):
+    """--format naming one format and --output a file whose suffix names another: wrong usage,
+    exit status 2."""
+
+    exit_status = 2
+
+
 class LimitError(SettingsError):
     """A value beyond one of mbcalc's documented limits (`mbcalc.core.limits`): exit status 2."""
 

@@ -3,8 +3,12 @@ and the report format taken from the --output file's suffix."""
 
 from __future__ import annotations
 
+import csv
+import io
 import tomllib
 from pathlib import Path
+
+import pytest
 
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok, one_line_error
 
@@ -55,3 +59,59 @@ def test_compare_suggests_a_name_too() -> None:
     result = invoke_mbcalc("compare", "mobilenet_v1", "mobilenetv2@alpha=0.5")
     assert_clean_failure(result, 1, "did you mean mobilenet_v2?")
     one_line_error(result)
+
+
+# -- the report format from the --output suffix ----------------------------------------------
+
+FORMAT_COMMANDS = (
+    ("table", "mobilenet_v1"),
+    ("compare", "mobilenet_v1", "mobilenet_v2"),
+    ("breakdown", "mobilenet_v1"),
+    ("sweep", "mobilenet_v1", "--alpha", "0.5,1"),
+    ("fit", "mobilenet_v1", "--max-mult-adds", "300M"),
+    ("roofline", "mobilenet_v1"),
+)
+
+
+@pytest.mark.parametrize(
+    "command", FORMAT_COMMANDS, ids=[command[0] for command in FORMAT_COMMANDS]
+)
+@pytest.mark.parametrize(
+    ("suffix", "format"), [(".json", "json"), (".csv", "csv"), (".md", "markdown")]
+)
+def test_the_output_suffix_sets_the_format(
+    command: tuple[str, ...], suffix: str, format: str, tmp_path: Path
+) -> None:
+    implied, explicit = tmp_path / f"implied{suffix}", tmp_path / f"explicit{suffix}"
+    ok(*command, "-o", str(implied))
+    ok(*command, "-f", format, "-o", str(explicit))
+    assert implied.read_bytes() == explicit.read_bytes()
+
+
+def test_a_csv_file_gets_csv_rows(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    ok("table", "mobilenet_v1", "-o", str(target))
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert rows[0][:2] == ["name", "unit"]
+    assert all("│" not in "".join(row) and "┃" not in "".join(row) for row in rows)
+
+
+@pytest.mark.parametrize("name", ["report.txt", "report", "report.yaml"])
+def test_another_suffix_keeps_the_table(name: str, tmp_path: Path) -> None:
+    target = tmp_path / name
+    ok("table", "mobilenet_v1", "-o", str(target))
+    assert "┃" in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("asked", "name"),
+    [("json", "x.csv"), ("csv", "x.md"), ("markdown", "x.json"), ("table", "x.csv")],
+)
+def test_a_format_that_contradicts_the_suffix_is_wrong_usage(
+    asked: str, name: str, tmp_path: Path
+) -> None:
+    target = tmp_path / name
+    result = invoke_mbcalc("table", "mobilenet_v1", "-f", asked, "-o", str(target))
+    assert_clean_failure(result, 2, f"--format {asked}", f"--output {target}")
+    one_line_error(result)
+    assert not target.exists()
