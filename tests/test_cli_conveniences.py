@@ -115,3 +115,43 @@ def test_a_format_that_contradicts_the_suffix_is_wrong_usage(
     assert_clean_failure(result, 2, f"--format {asked}", f"--output {target}")
     one_line_error(result)
     assert not target.exists()
+
+
+# -- mbcalc show -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_show_prints_a_shipped_spec_as_stored(name: str) -> None:
+    result = invoke_mbcalc("show", name)
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == (ROOT / "archs" / f"{name}.yaml").read_bytes()
+
+
+def test_show_prints_a_spec_file_as_stored(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("# mine\ninput: [32, 32, 3]\nlayers:\n  - conv: {out: 8}  # café\n")
+    assert ok("show", str(path)) == path.read_text()
+
+
+def test_show_writes_an_output_file(tmp_path: Path) -> None:
+    target = tmp_path / "mine.yaml"
+    assert ok("show", "mobilenet_v2", "--output", str(target)) == ""
+    assert target.read_bytes() == (ROOT / "archs" / "mobilenet_v2.yaml").read_bytes()
+
+
+def test_show_never_replaces_its_input(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("input: [32, 32, 3]\nlayers: []\n")
+    result = invoke_mbcalc("show", str(path), "-o", str(path))
+    assert_clean_failure(result, 1, "never replaces its input")
+
+
+def test_show_suggests_a_shipped_name() -> None:
+    result = invoke_mbcalc("show", "mobilenetv2")
+    assert_clean_failure(result, 1, "did you mean mobilenet_v2?")
+
+
+def test_show_names_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+    result = invoke_mbcalc("show", str(path))
+    assert_clean_failure(result, 1, str(path), "no such file")

@@ -31,6 +31,7 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("devices", deploy_commands.devices),
     ("roofline", deploy_commands.roofline),
     ("list", explore_commands.list_specs),
+    ("show", report_commands.show_spec),
     ("compare", report_commands.compare),
     ("breakdown", report_commands.breakdown),
     ("chart", report_commands.chart),

@@ -8,7 +8,7 @@ from pathlib import Path
 from mbcalc.errors import SpecError, UnknownSpecError
 from mbcalc.spec.model import Spec
 from mbcalc.spec.parser import load_spec, parse_spec
-from mbcalc.spec.source import SourceError, decode_spec_bytes
+from mbcalc.spec.source import SourceError, decode_spec_bytes, read_spec_bytes
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -53,18 +53,34 @@ def exists(path: Path) -> bool:
 
 def resolve_spec(argument: str) -> Spec:
     """A SPEC argument: a path to a YAML file, or the name of a shipped spec."""
+    found = _locate(argument)
+    return load_shipped(found) if isinstance(found, str) else load_spec(found, source=argument)
+
+
+def spec_text(argument: str) -> str:
+    """The text of a SPEC argument's file (a path or a shipped spec's name), as stored."""
+    found = _locate(argument)
+    path = _archs_dir() / f"{found}.yaml" if isinstance(found, str) else found
+    try:
+        return read_spec_bytes(path)
+    except SourceError as exc:
+        raise SpecError(exc.message, source=argument, line=exc.line, hint=exc.hint) from None
+
+
+def _locate(argument: str) -> str | Path:
+    """The shipped spec's name a SPEC argument is, or else the path it names."""
     path = Path(argument)
     found = exists(path)
     looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or found
     if not looks_like_path and argument in shipped_names():
-        return load_shipped(argument)
+        return argument
     if not looks_like_path and not found:
         raise UnknownSpecError(
             f"no spec file or shipped spec named '{argument}'",
             source=argument,
             hint=_name_hint(argument, shipped_names()),
         )
-    return load_spec(path, source=argument)
+    return path
 
 
 def closest_names(name: str, names: list[str]) -> list[str]:
