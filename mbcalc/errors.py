@@ -73,6 +73,14 @@ class SpecError(MbcalcError):
         return one_line(text if self.hint is None else f"{text} (hint: {self.hint})")
 
 
+class UnknownSpecError(SpecError):
+    """A SPEC argument that is neither a file nor the name of a shipped spec; its message names
+    the argument itself."""
+
+    def __str__(self) -> str:
+        return MbcalcError.__str__(self)
+
+
 class UnknownLayerError(SpecError):
     """A layer type that mbcalc does not know: never counted as a silent zero."""
 
@@ -83,6 +91,13 @@ class SettingsError(MbcalcError):
 
 class OutputError(MbcalcError):
     """A report that could not be written where the user asked."""
+
+
+class FormatConflictError(OutputError):
+    """--format naming one format and --output a file whose suffix names another: wrong usage,
+    exit status 2."""
+
+    exit_status = 2
 
 
 class LimitError(SettingsError):

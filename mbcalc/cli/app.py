@@ -7,6 +7,7 @@ options in `options`; they deliver through `deliver`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -30,6 +31,7 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("devices", deploy_commands.devices),
     ("roofline", deploy_commands.roofline),
     ("list", explore_commands.list_specs),
+    ("show", report_commands.show_spec),
     ("compare", report_commands.compare),
     ("breakdown", report_commands.breakdown),
     ("chart", report_commands.chart),
@@ -41,6 +43,30 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
 
 for name, command in COMMANDS:
     app.command(name)(reports_errors(with_groups(command)))
+
+
+def _print_version(asked: bool) -> None:
+    """Print `mbcalc VERSION` and stop, when --version is given."""
+    if asked:
+        from mbcalc import __version__
+
+        typer.echo(f"mbcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version of mbcalc and exit.",
+        ),
+    ] = False,
+) -> None:
+    """The options of `mbcalc` itself, before a command."""
 
 
 def main() -> None:

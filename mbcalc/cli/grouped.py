@@ -13,10 +13,15 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+import typer
+
 from mbcalc.cli.options import CountingOptions, DeliveryOptions, DeployOptions, SettingOptions
 
 GROUPS: tuple[type, ...] = (SettingOptions, DeliveryOptions, DeployOptions, CountingOptions)
 """The dataclasses a command may take as one parameter."""
+
+CONTEXT = "_mbcalc_context"
+"""The hidden parameter through which Typer hands the command's context to the wrapper."""
 
 
 def _fields(group: type) -> list[inspect.Parameter]:
@@ -29,6 +34,15 @@ def _fields(group: type) -> list[inspect.Parameter]:
         )
         for field in dataclasses.fields(group)
     ]  # fmt: skip
+
+
+def _defaulted(context: typer.Context) -> set[str]:
+    """The names of the command's parameters left at their defaults."""
+    return {
+        name
+        for name in context.params
+        if getattr(context.get_parameter_source(name), "name", None) == "DEFAULT"
+    }
 
 
 def with_groups(command: Callable[..., None]) -> Callable[..., None]:
@@ -44,10 +58,15 @@ def with_groups(command: Callable[..., None]) -> Callable[..., None]:
         else:
             spread.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
 
+    context = inspect.Parameter(CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+    spread.append(context)
+
     @functools.wraps(command)
     def wrapper(**options: Any) -> None:
+        defaulted = _defaulted(options.pop(CONTEXT))
         for name, (group, fields) in groups.items():
-            options[name] = group(**{field: options.pop(field) for field in fields})
+            built = group(**{field: options.pop(field) for field in fields})
+            options[name] = built.resolved(defaulted) if group is DeliveryOptions else built
         command(**options)
 
     wrapper.__signature__ = signature.replace(parameters=spread)  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ of such fields, which `mbcalc.cli.grouped` spreads into a command's signature in
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,6 +18,7 @@ import typer
 from mbcalc.core.profiles import ParamsRule
 from mbcalc.core.settings import Settings, to_fraction
 from mbcalc.deploy.dtypes import DType
+from mbcalc.errors import FormatConflictError
 from mbcalc.kinds import Format
 
 
@@ -213,6 +215,24 @@ class SettingOptions:
         return Settings(alpha=self.alpha, res=self.res, rho=self.rho)
 
 
+SUFFIX_FORMATS = {".json": Format.JSON, ".csv": Format.CSV, ".md": Format.MARKDOWN}
+"""The format an --output file's suffix implies when --format is not given."""
+
+
+def report_format(asked: Format | None, output: Path | None) -> Format:
+    """The format of a report: --format's, else the one --output's suffix implies, else table.
+
+    A --format that contradicts the suffix is refused (exit status 2).
+    """
+    implied = None if output is None else SUFFIX_FORMATS.get(output.suffix.lower())
+    if asked is not None and implied is not None and asked != implied:
+        raise FormatConflictError(
+            f"--format {asked} contradicts --output {output}, a {implied} file name",
+            hint=f"drop --format, or give --format {implied}",
+        )
+    return asked or implied or Format.TABLE
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryOptions:
     """--format, --output and --force: what a report is written as, and where."""
@@ -220,6 +240,12 @@ class DeliveryOptions:
     format: FormatOpt = Format.TABLE
     output: OutputOpt = None
     force: ForceOpt = False
+
+    def resolved(self, defaulted: set[str]) -> DeliveryOptions:
+        """These options with the format settled (`report_format`); `defaulted` names the
+        options left at their defaults. A contradiction stops the command before any work."""
+        asked = None if "format" in defaulted else self.format
+        return dataclasses.replace(self, format=report_format(asked, self.output))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """The commands that report one spec, or several side by side: table, compare, breakdown, chart,
-verify. Each loads, analyzes, then renders or exports."""
+verify; and show, which prints a spec's text. Each loads, analyzes, then renders or exports."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from mbcalc.cli.deliver import CHART_WIDTH, check_outputs, deliver, deliver_with, show
+from mbcalc.cli.deliver import (
+    CHART_WIDTH,
+    check_outputs,
+    deliver,
+    deliver_with,
+    show,
+    write_file,
+    write_stdout,
+)
 from mbcalc.cli.load import counting_profile, deployment_of, load_report
 from mbcalc.cli.options import (
     CompareArgs,
@@ -164,3 +172,18 @@ def verify(spec: SpecArg, setting: SettingOptions) -> None:
     show(verification_view(verification))
     if not verification.ok:
         raise MbcalcError(verification.verdict)
+
+
+def show_spec(spec: SpecArg, output: OutputOpt = None, force: ForceOpt = False) -> None:
+    """Print the YAML text of SPEC exactly as stored, to start a spec of your own from.
+
+    `mbcalc show mobilenet_v2 > mine.yaml` copies a shipped spec; --output writes it to a file.
+    """
+    from mbcalc.spec.zoo import spec_text
+
+    check_outputs(force, [output], spec)
+    text = spec_text(spec)
+    if output is None:
+        write_stdout(text)
+    else:
+        write_file(output, text)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
-from mbcalc.errors import SpecError
+from mbcalc.errors import SpecError, UnknownSpecError
 from mbcalc.spec.model import Spec
 from mbcalc.spec.parser import load_spec, parse_spec
-from mbcalc.spec.source import SourceError, decode_spec_bytes
+from mbcalc.spec.source import SourceError, decode_spec_bytes, read_spec_bytes
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -52,16 +53,52 @@ def exists(path: Path) -> bool:
 
 def resolve_spec(argument: str) -> Spec:
     """A SPEC argument: a path to a YAML file, or the name of a shipped spec."""
+    found = _locate(argument)
+    return load_shipped(found) if isinstance(found, str) else load_spec(found, source=argument)
+
+
+def spec_text(argument: str) -> str:
+    """The text of a SPEC argument's file (a path or a shipped spec's name), as stored."""
+    found = _locate(argument)
+    path = _archs_dir() / f"{found}.yaml" if isinstance(found, str) else found
+    try:
+        return read_spec_bytes(path)
+    except SourceError as exc:
+        raise SpecError(exc.message, source=argument, line=exc.line, hint=exc.hint) from None
+
+
+def _locate(argument: str) -> str | Path:
+    """The shipped spec's name a SPEC argument is, or else the path it names."""
     path = Path(argument)
     found = exists(path)
     looks_like_path = path.suffix in SPEC_SUFFIXES or len(path.parts) > 1 or found
     if not looks_like_path and argument in shipped_names():
-        return load_shipped(argument)
+        return argument
     if not looks_like_path and not found:
-        names = ", ".join(shipped_names())
-        raise SpecError(
-            "no such file, and no shipped spec of that name",
+        raise UnknownSpecError(
+            f"no spec file or shipped spec named '{argument}'",
             source=argument,
-            hint=f"shipped specs: {names}; see `mbcalc list`",
+            hint=_name_hint(argument, shipped_names()),
         )
-    return load_spec(path, source=argument)
+    return path
+
+
+def closest_names(name: str, names: list[str]) -> list[str]:
+    """The names that begin with `name`, else those difflib finds closest (ties kept), sorted."""
+    extended = [other for other in names if name and other.startswith(name)]
+    if extended:
+        return sorted(extended)
+    close = difflib.get_close_matches(name, names, n=len(names))
+    ratios = {match: difflib.SequenceMatcher(None, name, match).ratio() for match in close}
+    best = max(ratios.values(), default=None)
+    return sorted(match for match, ratio in ratios.items() if ratio == best)
+
+
+def _name_hint(name: str, names: list[str]) -> str:
+    """`did you mean …?` with the closest shipped names, or all of them when none is close."""
+    closest = closest_names(name, names)
+    if not closest:
+        return f"shipped specs: {', '.join(names)}; see `mbcalc list`"
+    if len(closest) == 1:
+        return f"did you mean {closest[0]}?"
+    return f"did you mean {', '.join(closest[:-1])} or {closest[-1]}?"
