@@ -108,7 +108,7 @@ def fit(
         typer.Option(
             "--max-mult-adds",
             metavar="COUNT",
-            help="Mult-adds budget: 300M, 1.2G, 150000000.",
+            help="Mult-adds budget: 300M, 1.2G, 1e8, 150000000.",
             show_default=False,
         ),
     ],
