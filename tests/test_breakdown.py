@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,8 @@ def test_table_2_counts_follow_the_formulas() -> None:
         assert (entry["ops"], entry["mult_adds"], entry["params"]) == (ops, mult_adds, params)
     assert data["total"]["mult_adds"] == 568_740_352
     assert data["total"]["params"] == 4_210_088
-    # The average pool is the only other op, and free.
-    assert types["Other"]["mult_adds"] == types["Other"]["params"] == 0
+    # The average pool is the only cost-free op, and has a category of its own.
+    assert types["Pool"]["mult_adds"] == types["Pool"]["params"] == 0
 
 
 @pytest.mark.parametrize("label", ["Conv 1x1", "Conv DW 3x3", "Fully connected"])
@@ -167,6 +168,40 @@ def test_every_kind_of_layer_has_its_own_type(tmp_path: Path) -> None:
     assert types["Conv 5x5"]["family"] == "conv"
     assert types["Conv 5x5"]["kernel"] == [5, 5]
     assert types["Squeeze-excite"]["kernel"] is None
+
+
+FREE_OPS_SPEC = (
+    "input: {size: 8, channels: 4}\n"
+    "layers:\n"
+    "  - block: {residual: true, layers: [{pointwise: {out: 4}}]}\n"  # one add
+    "  - parallel: {branches: [[{pointwise: {out: 2}}], [{pointwise: {out: 2}}]]}\n"  # one concat
+    "  - se: {squeeze: 2}\n"  # a pool and a channel scaling
+    "  - pool: {global: true}\n"
+    "  - softmax: {}\n"
+)
+FREE_OPS = {"Pool": 2, "Add": 1, "Concat": 1, "Scale": 1, "Softmax": 1}
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
+def test_cost_free_ops_have_named_types(fmt: str, tmp_path: Path) -> None:
+    spec = tmp_path / "free.yaml"
+    spec.write_text(FREE_OPS_SPEC, encoding="utf-8")
+    text = ok("breakdown", str(spec), "--format", fmt)
+    assert "Other" not in text
+    for label, ops in FREE_OPS.items():
+        if fmt == "json":
+            entry = by_type(json.loads(text))[label]
+            assert (entry["ops"], entry["mult_adds"], entry["params"]) == (ops, 0, 0)
+            assert entry["family"] == label.lower()
+        elif fmt == "csv":
+            assert f"\n{label},{label.lower()},,{ops},0," in text
+        elif fmt == "markdown":
+            assert f"| {label} | {ops} | 0 |" in text
+        else:
+            assert re.search(rf"\u2502 {label} +\u2502 +{ops} \u2502 +0 \u2502", text)
+    # The squeeze-excite's two fcs keep their own type.
+    if fmt == "json":
+        assert by_type(json.loads(text))["Squeeze-excite"]["ops"] == 2
 
 
 # --- every format -------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def v1_ops(alpha: Fraction = Fraction(1), height: int = 224) -> list[Op]:
         channels = n
     return [
         *ops,
-        Op("pool1", "pool", "Other", (side, side, channels), (1, 1, channels), 0, 0, 0),
+        Op("pool1", "pool", "Pool", (side, side, channels), (1, 1, channels), 0, 0, 0),
         Op("fc1", "fc", "Fully connected", (1, 1, channels), (1, 1, V1_CLASSES),
            channels * V1_CLASSES, channels * V1_CLASSES + V1_CLASSES, 0, bias=True),
     ]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -89,16 +90,27 @@ def test_the_default_grid_refines_the_papers() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("300M", 300_000_000), ("2.5M", 2_500_000), ("1.2G", 1_200_000_000), ("150k", 150_000),
-     ("4210088", 4_210_088), ("4,210,088", 4_210_088), (".5K", 500)],
+     ("4210088", 4_210_088), ("4,210,088", 4_210_088), (".5K", 500), ("1e8", 10**8),
+     ("1.5e6", 1_500_000), ("1E9", 10**9), ("2.5e+3", 2_500), ("100M", 10**8), ("0.1G", 10**8),
+     ("0.1K", 100), ("150,000,000", 150_000_000)],
 )  # fmt: skip
 def test_counts_with_units(text: str, expected: int) -> None:
     assert parse_count(text, "--max-mult-adds") == expected
 
 
-@pytest.mark.parametrize("text", ["", "M", "3X", "1.5", "-3M", "1e9"])
+@pytest.mark.parametrize("text", ["", "M", "3X", "1.5", "-3M", "1e", "e8", "1e100", "1,5e6"])
 def test_bad_counts(text: str) -> None:
     with pytest.raises(ValueError, match="--max-params"):
         parse_count(text, "--max-params")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("1.5", "1.5"), ("1.5e-1", "0.15"), ("0.0001K", "0.1")]
+)
+def test_a_count_that_is_not_whole_says_so_in_one_line(text: str, value: str) -> None:
+    message = f"--max-mult-adds: {text!r} is {value}; a count must be a whole number"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        parse_count(text, "--max-mult-adds")
 
 
 def test_lists_and_ranges() -> None:

@@ -270,6 +270,8 @@ def test_the_frontier_is_the_brute_force_one_and_each_row_is_table(
         ("0.5G", 500_000_000),
         ("149497088", 149_497_088),
         ("149,497,088", 149_497_088),
+        ("1e8", 100_000_000),
+        ("1.5e6", 1_500_000),
     ],
 )
 def test_budgets_take_units(text: str, count: int) -> None:
@@ -283,6 +285,11 @@ def test_a_bad_count_is_wrong_usage_naming_the_option(option: str, text: str) ->
     other = "--max-params" if option == "--max-mult-adds" else "--max-mult-adds"
     result = invoke_mbcalc("fit", "mobilenet_v1", option, text, other, "1G")
     assert_clean_failure(result, 2, option)
+
+
+def test_a_budget_that_is_not_whole_is_refused_in_one_line() -> None:
+    result = invoke_mbcalc("fit", "mobilenet_v1", "--max-mult-adds", "1.5")
+    assert_clean_failure(result, 2, "'1.5' is 1.5; a count must be a whole number")
 
 
 def test_a_decimal_comma_is_not_a_thousands_separator() -> None:
@@ -488,4 +495,4 @@ def test_fit_help_shows_the_default_search() -> None:
 
 
 def test_the_readmes_fit_examples_are_real_output() -> None:
-    assert check_readme_examples("fit") == 2
+    assert check_readme_examples("fit") == 3

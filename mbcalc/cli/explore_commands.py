@@ -108,7 +108,7 @@ def fit(
         typer.Option(
             "--max-mult-adds",
             metavar="COUNT",
-            help="Mult-adds budget: 300M, 1.2G, 150000000.",
+            help="Mult-adds budget: 300M, 1.2G, 1e8, 150000000.",
             show_default=False,
         ),
     ],
@@ -136,14 +136,20 @@ def fit(
     res_step: Annotated[
         int, typer.Option("--res-step", min=1, help="Resolution step of the default search.")
     ] = 32,
+    list_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="List every setting that fits, the most mult-adds first (then params)."
+        ),
+    ] = False,
     *,
     delivery: DeliveryOptions,
 ) -> None:
     """The widths and resolutions of SPEC that fit a budget of mult-adds (and params).
 
     Of the settings that fit, those shown are not dominated: no other fitting setting has
-    at least as many mult-adds and params, and more of one. The one that uses most of the
-    budget (the most mult-adds) is marked.
+    at least as many mult-adds and params, and more of one (--all lists them all). The one
+    that uses most of the budget (the most mult-adds) is marked.
     """
     from mbcalc.core.ranges import parse_budget
     from mbcalc.grid.fit import fit as fit_budget
@@ -152,7 +158,7 @@ def fit(
     budget = parsed(parse_budget, max_mult_adds, "--max-mult-adds")
     params = None if max_params is None else parsed(parse_budget, max_params, "--max-params")
     loaded, alphas, heights = fit_search(spec, alpha, res, res_step)
-    result = fit_budget(loaded, budget, params, alphas, heights)
+    result = fit_budget(loaded, budget, params, alphas, heights, list_all=list_all)
     from mbcalc.views import sweep_views
 
     writers = {

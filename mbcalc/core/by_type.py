@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,7 +20,11 @@ class Family(StrEnum):
     DEPTHWISE = "depthwise"
     FC = "fc"
     SE = "se"
-    OTHER = "other"
+    POOL = "pool"
+    ADD = "add"
+    CONCAT = "concat"
+    SOFTMAX = "softmax"
+    SCALE = "scale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +42,22 @@ class CategoryRow:
     ops: int
 
 
-def categorize(row: OpRow, unit_type: LayerType) -> Category:
-    """The Table 2 category of one op."""
+_FREE_FAMILIES = {
+    OpKind.POOL: Family.POOL,
+    OpKind.ADD: Family.ADD,
+    OpKind.CONCAT: Family.CONCAT,
+    OpKind.SOFTMAX: Family.SOFTMAX,
+    OpKind.SCALE: Family.SCALE,
+}
+"""The cost-free ops, each its own category (a squeeze-excite's pool and scaling included)."""
+
+
+def categorize(row: OpRow, unit_type: LayerType | None) -> Category:
+    """The Table 2 category of one op (`unit_type` None for a merge that belongs to no layer)."""
     op = row.op
+    free = _FREE_FAMILIES.get(op.kind)
+    if free is not None:
+        return Category(free, None)
     if unit_type is LayerType.SE:
         return Category(Family.SE, None)
     if op.kind is OpKind.CONV:
@@ -47,19 +65,23 @@ def categorize(row: OpRow, unit_type: LayerType) -> Category:
         return Category(family, op.kernel)
     if op.kind is OpKind.DEPTHWISE:
         return Category(Family.DEPTHWISE, op.kernel)
-    if op.kind is OpKind.FC:
-        return Category(Family.FC, None)
-    return Category(Family.OTHER, None)
+    return Category(Family.FC, None)
+
+
+def categorized(report: Report) -> Iterator[tuple[OpRow, Category]]:
+    """Every op of the report in order, with its category; merges (a block's residual add, a
+    parallel's concat) belong to no layer and are categorized by their kind alone."""
+    unit_types = {unit.unit.name: unit.unit.type for unit in report.units}
+    for row in report.rows:
+        yield row, categorize(row, unit_types.get(row.op.unit))
 
 
 def breakdown(report: Report) -> tuple[CategoryRow, ...]:
     """Mult-adds and params by op category, largest mult-adds first (the paper's Table 2)."""
     sums: dict[Category, tuple[Cost, int]] = {}
-    for unit in report.units:
-        for row in unit.rows:
-            category = categorize(row, unit.unit.type)
-            cost, count = sums.get(category, (ZERO, 0))
-            sums[category] = (cost + row.cost, count + 1)
+    for row, category in categorized(report):
+        cost, count = sums.get(category, (ZERO, 0))
+        sums[category] = (cost + row.cost, count + 1)
     rows = [CategoryRow(cat, cost, count) for cat, (cost, count) in sums.items()]
     rows.sort(key=lambda r: (-r.cost.mult_adds, -r.cost.params, r.category.family))
     return tuple(rows)

@@ -11,7 +11,8 @@ MAX_VALUES = 10_000_000
 """Most values one list or range may expand to."""
 
 _SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-_COUNT = re.compile(r"(?P<number>\d+(\.\d+)?|\.\d+)\s*(?P<unit>[kKmMgGtT]?)")
+_COUNT = re.compile(r"(?P<number>(\d+(\.\d+)?|\.\d+)([eE][+-]?\d{1,2})?)\s*(?P<unit>[kKmMgGtT]?)")
+"""A decimal number, with a power of ten of at most two digits (1e8, 1.5e6), then a unit."""
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?\s*[kKmMgGtT]?")
 
 
@@ -78,7 +79,8 @@ def parse_budget(text: str, what: str) -> int:
 
 
 def parse_count(text: str, what: str) -> int:
-    """A count with an optional unit: 300M, 2.5M, 1.2G, 150k, 4210088, 4,210,088.
+    """A count with an optional unit or power of ten: 300M, 2.5M, 1.2G, 150k, 1e8, 1.5e6,
+    4210088, 4,210,088.
 
     A comma is taken only as a thousands separator (every group of three digits), so that a
     decimal comma such as 1,5M is refused rather than read as 15M.
@@ -90,8 +92,8 @@ def parse_count(text: str, what: str) -> int:
         )
     match = _COUNT.fullmatch(text.replace(",", "").replace("_", ""))
     if match is None:
-        raise ValueError(f"{what}: {text!r} is not a count such as 300M, 2.5M or 1.2G")
+        raise ValueError(f"{what}: {text!r} is not a count such as 300M, 1.2G or 1e8")
     value = Fraction(match["number"]) * _SUFFIXES[match["unit"].upper()]
     if value.denominator != 1:
-        raise ValueError(f"{what}: {text!r} is not a whole number")
+        raise ValueError(f"{what}: {text!r} is {float(value):g}; a count must be a whole number")
     return int(value)

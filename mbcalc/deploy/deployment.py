@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from mbcalc.core.by_type import Category, Family, categorize
+from mbcalc.core.by_type import Category, categorized
 from mbcalc.core.limits import check_batch
 from mbcalc.core.report import Report
 from mbcalc.deploy.memory import DType, MemoryReport, memory_report
@@ -33,16 +33,10 @@ class Deployment:
         """Mult-adds and estimated time per layer type, the slowest first."""
         if self.roofline is None:
             return ()
-        report = self.memory.report
-        unit_types = {unit.unit.name: unit.unit.type for unit in report.units}
         sums: dict[Category, tuple[int, Fraction]] = {}
-        for row, time in zip(report.rows, self.roofline.ops, strict=True):
-            unit_type = unit_types.get(row.op.unit)
-            # Merges (a block's residual add, a parallel's concat) belong to no leaf layer:
-            # they cost no mult-adds, but moving their tensors takes time.
-            category = (
-                Category(Family.OTHER, None) if unit_type is None else categorize(row, unit_type)
-            )
+        # Merges cost no mult-adds, but moving their tensors takes time.
+        ops = categorized(self.memory.report)
+        for (row, category), time in zip(ops, self.roofline.ops, strict=True):
             mult_adds, seconds = sums.get(category, (0, Fraction(0)))
             sums[category] = (mult_adds + row.cost.mult_adds, seconds + time.seconds)
         rows = [CategoryTime(cat, ma, seconds) for cat, (ma, seconds) in sums.items()]

@@ -41,7 +41,11 @@ class Fit:
 
 @dataclass(frozen=True)
 class FitResult:
-    """The frontier sorted by mult-adds, the largest last; `best` indexes the marked one."""
+    """The frontier sorted by mult-adds, the largest last; `best` indexes the marked one.
+
+    `every_fit` holds every fitting setting, the most mult-adds first (then params), when the
+    search was asked to list them all, and is None otherwise.
+    """
 
     spec: Spec
     max_mult_adds: int
@@ -49,11 +53,21 @@ class FitResult:
     settings_searched: int
     settings_fitting: int
     frontier: tuple[Fit, ...]
+    every_fit: tuple[Fit, ...] | None = None
 
     @property
     def best(self) -> int | None:
         """The setting that uses most of the budget: the most mult-adds, then params."""
         return len(self.frontier) - 1 if self.frontier else None
+
+    @property
+    def listed(self) -> tuple[Fit, ...]:
+        """The settings a report lists: every fitting one when asked for, else the frontier."""
+        return self.frontier if self.every_fit is None else self.every_fit
+
+    def is_best(self, fit: Fit) -> bool:
+        """Whether `fit` is the setting that uses most of the budget."""
+        return self.best is not None and fit == self.frontier[self.best]
 
 
 def default_heights(spec: Spec, step: int = DEFAULT_RES_STEP) -> list[int]:
@@ -72,8 +86,11 @@ def fit(
     max_params: int | None = None,
     alphas: Sequence[Fraction] = DEFAULT_ALPHAS,
     heights: Sequence[int] | None = None,
+    *,
+    list_all: bool = False,
 ) -> FitResult:
-    """The settings of the grid that fit the budget and are not dominated."""
+    """The settings of the grid that fit the budget and are not dominated (and, with
+    `list_all`, every setting that fits)."""
     if max_mult_adds < 1 or (max_params is not None and max_params < 1):
         raise SettingsError("a budget must be at least 1")
     grid = sweep(spec, alphas, default_height_range(spec) if heights is None else heights)
@@ -82,6 +99,10 @@ def fit(
         fits &= grid.params <= max_params
     cells = [(int(a), int(r)) for a, r in zip(*np.nonzero(fits), strict=True)]
     frontier = _frontier(grid, cells)
+    every_fit = None
+    if list_all:
+        fits_found = (_fit(grid, a, r, max_mult_adds, max_params) for a, r in cells)
+        every_fit = tuple(sorted(fits_found, key=_largest_first, reverse=True))
     return FitResult(
         spec,
         max_mult_adds,
@@ -89,7 +110,13 @@ def fit(
         grid.valid.size,
         len(cells),
         tuple(_fit(grid, a, r, max_mult_adds, max_params) for a, r in frontier),
+        every_fit,
     )
+
+
+def _largest_first(fit: Fit) -> tuple[int, int, Fraction, Pair]:
+    """What `every_fit` is sorted by, largest first: mult-adds, then params, width and input."""
+    return fit.mult_adds, fit.params, fit.alpha, fit.resolution
 
 
 def _frontier(grid: Grid, cells: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from mbcalc.grid.fit import FitResult
+from mbcalc.grid.fit import Fit, FitResult
 from mbcalc.grid.refusals import Refusal
 from mbcalc.grid.sweep import Grid
 from mbcalc.views.escape import for_markdown, for_terminal, visible
@@ -235,7 +235,8 @@ def _budget(result: FitResult) -> str:
 
 
 def fit_view(result: FitResult, argument: str) -> RenderableType:
-    """The frontier, smallest first, the setting that uses most of the budget marked.
+    """The frontier, smallest first (or every fitting setting, largest first), the setting that
+    uses most of the budget marked.
 
     `argument` is the SPEC as the user typed it, for the follow-up command shown beneath.
     """
@@ -246,8 +247,8 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     )
     for column in ("alpha", "input", "mult-adds", "of budget", "params", "of budget", "BN", ""):
         table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
-    for index, fit in enumerate(result.frontier):
-        marked = index == result.best
+    for fit in result.listed:
+        marked = result.is_best(fit)
         table.add_row(
             exact_text(fit.alpha),
             dims(fit.resolution),
@@ -260,12 +261,15 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
             style="bold green" if marked else None,
         )
     parts: list[RenderableType] = [table] if result.frontier else []
-    parts.append(
-        Text(
-            f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit, "
-            f"{len(result.frontier):,} not dominated by a larger fitting setting"
-        )
-    )
+    searched = f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit"
+    if result.every_fit is not None:
+        parts.append(Text(f"{searched}, all listed, the most mult-adds first"))
+    else:
+        dominated = f"{len(result.frontier):,} not dominated by a larger fitting setting"
+        parts.append(Text(f"{searched}, {dominated}"))
+        if result.settings_fitting > len(result.frontier):
+            fitting = f"{result.settings_fitting:,} settings fit: use --all to list them"
+            parts.append(Text(fitting, style="dim"))
     if result.best is not None:
         chosen = result.frontier[result.best]
         setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={chosen.resolution[0]}"
@@ -277,7 +281,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     return Group(*parts)
 
 
-def fit_records(result: FitResult) -> list[dict[str, Any]]:
+def fit_records(result: FitResult, fits: tuple[Fit, ...]) -> list[dict[str, Any]]:
     return [
         {
             "alpha": exact_number(fit.alpha),
@@ -287,9 +291,9 @@ def fit_records(result: FitResult) -> list[dict[str, Any]]:
             "bn_params": fit.bn_params,
             "mult_adds_share": decimal(fit.mult_adds_share),
             "params_share": None if fit.params_share is None else decimal(fit.params_share),
-            "best": index == result.best,
+            "best": result.is_best(fit),
         }
-        for index, fit in enumerate(result.frontier)
+        for fit in fits
     ]
 
 
@@ -300,8 +304,10 @@ def fit_json(result: FitResult) -> str:
         "budget": {"mult_adds": result.max_mult_adds, "params": result.max_params},
         "searched": result.settings_searched,
         "fitting": result.settings_fitting,
-        "frontier": fit_records(result),
+        "frontier": fit_records(result, result.frontier),
     }
+    if result.every_fit is not None:
+        record["within_budget"] = fit_records(result, result.every_fit)
     return json.dumps(record, indent=2) + "\n"
 
 
@@ -313,7 +319,7 @@ def fit_csv(result: FitResult) -> str:
             "" if record["params_share"] is None else record["params_share"],
             "true" if record["best"] else "false",
         ]
-        for record in fit_records(result)
+        for record in fit_records(result, result.listed)
     ]  # fmt: skip
     return csv_text([list(FIT_FIELDS), *rows])
 
@@ -325,16 +331,17 @@ def fit_markdown(result: FitResult) -> str:
         "| alpha | input | mult-adds | of budget | params | of budget | |",
         "|--:|--:|--:|--:|--:|--:|---|",
     ]
-    for index, fit in enumerate(result.frontier):
+    for fit in result.listed:
         share = "" if fit.params_share is None else percent(fit.params_share)
-        mark = "**uses most of the budget**" if index == result.best else ""
+        mark = "**uses most of the budget**" if result.is_best(fit) else ""
         lines.append(
             f"| {exact_text(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
             f"{percent(fit.mult_adds_share)} | {exact(fit.params)} | {share} | {mark} |"
         )
+    listed = ", all listed" if result.every_fit is not None else ""
     lines += [
         "",
-        f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit.",
+        f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit{listed}.",
         "",
     ]
     return "\n".join(lines)

@@ -20,7 +20,11 @@ FAMILY_LABELS = {
     Family.DEPTHWISE: "Conv DW",
     Family.FC: "Fully connected",
     Family.SE: "Squeeze-excite",
-    Family.OTHER: "Other",
+    Family.POOL: "Pool",
+    Family.ADD: "Add",
+    Family.CONCAT: "Concat",
+    Family.SOFTMAX: "Softmax",
+    Family.SCALE: "Scale",
 }
 
 
