@@ -532,3 +532,23 @@ def strings(data: object) -> set[str]:
     if isinstance(data, list):
         return set().union(*map(strings, data)) if data else set()
     return set()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\\[/]\x1b\\[\x1b",  # a backslash before a bracket that is no tag: Rich would eat it
+        "a\\[b",
+        "x\\\\[y",
+        "\\[bold]",
+        "[link=http://x]y[/link]",
+        "MobileNet [v2]",
+        "x\\",
+    ],
+)
+def test_brackets_and_backslashes_show_as_written_in_rich_markup(name: str) -> None:
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(for_terminal(name) + " [bold]after[/bold]", end="")
+    assert console.file.getvalue() == visible(name) + " after"  # type: ignore[attr-defined]

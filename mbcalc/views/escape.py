@@ -21,15 +21,23 @@ visible = one_line
 def for_terminal(text: str) -> str:
     """Text for a Rich markup string: visible, its brackets never read as markup tags.
 
-    The text must not stand right before a tag of the markup around it: a trailing backslash
-    is left single, as it shows.
+    Rich reads `[` followed by a tag's shape as a tag (backslashes before it halved, an odd one
+    left escaping it) and turns `\\[` before any other bracket into `[`; each case is escaped
+    for that reading. A trailing backslash is left single, as it shows: the text must not stand
+    right before a tag of the markup around it.
     """
-    from rich.markup import escape  # Rich loads only where a terminal view is drawn
+    return _RICH_BRACKET.sub(_escape_bracket, visible(text))
 
-    shown = visible(text)
-    escaped = escape(shown)
-    single_trailing = shown.endswith("\\") and not shown.endswith("\\\\")
-    return escaped[:-1] if single_trailing else escaped  # Rich doubles it for a tag after it
+
+_RICH_BRACKET = re.compile(r"(\\*)(\[(?:[a-z#/@][^[]*?\])?)")
+"""A bracket with the backslashes before it; group 2 is the whole tag where it has one's shape."""
+
+
+def _escape_bracket(match: re.Match[str]) -> str:
+    backslashes, bracket = match.groups()
+    if len(bracket) > 1:  # a tag's shape: every backslash doubled, one more to escape it
+        return f"{backslashes}{backslashes}\\{bracket}"
+    return f"{backslashes}\\{bracket}" if backslashes else bracket
 
 
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_])")
