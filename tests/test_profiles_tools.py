@@ -176,6 +176,20 @@ def test_every_activation_and_pool_form(profile: str) -> None:
     assert_profile_matches(profile, build_graph(parse_spec(EVERY_FORM)))
 
 
+UNCOVERED_SAME_POOL = """
+input: {size: [1, 2], channels: 1}
+layers:
+  - pool: {kind: avg, kernel: 1, stride: 2, padding: same}
+  - pool: {kind: max, kernel: 1, stride: 3, padding: same}
+"""
+"""SAME pools whose windows leave input columns unread: PyTorch is handed the whole input."""
+
+
+@pytest.mark.parametrize("profile", TOOLS)
+def test_same_pools_that_leave_columns_unread(profile: str) -> None:
+    assert_profile_matches(profile, build_graph(parse_spec(UNCOVERED_SAME_POOL)))
+
+
 @pytest.mark.parametrize("profile", TOOLS)
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=networks(fixed_width=True, varied=True))

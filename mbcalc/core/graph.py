@@ -40,6 +40,7 @@ __all__ = [
     "build_graph",
     "pool_form",
     "window_extent",
+    "window_pads",
 ]
 
 Shape = tuple[int, int, int]
@@ -168,13 +169,36 @@ def pool_form(op: Op) -> PoolForm:
     return PoolForm.PADDED
 
 
-def window_extent(op: Op) -> tuple[int, int]:
-    """Height and width of the input a floor-mode window reads to give the op's output: the
-    padded (or cropped) input of an explicitly padded pool."""
+def _same_pads(size: int, kernel: int, stride: int, out: int) -> tuple[int, int]:
+    """TensorFlow's SAME padding of one axis: (before, after), the odd pixel after."""
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def window_pads(op: Op) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) that make a floor-mode window give the op's output exactly:
+    SAME's padding, or the integer padding before and what the windows need after (negative:
+    a crop). `mbcalc.torch` pads explicitly by these."""
     assert op.kernel is not None
     assert op.stride is not None
-    (h_out, w_out), (k_h, k_w), (s_h, s_w) = op.output[:2], op.kernel, op.stride
-    return (h_out - 1) * s_h + k_h, (w_out - 1) * s_w + k_w
+    pads: list[tuple[int, int]] = []
+    for axis in (0, 1):
+        size, out = op.input[axis], op.output[axis]
+        kernel, stride = op.kernel[axis], op.stride[axis]
+        if op.padding == "same":
+            pads.append(_same_pads(size, kernel, stride, out))
+        else:
+            before = op.padding[axis]
+            pads.append((before, (out - 1) * stride + kernel - size - before))
+    (top, bottom), (left, right) = pads
+    return left, right, top, bottom
+
+
+def window_extent(op: Op) -> tuple[int, int]:
+    """Height and width of the tensor an explicitly padded pool reads: its input with the
+    `window_pads` applied (SAME never crops, so this may exceed what the windows cover)."""
+    left, right, top, bottom = window_pads(op)
+    return op.input[0] + top + bottom, op.input[1] + left + right
 
 
 def _op(step: Step, input: Shape, output: Shape) -> Op:

@@ -34,7 +34,16 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
-from mbcalc.core.graph import NETWORK_INPUT, Graph, Op, OpKind, PoolForm, build_graph, pool_form
+from mbcalc.core.graph import (
+    NETWORK_INPUT,
+    Graph,
+    Op,
+    OpKind,
+    PoolForm,
+    build_graph,
+    pool_form,
+    window_pads,
+)
 from mbcalc.core.settings import Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
@@ -169,36 +178,13 @@ def _sequence(parts: dict[str, nn.Module | None]) -> nn.Sequential:
     return nn.Sequential(OrderedDict((k, v) for k, v in parts.items() if v is not None))
 
 
-def _same_pads(size: int, kernel: int, stride: int, out: int) -> tuple[int, int]:
-    """TensorFlow's SAME padding of one axis: (before, after), the odd pixel after."""
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
-
-
-def _window_pads(op: Op) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) that make a floor-mode window give the op's output exactly."""
-    assert op.kernel is not None
-    assert op.stride is not None
-    pads: list[tuple[int, int]] = []
-    for axis in (0, 1):
-        size, out = op.input[axis], op.output[axis]
-        kernel, stride = op.kernel[axis], op.stride[axis]
-        if op.padding == "same":
-            pads.append(_same_pads(size, kernel, stride, out))
-        else:
-            before = op.padding[axis]
-            pads.append((before, (out - 1) * stride + kernel - size - before))
-    (top, bottom), (left, right) = pads
-    return left, right, top, bottom
-
-
 def _conv(op: Op, act: str) -> nn.Sequential:
     assert op.kernel is not None
     assert op.stride is not None
     c_in, c_out = op.input[2], op.output[2]
     pad: nn.Module | None = None
     if op.padding == "same":
-        left, right, top, bottom = _window_pads(op)
+        left, right, top, bottom = window_pads(op)
         padding = (top, left)
         if (top, left) != (bottom, right):
             pad, padding = nn.ZeroPad2d((left, right, top, bottom)), (0, 0)
@@ -259,7 +245,7 @@ def _pool(op: Op, act: str) -> nn.Sequential:
                 window = nn.AvgPool2d(kernel, stride, padding, ceil_mode=op.ceil)
         else:
             window = PaddedPool(
-                kind, kernel, stride, _window_pads(op), padding == "same", op.input[:2]
+                kind, kernel, stride, window_pads(op), padding == "same", op.input[:2]
             )
     return _sequence({"pool": window, "act": activation(act)})
 
