@@ -129,7 +129,7 @@ def test_show_prints_a_shipped_spec_as_stored(name: str) -> None:
 
 def test_show_prints_a_spec_file_as_stored(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
-    path.write_text("# mine\ninput: [32, 32, 3]\nlayers:\n  - conv: {out: 8}  # café\n")
+    path.write_text("# mine\ninput: {size: 32, channels: 3}\nlayers:\n  - conv: {out: 8}  # café\n")
     assert ok("show", str(path)) == path.read_text()
 
 
@@ -155,3 +155,12 @@ def test_show_names_a_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "absent.yaml"
     result = invoke_mbcalc("show", str(path))
     assert_clean_failure(result, 1, str(path), "no such file")
+
+
+def test_show_refuses_a_file_that_is_no_spec_before_printing_it(tmp_path: Path) -> None:
+    """An escape sequence in a comment would reach a terminal raw: show refuses it, as YAML does."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("input: {size: 32, channels: 3}\n# \x1b[31mred\nlayers:\n  - conv: {out: 8}\n")
+    result = invoke_mbcalc("show", str(path))
+    assert_clean_failure(result, 1, str(path))
+    assert "\x1b" not in result.stderr
