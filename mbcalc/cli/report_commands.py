@@ -179,10 +179,9 @@ def show_spec(spec: SpecArg, output: OutputOpt = None, force: ForceOpt = False) 
 
     `mbcalc show mobilenet_v2 > mine.yaml` copies a shipped spec; --output writes it to a file.
     """
-    from mbcalc.spec.zoo import resolve_spec, spec_text
+    from mbcalc.spec.zoo import spec_text
 
     check_outputs(force, [output], spec)
-    resolve_spec(spec)  # what is no valid spec (control characters included) is refused first
     text = spec_text(spec)
     if output is None:
         write_stdout(text)

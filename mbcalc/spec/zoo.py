@@ -58,13 +58,16 @@ def resolve_spec(argument: str) -> Spec:
 
 
 def spec_text(argument: str) -> str:
-    """The text of a SPEC argument's file (a path or a shipped spec's name), as stored."""
+    """The text of a SPEC argument's file (a path or a shipped spec's name), as stored, once it
+    is known to be a valid spec (what is not, control characters included, is refused)."""
     found = _locate(argument)
     path = _archs_dir() / f"{found}.yaml" if isinstance(found, str) else found
     try:
-        return read_spec_bytes(path)
+        text = read_spec_bytes(path)
     except SourceError as exc:
         raise SpecError(exc.message, source=argument, line=exc.line, hint=exc.hint) from None
+    parse_spec(text, source=argument, default_name=path.stem)
+    return text
 
 
 def _locate(argument: str) -> str | Path:
