@@ -85,8 +85,8 @@ class UnknownLayerError(SpecError):
     """A layer type that mbcalc does not know: never counted as a silent zero."""
 
 
-class SettingsError(MbcalcError):
-    """An alpha or resolution that no network can be built with."""
+class SettingsError(MbcalcError, ValueError):
+    """An alpha or resolution that no network can be built with (a ValueError in Python)."""
 
 
 class OutputError(MbcalcError):

@@ -115,7 +115,8 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
     settings = settings or Settings()
     if settings.alpha > MAX_VALUE:
         raise SettingsError(
-            f"--alpha must be at most {MAX_VALUE:,}, got {exact_text(settings.alpha)}"
+            f"{settings.names.alpha} must be at most {MAX_VALUE:,}, "
+            f"got {exact_text(settings.alpha)}"
         )
     resolution = settings.resolution(spec.input_size)
     if max(resolution) > MAX_VALUE:

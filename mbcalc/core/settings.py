@@ -7,7 +7,7 @@ and not 28.999999999999996 truncated to 28.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from mbcalc.core.arith import SCALAR, Arith, N
@@ -34,6 +34,61 @@ def to_fraction(text: str) -> Fraction:
         raise ValueError(f"{text!r} divides by zero") from None
 
 
+Multiplier = Fraction | int | float | str
+"""An alpha or rho as a caller may give it: exact, whole, a float or a decimal's text."""
+
+Pixels = int | float | str
+"""An input height as a caller may give it: 224, 224.0 or "224"."""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingNames:
+    """How errors name the three settings: the command line's options or Python's arguments."""
+
+    alpha: str = "--alpha"
+    res: str = "--res"
+    rho: str = "--rho"
+
+
+OPTION_NAMES = SettingNames()
+"""The command line's names, which `Settings` uses unless told otherwise."""
+
+ARGUMENT_NAMES = SettingNames("alpha", "res", "rho")
+"""The Python API's names (`mbcalc.analyze(spec, alpha=...)`)."""
+
+
+def to_multiplier(value: Multiplier, name: str) -> Fraction:
+    """`value` as an exact fraction; a float is taken as the decimal it prints as (0.35 is
+    35/100, as `--alpha 0.35` is), text as `to_fraction` reads it. `name` names it in errors."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise SettingsError(f"{name} must be a number, got {type(value).__name__}")
+    if isinstance(value, int):
+        return Fraction(value)
+    try:
+        return to_fraction(repr(value) if isinstance(value, float) else value)
+    except ValueError as error:
+        raise SettingsError(f"{name}: {error}") from None
+
+
+def to_pixels(value: object, name: str) -> int:
+    """An input height: an int, or a float or text that is a whole number."""
+    if isinstance(value, tuple | list):
+        raise SettingsError(
+            f"{name} is the input height, got the {type(value).__name__} {value!r}",
+            hint="the width follows in proportion: give the height alone",
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, Fraction | float | str):
+        raise SettingsError(f"{name} must be a whole number of pixels, got {type(value).__name__}")
+    number = to_multiplier(value, name)
+    if number.denominator != 1:
+        raise SettingsError(f"{name} must be a whole number of pixels, got {exact_text(number)}")
+    return number.numerator
+
+
 def scaled_side(side: int, num: N, den: N) -> N:
     """side * num / den rounded to the nearest integer, halves up: a side under a new size."""
     return (2 * side * num + den) // (2 * den)
@@ -41,25 +96,49 @@ def scaled_side(side: int, num: N, den: N) -> N:
 
 @dataclass(frozen=True)
 class Settings:
-    """Alpha and the resolution multiplier, as asked for on the command line.
+    """Alpha and the resolution multiplier, as asked for on the command line or in Python.
 
     `res` sets the input height (the width follows in proportion); `rho` multiplies both sides.
-    At most one of them is given; with neither, the spec's own input size is used.
+    At most one of them is given; with neither, the spec's own input size is used. A float is
+    taken as the decimal it prints as (`Settings(alpha=0.35)` is alpha 35/100); errors name
+    the settings as `names` says (`--alpha` by default, `alpha` with `ARGUMENT_NAMES`).
     """
 
     alpha: Fraction = Fraction(1)
     res: int | None = None
     rho: Fraction | None = None
+    names: SettingNames = field(default=OPTION_NAMES, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.alpha <= 0:
-            raise SettingsError(f"--alpha must be greater than 0, got {exact_text(self.alpha)}")
-        if self.res is not None and self.rho is not None:
-            raise SettingsError("give --res or --rho, not both")
-        if self.res is not None and self.res <= 0:
-            raise SettingsError(f"--res must be a positive number of pixels, got {self.res}")
-        if self.rho is not None and self.rho <= 0:
-            raise SettingsError(f"--rho must be greater than 0, got {exact_text(self.rho)}")
+        """Floats, ints and decimal text are taken exactly (`to_multiplier`); errors use `names`."""
+        names = self.names
+        alpha = to_multiplier(self.alpha, names.alpha)
+        res = None if self.res is None else to_pixels(self.res, names.res)
+        rho = None if self.rho is None else to_multiplier(self.rho, names.rho)
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "res", res)
+        object.__setattr__(self, "rho", rho)
+        if alpha <= 0:
+            raise SettingsError(f"{names.alpha} must be greater than 0, got {exact_text(alpha)}")
+        if res is not None and rho is not None:
+            raise SettingsError(f"give {names.res} or {names.rho}, not both")
+        if res is not None and res <= 0:
+            raise SettingsError(f"{names.res} must be a positive number of pixels, got {res}")
+        if rho is not None and rho <= 0:
+            raise SettingsError(f"{names.rho} must be greater than 0, got {exact_text(rho)}")
+
+    @classmethod
+    def of(
+        cls, alpha: Multiplier = 1, res: Pixels | None = None, rho: Multiplier | None = None
+    ) -> Settings:
+        """The settings Python arguments ask for; errors name them `alpha`, `res`, `rho`."""
+        names = ARGUMENT_NAMES
+        return cls(
+            alpha=to_multiplier(alpha, names.alpha),
+            res=None if res is None else to_pixels(res, names.res),
+            rho=None if rho is None else to_multiplier(rho, names.rho),
+            names=names,
+        )
 
     def resolution(self, size: Pair) -> Pair:
         """The input (height, width) these settings give a spec whose input is `size`."""
