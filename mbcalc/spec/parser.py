@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from os import PathLike
 from pathlib import Path
 from typing import TypedDict
 
@@ -44,8 +45,9 @@ from mbcalc.spec.model import (
 from mbcalc.spec.source import SourceError, Value, parse_yaml, read_spec_bytes, shorten
 
 
-def load_spec(path: Path, source: str | None = None) -> Spec:
+def load_spec(path: str | PathLike[str], source: str | None = None) -> Spec:
     """Read and validate a spec file; `source` is how errors name it (default: the path)."""
+    path = Path(path)
     label = source if source is not None else str(path)
     try:
         text = read_spec_bytes(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from os import PathLike
 from pathlib import Path
 
 from mbcalc.errors import SpecError, UnknownSpecError
@@ -33,14 +34,33 @@ def shipped_names() -> list[str]:
 
 
 def load_shipped(name: str) -> Spec:
-    """Load a shipped spec by name (`mobilenet_v1`)."""
-    entry = _archs_dir() / f"{name}.yaml"
-    label = f"{name}.yaml"
+    """Load a shipped spec by name (`mobilenet_v1`; `mobilenet_v1.yaml` names it too)."""
+    stem = name.removesuffix(".yaml")
+    if stem not in shipped_names():
+        hint = _name_hint(stem, shipped_names())
+        if stem != name:
+            hint = f"load_spec(path) reads a spec file; {hint}"
+        raise UnknownSpecError(f"no shipped spec named '{name}'", source=name, hint=hint)
+    label = f"{stem}.yaml"
     try:
-        text = decode_spec_bytes(entry.read_bytes())
+        text = decode_spec_bytes((_archs_dir() / label).read_bytes())
     except SourceError as exc:  # pragma: no cover - shipped specs are tested
         raise SpecError(exc.message, source=label, line=exc.line) from None
-    return parse_spec(text, source=label, default_name=name)
+    return parse_spec(text, source=label, default_name=stem)
+
+
+def load_any(spec: Spec | str | PathLike[str]) -> Spec:
+    """A spec given any way the library takes one: a loaded `Spec`, a shipped name or a path
+    to a YAML file as text (as the command line's SPEC argument), or a `Path`."""
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, str):
+        return resolve_spec(spec)
+    if isinstance(spec, PathLike):
+        return load_spec(spec, source=str(spec))
+    raise TypeError(
+        f"spec must be a shipped spec's name, a path or a Spec, got {type(spec).__name__}"
+    )
 
 
 def exists(path: Path) -> bool:
