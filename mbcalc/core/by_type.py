@@ -34,6 +34,12 @@ class Category:
     family: Family
     kernel: tuple[int, int] | None
 
+    def __str__(self) -> str:
+        """`pointwise 1x1`, `depthwise 3x3`, `fc`: the family, then the kernel where it has one."""
+        if self.kernel is None:
+            return self.family.value
+        return f"{self.family.value} {self.kernel[0]}x{self.kernel[1]}"
+
 
 @dataclass(frozen=True, slots=True)
 class CategoryRow:

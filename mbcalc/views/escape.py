@@ -54,6 +54,13 @@ def for_markdown(text: str) -> str:
     return "".join(_HTML.get(char, char) for char in escaped)
 
 
+def for_html(text: str) -> str:
+    """Text for an HTML element or attribute: visible, `&`, `<`, `>` and quotes as entities."""
+    import html
+
+    return html.escape(visible(text), quote=True)
+
+
 def for_markdown_code(text: str) -> str:
     """Text as a Markdown code span: shown verbatim but for pipes (table cells) and controls."""
     content = visible(text).replace("|", "\\|")
