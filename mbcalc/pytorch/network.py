@@ -32,7 +32,7 @@ PyTorch is imported in this package only, never by the rest of mbcalc:
 from __future__ import annotations
 
 from collections import OrderedDict
-from pathlib import Path
+from os import PathLike
 
 from mbcalc.core.graph import (
     NETWORK_INPUT,
@@ -44,7 +44,7 @@ from mbcalc.core.graph import (
     pool_form,
     window_pads,
 )
-from mbcalc.core.settings import Settings
+from mbcalc.core.settings import Multiplier, Pixels, Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.spec import Spec
@@ -96,23 +96,32 @@ def placed_activation(module: nn.Module) -> str:
 # --- the module --------------------------------------------------------------------------------
 
 
-def build(spec_or_graph: Graph | Spec | str | Path, settings: Settings | None = None) -> Network:
+def build(
+    spec_or_graph: Graph | Spec | str | PathLike[str],
+    settings: Settings | None = None,
+    *,
+    alpha: Multiplier | None = None,
+    res: Pixels | None = None,
+    rho: Multiplier | None = None,
+) -> Network:
     """A trainable PyTorch module with the geometry of a spec at `settings`.
 
-    `spec_or_graph` is a graph (built already: then no `settings`), a spec, or a SPEC argument
-    as on the command line: a YAML file or a shipped name (`build("mobilenet_v1")`).
+    `spec_or_graph` is a graph (built already: then no settings), a spec, or a SPEC argument
+    as on the command line: a YAML file or a shipped name (`build("mobilenet_v1")`). The
+    settings are `settings`, or `alpha`, `res` and `rho` as `mbcalc.analyze` takes them
+    (`build("mobilenet_v2", alpha=0.35, res=128)`).
     """
+    if alpha is not None or res is not None or rho is not None:
+        if settings is not None:
+            raise ValueError("give settings, or alpha, res and rho: not both")
+        settings = Settings.of(1 if alpha is None else alpha, res, rho)
     if isinstance(spec_or_graph, Graph):
         if settings is not None:
             raise ValueError("a graph is built at its own settings: pass its spec instead")
         return Network(spec_or_graph)
-    if isinstance(spec_or_graph, Spec):
-        spec = spec_or_graph
-    else:
-        from mbcalc.spec.zoo import resolve_spec
+    from mbcalc.spec.zoo import load_any
 
-        spec = resolve_spec(str(spec_or_graph))
-    return Network(build_graph(spec, settings))
+    return Network(build_graph(load_any(spec_or_graph), settings))
 
 
 class Network(nn.Module):
