@@ -94,6 +94,19 @@ def test_only_mbcalc_pytorch_imports_torch() -> None:
     assert importers, "mbcalc.pytorch no longer imports torch: is the graph being read?"
 
 
+def test_only_the_root_package_imports_the_python_api() -> None:
+    """`mbcalc.api` stands beside the command line: nothing below it, nor the command line,
+    imports it; `mbcalc` itself loads it on first use (`mbcalc.analyze`)."""
+    imports = internal_imports(import_graph())
+    importers = {
+        module
+        for module, imported in imports.items()
+        if any(name == "mbcalc.api" or name.startswith("mbcalc.api.") for name in imported)
+        and not module.startswith("mbcalc.api")
+    }
+    assert importers == {"mbcalc"}
+
+
 def test_every_package_of_mbcalc_ships_in_the_wheel() -> None:
     """pyproject.toml lists the packages (the zoo in archs/ ships as mbcalc.archs)."""
     root = Path(mbcalc.__file__).parent

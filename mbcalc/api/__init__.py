@@ -1,0 +1,190 @@
+"""mbcalc from Python, as in a notebook: one call from a spec to a report.
+
+A spec is a shipped spec's name (`"mobilenet_v1"`), a path to a YAML file (text or a `Path`),
+or a loaded `Spec`. Settings take ints, floats, decimal text or fractions; a float is taken as
+the decimal it prints as (`alpha=0.35` is 35/100, as `--alpha 0.35` is). A mistake raises a
+`mbcalc.MbcalcError` that names the argument (settings errors are also `ValueError`s).
+
+MobileNet v1 at alpha 1, 224x224 (the mult-adds and params that Table 1 of Howard et al.,
+2017, adds up to, 569M and 4.2M as printed; tests/test_paper.py derives them):
+
+>>> import mbcalc
+>>> report = mbcalc.analyze("mobilenet_v1")
+>>> report.total.mult_adds, report.total.params
+(568740352, 4210088)
+>>> report  # one conv, 13 separable units of two ops each, the pool and the classifier
+<Report mobilenet_v1 alpha=1 res=224: 568,740,352 mult-adds, 4,210,088 params, 29 ops>
+>>> report.ops[1].type, report.ops[1].output
+('Conv DW 3x3', (112, 112, 32))
+>>> mbcalc.analyze("mobilenet_v1", alpha=0.5, res=160).total.mult_adds  # Table 9's 0.50-160
+76524800
+>>> mbcalc.analyze("mobilenet_v1", alpha=-1)
+Traceback (most recent call last):
+...
+mbcalc.errors.SettingsError: alpha must be greater than 0, got -1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from os import PathLike
+
+from mbcalc.api.inputs import (
+    ArgumentError,
+    alphas_of,
+    budget_of,
+    heights_of,
+    profile_of,
+)
+from mbcalc.api.results import Analysis, Compared, Fitted, Swept
+from mbcalc.core.graph import Graph, build_graph
+from mbcalc.core.report import analyze as analyze_graph
+from mbcalc.core.settings import Multiplier, Pixels, Settings
+from mbcalc.spec import Spec
+from mbcalc.spec.zoo import load_any
+
+SpecLike = Spec | str | PathLike[str]
+"""A spec as the API takes one: a loaded `Spec`, a shipped name or a path."""
+
+__all__ = [
+    "Analysis",
+    "ArgumentError",
+    "Compared",
+    "Fitted",
+    "Swept",
+    "analyze",
+    "compare",
+    "fit",
+    "sweep",
+]
+
+
+def analyze(
+    spec: SpecLike | Graph,
+    alpha: Multiplier = 1,
+    res: Pixels | None = None,
+    rho: Multiplier | None = None,
+    *,
+    profile: str = "paper",
+    flops: bool = False,
+    count: str | Mapping[str, int] | None = None,
+    params: str | None = None,
+) -> Analysis:
+    """Mult-adds and params of `spec` at width `alpha` and input height `res` (or resolution
+    multiplier `rho`), per op and in total, as `mbcalc table` reports them.
+
+    `spec` may also be a graph (`mbcalc.build_graph(spec, settings)`), analyzed at its own
+    settings. `profile`, `flops`, `count` and `params` choose what `report.counted` counts, as
+    `--profile`, `--flops`, `--count` and `--params` do.
+
+    >>> report = analyze("mobilenet_v1", profile="torch")  # 2 FLOPs per mult-add
+    >>> report.counted.operations == 2 * report.total.mult_adds
+    True
+    """
+    from mbcalc.core.profiles import count as count_under
+
+    chosen = profile_of(profile, flops, count, params)  # refused before any work
+    if isinstance(spec, Graph):
+        if (alpha, res, rho) != (1, None, None):
+            raise ArgumentError(
+                "a graph is analyzed at its own settings", hint="pass its spec to set them"
+            )
+        graph, label = spec, spec.spec.name
+    else:
+        graph = build_graph(load_any(spec), Settings.of(alpha, res, rho))
+        label = _label(spec)
+    report = analyze_graph(graph)
+    return Analysis.of(report, label, count_under(report, chosen))
+
+
+def _label(spec: SpecLike) -> str:
+    """How a report names its spec: as the caller wrote it, or the spec's own name."""
+    return spec.name if isinstance(spec, Spec) else str(spec)
+
+
+def compare(
+    first: SpecLike,
+    second: SpecLike,
+    *more: SpecLike,
+    alpha: Multiplier = 1,
+    res: Pixels | None = None,
+    rho: Multiplier | None = None,
+) -> Compared:
+    """Two or more specs side by side, as `mbcalc compare`; the first is the reference.
+
+    A spec given as text may carry its own settings, as on the command line
+    (`"mobilenet_v1@alpha=0.5,res=160"`); `alpha`, `res` and `rho` set the rest.
+
+    >>> both = compare("mobilenet_v1", "mobilenet_v1@alpha=0.5,res=160")
+    >>> [record["mult_adds"] for record in both.to_records()]
+    [568740352, 76524800]
+    """
+    from mbcalc.core.compare import Target, compare_arguments, load, parse_target
+    from mbcalc.core.compare import compare as align
+
+    defaults = Settings.of(alpha, res, rho)
+    specs = (first, second, *more)
+    if all(isinstance(spec, str) for spec in specs):
+        return Compared(compare_arguments([str(spec) for spec in specs], defaults))
+    targets, reports = [], []
+    for spec in specs:
+        if isinstance(spec, str):
+            target = parse_target(spec)
+            reports.append(load(target, defaults))
+        else:
+            target = Target(_label(spec), _label(spec))
+            reports.append(analyze_graph(build_graph(load_any(spec), defaults)))
+        targets.append(target)
+    return Compared(align(targets, reports))
+
+
+def sweep(
+    spec: SpecLike,
+    alpha: Multiplier | Iterable[Multiplier] = "1,0.75,0.5,0.25",
+    res: Pixels | Iterable[Pixels] | None = None,
+) -> Swept:
+    """Mult-adds and params of `spec` at every width in `alpha` and input height in `res` (the
+    spec's own without), as `mbcalc sweep`: lists, or ranges as text (`"0.25:1:0.05"`).
+
+    >>> grid = sweep("mobilenet_v1", alpha=[1, 0.5], res=[224, 160])
+    >>> grid.arrays()["mult_adds"].tolist()  # alphas x heights; tests/test_paper.py's figures
+    [[568740352, 290675200], [149497088, 76524800]]
+    """
+    from mbcalc.core.limits import check_grid
+    from mbcalc.grid.refusals import explain_invalid
+    from mbcalc.grid.sweep import sweep as sweep_grid
+
+    alphas, heights = alphas_of(alpha), heights_of(res)
+    check_grid(len(alphas), 1 if heights is None else len(heights))
+    grid = sweep_grid(load_any(spec), alphas, heights)
+    return Swept(grid, explain_invalid(grid))
+
+
+def fit(
+    spec: SpecLike,
+    max_mult_adds: int | str,
+    max_params: int | str | None = None,
+    *,
+    alpha: Multiplier | Iterable[Multiplier] | None = None,
+    res: Pixels | Iterable[Pixels] | None = None,
+    list_all: bool = False,
+) -> Fitted:
+    """The widths and input heights of `spec` within a budget of mult-adds (and params), as
+    `mbcalc fit`: by default alphas 0.05 to 1 in steps of 0.05 and heights in steps of 32.
+    Budgets are counts or text such as `"150M"`.
+
+    >>> fitted = fit("mobilenet_v1", max_mult_adds="150M", max_params="1.5M")
+    >>> fitted.best.alpha, fitted.best.resolution, fitted.best.mult_adds
+    (Fraction(1, 2), (224, 224), 149497088)
+    """
+    from mbcalc.core.limits import check_grid
+    from mbcalc.grid.fit import DEFAULT_ALPHAS, default_heights
+    from mbcalc.grid.fit import fit as fit_budget
+
+    loaded = load_any(spec)
+    alphas = list(DEFAULT_ALPHAS) if alpha is None else alphas_of(alpha)
+    heights = default_heights(loaded) if res is None else heights_of(res)
+    check_grid(len(alphas), len(heights or ()))
+    budget = budget_of(max_mult_adds, "max_mult_adds")
+    params = None if max_params is None else budget_of(max_params, "max_params")
+    return Fitted(fit_budget(loaded, budget, params, alphas, heights, list_all=list_all))
