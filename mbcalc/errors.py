@@ -85,8 +85,13 @@ class UnknownLayerError(SpecError):
     """A layer type that mbcalc does not know: never counted as a silent zero."""
 
 
-class SettingsError(MbcalcError, ValueError):
-    """An alpha or resolution that no network can be built with (a ValueError in Python)."""
+class SettingsError(MbcalcError):
+    """An alpha or resolution that no network can be built with."""
+
+
+class SettingValueError(SettingsError, ValueError):
+    """A setting of the wrong kind or out of its range (alpha 0, a height of -3): a ValueError
+    too, as Python callers expect of a bad argument."""
 
 
 class OutputError(MbcalcError):

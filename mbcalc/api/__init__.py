@@ -21,7 +21,7 @@ MobileNet v1 at alpha 1, 224x224 (the mult-adds and params that Table 1 of Howar
 >>> mbcalc.analyze("mobilenet_v1", alpha=-1)
 Traceback (most recent call last):
 ...
-mbcalc.errors.SettingsError: alpha must be greater than 0, got -1
+mbcalc.errors.SettingValueError: alpha must be greater than 0, got -1
 """
 
 from __future__ import annotations

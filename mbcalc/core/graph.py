@@ -24,7 +24,7 @@ from mbcalc.core.shapes import (
     evaluate_channels,
     evaluate_sizes,
 )
-from mbcalc.errors import SettingsError, SpecError, number_text, size_text
+from mbcalc.errors import SettingsError, SettingValueError, SpecError, number_text, size_text
 from mbcalc.kinds import LayerType, OpKind, Padding, Pair
 from mbcalc.spec import MAX_VALUE, Block, Pool, Spec
 
@@ -114,7 +114,7 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
     """
     settings = settings or Settings()
     if settings.alpha > MAX_VALUE:
-        raise SettingsError(
+        raise SettingValueError(
             f"{settings.names.alpha} must be at most {MAX_VALUE:,}, "
             f"got {exact_text(settings.alpha)}"
         )

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
-from mbcalc.errors import SettingsError, size_text
+from mbcalc.errors import SettingValueError, size_text
 from mbcalc.kinds import Pair
 
 _NUMBER = re.compile(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?")
@@ -63,29 +63,33 @@ def to_multiplier(value: Multiplier, name: str) -> Fraction:
     if isinstance(value, Fraction):
         return value
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise SettingsError(f"{name} must be a number, got {type(value).__name__}")
+        raise SettingValueError(f"{name} must be a number, got {type(value).__name__}")
     if isinstance(value, int):
         return Fraction(value)
     try:
         return to_fraction(repr(value) if isinstance(value, float) else value)
     except ValueError as error:
-        raise SettingsError(f"{name}: {error}") from None
+        raise SettingValueError(f"{name}: {error}") from None
 
 
 def to_pixels(value: object, name: str) -> int:
     """An input height: an int, or a float or text that is a whole number."""
     if isinstance(value, tuple | list):
-        raise SettingsError(
+        raise SettingValueError(
             f"{name} is the input height, got the {type(value).__name__} {value!r}",
             hint="the width follows in proportion: give the height alone",
         )
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if not isinstance(value, Fraction | float | str):
-        raise SettingsError(f"{name} must be a whole number of pixels, got {type(value).__name__}")
+        raise SettingValueError(
+            f"{name} must be a whole number of pixels, got {type(value).__name__}"
+        )
     number = to_multiplier(value, name)
     if number.denominator != 1:
-        raise SettingsError(f"{name} must be a whole number of pixels, got {exact_text(number)}")
+        raise SettingValueError(
+            f"{name} must be a whole number of pixels, got {exact_text(number)}"
+        )
     return number.numerator
 
 
@@ -119,13 +123,15 @@ class Settings:
         object.__setattr__(self, "res", res)
         object.__setattr__(self, "rho", rho)
         if alpha <= 0:
-            raise SettingsError(f"{names.alpha} must be greater than 0, got {exact_text(alpha)}")
+            raise SettingValueError(
+                f"{names.alpha} must be greater than 0, got {exact_text(alpha)}"
+            )
         if res is not None and rho is not None:
-            raise SettingsError(f"give {names.res} or {names.rho}, not both")
+            raise SettingValueError(f"give {names.res} or {names.rho}, not both")
         if res is not None and res <= 0:
-            raise SettingsError(f"{names.res} must be a positive number of pixels, got {res}")
+            raise SettingValueError(f"{names.res} must be a positive number of pixels, got {res}")
         if rho is not None and rho <= 0:
-            raise SettingsError(f"{names.rho} must be greater than 0, got {exact_text(rho)}")
+            raise SettingValueError(f"{names.rho} must be greater than 0, got {exact_text(rho)}")
 
     @classmethod
     def of(
@@ -151,7 +157,7 @@ class Settings:
         else:
             return size
         if min(scaled) < 1:
-            raise SettingsError(f"the resolution {size_text(scaled)} has no pixels")
+            raise SettingValueError(f"the resolution {size_text(scaled)} has no pixels")
         return scaled
 
 
