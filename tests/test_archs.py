@@ -25,6 +25,7 @@ SETTINGS = [
     pytest.param(Settings(alpha=Fraction(3, 4), res=192), id="alpha0.75-res192"),
     pytest.param(Settings(alpha=Fraction(1, 2), rho=Fraction(5, 7)), id="alpha0.5-rho5/7"),
     pytest.param(Settings(alpha=Fraction(1, 4), res=97), id="alpha0.25-res97"),
+    pytest.param(Settings(alpha=Fraction(1, 2), res=(128, 96)), id="alpha0.5-res128x96"),
 ]
 
 
@@ -116,10 +117,13 @@ def test_parses_builds_and_analyzes(path: Path, settings: Settings) -> None:
     assert report.total.cost.mult_adds > 0
     assert report.total.cost.params > 0
 
-    # `res` sets the height and scales the width; `rho` scales both; nearest, halves up.
+    # `res` sets the height and scales the width, or sets both; `rho` scales both; nearest,
+    # halves up.
     height, width = spec.input_size
     expected = (height, width)
-    if settings.res is not None:
+    if isinstance(settings.res, tuple):
+        expected = settings.res
+    elif settings.res is not None:
         expected = (settings.res, half_up(Fraction(width * settings.res, height)))
     elif settings.rho is not None:
         expected = (half_up(height * settings.rho), half_up(width * settings.rho))

@@ -47,8 +47,8 @@ def sweep(
         range_option(
             "--res",
             "-r",
-            help="Input heights to sweep, e.g. 224,192,160,128 or 96:224:32 "
-            "[default: the spec's own].",
+            help="Input heights to sweep, e.g. 224,192,160,128 or 96:224:32, or height x width "
+            "sizes 128x96,160x120 [default: the spec's own].",
             show_default=False,
         ),
     ] = None,
@@ -129,7 +129,8 @@ def fit(
         range_option(
             "--res",
             "-r",
-            help="Input heights to search [default: multiples of --res-step up to the spec's].",
+            help="Input heights (or height x width sizes: 128x96,160x120) to search "
+            "[default: multiples of --res-step up to the spec's].",
             show_default=False,
         ),
     ] = None,

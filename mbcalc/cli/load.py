@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mbcalc.cli.options import CountingOptions, DeployOptions, SettingOptions
     from mbcalc.core.profiles import Profile
     from mbcalc.core.report import Report
+    from mbcalc.core.settings import Res
     from mbcalc.deploy.deployment import Deployment
     from mbcalc.deploy.roofline import Device
     from mbcalc.spec import Spec
@@ -78,13 +79,18 @@ def deployment_of(report: Report, deploy: DeployOptions, *, memory: bool) -> Dep
 
 def sweep_axes(
     alpha: str, res: str | None, *, as_table: bool
-) -> tuple[list[Fraction], list[int] | None]:
+) -> tuple[list[Fraction], list[Res] | None]:
     """The widths and heights a sweep's --alpha and --res ask for (None: the spec's own),
     their sizes checked before any is made."""
-    from mbcalc.core.ranges import count_values, parse_fractions, parse_integers
+    from mbcalc.core.ranges import (
+        count_resolutions,
+        count_values,
+        parse_fractions,
+        parse_resolutions,
+    )
 
     alpha_count = parsed(count_values, alpha, "--alpha")
-    res_count = 1 if res is None else parsed(count_values, res, "--res")
+    res_count = 1 if res is None else parsed(count_resolutions, res, "--res")
     check_grid(alpha_count, res_count)
     cells = alpha_count * res_count
     if as_table and cells > MAX_TABLE_CELLS:
@@ -93,26 +99,33 @@ def sweep_axes(
             hint="use --format csv or --format json",
         )
     alphas = parsed(parse_fractions, alpha, "--alpha")
-    return alphas, None if res is None else parsed(parse_integers, res, "--res")
+    return alphas, None if res is None else parsed(parse_resolutions, res, "--res")
 
 
 def fit_search(
     spec: str, alpha: str | None, res: str | None, res_step: int
-) -> tuple[Spec, Sequence[Fraction], list[int]]:
+) -> tuple[Spec, Sequence[Fraction], Sequence[Res]]:
     """The spec a budget fit searches, and its widths and heights: the options', else the
     defaults; a grid too large is refused before the spec is read, where the options say so."""
-    from mbcalc.core.ranges import count_values, parse_fractions, parse_integers
+    from mbcalc.core.ranges import (
+        count_resolutions,
+        count_values,
+        parse_fractions,
+        parse_resolutions,
+    )
     from mbcalc.grid.fit import DEFAULT_ALPHAS, default_height_range, default_heights
     from mbcalc.spec.zoo import resolve_spec
 
     alpha_count = len(DEFAULT_ALPHAS) if alpha is None else parsed(count_values, alpha, "--alpha")
     if res is not None:
-        check_grid(alpha_count, parsed(count_values, res, "--res"))
+        check_grid(alpha_count, parsed(count_resolutions, res, "--res"))
     loaded = resolve_spec(spec)
     if res is None:
         check_grid(alpha_count, len(default_height_range(loaded, res_step)))
     alphas = DEFAULT_ALPHAS if alpha is None else parsed(parse_fractions, alpha, "--alpha")
     heights = (
-        default_heights(loaded, res_step) if res is None else parsed(parse_integers, res, "--res")
+        default_heights(loaded, res_step)
+        if res is None
+        else parsed(parse_resolutions, res, "--res")
     )
     return loaded, alphas, heights

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from mbcalc.core.profiles import ParamsRule
-from mbcalc.core.settings import Settings, to_fraction
+from mbcalc.core.settings import Settings, parse_res, to_fraction
 from mbcalc.deploy.dtypes import DType
 from mbcalc.errors import FormatConflictError
 from mbcalc.kinds import Format
@@ -51,7 +51,7 @@ CompareArgs = Annotated[
     list[str],
     typer.Argument(
         help="Two or more specs (files or shipped names), each optionally with its own "
-        "settings: mobilenet_v1@alpha=0.5,res=160.",
+        "settings: mobilenet_v1@alpha=0.5,res=160 (or res=128x96, height x width).",
         metavar="SPEC[@alpha=A,res=R]...",
         show_default=False,
     ),
@@ -66,13 +66,26 @@ AlphaOpt = Annotated[
         help="Width multiplier: every scaled layer's channels times A.",
     ),
 ]
+
+
+def _res(text: str) -> str:
+    """A --res checked as it is parsed (a usage error names the option); kept as text, since an
+    option's type cannot be a union of a height and a pair."""
+    try:
+        parse_res(text, "--res")
+    except ValueError as error:
+        raise typer.BadParameter(str(error).removeprefix("--res: ")) from None
+    return text
+
+
 ResOpt = Annotated[
-    int | None,
+    str | None,
     typer.Option(
         "--res",
         "-r",
-        metavar="R",
-        help="Input height in pixels; the width follows in proportion.",
+        parser=_res,
+        metavar="R|HxW",
+        help="Input height in pixels (the width follows in proportion), or height x width: 128x96.",
         show_default=False,
     ),
 ]
@@ -212,7 +225,8 @@ class SettingOptions:
         """The library's settings; --res with --rho is a usage error."""
         if self.res is not None and self.rho is not None:
             raise typer.BadParameter("give --res or --rho, not both", param_hint="--rho")
-        return Settings(alpha=self.alpha, res=self.res, rho=self.rho)
+        res = None if self.res is None else parse_res(self.res, "--res")
+        return Settings(alpha=self.alpha, res=res, rho=self.rho)
 
 
 SUFFIX_FORMATS = {".json": Format.JSON, ".csv": Format.CSV, ".md": Format.MARKDOWN}

@@ -26,7 +26,7 @@ from typing import ClassVar
 from mbcalc.core.costs import Cost
 from mbcalc.core.graph import OpKind, build_graph
 from mbcalc.core.report import Report, UnitRow, analyze
-from mbcalc.core.settings import Settings, to_fraction
+from mbcalc.core.settings import Res, Settings, parse_res, res_sides, to_fraction
 from mbcalc.errors import MbcalcError
 from mbcalc.kinds import Alignment as Alignment  # noqa: PLC0414 (re-exported: its users name it here)
 from mbcalc.spec.zoo import exists, resolve_spec
@@ -36,9 +36,6 @@ SETTING_KEYS = ("alpha", "res", "rho")
 
 EXAMPLE = "write SPEC@alpha=0.5,res=160"
 """The hint beside a malformed argument."""
-
-MAX_DIGITS = 30
-"""Longest number a setting may be written with (larger ones are refused before parsing)."""
 
 
 class TargetError(MbcalcError):
@@ -64,7 +61,7 @@ class Target:
     argument: str
     spec: str
     alpha: Fraction | None = None
-    res: int | None = None
+    res: Res | None = None
     rho: Fraction | None = None
 
     def settings(self, defaults: Settings) -> Settings:
@@ -122,16 +119,16 @@ def _multiplier(argument: str, key: str, text: str | None) -> Fraction | None:
     return value
 
 
-def _pixels(argument: str, text: str | None) -> int | None:
+def _pixels(argument: str, text: str | None) -> Res | None:
     if text is None:
         return None
-    if not text.isascii() or not text.isdigit():
-        raise TargetError(f"{argument}: res: {text[:40]!r} is not a whole number of pixels")
-    if len(text) > MAX_DIGITS:
-        raise TargetError(f"{argument}: res: a {len(text)}-digit number is too large")
-    if int(text) == 0:
+    try:
+        res = parse_res(text, f"{argument}: res")
+    except ValueError as error:
+        raise TargetError(str(error)) from None
+    if min(res_sides(res)) == 0:
         raise TargetError(f"{argument}: res must be a positive number of pixels, got {text}")
-    return int(text)
+    return res
 
 
 @dataclass(frozen=True, slots=True)

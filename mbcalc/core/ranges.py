@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from mbcalc.core.settings import to_fraction
+from mbcalc.core.settings import Res, parse_res, to_fraction
 
 MAX_VALUES = 10_000_000
 """Most values one list or range may expand to."""
@@ -68,6 +68,35 @@ def parse_integers(text: str, what: str) -> list[int]:
         if value.denominator != 1:
             raise ValueError(f"{what}: {float(value):g} is not a whole number")
     return [int(value) for value in values]
+
+
+def parse_resolutions(text: str, what: str) -> list[Res]:
+    """Heights as `parse_integers` reads them, or a list naming height x width pairs
+    ('128x96,160x120')."""
+    if not _names_pairs(text, what):
+        return [*parse_integers(text, what)]
+    values = [parse_res(part, what) for part in text.split(",") if part.strip()]
+    if len(values) > MAX_VALUES:
+        raise ValueError(f"{what}: more than {MAX_VALUES:,} values")
+    return values
+
+
+def count_resolutions(text: str, what: str) -> int:
+    """How many values `parse_resolutions` would give, without building them."""
+    _names_pairs(text, what)
+    return count_values(text, what)
+
+
+def _names_pairs(text: str, what: str) -> bool:
+    """Whether a list of resolutions names height x width pairs; a range of them is refused."""
+    if "x" not in text.lower():
+        return False
+    if ":" in text:
+        raise ValueError(
+            f"{what}: a range START:STOP:STEP takes heights only; "
+            "list height x width pairs one by one: 128x96,160x120"
+        )
+    return True
 
 
 def parse_budget(text: str, what: str) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TypeAlias
 
 from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
@@ -17,6 +18,12 @@ from mbcalc.kinds import Pair
 
 _NUMBER = re.compile(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?")
 _RATIO = re.compile(r"[+-]?\d{1,30}/\d{1,30}")
+_RES = re.compile(r"([0-9]+)(?:[xX]([0-9]+))?")
+MAX_DIGITS = 30
+"""Longest number a resolution may be written with."""
+
+Res: TypeAlias = int | Pair
+"""A --res: the input height (the width follows in proportion), or (height, width)."""
 
 
 def to_fraction(text: str) -> Fraction:
@@ -93,23 +100,80 @@ def to_pixels(value: object, name: str) -> int:
     return number.numerator
 
 
+def to_res(value: object, name: str) -> Res:
+    """A resolution given to `Settings`: a (height, width) pair of whole numbers as it is,
+    anything else as `to_pixels` reads a height."""
+    if isinstance(value, tuple) and len(value) == 2:
+        height, width = (to_pixels(side, name) for side in value)
+        return (height, width)
+    return to_pixels(value, name)
+
+
 def scaled_side(side: int, num: N, den: N) -> N:
     """side * num / den rounded to the nearest integer, halves up: a side under a new size."""
     return (2 * side * num + den) // (2 * den)
+
+
+def parse_res(text: str, what: str) -> Res:
+    """A resolution typed by a user: '160' (a height) or '128x96' (height x width).
+
+    Raises ValueError, its message starting with `what`, for any other form and for a side too
+    long to be meant. A side of 0 is read: the settings refuse it as a value (`Settings`).
+    """
+    text = text.strip()
+    match = _RES.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"{what}: {text[:40]!r} is not a whole number of pixels, nor height x width "
+            "such as 128x96"
+        )
+    sides = [side for side in match.groups() if side is not None]
+    longest = max(len(side) for side in sides)
+    if longest > MAX_DIGITS:
+        raise ValueError(f"{what}: a {longest}-digit side is too large for a resolution")
+    height, *width = (int(side) for side in sides)
+    return (height, width[0]) if width else height
+
+
+def input_size(res: Res, size: Pair) -> Pair:
+    """The input (height, width) a --res gives a spec whose input is `size`: a pair as it is,
+    a height with the width in proportion."""
+    if isinstance(res, tuple):
+        return res
+    height, width = size
+    return (res, scaled_side(width, res, height))
+
+
+def res_for(resolution: Pair, size: Pair) -> Res:
+    """The shortest --res that gives a spec whose input is `size` the input `resolution`:
+    its height where the width follows in proportion, else the pair."""
+    height = resolution[0]
+    return height if input_size(height, size) == resolution else resolution
+
+
+def res_sides(res: Res) -> tuple[int, ...]:
+    """The sides a --res names: a height alone, or height and width."""
+    return res if isinstance(res, tuple) else (res,)
+
+
+def res_text(res: Res) -> str:
+    """A --res as it is typed: 160, or 128x96."""
+    return "x".join(str(side) for side in res_sides(res))
 
 
 @dataclass(frozen=True)
 class Settings:
     """Alpha and the resolution multiplier, as asked for on the command line or in Python.
 
-    `res` sets the input height (the width follows in proportion); `rho` multiplies both sides.
-    At most one of them is given; with neither, the spec's own input size is used. A float is
-    taken as the decimal it prints as (`Settings(alpha=0.35)` is alpha 35/100); errors name
-    the settings as `names` says (`--alpha` by default, `alpha` with `ARGUMENT_NAMES`).
+    `res` sets the input height (the width follows in proportion), or as a (height, width) pair
+    both sides; `rho` multiplies both sides. At most one of them is given; with neither, the
+    spec's own input size is used. A float is taken as the decimal it prints as
+    (`Settings(alpha=0.35)` is alpha 35/100); errors name the settings as `names` says
+    (`--alpha` by default, `alpha` with `ARGUMENT_NAMES`).
     """
 
     alpha: Fraction = Fraction(1)
-    res: int | None = None
+    res: Res | None = None
     rho: Fraction | None = None
     names: SettingNames = field(default=OPTION_NAMES, compare=False, repr=False)
 
@@ -117,7 +181,7 @@ class Settings:
         """Floats, ints and decimal text are taken exactly (`to_multiplier`); errors use `names`."""
         names = self.names
         alpha = to_multiplier(self.alpha, names.alpha)
-        res = None if self.res is None else to_pixels(self.res, names.res)
+        res = None if self.res is None else to_res(self.res, names.res)
         rho = None if self.rho is None else to_multiplier(self.rho, names.rho)
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "res", res)
@@ -128,8 +192,9 @@ class Settings:
             )
         if res is not None and rho is not None:
             raise SettingValueError(f"give {names.res} or {names.rho}, not both")
-        if res is not None and res <= 0:
-            raise SettingValueError(f"{names.res} must be a positive number of pixels, got {res}")
+        if res is not None and min(res_sides(res)) <= 0:
+            shown = res_text(res)
+            raise SettingValueError(f"{names.res} must be a positive number of pixels, got {shown}")
         if rho is not None and rho <= 0:
             raise SettingValueError(f"{names.rho} must be greater than 0, got {exact_text(rho)}")
 
@@ -150,7 +215,7 @@ class Settings:
         """The input (height, width) these settings give a spec whose input is `size`."""
         height, width = size
         if self.res is not None:
-            scaled = (self.res, scaled_side(width, self.res, height))
+            scaled = input_size(self.res, size)
         elif self.rho is not None:
             num, den = self.rho.numerator, self.rho.denominator
             scaled = (scaled_side(height, num, den), scaled_side(width, num, den))

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from mbcalc.core.settings import Res
 from mbcalc.errors import SettingsError
 from mbcalc.grid.sweep import Grid, sweep
 from mbcalc.kinds import Pair
@@ -85,7 +86,7 @@ def fit(
     max_mult_adds: int,
     max_params: int | None = None,
     alphas: Sequence[Fraction] = DEFAULT_ALPHAS,
-    heights: Sequence[int] | None = None,
+    heights: Sequence[Res] | None = None,
     *,
     list_all: bool = False,
 ) -> FitResult:

@@ -25,7 +25,7 @@ from mbcalc.core.costs import FORMULAS, Dims
 from mbcalc.core.exact import exact_text
 from mbcalc.core.limits import check_batch, check_grid
 from mbcalc.core.plan import Plan, make_plan
-from mbcalc.core.settings import scaled_side
+from mbcalc.core.settings import Res, input_size, res_sides, res_text
 from mbcalc.core.shapes import ChannelCounts, SizeCounts
 from mbcalc.deploy.memory import DType, elements
 from mbcalc.deploy.roofline import Device, number_format
@@ -71,7 +71,7 @@ class Grid:
 def sweep(
     spec: Spec,
     alphas: Sequence[Fraction],
-    heights: Sequence[int] | None = None,
+    heights: Sequence[Res] | None = None,
     *,
     chunk_cells: int = CHUNK_CELLS,
     dtype: DType | None = None,
@@ -79,10 +79,10 @@ def sweep(
     fold_bn: bool = False,
     device: Device | None = None,
 ) -> Grid:
-    """Costs of `spec` at every alpha in `alphas` and input height in `heights`.
+    """Costs of `spec` at every alpha in `alphas` and input size in `heights`.
 
-    Each height sets the input height; the width follows in proportion (as `--res` does).
-    Without heights, the spec's own input size is used.
+    Each of `heights` is a height, the width following in proportion, or a (height, width) pair
+    (as `--res`). Without heights, the spec's own input size is used.
 
     Deployment: given any of `dtype`, `batch` (other than 1), `fold_bn` or `device`, the grid
     also holds `peak_bytes` and `weight_bytes` (as `memory_report` with `dtype`, `batch` and
@@ -95,8 +95,7 @@ def sweep(
     if dtype is not None or batch != 1 or fold_bn or device is not None:
         chosen = number_format(dtype, device)
         deployment = GridDeployment.of(plan, chosen, batch, fold_bn, device)
-    height, width = spec.input_size
-    resolutions = tuple((res, scaled_side(width, res, height)) for res in heights)
+    resolutions = tuple(input_size(res, spec.input_size) for res in heights)
     rows = max(1, min(len(alphas), chunk_cells // len(heights)))
     columns = max(1, min(len(heights), chunk_cells // rows))
     alpha_chunks = [alphas[top : top + rows] for top in range(0, len(alphas), rows)]
@@ -144,8 +143,8 @@ def sweep(
 
 
 def _checked(
-    spec: Spec, alphas: Sequence[Fraction], heights: Sequence[int] | None, batch: int
-) -> Sequence[int]:
+    spec: Spec, alphas: Sequence[Fraction], heights: Sequence[Res] | None, batch: int
+) -> Sequence[Res]:
     """The heights to sweep (the spec's own without any); refuses an empty or impossible grid."""
     if heights is None:
         heights = [spec.input_size[0]]
@@ -158,8 +157,8 @@ def _checked(
         if not 0 < alpha <= MAX_VALUE:
             raise SettingsError(f"alpha must be in (0, {MAX_VALUE:,}], got {exact_text(alpha)}")
     for res in heights:
-        if not 0 < res <= MAX_VALUE:
-            raise SettingsError(f"resolutions must be in [1, {MAX_VALUE:,}], got {res}")
+        if not all(0 < side <= MAX_VALUE for side in res_sides(res)):
+            raise SettingsError(f"resolutions must be in [1, {MAX_VALUE:,}], got {res_text(res)}")
     if isinstance(batch, bool) or not isinstance(batch, int):
         raise SettingsError(f"the batch must be a whole number, got {batch!r}")
     check_batch(batch)

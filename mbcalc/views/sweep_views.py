@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from mbcalc.core.settings import res_for, res_text
 from mbcalc.grid.fit import Fit, FitResult
 from mbcalc.grid.refusals import Refusal
 from mbcalc.grid.sweep import Grid
@@ -272,7 +273,8 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
             parts.append(Text(fitting, style="dim"))
     if result.best is not None:
         chosen = result.frontier[result.best]
-        setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={chosen.resolution[0]}"
+        res = res_text(res_for(chosen.resolution, result.spec.input_size))
+        setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={res}"
         command = f"mbcalc compare {shlex.quote(argument)} {shlex.quote(setting)}"
         parts.append(Text("layer by layer against the full model:", style="dim"))
         parts.append(Text(visible(command), style="dim", no_wrap=True, overflow="ignore"))
