@@ -190,17 +190,20 @@ class Args:
             )
         return self.check_pair("padding", value, minimum=0)
 
-    def ratio(self, key: str) -> Fraction:
-        """A share in (0, 1], kept exact."""
-        return self.bounded(key, 1)
+    def ratio(self, key: str, usage: str | None = None) -> Fraction:
+        """A share in (0, 1], kept exact; `usage` (what the key means, with an example) is the
+        hint beside a value that is no number."""
+        return self.bounded(key, 1, usage)
 
-    def bounded(self, key: str, upper: float) -> Fraction:
+    def bounded(self, key: str, upper: float, usage: str | None = None) -> Fraction:
         """A number in (0, upper], kept exact: 0.25 is 1/4, not the float nearest to it."""
-        value = self.required(key)
+        value = self.required(key, usage)
         data = value.data
         if isinstance(data, bool) or not isinstance(data, int | float):
             hint = number_hint(data) if isinstance(data, str) else None
-            raise self.error(f"`{key}` must be a number, got {describe(value)}", value, hint)
+            raise self.error(
+                f"`{key}` must be a number, got {describe(value)}", value, hint or usage
+            )
         if not math.isfinite(data) or not 0 < data <= upper:
             shown = number_text(data) if isinstance(data, int) else data
             raise self.error(f"`{key}` must be in (0, {upper:g}], got {shown}", value)

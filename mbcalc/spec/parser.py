@@ -386,6 +386,14 @@ def _se(p: _SpecParser, a: Args, common: Common) -> Layer:
     )
 
 
+SE_USAGE = (
+    "`se` is the squeeze ratio of the expanded channels, in (0, 1], e.g. `se: 0.25`; leave it "
+    "out for no squeeze-and-excite, or give the width to a separate `se` layer: "
+    "`se: {squeeze: 16}`"
+)
+"""What an mbconv's `se` takes, beside a value that is no number."""
+
+
 def _mbconv(p: _SpecParser, a: Args, common: Common) -> Layer:
     if "expand" in a.mapping and "expanded" in a.mapping:
         raise a.error(
@@ -409,7 +417,7 @@ def _mbconv(p: _SpecParser, a: Args, common: Common) -> Layer:
         kernel=a.pair("kernel", 3),
         stride=a.pair("stride", 1),
         padding=a.padding("same"),
-        se=a.ratio("se") if "se" in a.mapping else None,
+        se=a.ratio("se", SE_USAGE) if "se" in a.mapping else None,
         se_base=base,
         se_divisor=a.int("se_divisor") if "se_divisor" in a.mapping else None,
         residual=residual,
