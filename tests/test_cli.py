@@ -491,7 +491,7 @@ def assert_clean_failure(result: Result, code: int, *words: str) -> None:
         (("table", "mobilenet_v1", "--alpha", "abc"), "--alpha"),
         (("table", "mobilenet_v1", "--res", "abc"), "--res"),
         (("table", "mobilenet_v1", "--res", "1.5"), "--res"),
-        (("table",), "spec"),
+        (("table",), "Missing argument 'SPEC'"),
         (("frobnicate",), "frobnicate"),
         (("list", "extra"), "extra"),
     ],

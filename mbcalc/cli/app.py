@@ -14,6 +14,7 @@ import typer
 from mbcalc.cli import deploy_commands, explore_commands, report_commands
 from mbcalc.cli.boundary import reports_errors
 from mbcalc.cli.grouped import with_groups
+from mbcalc.cli.usage import NamedUsageCommand
 
 app = typer.Typer(
     name="mbcalc",
@@ -42,7 +43,7 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
 """Every command by name, in the order `mbcalc --help` lists them."""
 
 for name, command in COMMANDS:
-    app.command(name)(reports_errors(with_groups(command)))
+    app.command(name, cls=NamedUsageCommand)(reports_errors(with_groups(command)))
 
 
 def _print_version(asked: bool) -> None:

@@ -59,7 +59,10 @@ def sweep(
         plot_option("Also draw mult-adds against params (log axes) into FILE; needs mbcalc[plot]."),
     ] = None,
     plot_by: Annotated[
-        PlotBy, typer.Option("--plot-by", help="One line per resolution or per alpha.")
+        PlotBy,
+        typer.Option(
+            "--plot-by", metavar="res|alpha", help="One line per resolution or per alpha."
+        ),
     ] = PlotBy.RES,
     deploy: DeployOptions,
 ) -> None:
@@ -135,7 +138,13 @@ def fit(
         ),
     ] = None,
     res_step: Annotated[
-        int, typer.Option("--res-step", min=1, help="Resolution step of the default search.")
+        int,
+        typer.Option(
+            "--res-step",
+            min=1,
+            metavar="N",
+            help="Resolution step of the default search, in pixels.",
+        ),
     ] = 32,
     list_all: Annotated[
         bool,

@@ -44,6 +44,7 @@ SpecArg = Annotated[
     str,
     typer.Argument(
         help="A spec file (YAML), or the name of a shipped spec such as mobilenet_v1.",
+        metavar="SPEC",
         show_default=False,
     ),
 ]
@@ -52,7 +53,7 @@ CompareArgs = Annotated[
     typer.Argument(
         help="Two or more specs (files or shipped names), each optionally with its own "
         "settings: mobilenet_v1@alpha=0.5,res=160 (or res=128x96, height x width).",
-        metavar="SPEC[@alpha=A,res=R]...",
+        metavar="SPEC...",
         show_default=False,
     ),
 ]
@@ -104,6 +105,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
+        metavar="FORMAT",
         help="table, json, csv or markdown. Names are shown as written, escaped for each; "
         "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs.",
     ),
@@ -162,12 +164,15 @@ DTypeOpt = Annotated[
     DType | None,
     typer.Option(
         "--dtype",
-        help="Number format of activations and weights [default: the device's, else fp32].",
+        metavar="DTYPE",
+        help="Number format of activations and weights: fp32, fp16 or int8 [default: the "
+        "device's, else fp32].",
         show_default=False,
     ),
 ]
 BatchOpt = Annotated[
-    int, typer.Option("--batch", min=1, help="Images per inference (scales activations).")
+    int,
+    typer.Option("--batch", min=1, metavar="N", help="Images per inference (scales activations)."),
 ]
 FoldOpt = Annotated[
     bool,
@@ -205,6 +210,7 @@ ParamsOpt = Annotated[
     ParamsRule | None,
     typer.Option(
         "--params",
+        metavar="RULE",
         help="Which parameters count: paper (weights, biases), torch (+ BN scale, shift, PReLU "
         "weights), keras (paper's + BN scale, shift, running statistics) [default: the "
         "profile's].",
