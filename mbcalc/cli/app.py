@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Exact mult-adds and parameters of efficient convolutional networks, "
     "from a YAML spec, at any width multiplier and resolution.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # so that [default: ...] and mbcalc[plot] stay in help texts
     context_settings={"help_option_names": ["-h", "--help"]},

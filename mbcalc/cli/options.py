@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mbcalc.cli.completion import complete_device, complete_profile, complete_spec
 from mbcalc.core.profiles import ParamsRule
 from mbcalc.core.settings import Settings, parse_res, to_fraction
 from mbcalc.deploy.dtypes import DType
@@ -45,6 +46,7 @@ SpecArg = Annotated[
     typer.Argument(
         help="A spec file (YAML), or the name of a shipped spec such as mobilenet_v1.",
         metavar="SPEC",
+        autocompletion=complete_spec,
         show_default=False,
     ),
 ]
@@ -54,6 +56,7 @@ CompareArgs = Annotated[
         help="Two or more specs (files or shipped names), each optionally with its own "
         "settings: mobilenet_v1@alpha=0.5,res=160 (or res=128x96, height x width).",
         metavar="SPEC...",
+        autocompletion=complete_spec,
         show_default=False,
     ),
 ]
@@ -155,6 +158,7 @@ DeviceOpt = Annotated[
         "--device",
         "-d",
         metavar="NAME|FILE",
+        autocompletion=complete_device,
         help="Add roofline time per op on a device: a shipped profile (see `mbcalc devices`) "
         "or a YAML file.",
         show_default=False,
@@ -186,6 +190,7 @@ ProfileOpt = Annotated[
         "--profile",
         "-p",
         metavar="NAME",
+        autocompletion=complete_profile,
         help="Counting profile: paper (mult-adds), torch, fvcore, thop, ptflops or "
         "ptflops-aten. Each reproduces that tool's total and params exactly (fvcore 0.1.5, thop "
         "0.1.1, ptflops 0.7.5 pytorch and aten backends; torch: torch.utils.flop_counter) on the "
