@@ -35,7 +35,7 @@ from mbcalc.views.escape import (
     visible,
 )
 from mbcalc.views.formats import exact_number, exact_text
-from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
+from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok, ok_plotting
 
 BODY = """\
 input: {size: 32, channels: 3}
@@ -308,7 +308,7 @@ def test_plots_show_mathtext_literally(tmp_path: Path, command: str) -> None:
     spec = str(write_spec(tmp_path, "a $\\foo$ b $"))
     image = tmp_path / "plot.svg"
     args = ("--res", "32,16") if command == "sweep" else ()
-    ok(command, spec, *args, "--plot", str(image))
+    ok_plotting(image, command, spec, *args, "--plot", str(image))
     assert image.read_bytes().startswith(b"<?xml")
 
 

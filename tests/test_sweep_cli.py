@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 
 from mbcalc.cli.load import MAX_TABLE_CELLS
 from mbcalc.spec.zoo import shipped_names
-from tests.helpers.cli import PNG_MAGIC, assert_clean_failure, invoke_mbcalc, ok, one_line_error
+from tests.helpers.cli import (
+    PNG_MAGIC,
+    assert_clean_failure,
+    invoke_mbcalc,
+    ok,
+    ok_plotting,
+    one_line_error,
+)
 from tests.helpers.mobilenet_v1 import v1_reference
 from tests.helpers.readme import check_readme_examples
 
@@ -479,7 +486,7 @@ def test_output_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
 def test_plot_png_is_a_real_image_beside_the_usual_output(tmp_path: Path) -> None:
     target = tmp_path / "grid.png"
     args = ("sweep", "mobilenet_v1", *PAPER_GRID, "--format", "csv")
-    assert ok(*args, "--plot", str(target)) == ok(*args)
+    assert ok_plotting(target, *args, "--plot", str(target)) == ok(*args)
     data = target.read_bytes()
     assert data.startswith(PNG_MAGIC)
     assert data[12:16] == b"IHDR"
@@ -497,7 +504,7 @@ PLOT_GRID = ("--alpha", ",".join(ALPHAS), "--res", ",".join(map(str, PLOT_HEIGHT
 
 def svg_of(tmp_path: Path, *options: str) -> str:
     target = tmp_path / "grid.svg"
-    ok("sweep", "mobilenet_v1", *PLOT_GRID, "--plot", str(target), *options)
+    ok_plotting(target, "sweep", "mobilenet_v1", *PLOT_GRID, "--plot", str(target), *options)
     text = target.read_text(encoding="utf-8")
     assert "<svg" in text
     return text

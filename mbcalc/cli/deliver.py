@@ -37,6 +37,16 @@ def write_file(path: Path, content: str | bytes) -> None:
     write_atomic(path, content)
 
 
+def write_image(path: Path, image: bytes, *, report_on_stdout: bool) -> None:
+    """Write a plot to `path`, atomically, and say so in one line, `wrote FILE`: on standard
+    error when standard output carries the report, else on standard output."""
+    from mbcalc.views.escape import for_stream, visible
+
+    write_file(path, image)
+    stream = sys.stderr if report_on_stdout else sys.stdout
+    stream.write(for_stream(f"wrote {visible(str(path))}\n", stream.encoding))
+
+
 def show(renderable: RenderableType, width: int = WIDE) -> None:
     """Print to a terminal with colour, or as plain text (no padding) to a pipe or file."""
     from rich.console import Console

@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Annotated
 
-from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
+from mbcalc.cli.deliver import check_outputs, deliver, show, write_image
 from mbcalc.cli.load import deployment_of, load_report
 from mbcalc.cli.options import (
     BatchOpt,
@@ -64,7 +64,8 @@ def roofline(
     if plot is not None:
         from mbcalc.views.plot import plot_roofline
 
-        write_file(plot, plot_roofline(deployment, plot.suffix.lower()))
+        image = plot_roofline(deployment, plot.suffix.lower())
+        write_image(plot, image, report_on_stdout=delivery.output is None)
     if delivery.format != Format.TABLE:  # the other formats: the report with its times
         emit_report(report, delivery, deployment)
         return

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from mbcalc.cli.boundary import parsed
-from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
+from mbcalc.cli.deliver import check_outputs, deliver, show, write_image
 from mbcalc.cli.load import device_profile, fit_search, sweep_axes
 from mbcalc.cli.options import DeliveryOptions, DeployOptions, SpecArg, plot_option, range_option
 from mbcalc.core.limits import check_batch
@@ -92,7 +92,8 @@ def sweep(
     if plot is not None:
         from mbcalc.views.plot import plot_grid
 
-        write_file(plot, plot_grid(grid, plot.suffix.lower(), plot_by))
+        image = plot_grid(grid, plot.suffix.lower(), plot_by)
+        write_image(plot, image, report_on_stdout=delivery.output is None)
     from mbcalc.views import sweep_views
 
     writers = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
@@ -28,6 +29,15 @@ def ok(*args: str) -> str:
     result = invoke_mbcalc(*args)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+    return result.stdout
+
+
+def ok_plotting(image: Path, *args: str) -> str:
+    """Standard output of a command that must succeed, drawing `image` and saying only
+    `wrote IMAGE` on standard error."""
+    result = invoke_mbcalc(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"wrote {image}\n"
     return result.stdout
 
 
