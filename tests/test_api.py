@@ -193,9 +193,20 @@ def test_a_bad_setting_names_the_argument(settings: dict[str, object], message: 
     assert "--" not in str(caught.value)
 
 
-def test_a_height_and_width_pair_is_refused_with_a_hint() -> None:
-    with pytest.raises(SettingsError, match="res is the input height") as caught:
-        mbcalc.analyze("mobilenet_v2", res=(128, 96))  # type: ignore[arg-type]
+def test_a_height_and_width_pair_is_the_input_size() -> None:
+    """res=(h, w) and res="HxW" set both sides, as --res 128x96 does; MobileNet v1's
+    mult-adds then scale with the number of pixels of every map (Howard et al. 2017, eq. 5)."""
+    square = mbcalc.analyze("mobilenet_v1", res=128).total.mult_adds
+    pair = mbcalc.analyze("mobilenet_v1", res=(128, 128)).total.mult_adds
+    assert pair == square
+    text = mbcalc.analyze("mobilenet_v1", res="128x96")
+    assert text.total.mult_adds == mbcalc.analyze("mobilenet_v1", res=(128, 96)).total.mult_adds
+    assert text.graph.resolution == (128, 96)
+
+
+def test_a_resolution_of_three_sides_is_refused_with_a_hint() -> None:
+    with pytest.raises(SettingsError, match="res is a height or a") as caught:
+        mbcalc.analyze("mobilenet_v2", res=(128, 96, 3))  # type: ignore[arg-type]
     assert caught.value.hint is not None
 
 

@@ -70,8 +70,9 @@ def analyze(
     count: str | Mapping[str, int] | None = None,
     params: str | None = None,
 ) -> Analysis:
-    """Mult-adds and params of `spec` at width `alpha` and input height `res` (or resolution
-    multiplier `rho`), per op and in total, as `mbcalc table` reports them.
+    """Mult-adds and params of `spec` at width `alpha` and input size `res` (a height, the width
+    following in proportion, or `(height, width)`), or resolution multiplier `rho`, per op and
+    in total, as `mbcalc table` reports them.
 
     `spec` may also be a graph (`mbcalc.build_graph(spec, settings)`), analyzed at its own
     settings. `profile`, `flops`, `count` and `params` choose what `report.counted` counts, as
@@ -143,8 +144,9 @@ def sweep(
     alpha: Multiplier | Iterable[Multiplier] = "1,0.75,0.5,0.25",
     res: Pixels | Iterable[Pixels] | None = None,
 ) -> Swept:
-    """Mult-adds and params of `spec` at every width in `alpha` and input height in `res` (the
-    spec's own without), as `mbcalc sweep`: lists, or ranges as text (`"0.25:1:0.05"`).
+    """Mult-adds and params of `spec` at every width in `alpha` and input size in `res` (heights
+    or (height, width) pairs; the spec's own without), as `mbcalc sweep`: lists, or ranges as
+    text (`"0.25:1:0.05"`).
 
     >>> grid = sweep("mobilenet_v1", alpha=[1, 0.5], res=[224, 160])
     >>> grid.arrays()["mult_adds"].tolist()  # alphas x heights; tests/test_paper.py's figures

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
-from mbcalc.core.settings import Multiplier, Pixels, to_multiplier, to_pixels
+from mbcalc.core.settings import Multiplier, Pixels, Res, to_multiplier, to_res
 from mbcalc.errors import MbcalcError
 
 if TYPE_CHECKING:
@@ -65,17 +65,19 @@ def alphas_of(alpha: Multiplier | Iterable[Multiplier]) -> list[Fraction]:
     return [to_multiplier(value, "alpha") for value in alpha]
 
 
-def heights_of(res: Pixels | Iterable[Pixels] | None) -> list[int] | None:
-    """The input heights of a grid (None: the spec's own), given as `alphas_of` takes widths."""
-    from mbcalc.core.ranges import parse_integers
+def heights_of(res: Pixels | Iterable[Pixels] | None) -> list[Res] | None:
+    """The resolutions of a grid (None: the spec's own), given as `alphas_of` takes widths:
+    a height, a list of heights or (height, width) pairs, or text such as '96:224:32' or
+    '128x96,160x120'. A tuple is a list: `res=(224, 160)` is two heights."""
+    from mbcalc.core.ranges import parse_resolutions
 
     if res is None:
         return None
     if isinstance(res, str):
-        return _parsed(parse_integers, res, "res")
+        return _parsed(parse_resolutions, res, "res")
     if isinstance(res, int | float):
-        return [to_pixels(res, "res")]
-    return [to_pixels(value, "res") for value in res]
+        return [to_res(res, "res")]
+    return [to_res(value, "res") for value in res]
 
 
 def budget_of(count: int | str, name: str) -> int:

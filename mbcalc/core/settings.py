@@ -44,8 +44,9 @@ def to_fraction(text: str) -> Fraction:
 Multiplier = Fraction | int | float | str
 """An alpha or rho as a caller may give it: exact, whole, a float or a decimal's text."""
 
-Pixels = int | float | str
-"""An input height as a caller may give it: 224, 224.0 or "224"."""
+Pixels = int | float | str | tuple[int, int]
+"""A resolution as a caller may give it: a height (224, 224.0 or "224"), or height and width
+((128, 96) or "128x96")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +84,9 @@ def to_pixels(value: object, name: str) -> int:
     """An input height: an int, or a float or text that is a whole number."""
     if isinstance(value, tuple | list):
         raise SettingValueError(
-            f"{name} is the input height, got the {type(value).__name__} {value!r}",
-            hint="the width follows in proportion: give the height alone",
+            f"{name} is a height or a (height, width) pair, got the {type(value).__name__} "
+            f"{value!r}",
+            hint="give res=160 (the width follows in proportion) or res=(128, 96)",
         )
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -102,10 +104,15 @@ def to_pixels(value: object, name: str) -> int:
 
 def to_res(value: object, name: str) -> Res:
     """A resolution given to `Settings`: a (height, width) pair of whole numbers as it is,
-    anything else as `to_pixels` reads a height."""
+    text as `parse_res` reads it ('128x96'), anything else as `to_pixels` reads a height."""
     if isinstance(value, tuple) and len(value) == 2:
         height, width = (to_pixels(side, name) for side in value)
         return (height, width)
+    if isinstance(value, str) and "x" in value.lower():
+        try:
+            return parse_res(value, name)
+        except ValueError as error:
+            raise SettingValueError(str(error)) from None
     return to_pixels(value, name)
 
 
@@ -206,7 +213,7 @@ class Settings:
         names = ARGUMENT_NAMES
         return cls(
             alpha=to_multiplier(alpha, names.alpha),
-            res=None if res is None else to_pixels(res, names.res),
+            res=None if res is None else to_res(res, names.res),
             rho=None if rho is None else to_multiplier(rho, names.rho),
             names=names,
         )
