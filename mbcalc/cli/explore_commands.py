@@ -11,8 +11,15 @@ import typer
 
 from mbcalc.cli.boundary import parsed
 from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
-from mbcalc.cli.load import device_profile, fit_search, sweep_axes
-from mbcalc.cli.options import DeliveryOptions, DeployOptions, SpecArg, plot_option, range_option
+from mbcalc.cli.load import counting_profile, device_profile, fit_search, sweep_axes
+from mbcalc.cli.options import (
+    CountingOptions,
+    DeliveryOptions,
+    DeployOptions,
+    SpecArg,
+    plot_option,
+    range_option,
+)
 from mbcalc.core.limits import check_batch
 from mbcalc.deploy.dtypes import DType
 from mbcalc.kinds import Format, PlotBy
@@ -62,12 +69,15 @@ def sweep(
         PlotBy, typer.Option("--plot-by", help="One line per resolution or per alpha.")
     ] = PlotBy.RES,
     deploy: DeployOptions,
+    counting: CountingOptions,
 ) -> None:
     """Mult-adds and params of SPEC over a grid of widths and resolutions.
 
     The paper's Tables 6 and 7 in one command:
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
+    Under a counting profile (--profile, --flops, --count, --params) every setting's counted
+    operations and params are added, each equal to `mbcalc table --profile` there.
     """
     from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
@@ -75,6 +85,7 @@ def sweep(
 
     check_outputs(delivery.force, [delivery.output, plot], spec, deploy.device)
     check_batch(deploy.batch)
+    profile = counting_profile(counting)
     as_table = delivery.format == Format.TABLE
     alphas, heights = sweep_axes(alpha, res, as_table=as_table)
     device = device_profile(deploy.device)
@@ -83,7 +94,7 @@ def sweep(
         dtype = DType.FP32  # asking for a number format is what turns the memory grids on
     grid = sweep_grid(
         resolve_spec(spec), alphas, heights, dtype=dtype, batch=deploy.batch,
-        fold_bn=deploy.fold_bn, device=device,
+        fold_bn=deploy.fold_bn, device=device, profile=profile,
     )  # fmt: skip
     refusals = explain_invalid(grid)
     if plot is not None:

@@ -11,9 +11,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from mbcalc.grid.counting import GridCount
 from mbcalc.grid.fit import Fit, FitResult
 from mbcalc.grid.refusals import Refusal
 from mbcalc.grid.sweep import Grid
+from mbcalc.views.deploy_views import profile_fields
 from mbcalc.views.escape import for_markdown, for_terminal, visible
 from mbcalc.views.formats import (
     byte_size,
@@ -64,8 +66,12 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
         table.add_row(exact_text(alpha), *cells)
     notes: list[RenderableType] = [table]
-    for title, metric in _deployment_metrics(grid, visible):
+    for title, metric in [
+        *_counted_metrics(grid, visible, human),
+        *_deployment_metrics(grid, visible),
+    ]:
         notes += [Text(), _metric_table(grid, title, metric)]
+    notes.extend(Text(line, style="dim") for line in _profile_line(grid, visible))
     notes.extend(Text(f"— {visible(refusal.message)}", style="dim") for refusal in refusals)
     return Group(*notes)
 
@@ -113,6 +119,69 @@ def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> Re
     return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), table)
 
 
+def _counted_metrics(
+    grid: Grid, escape: Callable[[str], str], number: Callable[[int], str]
+) -> list[tuple[str, Callable[[int, int], str]]]:
+    """(title, cell text) of the grid's totals under its counting profile, when not the paper's;
+    names pass `escape`, counts `number`."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return []
+    operations, params = counted.operations, counted.params
+    return [
+        (
+            f"operations · params counted by profile {escape(counted.profile.name)}",
+            lambda a, r: f"{number(int(operations[a, r]))} · {number(int(params[a, r]))}",
+        )
+    ]
+
+
+def _profile_counted(grid: Grid) -> GridCount | None:
+    """The grid's totals under its counting profile, unless that is the paper's unchanged
+    (whose totals are the grid's own mult-adds and params)."""
+    counted = grid.counted
+    return None if counted is None or counted.profile.name == "paper" else counted
+
+
+def _profile_line(grid: Grid, escape: Callable[[str], str]) -> list[str]:
+    """The line naming the counting profile in force, when it is not the paper's."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return []
+    return [f"profile {escape(counted.profile.name)}: {escape(counted.profile.description)}"]
+
+
+def _counted_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
+    """A setting's totals under the counting profile (None where it cannot be built), as
+    `mbcalc table --format json` writes them under `total.counted`."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return {}
+    if not grid.valid[a, r]:
+        return {"counted": None}
+    extras = {key: int(values[a, r]) for key, values in counted.extras.items()}
+    return {
+        "counted": {
+            "operations": int(counted.operations[a, r]),
+            "extras": {key: ops for key, ops in extras.items() if ops},
+            "params": int(counted.params[a, r]),
+        }
+    }
+
+
+def _counted_columns(grid: Grid, a: int, r: int) -> dict[str, Any]:
+    """The CSV columns of a setting's totals under the counting profile."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return {}
+    valid = bool(grid.valid[a, r])
+    return {
+        "profile": counted.profile.name,
+        "operations": int(counted.operations[a, r]) if valid else None,
+        "counted_params": int(counted.params[a, r]) if valid else None,
+    }
+
+
 def _deployment_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
     """The deployment fields of one setting (None where it cannot be built)."""
     record: dict[str, Any] = {}
@@ -140,6 +209,7 @@ def sweep_records(grid: Grid) -> list[dict[str, Any]]:
                     "params": None if cell is None else cell[1],
                     "bn_params": None if cell is None else cell[2],
                     **_deployment_record(grid, a, r),
+                    **_counted_record(grid, a, r),
                 }
             )
     return records
@@ -154,6 +224,9 @@ def sweep_json(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             "fold_bn": grid.fold_bn,
             "device": None if grid.device is None else grid.device.name,
         }
+    counted = _profile_counted(grid)
+    if counted is not None:
+        deployment["profile"] = profile_fields(counted.profile)
     return (
         json.dumps(
             {
@@ -180,7 +253,11 @@ def _refusal_record(refusal: Refusal) -> dict[str, Any]:
 
 def sweep_csv(grid: Grid) -> str:
     """Long format: one row per setting; invalid settings have empty counts."""
-    extra = list(_deployment_record(grid, 0, 0)) if grid.valid.size else []
+
+    def added(a: int, r: int) -> dict[str, Any]:
+        return {**_deployment_record(grid, a, r), **_counted_columns(grid, a, r)}
+
+    extra = list(added(0, 0)) if grid.valid.size else []
     rows = [
         [
             alpha,
@@ -188,7 +265,7 @@ def sweep_csv(grid: Grid) -> str:
             width,
             "true" if cell is not None else "false",
             *(("", "", "") if cell is None else cell),
-            *("" if value is None else value for value in _deployment_record(grid, a, r).values()),
+            *("" if value is None else value for value in added(a, r).values()),
         ]
         for a, alpha in enumerate(map(exact_number, grid.alphas))  # each alpha written once
         for r, (height, width) in enumerate(grid.resolutions)
@@ -212,7 +289,8 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
         lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
     lines.append("")
-    for title, metric in _deployment_metrics(grid, for_markdown):
+    metrics = _counted_metrics(grid, for_markdown, exact) + _deployment_metrics(grid, for_markdown)
+    for title, metric in metrics:
         lines += [f"**{for_markdown(grid.spec.name)}** — {title}", "", lines[2], lines[3]]
         for a, alpha in enumerate(grid.alphas):
             cells = [
@@ -220,6 +298,7 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             ]
             lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines.extend(_profile_line(grid, for_markdown))
     lines.extend(f"— {for_markdown(refusal.message)}" for refusal in refusals)
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -1,0 +1,117 @@
+"""The counting options (--profile, --flops, --count, --params) on every command that reports
+counts: declared once, the same help and the same checks, and the same totals as
+`mbcalc table` gives under them at each setting."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
+
+COMMANDS = [
+    ("table", "mobilenet_v1"),
+    ("compare", "mobilenet_v1", "mobilenet_v1@alpha=0.5"),
+    ("sweep", "mobilenet_v1"),
+    ("fit", "mobilenet_v1", "--max-mult-adds", "100M"),
+    ("breakdown", "mobilenet_v1"),
+    ("chart", "mobilenet_v1"),
+    ("roofline", "mobilenet_v1"),
+]
+
+COUNTINGS = [
+    ("--profile", "fvcore"),
+    ("-p", "thop"),
+    ("--profile", "ptflops"),
+    ("--flops",),
+    ("-p", "torch", "--count", "bn=2,act.relu", "--params", "keras"),
+]
+"""Shipped profiles and a customized one: each prices other operations."""
+
+SPECS = ("mobilenet_v1", "mobilenet_v3_small")
+
+
+def table_counted(spec: str, alpha: str, res: int, *counting: str) -> dict[str, Any]:
+    """`mbcalc table` at one setting: its profile and its total under it."""
+    data = json.loads(
+        ok("table", spec, "--alpha", alpha, "--res", str(res), *counting, "--format", "json")
+    )
+    counted: dict[str, Any] = data["total"]["counted"]
+    return {"profile": data["profile"], "counted": counted}
+
+
+def help_of(*command: str) -> str:
+    return " ".join(ok(*command, "--help").split())
+
+
+@pytest.mark.parametrize("command", [c[0] for c in COMMANDS])
+def test_every_counting_command_has_the_same_counting_options(command: str) -> None:
+    table_help = help_of("table")
+    text = help_of(command)
+    for flag in ("--profile", "--flops", "--count", "--params"):
+        assert flag in text, (command, flag)
+    start = table_help.index("Counting profile:")
+    profile_help = table_help[start : table_help.index("networks;", start)]
+    assert profile_help in text
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c[0] for c in COMMANDS])
+@pytest.mark.parametrize(
+    ("counting", "words"),
+    [
+        (("--profile", "nope"), ("--profile", "unknown profile 'nope'", "fvcore")),
+        (("--count", "bogus=2"), ("--count", "unknown operation 'bogus'")),
+        (("--count", "bn=x"), ("--count", "must be a whole number")),
+        (("--params", "nope"), ("--params",)),
+    ],
+)
+def test_every_command_refuses_a_bad_counting_option_alike(
+    command: tuple[str, ...], counting: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    assert_clean_failure(invoke_mbcalc(*command, *counting), 2, *words)
+
+
+@pytest.mark.parametrize("counting", COUNTINGS, ids=" ".join)
+@pytest.mark.parametrize("spec", SPECS)
+def test_sweep_json_equals_table_under_the_profile_at_each_setting(
+    spec: str, counting: tuple[str, ...]
+) -> None:
+    args = ("sweep", spec, "--alpha", "1,0.5", "--res", "224,160", *counting)
+    data = json.loads(ok(*args, "--format", "json"))
+    for record in data["settings"]:
+        expected = table_counted(spec, str(record["alpha"]), record["resolution"][0], *counting)
+        assert record["counted"] == expected["counted"], record
+        assert data["profile"] == expected["profile"]
+
+
+@pytest.mark.parametrize("counting", COUNTINGS[:2], ids=" ".join)
+def test_sweep_csv_has_the_profile_and_its_totals(counting: tuple[str, ...]) -> None:
+    args = ("sweep", "mobilenet_v1", "--alpha", "1,0.5", "--res", "160", *counting)
+    rows = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
+    assert len(rows) == 2
+    for row in rows:
+        expected = table_counted("mobilenet_v1", row["alpha"], int(row["height"]), *counting)
+        assert row["profile"] == expected["profile"]["name"]
+        assert int(row["operations"]) == expected["counted"]["operations"]
+        assert int(row["counted_params"]) == expected["counted"]["params"]
+
+
+def test_sweep_table_and_markdown_show_the_profile_grid() -> None:
+    args = ("sweep", "mobilenet_v1", "--alpha", "1", "--res", "224", "-p", "fvcore")
+    expected = table_counted("mobilenet_v1", "1", 224, "-p", "fvcore")["counted"]
+    markdown = ok(*args, "--format", "markdown")
+    assert "counted by profile fvcore" in markdown
+    assert f"| 1 | {expected['operations']:,} · {expected['params']:,} |" in markdown
+    terminal = ok(*args)
+    assert "counted by profile fvcore" in terminal
+    assert "profile fvcore: fvcore 0.1.5" in " ".join(terminal.split())
+
+
+def test_sweep_under_the_paper_profile_adds_nothing() -> None:
+    args = ("sweep", "mobilenet_v1", "--alpha", "1,0.5")
+    for fmt in ("table", "json", "csv", "markdown"):
+        assert ok(*args, "--format", fmt) == ok(*args, "-p", "paper", "--format", fmt)
