@@ -115,3 +115,33 @@ def test_sweep_under_the_paper_profile_adds_nothing() -> None:
     args = ("sweep", "mobilenet_v1", "--alpha", "1,0.5")
     for fmt in ("table", "json", "csv", "markdown"):
         assert ok(*args, "--format", fmt) == ok(*args, "-p", "paper", "--format", fmt)
+
+
+COMPARED = (("mobilenet_v1", "1", 224), ("mobilenet_v3_small", "0.5", 160))
+
+
+@pytest.mark.parametrize("counting", COUNTINGS, ids=" ".join)
+def test_compare_json_and_csv_equal_table_under_the_profile(counting: tuple[str, ...]) -> None:
+    args = ("compare", "mobilenet_v1", "mobilenet_v3_small@alpha=0.5,res=160", *counting)
+    data = json.loads(ok(*args, "--format", "json"))
+    rows = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
+    totals = [row for row in rows if row["row"] == "total"]
+    for column, total, (spec, alpha, res) in zip(data["columns"], totals, COMPARED, strict=True):
+        expected = table_counted(spec, alpha, res, *counting)
+        assert data["profile"] == expected["profile"]
+        assert column["counted"] == expected["counted"]
+        assert total["profile"] == expected["profile"]["name"]
+        assert int(total["operations"]) == expected["counted"]["operations"]
+        assert int(total["counted_params"]) == expected["counted"]["params"]
+
+
+def test_compare_table_and_markdown_show_the_counted_totals() -> None:
+    args = ("compare", "mobilenet_v1", "mobilenet_v1@alpha=0.5", "-p", "thop")
+    full = table_counted("mobilenet_v1", "1", 224, "-p", "thop")["counted"]
+    half = table_counted("mobilenet_v1", "0.5", 224, "-p", "thop")["counted"]
+    ratio = f"{half['operations'] / full['operations']:.4f}x"
+    for fmt in ("table", "markdown"):
+        text = " ".join(ok(*args, "--format", fmt).split())
+        assert f"{full['operations']:,} operations · {full['params']:,} params counted" in text
+        assert f"{half['operations']:,} operations ({ratio})" in text
+        assert "thop: thop 0.1.1" in text

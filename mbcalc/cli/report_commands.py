@@ -4,7 +4,7 @@ verify; and show, which prints a spec's text. Each loads, analyzes, then renders
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,6 +27,7 @@ from mbcalc.cli.options import (
     OutputOpt,
     SettingOptions,
     SpecArg,
+    SummaryOpt,
 )
 from mbcalc.core.limits import check_batch
 from mbcalc.errors import MbcalcError
@@ -94,15 +95,26 @@ def compare(
     setting: SettingOptions,
     delivery: DeliveryOptions,
     deploy: DeployOptions,
+    counting: CountingOptions,
+    summary: SummaryOpt = False,
+    by_layer: Annotated[
+        bool,
+        typer.Option(
+            "--by-layer",
+            help="Pair the units layer by layer even where the networks' units do not correspond.",
+        ),
+    ] = False,
 ) -> None:
     """Two or more specs, or one spec under several settings, side by side.
 
     Each argument may carry its own settings: mobilenet_v1@alpha=0.5,res=160.
     The keys are alpha, res and rho; --alpha, --res and --rho set the rest.
     Units are aligned by name, or by structure (type, kernel, stride).
+    Networks whose units mostly do not correspond (fewer than half) are shown by layer
+    type instead, totals side by side; --by-layer pairs their units anyway.
     Ratios are against the first column; the fewest mult-adds and params win.
     """
-    from mbcalc.core.compare import compare_arguments
+    from mbcalc.core.compare import compare_arguments, layout_of
     from mbcalc.views import compare_export as export
     from mbcalc.views.render import compare_view
 
@@ -110,9 +122,11 @@ def compare(
     check_outputs(delivery.force, [delivery.output], *specs, *paths, deploy.device)
     check_batch(deploy.batch)
     settings = setting.settings()
+    profile = counting_profile(counting)
     if len(specs) < 2:
         raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
-    comparison = compare_arguments(specs, settings)
+    comparison = compare_arguments(specs, settings, profile)
+    layout = layout_of(comparison, summary=summary, by_layer=by_layer)
     deployments = [
         deployment_of(column.report, deploy, memory=deploy.shows_memory)
         for column in comparison.columns
@@ -120,7 +134,9 @@ def compare(
     chosen = None if deployments[0] is None else [d for d in deployments if d is not None]
     writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
                Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
-    deliver_with(delivery.format, delivery.output, compare_view, writers, comparison, chosen)
+    deliver_with(
+        delivery.format, delivery.output, compare_view, writers, comparison, chosen, layout
+    )
 
 
 def breakdown(spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions) -> None:

@@ -10,9 +10,17 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.core.by_type import breakdown
+from mbcalc.core.compare import Layout
 from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
-from mbcalc.views.compare_export import MISSING, compare_legend, position_mark, ratio_text
+from mbcalc.views.compare_export import (
+    MISSING,
+    compare_legend,
+    counted_lines,
+    layout_note,
+    position_mark,
+    ratio_text,
+)
 from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
@@ -202,21 +210,40 @@ WINNER = "bold green"
 
 
 def compare_view(
-    comparison: Comparison, deployments: list[Deployment] | None = None
+    comparison: Comparison,
+    deployments: list[Deployment] | None = None,
+    layout: Layout = Layout.LAYERS,
 ) -> RenderableType:
     """The aligned units of every column, the totals against the first, and the legend.
 
     With deployments (one per column), each column's peak memory, weights and latency too.
+    `layout` TYPES shows the layer types side by side instead of the units, TOTALS the totals
+    alone; a counting profile other than the paper's adds each column's totals under it.
     """
     legend = " · ".join(compare_legend(comparison))
-    parts: list[RenderableType] = [compare_table(comparison), Text(), compare_summary(comparison)]
+    parts: list[RenderableType] = []
+    if layout is Layout.LAYERS:
+        parts += [compare_table(comparison), Text()]
+    parts.append(compare_summary(comparison))
+    if layout is Layout.TYPES:
+        from mbcalc.views.compare_types import by_type_table
+
+        parts += [Text(), by_type_table(comparison)]
+    lines = [(visible(label), visible(text)) for label, text in counted_lines(comparison)]
     if deployments:
-        grid = label_grid()
         arguments = [visible(column.target.argument) for column in comparison.columns]
-        for label, text in deploy_views.compare_lines(arguments, deployments, visible):
+        lines += deploy_views.compare_lines(arguments, deployments, visible)
+    if lines:
+        grid = label_grid()
+        for label, text in lines:
             grid.add_row(Text(label), Text(text))
         parts += [Text(), grid]
-    return Group(*parts, Text(legend, style="dim"), convention_line())
+    note = layout_note(layout)
+    if note is not None:
+        parts.append(Text(note, style="yellow"))
+    if layout is Layout.LAYERS:
+        parts.append(Text(legend, style="dim"))
+    return Group(*parts, convention_line())
 
 
 def _total(text: str, winner: bool) -> Text:
