@@ -10,7 +10,9 @@ import json
 from typing import Any
 
 import pytest
+import typer
 
+from mbcalc.cli.app import app
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
 
 COMMANDS = [
@@ -44,19 +46,24 @@ def table_counted(spec: str, alpha: str, res: int, *counting: str) -> dict[str, 
     return {"profile": data["profile"], "counted": counted}
 
 
-def help_of(*command: str) -> str:
-    return " ".join(ok(*command, "--help").split())
+def counting_params(command: str) -> dict[str, tuple[Any, ...]]:
+    """The counting options of a command as declared: flags, metavar, help, default."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    params = group.commands[command].params
+    return {
+        param.name: (tuple(param.opts), param.metavar, getattr(param, "help", None), param.default)
+        for param in params
+        if param.name in ("profile", "flops", "count", "params")
+    }
 
 
-@pytest.mark.parametrize("command", [c[0] for c in COMMANDS])
+@pytest.mark.parametrize("command", [c[0] for c in COMMANDS if c[0] != "table"])
 def test_every_counting_command_has_the_same_counting_options(command: str) -> None:
-    table_help = help_of("table")
-    text = help_of(command)
-    for flag in ("--profile", "--flops", "--count", "--params"):
-        assert flag in text, (command, flag)
-    start = table_help.index("Counting profile:")
-    profile_help = table_help[start : table_help.index("networks;", start)]
-    assert profile_help in text
+    expected = counting_params("table")
+    assert len(expected) == 4
+    assert counting_params(command) == expected
+    assert "--profile" in ok(command, "--help")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[c[0] for c in COMMANDS])
@@ -145,3 +152,70 @@ def test_compare_table_and_markdown_show_the_counted_totals() -> None:
         assert f"{full['operations']:,} operations · {full['params']:,} params counted" in text
         assert f"{half['operations']:,} operations ({ratio})" in text
         assert "thop: thop 0.1.1" in text
+
+
+def layers_of(spec: str, *options: str) -> list[dict[str, Any]]:
+    layers: list[dict[str, Any]] = json.loads(ok("table", spec, *options, "--format", "json"))[
+        "layers"
+    ]
+    return layers
+
+
+def outputs(layer: dict[str, Any]) -> int:
+    height, width, channels = layer["output"]
+    return int(height * width * channels)
+
+
+def test_breakdown_under_fvcore_counts_each_type_by_its_formula() -> None:
+    """fvcore adds 2 per batch-norm output: every conv of MobileNet v1 has its BN."""
+    data = json.loads(ok("breakdown", "mobilenet_v1", "-p", "fvcore", "--format", "json"))
+    types = {entry["type"]: entry for entry in data["types"]}
+    depthwise = [layer for layer in layers_of("mobilenet_v1") if layer["op"] == "depthwise"]
+    expected = sum(layer["mult_adds"] + 2 * outputs(layer) for layer in depthwise)
+    assert types["Conv DW 3x3"]["counted"]["operations"] == expected
+    total = table_counted("mobilenet_v1", "1", 224, "-p", "fvcore")
+    assert data["total"]["counted"] == total["counted"]
+    assert data["profile"] == total["profile"]
+    summed = sum(entry["counted"]["operations"] for entry in data["types"])
+    assert summed == total["counted"]["operations"]
+
+
+def test_breakdown_csv_and_markdown_under_a_profile() -> None:
+    args = ("breakdown", "mobilenet_v1", "-p", "fvcore")
+    data = json.loads(ok(*args, "--format", "json"))
+    rows = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
+    assert [int(row["operations"]) for row in rows] == [
+        entry["counted"]["operations"] for entry in data["types"]
+    ]
+    assert {row["profile"] for row in rows} == {"fvcore"}
+    markdown = ok(*args, "--format", "markdown")
+    total = data["total"]["counted"]["operations"]
+    assert f"**{total:,}** |" in markdown
+    assert "fvcore 0.1.5" in markdown
+
+
+def test_breakdown_under_the_paper_profile_is_unchanged() -> None:
+    for fmt in ("table", "json", "csv", "markdown"):
+        plain = ok("breakdown", "mobilenet_v1", "--format", fmt)
+        assert ok("breakdown", "mobilenet_v1", "-p", "paper", "--format", fmt) == plain
+
+
+def test_chart_under_thop_draws_each_layers_operations() -> None:
+    """thop adds 4 per batch-norm output: sep1's depthwise and pointwise convs have one each."""
+    from mbcalc.views.formats import human
+
+    sep1 = [layer for layer in layers_of("mobilenet_v1") if layer["unit"] == "sep1"]
+    expected = sum(layer["mult_adds"] + 4 * outputs(layer) for layer in sep1)
+    text = ok("chart", "mobilenet_v1", "-p", "thop")
+    assert "counted by profile thop" in text
+    (line,) = [line for line in text.splitlines() if line.startswith("sep1 ")]
+    assert line.split()[1] == "operations"
+    assert line.split()[-1] == human(expected)
+
+
+def test_roofline_reports_carry_the_profile() -> None:
+    expected = table_counted("mobilenet_v1", "1", 224, "-p", "thop")
+    data = json.loads(ok("roofline", "mobilenet_v1", "-p", "thop", "--format", "json"))
+    assert data["profile"] == expected["profile"]
+    assert data["total"]["counted"] == expected["counted"]
+    assert "thop 0.1.1" in " ".join(ok("roofline", "mobilenet_v1", "-p", "thop").split())

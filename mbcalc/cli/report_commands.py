@@ -139,38 +139,50 @@ def compare(
     )
 
 
-def breakdown(spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions) -> None:
+def breakdown(
+    spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions, counting: CountingOptions
+) -> None:
     """Mult-adds and params of SPEC by layer type: the paper's Table 2 for any network.
 
     Standard k x k, pointwise 1x1 and depthwise k x k convolutions, fully connected
     and squeeze-and-excite layers, each with its share of the network's total.
+    Under a counting profile, each type's operations as the profile counts them.
     """
     check_outputs(delivery.force, [delivery.output], spec)
+    profile = counting_profile(counting)
     report = load_report(spec, setting)
+    from mbcalc.core.profiles import count_by_type
+
+    counted = None if profile.is_paper else count_by_type(report, profile)
     from mbcalc.views import breakdown_export as export
     from mbcalc.views.render import breakdown_view
 
     writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
                Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
-    deliver_with(delivery.format, delivery.output, breakdown_view, writers, report)
+    deliver_with(delivery.format, delivery.output, breakdown_view, writers, report, counted)
 
 
 def chart(
     spec: SpecArg,
     setting: SettingOptions,
+    counting: CountingOptions,
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
 
     Two bars per layer (a separable unit is one layer), each scaled to the largest.
+    Under a counting profile, the bars are the operations and params it counts.
     Piped or written with --output, the chart is plain text 100 columns wide.
     """
+    from mbcalc.core.profiles import count_units
     from mbcalc.views.chart import Chart
 
     check_outputs(force, [output], spec)
+    profile = counting_profile(counting)
     report = load_report(spec, setting)
-    deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
+    counted = None if profile.is_paper else count_units(report, profile)
+    deliver(Format.TABLE, output, functools.partial(Chart, report, counted), width=CHART_WIDTH)
 
 
 def verify(spec: SpecArg, setting: SettingOptions) -> None:

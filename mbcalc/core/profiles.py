@@ -49,7 +49,7 @@ Parameters: the tools count every trainable tensor, PReLU's one weight included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -59,9 +59,10 @@ from mbcalc.core.limits import count_weight
 from mbcalc.kinds import OpKind
 
 if TYPE_CHECKING:  # the command line imports this module for its options: keep it light
-    from mbcalc.core.costs import Dims
+    from mbcalc.core.by_type import Category
+    from mbcalc.core.costs import Cost, Dims
     from mbcalc.core.graph import Windowed
-    from mbcalc.core.report import Report
+    from mbcalc.core.report import OpRow, Report
 
     class Countable(Windowed, Protocol):
         """What the element counts need to know of an op: a graph `Op` or a plan `Step`."""
@@ -127,6 +128,11 @@ class Profile:
     flops_per_mult_add: int = 1
     extras: dict[str, int] = field(default_factory=dict)  # cost per element, by key
     params: ParamsRule = ParamsRule.PAPER
+
+    @property
+    def is_paper(self) -> bool:
+        """Whether this is the paper's profile unchanged, whose totals are the report's own."""
+        return self.name == "paper"
 
     def cost(self, key: str) -> int:
         """The cost per element of `key` (`act.relu6`): its own, else its family's, else 0."""
@@ -228,19 +234,19 @@ def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num
 
 def elements(report: Report) -> dict[str, int]:
     """How many elements each operation (by qualified key) touches in `report`'s network."""
+    return rows_elements(report.rows)
+
+
+def rows_elements(rows: Sequence[OpRow]) -> dict[str, int]:
+    """How many elements each operation (by qualified key) touches in these ops."""
     from mbcalc.core.costs import Dims
 
     counts: dict[str, int] = {}
-    for row in report.rows:
+    for row in rows:
         op = row.op
         for key, size in op_elements(op, Dims(*op.input, *op.output), SCALAR):
             counts[key] = counts.get(key, 0) + int(size)
     return counts
-
-
-def prelu_weights(report: Report) -> int:
-    """PReLU's trainable weights in the module `mbcalc.torch` builds: one per activation."""
-    return sum(row.op.act == "prelu" for row in report.rows)
 
 
 def add_extras(extras: dict[str, Num], key: str, size: Num, profile: Profile) -> None:
@@ -279,15 +285,48 @@ class Counted:
 
 def count(report: Report, profile: Profile) -> Counted:
     """`report`'s total as `profile` counts it: each element at its most specific key's cost."""
+    return count_rows(report.rows, report.total.cost, profile)
+
+
+def count_rows(rows: Sequence[OpRow], total: Cost, profile: Profile) -> Counted:
+    """The total of the ops `rows`, whose paper cost is `total`, as `profile` counts it (a
+    whole report's, one unit's, one layer type's)."""
     extras: dict[str, Num] = {}
     # Every cost is 0 unless an extra has one: then the walk over the ops is not needed.
-    touched = elements(report) if any(profile.extras.values()) else {}
+    touched = rows_elements(rows) if any(profile.extras.values()) else {}
     for key, size in touched.items():
         add_extras(extras, key, size, profile)
-    total = report.total.cost
-    prelus = prelu_weights(report) if profile.params is ParamsRule.TORCH else 0
+    prelus = sum(row.op.act == "prelu" for row in rows) if profile.params is ParamsRule.TORCH else 0
     params = counted_params(total.params, total.bn_params, prelus, profile.params)
     return Counted(profile, total.mult_adds, {k: int(v) for k, v in extras.items()}, params)
+
+
+def count_units(report: Report, profile: Profile) -> tuple[Counted, ...]:
+    """Each unit's total (in `report.units`' order) as `profile` counts it."""
+    return tuple(count_rows(unit.rows, unit.cost, profile) for unit in report.units)
+
+
+@dataclass(frozen=True)
+class CountedByType:
+    """A report's total and each of its layer types' as a profile counts them."""
+
+    total: Counted
+    types: dict[Category, Counted]
+
+
+def count_by_type(report: Report, profile: Profile) -> CountedByType:
+    """The total and each layer type's (`mbcalc.core.by_type`'s categories) under `profile`."""
+    from mbcalc.core.by_type import categorized
+    from mbcalc.core.costs import ZERO
+
+    groups: dict[Category, list[OpRow]] = {}
+    for row, category in categorized(report):
+        groups.setdefault(category, []).append(row)
+    types = {
+        category: count_rows(rows, sum((row.cost for row in rows), ZERO), profile)
+        for category, rows in groups.items()
+    }
+    return CountedByType(count(report, profile), types)
 
 
 def custom_profile(

@@ -162,7 +162,7 @@ def profile_counted(comparison: Comparison) -> list[Counted] | None:
     """Each column's totals under the counting profile, unless that is the paper's unchanged."""
     counted = [column.counted for column in comparison.columns]
     chosen = [one for one in counted if one is not None]
-    if not chosen or len(chosen) < len(counted) or chosen[0].profile.name == "paper":
+    if not chosen or len(chosen) < len(counted) or chosen[0].profile.is_paper:
         return None
     return chosen
 

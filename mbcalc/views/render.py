@@ -30,7 +30,7 @@ from mbcalc.views.text import category_label, reduction_text, setting, twin_text
 
 if TYPE_CHECKING:
     from mbcalc.core.compare import Change, Column, Comparison
-    from mbcalc.core.profiles import Counted
+    from mbcalc.core.profiles import Counted, CountedByType
     from mbcalc.deploy.deployment import Deployment
 
 
@@ -166,8 +166,9 @@ def summary(
 # --- mult-adds and params by layer type ------------------------------------------------------
 
 
-def breakdown_view(report: Report) -> RenderableType:
-    """The paper's Table 2 for any network: mult-adds and params by layer type."""
+def breakdown_view(report: Report, counted: CountedByType | None = None) -> RenderableType:
+    """The paper's Table 2 for any network: mult-adds and params by layer type; under a
+    counting profile, each type's operations as it counts them, and the profile's lines."""
     graph = report.graph
     total = report.total.cost
     table = Table(
@@ -185,8 +186,12 @@ def breakdown_view(report: Report) -> RenderableType:
     table.add_column("params", footer=human(total.params), justify="right", no_wrap=True)
     table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
     table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
+    if counted is not None:
+        footer = human(counted.total.operations)
+        table.add_column("operations", footer=footer, justify="right", no_wrap=True)
     for row in breakdown(report):
         cost = row.cost
+        added = [] if counted is None else [human(counted.types[row.category].operations)]
         table.add_row(
             category_label(row.category),
             str(row.ops),
@@ -195,12 +200,24 @@ def breakdown_view(report: Report) -> RenderableType:
             human(cost.params),
             percent(report.param_share(cost.params)),
             human(cost.bn_params),
+            *added,
         )
     exact_total = (
         f"total: {exact(total.mult_adds)} mult-adds · {exact(total.params)} params · "
         f"{exact(total.bn_params)} BN params"
     )
-    return Group(table, Text(), Text(exact_total), convention_line())
+    parts: list[RenderableType] = [table, Text(), Text(exact_total)]
+    if counted is not None:
+        parts.append(profile_grid(counted.total))
+    return Group(*parts, convention_line())
+
+
+def profile_grid(counted: Counted) -> Table:
+    """The counting profile in force and what it counts, as labelled lines."""
+    grid = label_grid()
+    for label, text in deploy_views.profile_rows(counted):
+        grid.add_row(Text(label), Text(visible(text)))
+    return grid
 
 
 # --- several networks side by side -----------------------------------------------------------

@@ -140,7 +140,7 @@ def _profile_counted(grid: Grid) -> GridCount | None:
     """The grid's totals under its counting profile, unless that is the paper's unchanged
     (whose totals are the grid's own mult-adds and params)."""
     counted = grid.counted
-    return None if counted is None or counted.profile.name == "paper" else counted
+    return None if counted is None or counted.profile.is_paper else counted
 
 
 def _profile_line(grid: Grid, escape: Callable[[str], str]) -> list[str]:
