@@ -3,19 +3,29 @@ and the settings that fit a budget."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mbcalc.cli.boundary import parsed
 from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
-from mbcalc.cli.load import counting_profile, device_profile, fit_search, sweep_axes
+from mbcalc.cli.load import (
+    counting_profile,
+    device_profile,
+    fit_budget_options,
+    fit_search,
+    sweep_axes,
+)
 from mbcalc.cli.options import (
+    BatchOpt,
     CountingOptions,
     DeliveryOptions,
     DeployOptions,
+    DeviceOpt,
+    DTypeOpt,
+    FoldOpt,
     SpecArg,
     plot_option,
     range_option,
@@ -115,18 +125,39 @@ def sweep(
 def fit(
     spec: SpecArg,
     max_mult_adds: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--max-mult-adds",
             metavar="COUNT",
             help="Mult-adds budget: 300M, 1.2G, 1e8, 150000000.",
             show_default=False,
         ),
-    ],
+    ] = None,
     max_params: Annotated[
         str | None,
         typer.Option(
             "--max-params", metavar="COUNT", help="Parameter budget: 2.5M.", show_default=False
+        ),
+    ] = None,
+    max_flops: Annotated[
+        str | None,
+        typer.Option(
+            "--max-flops",
+            metavar="COUNT",
+            help="FLOPs budget under the counting profile (--profile): 1e8, 100M, 0.1G. Under "
+            "the paper's profile 2 FLOPs per mult-add (as --flops); under fvcore, thop or "
+            "ptflops the operations that tool counts.",
+            show_default=False,
+        ),
+    ] = None,
+    max_latency: Annotated[
+        str | None,
+        typer.Option(
+            "--max-latency",
+            metavar="TIME",
+            help="Latency budget on --device (the roofline estimate of `mbcalc table "
+            "--device`): 2ms, 0.5 ms, 500us.",
+            show_default=False,
         ),
     ] = None,
     alpha: Annotated[
@@ -154,28 +185,37 @@ def fit(
         ),
     ] = False,
     *,
+    device: DeviceOpt = None,
+    dtype: DTypeOpt = None,
+    batch: BatchOpt = 1,
+    fold_bn: FoldOpt = False,
     delivery: DeliveryOptions,
+    counting: CountingOptions,
 ) -> None:
-    """The widths and resolutions of SPEC that fit a budget of mult-adds (and params).
+    """The widths and resolutions of SPEC that fit a budget of mult-adds, FLOPs or latency
+    (and params).
 
     Of the settings that fit, those shown are not dominated: no other fitting setting has
-    at least as many mult-adds and params, and more of one (--all lists them all). The one
-    that uses most of the budget (the most mult-adds) is marked.
+    at least as much computation (FLOPs under --max-flops, else mult-adds) and params, and
+    more of one (--all lists them all). The one that uses most of the budget is marked.
     """
-    from mbcalc.core.ranges import parse_budget
+    from mbcalc.grid.fit import Measures
     from mbcalc.grid.fit import fit as fit_budget
 
-    check_outputs(delivery.force, [delivery.output], spec)
-    budget = parsed(parse_budget, max_mult_adds, "--max-mult-adds")
-    params = None if max_params is None else parsed(parse_budget, max_params, "--max-params")
+    check_outputs(delivery.force, [delivery.output], spec, device)
+    check_batch(batch)
+    budget = fit_budget_options(max_mult_adds, max_params, max_flops, max_latency, device)
+    if max_flops is not None and counting.profile == "paper":
+        counting = dataclasses.replace(counting, flops=True)  # FLOPs: 2 per mult-add
+    measures = Measures(counting_profile(counting), device_profile(device), dtype, batch, fold_bn)
     loaded, alphas, heights = fit_search(spec, alpha, res, res_step)
-    result = fit_budget(loaded, budget, params, alphas, heights, list_all=list_all)
-    from mbcalc.views import sweep_views
+    result = fit_budget(loaded, budget, None, alphas, heights, list_all=list_all, measures=measures)
+    from mbcalc.views import fit_views
 
     writers = {
-        Format.JSON: functools.partial(sweep_views.fit_json, result),
-        Format.CSV: functools.partial(sweep_views.fit_csv, result),
-        Format.MARKDOWN: functools.partial(sweep_views.fit_markdown, result),
+        Format.JSON: functools.partial(fit_views.fit_json, result),
+        Format.CSV: functools.partial(fit_views.fit_csv, result),
+        Format.MARKDOWN: functools.partial(fit_views.fit_markdown, result),
     }
-    view = functools.partial(sweep_views.fit_view, result, spec)
+    view = functools.partial(fit_views.fit_view, result, spec)
     deliver(delivery.format, delivery.output, view, writers.get(delivery.format))

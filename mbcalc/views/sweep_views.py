@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -12,32 +11,22 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.grid.counting import GridCount
-from mbcalc.grid.fit import Fit, FitResult
 from mbcalc.grid.refusals import Refusal
 from mbcalc.grid.sweep import Grid
 from mbcalc.views.deploy_views import profile_fields
 from mbcalc.views.escape import for_markdown, for_terminal, visible
 from mbcalc.views.formats import (
     byte_size,
-    decimal,
-    dims,
     duration,
     exact,
-    exact_decimal,
     exact_number,
     exact_text,
     human,
-    percent,
 )
 from mbcalc.views.text import csv_text
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
-FIT_SCHEMA = "mbcalc.fit/1"
 SWEEP_FIELDS = ("alpha", "height", "width", "valid", "mult_adds", "params", "bn_params")
-FIT_FIELDS = (
-    "alpha", "height", "width", "mult_adds", "params", "bn_params",
-    "mult_adds_share", "params_share", "best",
-)  # fmt: skip
 
 
 # -- sweep ---------------------------------------------------------------------------------
@@ -301,126 +290,3 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
     lines.extend(_profile_line(grid, for_markdown))
     lines.extend(f"— {for_markdown(refusal.message)}" for refusal in refusals)
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-# -- fit -----------------------------------------------------------------------------------
-
-
-def _budget(result: FitResult) -> str:
-    text = f"{human(result.max_mult_adds)} mult-adds"
-    if result.max_params is not None:
-        text += f", {human(result.max_params)} params"
-    return text
-
-
-def fit_view(result: FitResult, argument: str) -> RenderableType:
-    """The frontier, smallest first (or every fitting setting, largest first), the setting that
-    uses most of the budget marked.
-
-    `argument` is the SPEC as the user typed it, for the follow-up command shown beneath.
-    """
-    table = Table(
-        title=f"{for_terminal(result.spec.name)} — settings within {_budget(result)}",
-        header_style="bold",
-        title_style="bold",
-    )
-    for column in ("alpha", "input", "mult-adds", "of budget", "params", "of budget", "BN", ""):
-        table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
-    for fit in result.listed:
-        marked = result.is_best(fit)
-        table.add_row(
-            exact_text(fit.alpha),
-            dims(fit.resolution),
-            human(fit.mult_adds),
-            percent(fit.mult_adds_share),
-            human(fit.params),
-            "" if fit.params_share is None else percent(fit.params_share),
-            human(fit.bn_params),
-            "◀ uses most of the budget" if marked else "",
-            style="bold green" if marked else None,
-        )
-    parts: list[RenderableType] = [table] if result.frontier else []
-    searched = f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit"
-    if result.every_fit is not None:
-        parts.append(Text(f"{searched}, all listed, the most mult-adds first"))
-    else:
-        dominated = f"{len(result.frontier):,} not dominated by a larger fitting setting"
-        parts.append(Text(f"{searched}, {dominated}"))
-        if result.settings_fitting > len(result.frontier):
-            fitting = f"{result.settings_fitting:,} settings fit: use --all to list them"
-            parts.append(Text(fitting, style="dim"))
-    if result.best is not None:
-        chosen = result.frontier[result.best]
-        setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={chosen.resolution[0]}"
-        command = f"mbcalc compare {shlex.quote(argument)} {shlex.quote(setting)}"
-        parts.append(Text("layer by layer against the full model:", style="dim"))
-        parts.append(Text(visible(command), style="dim", no_wrap=True, overflow="ignore"))
-    else:
-        parts.append(Text("nothing fits: raise the budget or widen the search", style="yellow"))
-    return Group(*parts)
-
-
-def fit_records(result: FitResult, fits: tuple[Fit, ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "alpha": exact_number(fit.alpha),
-            "resolution": list(fit.resolution),
-            "mult_adds": fit.mult_adds,
-            "params": fit.params,
-            "bn_params": fit.bn_params,
-            "mult_adds_share": decimal(fit.mult_adds_share),
-            "params_share": None if fit.params_share is None else decimal(fit.params_share),
-            "best": result.is_best(fit),
-        }
-        for fit in fits
-    ]
-
-
-def fit_json(result: FitResult) -> str:
-    record = {
-        "schema": FIT_SCHEMA,
-        "spec": result.spec.name,
-        "budget": {"mult_adds": result.max_mult_adds, "params": result.max_params},
-        "searched": result.settings_searched,
-        "fitting": result.settings_fitting,
-        "frontier": fit_records(result, result.frontier),
-    }
-    if result.every_fit is not None:
-        record["within_budget"] = fit_records(result, result.every_fit)
-    return json.dumps(record, indent=2) + "\n"
-
-
-def fit_csv(result: FitResult) -> str:
-    rows = [
-        [
-            record["alpha"], *record["resolution"], record["mult_adds"], record["params"],
-            record["bn_params"], record["mult_adds_share"],
-            "" if record["params_share"] is None else record["params_share"],
-            "true" if record["best"] else "false",
-        ]
-        for record in fit_records(result, result.listed)
-    ]  # fmt: skip
-    return csv_text([list(FIT_FIELDS), *rows])
-
-
-def fit_markdown(result: FitResult) -> str:
-    lines = [
-        f"**{for_markdown(result.spec.name)}** — settings within {_budget(result)}",
-        "",
-        "| alpha | input | mult-adds | of budget | params | of budget | |",
-        "|--:|--:|--:|--:|--:|--:|---|",
-    ]
-    for fit in result.listed:
-        share = "" if fit.params_share is None else percent(fit.params_share)
-        mark = "**uses most of the budget**" if result.is_best(fit) else ""
-        lines.append(
-            f"| {exact_text(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
-            f"{percent(fit.mult_adds_share)} | {exact(fit.params)} | {share} | {mark} |"
-        )
-    listed = ", all listed" if result.every_fit is not None else ""
-    lines += [
-        "",
-        f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit{listed}.",
-        "",
-    ]
-    return "\n".join(lines)
