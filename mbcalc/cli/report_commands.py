@@ -47,12 +47,14 @@ def table(
     delivery: DeliveryOptions,
     deploy: DeployOptions,
     counting: CountingOptions,
+    summary: SummaryOpt = False,
 ) -> None:
     """Per-layer mult-adds and params of SPEC, with totals and the separable reduction.
 
     One row per primitive op, grouped under its spec layer; each depthwise-separable unit
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
+    --summary shows one line of totals with the setting instead.
     """
     check_outputs(delivery.force, [delivery.output], spec, deploy.device)
     check_batch(deploy.batch)
@@ -61,7 +63,16 @@ def table(
     deployment = deployment_of(report, deploy, memory=deploy.shows_memory)
     from mbcalc.core.profiles import count
 
-    emit_report(report, delivery, deployment, count(report, profile))
+    counted = count(report, profile)
+    if summary:
+        from mbcalc.views import summary as views
+
+        writers = {Format.JSON: views.summary_json, Format.CSV: views.summary_csv,
+                   Format.MARKDOWN: views.summary_markdown}  # fmt: skip
+        view = views.summary_view
+        deliver_with(delivery.format, delivery.output, view, writers, report, deployment, counted)
+        return
+    emit_report(report, delivery, deployment, counted)
 
 
 def emit_report(
