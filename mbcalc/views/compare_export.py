@@ -131,8 +131,9 @@ def compare_record(
             if fewest
         },
     }
-    if counted is not None:
-        record = {"profile": deploy_views.profile_record(counted[0]), **record}
+    if counted is not None:  # after the convention, as in `mbcalc table`'s report
+        profile = {"profile": deploy_views.profile_record(counted[0])}
+        record = {key: record[key] for key in ("schema", "convention")} | profile | record
     if layout is Layout.TOTALS:
         del record["rows"]
     if layout is Layout.TYPES:
