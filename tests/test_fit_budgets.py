@@ -93,7 +93,8 @@ def test_every_format_shows_the_flops_and_latency_columns() -> None:
     header = csv_text.splitlines()[0].split(",")
     assert header[-4:] == ["operations", "operations_share", "latency_seconds", "latency_share"]
     markdown = ok("fit", "mobilenet_v1", *GRID, *args, "--format", "markdown")
-    assert "| FLOPs | of budget | latency | of budget |" in markdown
+    # No mult-adds budget: no share of one.
+    assert "| alpha | input | mult-adds | FLOPs | of budget | latency | of budget |" in markdown
     assert f"{best['operations']:,}" in markdown
     terminal = ok("fit", "mobilenet_v1", *GRID, *args)
     assert "FLOPs" in terminal

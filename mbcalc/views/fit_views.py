@@ -61,6 +61,15 @@ def _measured(result: FitResult, fit: Fit, number: Callable[[int], str]) -> list
     return cells
 
 
+def _mult_adds_heads(result: FitResult) -> list[str]:
+    """The column of the mult-adds budget's share, where that budget is given."""
+    return [] if result.max_mult_adds is None else ["of budget"]
+
+
+def _mult_adds_share(result: FitResult, fit: Fit) -> list[str]:
+    return [] if result.max_mult_adds is None else [_share(fit.mult_adds_share)]
+
+
 def _measured_heads(result: FitResult) -> list[str]:
     heads = []
     if result.max_flops is not None:
@@ -81,7 +90,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
         header_style="bold",
         title_style="bold",
     )
-    heads = ["alpha", "input", "mult-adds", "of budget", *_measured_heads(result)]
+    heads = ["alpha", "input", "mult-adds", *_mult_adds_heads(result), *_measured_heads(result)]
     for column in (*heads, "params", "of budget", "BN", ""):
         table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
     for fit in result.listed:
@@ -90,7 +99,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
             exact_text(fit.alpha),
             dims(fit.resolution),
             human(fit.mult_adds),
-            _share(fit.mult_adds_share),
+            *_mult_adds_share(result, fit),
             *_measured(result, fit, human),
             human(fit.params),
             _share(fit.params_share),
@@ -196,22 +205,22 @@ def fit_csv(result: FitResult) -> str:
 
 
 def fit_markdown(result: FitResult) -> str:
+    heads = ["alpha", "input", "mult-adds", *_mult_adds_heads(result), *_measured_heads(result)]
+    heads += ["params", "of budget"]
     lines = [
         f"**{for_markdown(result.spec.name)}** — settings within {_budget(result, for_markdown)}",
         "",
-        "| alpha | input | mult-adds | of budget | "
-        + "".join(f"{head} | " for head in _measured_heads(result))
-        + "params | of budget | |",
-        "|--:|--:|--:|--:|" + "--:|" * len(_measured_heads(result)) + "--:|--:|---|",
+        "| " + " | ".join(heads) + " | |",
+        "|" + "--:|" * len(heads) + "---|",
     ]
     for fit in result.listed:
-        mark = "**uses most of the budget**" if result.is_best(fit) else ""
-        measured = "".join(f"{cell} | " for cell in _measured(result, fit, exact))
-        lines.append(
-            f"| {exact_text(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
-            f"{_share(fit.mult_adds_share)} | {measured}{exact(fit.params)} | "
-            f"{_share(fit.params_share)} | {mark} |"
-        )
+        cells = [
+            exact_text(fit.alpha), dims(fit.resolution), exact(fit.mult_adds),
+            *_mult_adds_share(result, fit), *_measured(result, fit, exact), exact(fit.params),
+            _share(fit.params_share),
+            "**uses most of the budget**" if result.is_best(fit) else "",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
     listed = ", all listed" if result.every_fit is not None else ""
     lines += [
         "",
