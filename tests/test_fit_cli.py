@@ -495,4 +495,4 @@ def test_fit_help_shows_the_default_search() -> None:
 
 
 def test_the_readmes_fit_examples_are_real_output() -> None:
-    assert check_readme_examples("fit") == 3
+    assert check_readme_examples("fit") == 4

@@ -201,7 +201,7 @@ class Fitted:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report of `mbcalc fit --format json` as Python data."""
-        from mbcalc.views.sweep_views import fit_json
+        from mbcalc.views.fit_views import fit_json
 
         data: dict[str, Any] = json.loads(fit_json(self.result))
         return data
@@ -218,7 +218,9 @@ class Fitted:
             f"best alpha={multiplier(best.alpha)} res={_size(best.resolution)}, "
             f"{exact(best.mult_adds)} mult-adds, {exact(best.params)} params"
         )  # fmt: skip
-        return f"<Fit {result.spec.name} within {exact(result.max_mult_adds)} mult-adds: {found}>"
+        budget = result.max_mult_adds
+        within = "its budget" if budget is None else f"{exact(budget)} mult-adds"
+        return f"<Fit {result.spec.name} within {within}: {found}>"
 
     def _repr_html_(self) -> str:
         result = self.result

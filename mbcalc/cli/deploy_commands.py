@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from mbcalc.cli.deliver import check_outputs, deliver, show, write_image
-from mbcalc.cli.load import deployment_of, load_report
+from mbcalc.cli.load import counting_profile, deployment_of, load_report
 from mbcalc.cli.options import (
     BatchOpt,
+    CountingOptions,
     DeliveryOptions,
     DeployOptions,
     DeviceOpt,
@@ -22,6 +24,9 @@ from mbcalc.cli.options import (
 from mbcalc.cli.report_commands import emit_report
 from mbcalc.core.limits import check_batch
 from mbcalc.kinds import Format
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 def devices() -> None:
@@ -46,18 +51,23 @@ def roofline(
         Path | None,
         plot_option("Also draw the roofline with every op on it into FILE; needs mbcalc[plot]."),
     ] = None,
+    counting: CountingOptions,
 ) -> None:
     """Where each op of SPEC sits against a device's roofline, and its estimated time.
 
     Each op's arithmetic intensity (mult-adds per byte moved) against the ridge point,
     whether it is compute- or memory-bound, and its share of the time next to its share
     of the mult-adds. Without --device the default profile (jetson-nano) is used.
+    Times follow the mult-adds; a counting profile adds its totals to the report.
     """
+    from mbcalc.core.profiles import count
     from mbcalc.deploy.roofline import DEFAULT_DEVICE
 
     check_outputs(delivery.force, [delivery.output, plot], spec, device)
     check_batch(batch)
+    profile = counting_profile(counting)
     report = load_report(spec, setting)
+    counted = count(report, profile)
     options = DeployOptions(False, device or DEFAULT_DEVICE, dtype, batch, fold_bn)
     deployment = deployment_of(report, options, memory=False)
     assert deployment is not None
@@ -67,8 +77,20 @@ def roofline(
         image = plot_roofline(deployment, plot.suffix.lower())
         write_image(plot, image, report_on_stdout=delivery.output is None)
     if delivery.format != Format.TABLE:  # the other formats: the report with its times
-        emit_report(report, delivery, deployment)
+        emit_report(report, delivery, deployment, counted)
         return
     from mbcalc.views.roofline_chart import roofline_view
 
-    deliver(delivery.format, delivery.output, functools.partial(roofline_view, deployment))
+    view = functools.partial(roofline_view, deployment)
+    if not profile.is_paper:
+        from mbcalc.views.render import profile_grid
+
+        view = functools.partial(_with_profile, view, profile_grid(counted))
+    deliver(delivery.format, delivery.output, view)
+
+
+def _with_profile(view: Callable[[], RenderableType], lines: RenderableType) -> RenderableType:
+    """`view`, then the counting profile's lines beneath it."""
+    from rich.console import Group
+
+    return Group(view(), lines)

@@ -3,16 +3,33 @@ and the settings that fit a budget."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mbcalc.cli.boundary import parsed
 from mbcalc.cli.deliver import check_outputs, deliver, show, write_image
-from mbcalc.cli.load import device_profile, fit_search, sweep_axes
-from mbcalc.cli.options import DeliveryOptions, DeployOptions, SpecArg, plot_option, range_option
+from mbcalc.cli.load import (
+    counting_profile,
+    device_profile,
+    fit_budget_options,
+    fit_search,
+    sweep_axes,
+)
+from mbcalc.cli.options import (
+    BatchOpt,
+    CountingOptions,
+    DeliveryOptions,
+    DeployOptions,
+    DeviceOpt,
+    DTypeOpt,
+    FoldOpt,
+    SpecArg,
+    plot_option,
+    range_option,
+)
 from mbcalc.core.limits import check_batch
 from mbcalc.deploy.dtypes import DType
 from mbcalc.kinds import Format, PlotBy
@@ -65,12 +82,15 @@ def sweep(
         ),
     ] = PlotBy.RES,
     deploy: DeployOptions,
+    counting: CountingOptions,
 ) -> None:
     """Mult-adds and params of SPEC over a grid of widths and resolutions.
 
     The paper's Tables 6 and 7 in one command:
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
+    Under a counting profile (--profile, --flops, --count, --params) every setting's counted
+    operations and params are added, each equal to `mbcalc table --profile` there.
     """
     from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
@@ -78,6 +98,7 @@ def sweep(
 
     check_outputs(delivery.force, [delivery.output, plot], spec, deploy.device)
     check_batch(deploy.batch)
+    profile = counting_profile(counting)
     as_table = delivery.format == Format.TABLE
     alphas, heights = sweep_axes(alpha, res, as_table=as_table)
     device = device_profile(deploy.device)
@@ -86,7 +107,7 @@ def sweep(
         dtype = DType.FP32  # asking for a number format is what turns the memory grids on
     grid = sweep_grid(
         resolve_spec(spec), alphas, heights, dtype=dtype, batch=deploy.batch,
-        fold_bn=deploy.fold_bn, device=device,
+        fold_bn=deploy.fold_bn, device=device, profile=profile,
     )  # fmt: skip
     refusals = explain_invalid(grid)
     if plot is not None:
@@ -108,18 +129,39 @@ def sweep(
 def fit(
     spec: SpecArg,
     max_mult_adds: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--max-mult-adds",
             metavar="COUNT",
             help="Mult-adds budget: 300M, 1.2G, 1e8, 150000000.",
             show_default=False,
         ),
-    ],
+    ] = None,
     max_params: Annotated[
         str | None,
         typer.Option(
             "--max-params", metavar="COUNT", help="Parameter budget: 2.5M.", show_default=False
+        ),
+    ] = None,
+    max_flops: Annotated[
+        str | None,
+        typer.Option(
+            "--max-flops",
+            metavar="COUNT",
+            help="FLOPs budget under the counting profile (--profile): 1e8, 100M, 0.1G. Under "
+            "the paper's profile 2 FLOPs per mult-add (as --flops); under fvcore, thop or "
+            "ptflops the operations that tool counts.",
+            show_default=False,
+        ),
+    ] = None,
+    max_latency: Annotated[
+        str | None,
+        typer.Option(
+            "--max-latency",
+            metavar="TIME",
+            help="Latency budget on --device (the roofline estimate of `mbcalc table "
+            "--device`): 2ms, 0.5 ms, 500us.",
+            show_default=False,
         ),
     ] = None,
     alpha: Annotated[
@@ -154,28 +196,37 @@ def fit(
         ),
     ] = False,
     *,
+    device: DeviceOpt = None,
+    dtype: DTypeOpt = None,
+    batch: BatchOpt = 1,
+    fold_bn: FoldOpt = False,
     delivery: DeliveryOptions,
+    counting: CountingOptions,
 ) -> None:
-    """The widths and resolutions of SPEC that fit a budget of mult-adds (and params).
+    """The widths and resolutions of SPEC that fit a budget of mult-adds, FLOPs or latency
+    (and params).
 
     Of the settings that fit, those shown are not dominated: no other fitting setting has
-    at least as many mult-adds and params, and more of one (--all lists them all). The one
-    that uses most of the budget (the most mult-adds) is marked.
+    at least as much computation (FLOPs under --max-flops, else mult-adds) and params, and
+    more of one (--all lists them all). The one that uses most of the budget is marked.
     """
-    from mbcalc.core.ranges import parse_budget
+    from mbcalc.grid.fit import Measures
     from mbcalc.grid.fit import fit as fit_budget
 
-    check_outputs(delivery.force, [delivery.output], spec)
-    budget = parsed(parse_budget, max_mult_adds, "--max-mult-adds")
-    params = None if max_params is None else parsed(parse_budget, max_params, "--max-params")
+    check_outputs(delivery.force, [delivery.output], spec, device)
+    check_batch(batch)
+    budget = fit_budget_options(max_mult_adds, max_params, max_flops, max_latency, device)
+    if max_flops is not None and counting.profile == "paper":
+        counting = dataclasses.replace(counting, flops=True)  # FLOPs: 2 per mult-add
+    measures = Measures(counting_profile(counting), device_profile(device), dtype, batch, fold_bn)
     loaded, alphas, heights = fit_search(spec, alpha, res, res_step)
-    result = fit_budget(loaded, budget, params, alphas, heights, list_all=list_all)
-    from mbcalc.views import sweep_views
+    result = fit_budget(loaded, budget, None, alphas, heights, list_all=list_all, measures=measures)
+    from mbcalc.views import fit_views
 
     writers = {
-        Format.JSON: functools.partial(sweep_views.fit_json, result),
-        Format.CSV: functools.partial(sweep_views.fit_csv, result),
-        Format.MARKDOWN: functools.partial(sweep_views.fit_markdown, result),
+        Format.JSON: functools.partial(fit_views.fit_json, result),
+        Format.CSV: functools.partial(fit_views.fit_csv, result),
+        Format.MARKDOWN: functools.partial(fit_views.fit_markdown, result),
     }
-    view = functools.partial(sweep_views.fit_view, result, spec)
+    view = functools.partial(fit_views.fit_view, result, spec)
     deliver(delivery.format, delivery.output, view, writers.get(delivery.format))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mbcalc.core.settings import Res
     from mbcalc.deploy.deployment import Deployment
     from mbcalc.deploy.roofline import Device
+    from mbcalc.grid.fit import Budget
     from mbcalc.spec import Spec
 
 MAX_TABLE_CELLS = 10_000
@@ -129,3 +130,36 @@ def fit_search(
         else parsed(parse_resolutions, res, "--res")
     )
     return loaded, alphas, heights
+
+
+def fit_budget_options(
+    mult_adds: str | None,
+    params: str | None,
+    flops: str | None,
+    latency: str | None,
+    device: str | None,
+) -> Budget:
+    """The budget of `mbcalc fit` from its options' text; mistakes are usage errors."""
+    from mbcalc.core.ranges import parse_budget, parse_duration
+    from mbcalc.grid.fit import Budget
+
+    if mult_adds is None and flops is None and latency is None:
+        raise typer.BadParameter(
+            "give a budget: --max-mult-adds, --max-flops or --max-latency",
+            param_hint="--max-mult-adds",
+        )
+    if latency is not None and device is None:
+        raise typer.BadParameter(
+            "--max-latency needs --device: the device the latency is estimated on",
+            param_hint="--max-latency",
+        )
+
+    def count(text: str | None, option: str) -> int | None:
+        return None if text is None else parsed(parse_budget, text, option)
+
+    return Budget(
+        count(mult_adds, "--max-mult-adds"),
+        count(params, "--max-params"),
+        count(flops, "--max-flops"),
+        None if latency is None else parsed(parse_duration, latency, "--max-latency"),
+    )

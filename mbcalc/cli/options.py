@@ -297,3 +297,13 @@ class CountingOptions:
     flops: FlopsOpt = False
     count: CountOpt = None
     params: ParamsOpt = None
+
+
+SummaryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--summary",
+        help="Totals only: no per-op or per-unit rows, in every format (JSON without its "
+        "per-row lists).",
+    ),
+]

@@ -4,7 +4,7 @@ verify; and show, which prints a spec's text. Each loads, analyzes, then renders
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,6 +27,7 @@ from mbcalc.cli.options import (
     OutputOpt,
     SettingOptions,
     SpecArg,
+    SummaryOpt,
 )
 from mbcalc.core.limits import check_batch
 from mbcalc.errors import MbcalcError
@@ -46,12 +47,14 @@ def table(
     delivery: DeliveryOptions,
     deploy: DeployOptions,
     counting: CountingOptions,
+    summary: SummaryOpt = False,
 ) -> None:
     """Per-layer mult-adds and params of SPEC, with totals and the separable reduction.
 
     One row per primitive op, grouped under its spec layer; each depthwise-separable unit
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
+    --summary shows one line of totals with the setting instead.
     """
     check_outputs(delivery.force, [delivery.output], spec, deploy.device)
     check_batch(deploy.batch)
@@ -60,7 +63,16 @@ def table(
     deployment = deployment_of(report, deploy, memory=deploy.shows_memory)
     from mbcalc.core.profiles import count
 
-    emit_report(report, delivery, deployment, count(report, profile))
+    counted = count(report, profile)
+    if summary:
+        from mbcalc.views import summary as views
+
+        writers = {Format.JSON: views.summary_json, Format.CSV: views.summary_csv,
+                   Format.MARKDOWN: views.summary_markdown}  # fmt: skip
+        view = views.summary_view
+        deliver_with(delivery.format, delivery.output, view, writers, report, deployment, counted)
+        return
+    emit_report(report, delivery, deployment, counted)
 
 
 def emit_report(
@@ -94,15 +106,26 @@ def compare(
     setting: SettingOptions,
     delivery: DeliveryOptions,
     deploy: DeployOptions,
+    counting: CountingOptions,
+    summary: SummaryOpt = False,
+    by_layer: Annotated[
+        bool,
+        typer.Option(
+            "--by-layer",
+            help="Pair the units layer by layer even where the networks' units do not correspond.",
+        ),
+    ] = False,
 ) -> None:
     """Two or more specs, or one spec under several settings, side by side.
 
     Each argument may carry its own settings: mobilenet_v1@alpha=0.5,res=160.
     The keys are alpha, res and rho; --alpha, --res and --rho set the rest.
     Units are aligned by name, or by structure (type, kernel, stride).
+    Networks whose units mostly do not correspond (fewer than half) are shown by layer
+    type instead, totals side by side; --by-layer pairs their units anyway.
     Ratios are against the first column; the fewest mult-adds and params win.
     """
-    from mbcalc.core.compare import compare_arguments
+    from mbcalc.core.compare import compare_arguments, layout_of
     from mbcalc.views import compare_export as export
     from mbcalc.views.render import compare_view
 
@@ -110,9 +133,11 @@ def compare(
     check_outputs(delivery.force, [delivery.output], *specs, *paths, deploy.device)
     check_batch(deploy.batch)
     settings = setting.settings()
+    profile = counting_profile(counting)
     if len(specs) < 2:
         raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
-    comparison = compare_arguments(specs, settings)
+    comparison = compare_arguments(specs, settings, profile)
+    layout = layout_of(comparison, summary=summary, by_layer=by_layer)
     deployments = [
         deployment_of(column.report, deploy, memory=deploy.shows_memory)
         for column in comparison.columns
@@ -120,41 +145,55 @@ def compare(
     chosen = None if deployments[0] is None else [d for d in deployments if d is not None]
     writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
                Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
-    deliver_with(delivery.format, delivery.output, compare_view, writers, comparison, chosen)
+    deliver_with(
+        delivery.format, delivery.output, compare_view, writers, comparison, chosen, layout
+    )
 
 
-def breakdown(spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions) -> None:
+def breakdown(
+    spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions, counting: CountingOptions
+) -> None:
     """Mult-adds and params of SPEC by layer type: the paper's Table 2 for any network.
 
     Standard k x k, pointwise 1x1 and depthwise k x k convolutions, fully connected
     and squeeze-and-excite layers, each with its share of the network's total.
+    Under a counting profile, each type's operations as the profile counts them.
     """
     check_outputs(delivery.force, [delivery.output], spec)
+    profile = counting_profile(counting)
     report = load_report(spec, setting)
+    from mbcalc.core.profiles import count_by_type
+
+    counted = None if profile.is_paper else count_by_type(report, profile)
     from mbcalc.views import breakdown_export as export
     from mbcalc.views.render import breakdown_view
 
     writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
                Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
-    deliver_with(delivery.format, delivery.output, breakdown_view, writers, report)
+    deliver_with(delivery.format, delivery.output, breakdown_view, writers, report, counted)
 
 
 def chart(
     spec: SpecArg,
     setting: SettingOptions,
+    counting: CountingOptions,
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
 
     Two bars per layer (a separable unit is one layer), each scaled to the largest.
+    Under a counting profile, the bars are the operations and params it counts.
     Piped or written with --output, the chart is plain text 100 columns wide.
     """
+    from mbcalc.core.profiles import count_units
     from mbcalc.views.chart import Chart
 
     check_outputs(force, [output], spec)
+    profile = counting_profile(counting)
     report = load_report(spec, setting)
-    deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
+    counted = None if profile.is_paper else count_units(report, profile)
+    deliver(Format.TABLE, output, functools.partial(Chart, report, counted), width=CHART_WIDTH)
 
 
 def verify(spec: SpecArg, setting: SettingOptions) -> None:

@@ -12,6 +12,9 @@ built so far:
   MobileNet's full convolutions against MobileNet's separable units), the units are paired by
   **position** within the stretch; what is left over, and units the other network lacks (the five
   units Shallow MobileNet removes), stand in rows of their own, empty in the other columns.
+
+Networks of different designs have few units that correspond (`correspondence`); their rows
+would pair unrelated layers, so they are shown by layer type instead (`Layout`).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
 
+from mbcalc.core.by_type import Category, breakdown
 from mbcalc.core.costs import Cost
 from mbcalc.core.graph import OpKind, build_graph
+from mbcalc.core.profiles import Counted, Profile, count
 from mbcalc.core.report import Report, UnitRow, analyze
 from mbcalc.core.settings import Res, Settings, parse_res, res_sides, to_fraction
 from mbcalc.errors import MbcalcError
@@ -168,6 +174,7 @@ class Column:
     target: Target
     report: Report
     versus: Versus | None = None
+    counted: Counted | None = None  # the totals under a counting profile, when asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +189,23 @@ class Row:
     versus: tuple[Versus | None, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class TypeRow:
+    """One layer type (the paper's Table 2 category) in every column: its cost there, or None
+    where that network has no op of the type."""
+
+    category: Category
+    costs: tuple[Cost | None, ...]
+
+
 @dataclass(frozen=True)
 class Comparison:
+    """The columns and their aligned rows; `corresponds` says whether every column's units
+    correspond to the first's (`MIN_CORRESPONDENCE`), so that rows pairing them mean something."""
+
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
+    corresponds: bool = True
 
     def fewest_mult_adds(self) -> tuple[int, ...]:
         """Indices of the columns with the fewest mult-adds (several on a tie)."""
@@ -196,6 +216,13 @@ class Comparison:
         """Indices of the columns with the fewest params (several on a tie)."""
         counts = [column.report.total.cost.params for column in self.columns]
         return tuple(i for i, count in enumerate(counts) if count == min(counts))
+
+    def by_type(self) -> tuple[TypeRow, ...]:
+        """Every column's cost by layer type, side by side: the first column's types in its
+        order (largest mult-adds first), then the types only later columns have."""
+        sums = [{row.category: row.cost for row in breakdown(c.report)} for c in self.columns]
+        order = list(dict.fromkeys(category for costs in sums for category in costs))
+        return tuple(TypeRow(cat, tuple(costs.get(cat) for costs in sums)) for cat in order)
 
     @property
     def by_name(self) -> bool:
@@ -272,18 +299,72 @@ def _row(cells: _Cells, width: int) -> Row:
     return Row(aligned, units, against)
 
 
-def compare(targets: Sequence[Target], reports: Sequence[Report]) -> Comparison:
-    """Align the units of `reports` (one per target); the first is the reference."""
+MIN_CORRESPONDENCE = Fraction(1, 2)
+"""The share of units that must correspond for a layer-by-layer comparison to mean something:
+at or above it for the MobileNet family against itself and EfficientNet (variants of one design,
+Conv and Shallow MobileNet included), below it for networks of other designs."""
+
+
+def correspondence(first: Report, other: Report) -> Fraction:
+    """The share of the longer network's units with a counterpart in the other: the same name,
+    the same structure, or, where a stretch of units differs, the same window (kernel, stride)
+    in the unit paired by position (Conv MobileNet's full convolutions against separable units)."""
+    if [u.unit.name for u in first.units] == [u.unit.name for u in other.units]:
+        return Fraction(1)
+    keys, others = [signature(u) for u in first.units], [signature(u) for u in other.units]
+    matcher = difflib.SequenceMatcher(None, keys, others, autojunk=False)
+    paired = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            paired += i2 - i1
+        elif tag == "replace":
+            pairs = zip(keys[i1:i2], others[j1:j2], strict=False)
+            paired += sum(mine[1:] == theirs[1:] for mine, theirs in pairs)
+    return Fraction(paired, max(len(keys), len(others), 1))
+
+
+class Layout(StrEnum):
+    """How a comparison is shown: unit by unit, by layer type, or its totals alone."""
+
+    LAYERS = "layers"
+    TYPES = "types"  # networks whose units do not correspond
+    TOTALS = "totals"  # --summary
+
+
+def layout_of(comparison: Comparison, *, summary: bool, by_layer: bool) -> Layout:
+    """Totals alone when asked for; unit by unit when the units correspond or when asked for;
+    else by layer type."""
+    if summary:
+        return Layout.TOTALS
+    return Layout.LAYERS if comparison.corresponds or by_layer else Layout.TYPES
+
+
+def compare(
+    targets: Sequence[Target], reports: Sequence[Report], profile: Profile | None = None
+) -> Comparison:
+    """Align the units of `reports` (one per target); the first is the reference.
+
+    With a counting `profile`, each column also holds its totals under it.
+    """
     if not reports:
         return Comparison((), ())
     slots: list[_Cells] = [{0: (unit, Alignment.NAME)} for unit in reports[0].units]
     for k, report in enumerate(reports[1:], start=1):
         slots = _lay(slots, k, report.units)
     columns = tuple(
-        Column(target, report, None if k == 0 else versus(report.total.cost, reports[0].total.cost))
+        Column(
+            target,
+            report,
+            None if k == 0 else versus(report.total.cost, reports[0].total.cost),
+            None if profile is None else count(report, profile),
+        )
         for k, (target, report) in enumerate(zip(targets, reports, strict=True))
     )
-    return Comparison(columns, tuple(_row(cells, len(reports)) for cells in slots))
+    corresponds = all(
+        correspondence(reports[0], report) >= MIN_CORRESPONDENCE for report in reports[1:]
+    )
+    rows = tuple(_row(cells, len(reports)) for cells in slots)
+    return Comparison(columns, rows, corresponds)
 
 
 def load(target: Target, defaults: Settings) -> Report:
@@ -295,7 +376,9 @@ def load(target: Target, defaults: Settings) -> Report:
         raise TargetError(f"{target.argument}: {error}") from None
 
 
-def compare_arguments(arguments: Sequence[str], defaults: Settings) -> Comparison:
+def compare_arguments(
+    arguments: Sequence[str], defaults: Settings, profile: Profile | None = None
+) -> Comparison:
     """Parse, load and align compare arguments as typed on the command line."""
     targets = [parse_target(argument) for argument in arguments]
-    return compare(targets, [load(target, defaults) for target in targets])
+    return compare(targets, [load(target, defaults) for target in targets], profile)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from typing import Protocol
 
+from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
-from mbcalc.core.ir import NETWORK_INPUT, Global, Scaled, Step, Window
+from mbcalc.core.ir import NETWORK_INPUT, Scaled, Step, Window
 from mbcalc.core.plan import MAX_OPS, Plan, make_plan
 from mbcalc.core.settings import Settings
 from mbcalc.core.shapes import (
@@ -26,7 +28,7 @@ from mbcalc.core.shapes import (
 )
 from mbcalc.errors import SettingsError, SettingValueError, SpecError, number_text, size_text
 from mbcalc.kinds import LayerType, OpKind, Padding, Pair
-from mbcalc.spec import MAX_VALUE, Block, Pool, Spec
+from mbcalc.spec import MAX_VALUE, Block, Spec
 
 __all__ = [
     "MAX_OPS",
@@ -38,6 +40,7 @@ __all__ = [
     "Shape",
     "Unit",
     "build_graph",
+    "pads_at",
     "pool_form",
     "window_extent",
     "window_pads",
@@ -68,6 +71,16 @@ class Op:
     padding: Padding = (0, 0)  # a window's: same (ceil(H / stride)) or (top/bottom, left/right)
     ceil: bool = False  # a pooling window in PyTorch's ceil_mode
     global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
+
+    @property
+    def activation(self) -> str:
+        """The activation after the op (as on a plan `Step`)."""
+        return self.act
+
+    @property
+    def pool_kind(self) -> str | None:
+        """avg or max on a pool op, else None (as on a plan `Step`)."""
+        return self.pool
 
 
 @dataclass(eq=False, frozen=True, slots=True)
@@ -159,7 +172,20 @@ class PoolForm(StrEnum):
     PADDED = "padded"  # explicit padding, then one F.avg_pool2d or F.max_pool2d call
 
 
-def pool_form(op: Op) -> PoolForm:
+class Windowed(Protocol):
+    """What the window rules read of an op: a graph `Op` or a plan `Step`."""
+
+    @property
+    def global_pool(self) -> bool: ...
+    @property
+    def kernel(self) -> Pair | None: ...
+    @property
+    def stride(self) -> Pair | None: ...
+    @property
+    def padding(self) -> Padding: ...
+
+
+def pool_form(op: Windowed) -> PoolForm:
     """How a pool op runs: PyTorch's modules take no SAME padding nor padding above half the
     kernel, which are padded explicitly."""
     if op.global_pool:
@@ -170,9 +196,9 @@ def pool_form(op: Op) -> PoolForm:
     return PoolForm.PADDED
 
 
-def _same_pads(size: int, kernel: int, stride: int, out: int) -> tuple[int, int]:
+def _same_pads(size: N, kernel: int, stride: int, out: N, arith: Arith) -> tuple[N, N]:
     """TensorFlow's SAME padding of one axis: (before, after), the odd pixel after."""
-    total = max((out - 1) * stride + kernel - size, 0)
+    total = arith.maximum((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2
 
 
@@ -180,26 +206,32 @@ def window_pads(op: Op) -> tuple[int, int, int, int]:
     """(left, right, top, bottom) that make a floor-mode window give the op's output exactly:
     SAME's padding, or the integer padding before and what the windows need after (negative:
     a crop). `mbcalc.torch` pads explicitly by these."""
+    return pads_at(op, (op.input[0], op.input[1]), (op.output[0], op.output[1]), SCALAR)
+
+
+def pads_at(op: Windowed, size: tuple[N, N], out: tuple[N, N], arith: Arith) -> tuple[N, N, N, N]:
+    """`window_pads` of a window op whose input is `size` and output `out` (height, width):
+    ints for one setting, arrays over a grid (`arith` tells which)."""
     assert op.kernel is not None
     assert op.stride is not None
-    pads: list[tuple[int, int]] = []
+    pads: list[tuple[N, N]] = []
     for axis in (0, 1):
-        size, out = op.input[axis], op.output[axis]
         kernel, stride = op.kernel[axis], op.stride[axis]
         if op.padding == "same":
-            pads.append(_same_pads(size, kernel, stride, out))
+            pads.append(_same_pads(size[axis], kernel, stride, out[axis], arith))
         else:
             before = op.padding[axis]
-            pads.append((before, (out - 1) * stride + kernel - size - before))
+            after = (out[axis] - 1) * stride + kernel - size[axis] - before
+            pads.append((before, after))
     (top, bottom), (left, right) = pads
     return left, right, top, bottom
 
 
-def window_extent(op: Op) -> tuple[int, int]:
-    """Height and width of the tensor an explicitly padded pool reads: its input with the
-    `window_pads` applied (SAME never crops, so this may exceed what the windows cover)."""
-    left, right, top, bottom = window_pads(op)
-    return op.input[0] + top + bottom, op.input[1] + left + right
+def window_extent(op: Windowed, size: tuple[N, N], out: tuple[N, N], arith: Arith) -> tuple[N, N]:
+    """Height and width of the tensor an explicitly padded pool reads: its input (`size`) with
+    the `window_pads` applied (SAME never crops, so this may exceed what the windows cover)."""
+    left, right, top, bottom = pads_at(op, size, out, arith)
+    return size[0] + top + bottom, size[1] + left + right
 
 
 def _op(step: Step, input: Shape, output: Shape) -> Op:
@@ -216,12 +248,8 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
             spatial.padding,
             spatial.ceil,
         )
-    is_global = isinstance(spatial, Global)
-    if is_global:
+    if step.global_pool:
         kernel, stride = input[:2], (1, 1)
-    pool: str | None = None
-    if kind is OpKind.POOL:  # squeeze-and-excite pools by averaging
-        pool = step.layer.kind if isinstance(step.layer, Pool) else "avg"
     return Op(
         step.index,
         step.name,
@@ -235,11 +263,11 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
         input[2] if kind is OpKind.DEPTHWISE else step.groups,
         step.bias,
         step.bn,
-        step.act or step.layer.act,
-        pool,
+        step.activation,
+        step.pool_kind,
         padding,
         ceil,
-        is_global,
+        step.global_pool,
     )
 
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Literal
 
 from mbcalc.kinds import OpKind, Padding, Pair, Scale
-from mbcalc.spec.model import Layer
+from mbcalc.spec.model import Layer, Pool
 
 NETWORK_INPUT = -1
 """The producer index that stands for the network's input."""
@@ -171,3 +171,20 @@ class Step:
     def ceil(self) -> bool:
         spatial = self.spatial
         return spatial.ceil if isinstance(spatial, Window) else False
+
+    @property
+    def global_pool(self) -> bool:
+        """Whether the op works over its whole input (a global pool)."""
+        return isinstance(self.spatial, Global)
+
+    @property
+    def activation(self) -> str:
+        """The activation after the op: its own, else its layer's."""
+        return self.act or self.layer.act
+
+    @property
+    def pool_kind(self) -> str | None:
+        """avg or max on a pool op (a squeeze-and-excite pools by averaging), else None."""
+        if self.kind is not OpKind.POOL:
+            return None
+        return self.layer.kind if isinstance(self.layer, Pool) else "avg"

@@ -49,15 +49,36 @@ Parameters: the tools count every trainable tensor, PReLU's one weight included.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from mbcalc.core.arith import SCALAR, Arith, N, Num
 from mbcalc.core.limits import count_weight
+from mbcalc.kinds import OpKind
 
 if TYPE_CHECKING:  # the command line imports this module for its options: keep it light
-    from mbcalc.core.report import Report
+    from mbcalc.core.by_type import Category
+    from mbcalc.core.costs import Cost, Dims
+    from mbcalc.core.graph import Windowed
+    from mbcalc.core.report import OpRow, Report
+
+    class Countable(Windowed, Protocol):
+        """What the element counts need to know of an op: a graph `Op` or a plan `Step`."""
+
+        @property
+        def kind(self) -> OpKind: ...
+        @property
+        def sources(self) -> tuple[int, ...]: ...
+        @property
+        def bias(self) -> bool: ...
+        @property
+        def bn(self) -> bool: ...
+        @property
+        def activation(self) -> str: ...
+        @property
+        def pool_kind(self) -> str | None: ...
 
 
 class Extra(StrEnum):
@@ -107,6 +128,11 @@ class Profile:
     flops_per_mult_add: int = 1
     extras: dict[str, int] = field(default_factory=dict)  # cost per element, by key
     params: ParamsRule = ParamsRule.PAPER
+
+    @property
+    def is_paper(self) -> bool:
+        """Whether this is the paper's profile unchanged, whose totals are the report's own."""
+        return self.name == "paper"
 
     def cost(self, key: str) -> int:
         """The cost per element of `key` (`act.relu6`): its own, else its family's, else 0."""
@@ -177,45 +203,69 @@ PROFILES: dict[str, Profile] = {
 """The shipped profiles by name."""
 
 
+def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num]]:
+    """(qualified key, elements) of every operation one op touches, at the shape `d`: ints for
+    one setting, arrays over a grid (`arith` tells which)."""
+    from mbcalc.core.graph import PoolForm, pool_form, window_extent
+
+    size = d.h_out * d.w_out * d.c_out
+    if op.bias:
+        yield Extra.BIAS, size
+    if op.bn:
+        yield Extra.BN, size
+    if op.activation != "none":
+        yield f"{Extra.ACT}.{op.activation}", size
+    if op.kind is OpKind.POOL:
+        form = pool_form(op)
+        family = Extra.POOL if op.pool_kind == "avg" else Extra.MAXPOOL
+        height, width = d.h_in, d.w_in
+        if form is PoolForm.PADDED:
+            height, width = window_extent(op, (d.h_in, d.w_in), (d.h_out, d.w_out), arith)
+        yield f"{family}.{form}", height * width * d.c_in
+        yield f"{family}_out.{form}", size
+    if op.kind is OpKind.ADD:
+        yield Extra.ADD, size * (len(op.sources) - 1)
+    if op.kind is OpKind.SCALE:
+        yield Extra.SCALE, size
+    if op.kind is OpKind.SOFTMAX:
+        yield Extra.SOFTMAX, size
+        yield Extra.SOFTMAX_SUM, size - d.h_out * d.w_out
+
+
 def elements(report: Report) -> dict[str, int]:
     """How many elements each operation (by qualified key) touches in `report`'s network."""
-    from mbcalc.core.graph import OpKind, PoolForm, pool_form, window_extent
+    return rows_elements(report.rows)
+
+
+def rows_elements(rows: Sequence[OpRow]) -> dict[str, int]:
+    """How many elements each operation (by qualified key) touches in these ops."""
+    from mbcalc.core.costs import Dims
 
     counts: dict[str, int] = {}
-
-    def add(key: str, size: int) -> None:
-        counts[key] = counts.get(key, 0) + size
-
-    for row in report.rows:
+    for row in rows:
         op = row.op
-        size = math.prod(op.output)
-        if op.bias:
-            add(Extra.BIAS, size)
-        if op.bn:
-            add(Extra.BN, size)
-        if op.act != "none":
-            add(f"{Extra.ACT}.{op.act}", size)
-        if op.kind is OpKind.POOL:
-            form = pool_form(op)
-            family = Extra.POOL if op.pool == "avg" else Extra.MAXPOOL
-            read = math.prod(op.input)
-            if form is PoolForm.PADDED:
-                read = math.prod(window_extent(op)) * op.input[2]
-            add(f"{family}.{form}", read)
-            add(f"{family}_out.{form}", size)
-        if op.kind is OpKind.ADD:
-            add(Extra.ADD, size * (len(op.sources) - 1))
-        if op.kind is OpKind.SCALE:
-            add(Extra.SCALE, size)
-        if op.kind is OpKind.SOFTMAX:
-            add(Extra.SOFTMAX, size)
-            add(Extra.SOFTMAX_SUM, size - math.prod(op.output[:2]))
+        for key, size in op_elements(op, Dims(*op.input, *op.output), SCALAR):
+            counts[key] = counts.get(key, 0) + int(size)
     return counts
 
 
-def prelu_weights(report: Report) -> int:
-    """PReLU's trainable weights in the module `mbcalc.torch` builds: one per activation."""
-    return sum(row.op.act == "prelu" for row in report.rows)
+def add_extras(extras: dict[str, Num], key: str, size: Num, profile: Profile) -> None:
+    """Add the operations of `size` elements of `key` under `profile` to `extras`, by the key
+    the profile prices them under (`key` itself, else its family); nothing at a cost of 0."""
+    cost = profile.cost(key)
+    if not cost or (isinstance(size, int) and not size):
+        return
+    owner = key if key in profile.extras else key.partition(".")[0]
+    extras[owner] = extras.get(owner, 0) + size * cost
+
+
+def counted_params(params: N, bn_params: N, prelus: int, rule: ParamsRule) -> N:
+    """The parameters `rule` counts, from the paper's params, the BN params and PReLU weights."""
+    if rule is ParamsRule.PAPER:
+        return params
+    if rule is ParamsRule.TORCH:
+        return params + bn_params + prelus
+    return params + 2 * bn_params  # keras: + running mean and variance, as many as scale, shift
 
 
 @dataclass(frozen=True)
@@ -235,23 +285,48 @@ class Counted:
 
 def count(report: Report, profile: Profile) -> Counted:
     """`report`'s total as `profile` counts it: each element at its most specific key's cost."""
-    extras: dict[str, int] = {}
+    return count_rows(report.rows, report.total.cost, profile)
+
+
+def count_rows(rows: Sequence[OpRow], total: Cost, profile: Profile) -> Counted:
+    """The total of the ops `rows`, whose paper cost is `total`, as `profile` counts it (a
+    whole report's, one unit's, one layer type's)."""
+    extras: dict[str, Num] = {}
     # Every cost is 0 unless an extra has one: then the walk over the ops is not needed.
-    touched = elements(report) if any(profile.extras.values()) else {}
+    touched = rows_elements(rows) if any(profile.extras.values()) else {}
     for key, size in touched.items():
-        owner = key if key in profile.extras else key.partition(".")[0]
-        operations = size * profile.cost(key)
-        if operations:
-            extras[owner] = extras.get(owner, 0) + operations
-    total = report.total.cost
-    params = total.params
-    if profile.params is not ParamsRule.PAPER:
-        params += total.bn_params
-    if profile.params is ParamsRule.TORCH:
-        params += prelu_weights(report)
-    if profile.params is ParamsRule.KERAS:
-        params += total.bn_params  # running mean and variance: as many as scale and shift
-    return Counted(profile, total.mult_adds, extras, params)
+        add_extras(extras, key, size, profile)
+    prelus = sum(row.op.act == "prelu" for row in rows) if profile.params is ParamsRule.TORCH else 0
+    params = counted_params(total.params, total.bn_params, prelus, profile.params)
+    return Counted(profile, total.mult_adds, {k: int(v) for k, v in extras.items()}, params)
+
+
+def count_units(report: Report, profile: Profile) -> tuple[Counted, ...]:
+    """Each unit's total (in `report.units`' order) as `profile` counts it."""
+    return tuple(count_rows(unit.rows, unit.cost, profile) for unit in report.units)
+
+
+@dataclass(frozen=True)
+class CountedByType:
+    """A report's total and each of its layer types' as a profile counts them."""
+
+    total: Counted
+    types: dict[Category, Counted]
+
+
+def count_by_type(report: Report, profile: Profile) -> CountedByType:
+    """The total and each layer type's (`mbcalc.core.by_type`'s categories) under `profile`."""
+    from mbcalc.core.by_type import categorized
+    from mbcalc.core.costs import ZERO
+
+    groups: dict[Category, list[OpRow]] = {}
+    for row, category in categorized(report):
+        groups.setdefault(category, []).append(row)
+    types = {
+        category: count_rows(rows, sum((row.cost for row in rows), ZERO), profile)
+        for category, rows in groups.items()
+    }
+    return CountedByType(count(report, profile), types)
 
 
 def custom_profile(

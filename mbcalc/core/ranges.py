@@ -126,3 +126,18 @@ def parse_count(text: str, what: str) -> int:
     if value.denominator != 1:
         raise ValueError(f"{what}: {text!r} is {float(value):g}; a count must be a whole number")
     return int(value)
+
+
+_DURATION = re.compile(r"(?P<number>(\d+(\.\d+)?|\.\d+)([eE][+-]?\d{1,2})?)\s*(?P<unit>s|ms|us|µs)")
+_SECONDS = {"s": Fraction(1), "ms": Fraction(1, 10**3), "us": Fraction(1, 10**6)}
+
+
+def parse_duration(text: str, what: str) -> Fraction:
+    """A time above zero with its unit, in seconds: 2ms, 0.5 ms, 500us (or µs), 1e-3s."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{what}: {text!r} is not a time such as 2ms, 0.5 ms or 500us")
+    seconds = Fraction(match["number"]) * _SECONDS[match["unit"].replace("µ", "u")]
+    if seconds <= 0:
+        raise ValueError(f"{what}: a time budget must be above zero, got {text!r}")
+    return seconds

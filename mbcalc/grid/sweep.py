@@ -17,14 +17,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 
 from mbcalc.core.arith import Num
-from mbcalc.core.costs import FORMULAS, Dims
+from mbcalc.core.costs import FORMULAS, Counts, Dims
 from mbcalc.core.exact import exact_text
 from mbcalc.core.limits import check_batch, check_grid
-from mbcalc.core.plan import Plan, make_plan
+from mbcalc.core.plan import Plan, Step, make_plan
+from mbcalc.core.profiles import Profile
 from mbcalc.core.settings import Res, input_size, res_sides, res_text
 from mbcalc.core.shapes import ChannelCounts, SizeCounts
 from mbcalc.deploy.memory import DType, elements
@@ -32,9 +34,17 @@ from mbcalc.deploy.roofline import Device, number_format
 from mbcalc.errors import SettingsError
 from mbcalc.grid.axes import Array, channels_at, failures_mask, sizes_at
 from mbcalc.grid.bounds import cost_bound, exact_dtype, largest_dims
+from mbcalc.grid.counting import GridCount, GridCounter, counting_bound
 from mbcalc.grid.deployment import BlockDeployment, GridDeployment
 from mbcalc.kinds import Pair
 from mbcalc.spec import MAX_VALUE, Spec
+
+
+class StepObserver(Protocol):
+    """What follows a block of settings op by op besides its costs."""
+
+    def add(self, step: Step, dims: Dims, counts: Counts) -> None: ...
+
 
 CHUNK_CELLS = 1 << 18
 """Settings evaluated together: bounds the memory of the intermediate arrays (a few MB)."""
@@ -66,6 +76,7 @@ class Grid:
     batch: int = 1
     fold_bn: bool = False
     device: Device | None = None
+    counted: GridCount | None = None  # the totals under a counting profile, when asked for
 
 
 def sweep(
@@ -78,6 +89,7 @@ def sweep(
     batch: int = 1,
     fold_bn: bool = False,
     device: Device | None = None,
+    profile: Profile | None = None,
 ) -> Grid:
     """Costs of `spec` at every alpha in `alphas` and input size in `heights`.
 
@@ -88,6 +100,9 @@ def sweep(
     also holds `peak_bytes` and `weight_bytes` (as `memory_report` with `dtype`, `batch` and
     `fold_bn`), and with a `device` the roofline `latency`. The number format defaults to the
     device's, else fp32 (as `mbcalc.deploy.deployment.deploy`).
+
+    Given a counting `profile`, the grid also holds each setting's total under it (`counted`),
+    as `mbcalc.core.profiles.count` gives at that setting.
     """
     heights = _checked(spec, alphas, heights, batch)
     plan = make_plan(spec)
@@ -102,6 +117,8 @@ def sweep(
     size_chunks = [resolutions[left : left + columns] for left in range(0, len(heights), columns)]
     largest = largest_dims(plan, alpha_chunks, size_chunks)
     bound = cost_bound(plan, largest)
+    if profile is not None:  # the profile's extras may need more room
+        bound = max(bound, counting_bound(plan, largest, profile, bound))
     counts_dtype = work = exact_dtype(bound)
     if deployment is not None:  # the deployment's arithmetic may need more room
         widest = (max(h for h, _ in resolutions), max(w for _, w in resolutions))
@@ -112,6 +129,7 @@ def sweep(
     bn_params: Array = np.zeros(shape, dtype=counts_dtype)
     valid = np.zeros(shape, dtype=bool)
     extra = {} if deployment is None else deployment.arrays(shape, work)
+    counter = None if profile is None else GridCounter(profile, shape, counts_dtype)
     for top, alpha_chunk in zip(range(0, len(alphas), rows), alpha_chunks, strict=True):
         channels = channels_at(plan, alpha_chunk)
         for left, size_chunk in zip(range(0, len(heights), columns), size_chunks, strict=True):
@@ -122,12 +140,18 @@ def sweep(
             if deployment is not None:
                 inputs = _input_elements(spec, size_chunk, work)
                 accounts = BlockDeployment(deployment, inputs, block_shape)
-            counts, ok = _block_costs(plan, channels, sizes, block_shape, work, accounts)
+            tally = None if counter is None else counter.block(block_shape)
+            observers = [observer for observer in (accounts, tally) if observer is not None]
+            counts, ok = _block_costs(plan, channels, sizes, block_shape, work, observers)
             mult_adds[block], params[block], bn_params[block] = counts
             valid[block] = ok
             if accounts is not None:
                 accounts.store(extra, block, ok)
+            if counter is not None and tally is not None:
+                counter.store(tally, block, ok)
     grid = Grid(spec, tuple(alphas), resolutions, mult_adds, params, bn_params, valid)
+    if counter is not None:
+        grid = replace(grid, counted=counter.result(plan, (mult_adds, params, bn_params), valid))
     if deployment is None:
         return grid
     return replace(
@@ -171,11 +195,12 @@ def _block_costs(
     sizes: SizeCounts[Num],
     shape: tuple[int, int],
     dtype: type,
-    accounts: BlockDeployment | None = None,
+    observers: Sequence[StepObserver] = (),
 ) -> tuple[tuple[Array, Array, Array], Array]:
     """Mult-adds, params and BN params of one block of settings, and which are valid.
 
-    With `accounts`, every op's counts also go to the deployment figures of the block.
+    Every op's shape and counts also go to each of `observers` (the deployment figures, the
+    counting profile's extras of the block).
     """
     failed = failures_mask(channels) | failures_mask(sizes)
     valid: Array = ~np.broadcast_to(np.asarray(failed, dtype=bool), shape)
@@ -189,8 +214,8 @@ def _block_costs(
         counts = FORMULAS[step.kind](step, dims)
         for k, count in enumerate(counts):
             totals[k] += count
-        if accounts is not None:
-            accounts.add(step, dims, counts)
+        for observer in observers:
+            observer.add(step, dims, counts)
     for total in totals:
         total[~valid] = 0
     return (totals[0], totals[1], totals[2]), valid

@@ -12,6 +12,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from mbcalc.core.profiles import Counted
 from mbcalc.core.report import Report
 from mbcalc.views.escape import visible
 from mbcalc.views.formats import human
@@ -24,7 +25,7 @@ EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 MIN_BAR = 10
 """The narrowest bar area, however narrow the terminal."""
 
-STYLES = {"mult-adds": "cyan", "params": "magenta"}
+STYLES = {"mult-adds": "cyan", "operations": "cyan", "params": "magenta"}
 
 TITLE = "mult-adds and params per layer"
 
@@ -44,26 +45,41 @@ def bar(value: int, largest: int, width: int) -> str:
 
 @dataclass(frozen=True)
 class Chart:
-    """A Rich renderable: the bars fill whatever width the console gives them."""
+    """A Rich renderable: the bars fill whatever width the console gives them.
+
+    With `counted` (each unit's totals under a counting profile), the bars are the operations
+    and params the profile counts.
+    """
 
     report: Report
+    counted: tuple[Counted, ...] | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         units = self.report.units
-        largest = {
-            "mult-adds": max((unit.cost.mult_adds for unit in units), default=0),
-            "params": max((unit.cost.params for unit in units), default=0),
-        }
-        values = [
-            (
-                visible(unit.unit.name),
-                {"mult-adds": unit.cost.mult_adds, "params": unit.cost.params},
-            )
-            for unit in units
-        ]
+        if self.counted is None:
+            values = [
+                (
+                    visible(unit.unit.name),
+                    {"mult-adds": unit.cost.mult_adds, "params": unit.cost.params},
+                )
+                for unit in units
+            ]
+            title = TITLE
+        else:
+            values = [
+                (visible(unit.unit.name), {"operations": one.operations, "params": one.params})
+                for unit, one in zip(units, self.counted, strict=True)
+            ]
+            name = self.counted[0].profile.name if self.counted else ""
+            title = f"operations and params per layer, counted by profile {visible(name)}"
+        kinds = list(values[0][1]) if values else ["mult-adds", "params"]
+        largest = {what: max((counts[what] for _, counts in values), default=0) for what in kinds}
         name_width = max((len(name) for name, _ in values), default=0)
-        label_width = max(len(human(count)) for _, counts in values for count in counts.values())
-        width = max(MIN_BAR, options.max_width - name_width - len("mult-adds") - label_width - 3)
+        label_width = max(
+            (len(human(count)) for _, counts in values for count in counts.values()), default=0
+        )
+        kind_width = max(len(what) for what in kinds)
+        width = max(MIN_BAR, options.max_width - name_width - kind_width - label_width - 3)
 
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
@@ -79,9 +95,9 @@ class Chart:
                     human(count),
                 )
         graph = self.report.graph
-        scale = " · ".join(f"a full bar is {human(largest[what])} {what}" for what in STYLES)
+        scale = " · ".join(f"a full bar is {human(largest[what])} {what}" for what in kinds)
         yield Group(
-            Text(f"{visible(graph.spec.name)} — {setting(self.report)}: {TITLE}"),
+            Text(f"{visible(graph.spec.name)} — {setting(self.report)}: {title}"),
             Text(),
             grid,
             Text(),

@@ -6,16 +6,18 @@ import json
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from mbcalc.core.compare import Layout
 from mbcalc.kinds import Alignment
 from mbcalc.views import deploy_views
 from mbcalc.views.convention import CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown, for_markdown_code
 from mbcalc.views.formats import decimal, dims, exact, exact_decimal, ratio
-from mbcalc.views.text import csv_text, setting, setting_record, unit_counts
+from mbcalc.views.text import category_label, csv_text, setting, setting_record, unit_counts
 
 if TYPE_CHECKING:
     from mbcalc.core.compare import Column, Comparison, Row, Versus
     from mbcalc.core.costs import Cost
+    from mbcalc.core.profiles import Counted
     from mbcalc.deploy.deployment import Deployment
 
 
@@ -76,19 +78,27 @@ def versus_record(against: Versus | None) -> dict[str, Any] | None:
 
 
 def compare_record(
-    comparison: Comparison, deployments: list[Deployment] | None = None
+    comparison: Comparison,
+    deployments: list[Deployment] | None = None,
+    layout: Layout = Layout.LAYERS,
 ) -> dict[str, Any]:
     """The comparison as JSON-ready data; counts stay exact integers.
 
-    With deployments, each column gains a `deployment` object (peak memory, weights, latency).
+    With deployments, each column gains a `deployment` object (peak memory, weights, latency);
+    under a counting profile other than the paper's, the record gains `profile` and each column
+    `counted`. The totals layout has no `rows`; the layer-type layout adds `by_type`.
     """
     columns = comparison.columns
     fewest_mult_adds, fewest_params = comparison.fewest_mult_adds(), comparison.fewest_params()
-    extras = [
+    extras: list[dict[str, Any]] = [
         {"deployment": deploy_views.compare_fields(deployment, deployments[0])}
         for deployment in deployments
     ] if deployments else [{} for _ in columns]  # fmt: skip
-    return {
+    counted = profile_counted(comparison)
+    if counted is not None:
+        for extra, one in zip(extras, counted, strict=True):
+            extra["counted"] = deploy_views.counted_record(one)
+    record: dict[str, Any] = {
         "schema": COMPARE_SCHEMA,
         "convention": CONVENTION,
         "columns": [
@@ -121,28 +131,98 @@ def compare_record(
             if fewest
         },
     }
+    if counted is not None:  # after the convention, as in `mbcalc table`'s report
+        profile = {"profile": deploy_views.profile_record(counted[0])}
+        record = {key: record[key] for key in ("schema", "convention")} | profile | record
+    if layout is Layout.TOTALS:
+        del record["rows"]
+    if layout is Layout.TYPES:
+        record["by_type"] = [
+            {
+                "type": category_label(row.category),
+                "costs": [None if cost is None else cost_record(cost) for cost in row.costs],
+            }
+            for row in comparison.by_type()
+        ]
+    return record
 
 
-def compare_to_json(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
-    return json.dumps(compare_record(comparison, deployments), indent=2) + "\n"
+def cost_record(cost: Cost) -> dict[str, int]:
+    return {"mult_adds": cost.mult_adds, "params": cost.params, "bn_params": cost.bn_params}
 
 
-def compare_to_csv(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
+def compare_to_json(
+    comparison: Comparison,
+    deployments: list[Deployment] | None = None,
+    layout: Layout = Layout.LAYERS,
+) -> str:
+    return json.dumps(compare_record(comparison, deployments, layout), indent=2) + "\n"
+
+
+def profile_counted(comparison: Comparison) -> list[Counted] | None:
+    """Each column's totals under the counting profile, unless that is the paper's unchanged."""
+    counted = [column.counted for column in comparison.columns]
+    chosen = [one for one in counted if one is not None]
+    if not chosen or len(chosen) < len(counted) or chosen[0].profile.is_paper:
+        return None
+    return chosen
+
+
+def counted_lines(comparison: Comparison) -> list[tuple[str, str]]:
+    """(label, text) lines of every column's totals under the counting profile, against the
+    first column's, and the profile itself; none under the paper's."""
+    counted = profile_counted(comparison)
+    if counted is None:
+        return []
+    first = counted[0]
+    lines = []
+    for k, (column, one) in enumerate(zip(comparison.columns, counted, strict=True)):
+        text = f"{exact(one.operations)} operations"
+        if k and first.operations:
+            text += f" ({ratio(Fraction(one.operations, first.operations))}x)"
+        text += f" · {exact(one.params)} params counted"
+        lines.append((column.target.argument, text))
+    profile = first.profile
+    return [*lines, ("profile", f"{profile.name}: {profile.description}")]
+
+
+def layout_note(layout: Layout) -> str | None:
+    """Why a comparison is not shown unit by unit, and how to have it so."""
+    if layout is not Layout.TYPES:
+        return None
+    return (
+        "fewer than half of the networks' units correspond (by name, structure or window): "
+        "totals and layer types side by side; --by-layer pairs the units anyway"
+    )
+
+
+def compare_to_csv(
+    comparison: Comparison,
+    deployments: list[Deployment] | None = None,
+    layout: Layout = Layout.LAYERS,
+) -> str:
     """Long form: one line per row and column (empty unit fields where a column has none), then
-    one `total` line per column; deployments add peak, weight bytes and latency to those."""
+    one `total` line per column; deployments add peak, weight bytes and latency to those, a
+    counting profile its name, operations and params. The totals layout has the totals alone."""
     extra = list(deploy_views.COMPARE_FIELDS) if deployments else []
-    lines: list[list[Any]] = [list(COMPARE_FIELDS) + extra]
-    for number, row in enumerate(comparison.rows, start=1):
+    counted = profile_counted(comparison)
+    profile_fields = ["profile", "operations", "counted_params"] if counted else []
+    lines: list[list[Any]] = [list(COMPARE_FIELDS) + extra + profile_fields]
+    rows = () if layout is Layout.TOTALS else comparison.rows
+    for number, row in enumerate(rows, start=1):
         for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
             name = (None, None) if unit is None else (unit.unit.name, unit.unit.type.value)
             cost = None if unit is None else unit.cost
             line = _csv_line(comparison, k, (number, row.aligned.value, *name), cost, against)
-            lines.append(line + [None] * len(extra))
+            lines.append(line + [None] * (len(extra) + len(profile_fields)))
     for k, column in enumerate(comparison.columns):
         total = column.report.total.cost
         line = _csv_line(comparison, k, ("total", None, None, None), total, column.versus)
         deployment = deployments[k] if deployments else None
-        lines.append(line + deploy_views.compare_csv_cells(deployment))
+        line += deploy_views.compare_csv_cells(deployment)
+        if counted:
+            line += [counted[k].profile.name, counted[k].operations, counted[k].params]
+        lines.append(line)
     return csv_text(lines)
 
 
@@ -170,21 +250,45 @@ def _csv_line(
     ]
 
 
-def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | None = None) -> str:
-    """Columns side by side with exact counts, a totals row, the differences and the winners."""
+def compare_to_markdown(
+    comparison: Comparison,
+    deployments: list[Deployment] | None = None,
+    layout: Layout = Layout.LAYERS,
+) -> str:
+    """Columns side by side with exact counts, a totals row, the differences and the winners;
+    by layer type instead of unit by unit, or the totals alone, as `layout` says."""
+    columns = comparison.columns
+    lines = [
+        f"**Compared**: {', '.join(for_markdown_code(c.target.argument) for c in columns)}",
+        "",
+    ]
+    if layout is Layout.LAYERS:
+        lines += _markdown_units(comparison)
+    note = layout_note(layout)
+    if note is not None:
+        lines += [f"_{for_markdown(note)}._", ""]
+    lines += [*_markdown_totals(comparison), ""]
+    if layout is Layout.TYPES:
+        lines += [*_markdown_types(comparison), ""]
+    notes = [(label, for_markdown(text)) for label, text in counted_lines(comparison)]
+    if deployments:
+        arguments = [column.target.argument for column in columns]
+        notes += deploy_views.compare_lines(arguments, deployments, for_markdown)
+    if notes:
+        lines += [f"- {for_markdown_code(label)}: {text}" for label, text in notes]
+        lines.append("")
+    lines += [markdown_convention(), ""]
+    return "\n".join(lines)
+
+
+def _markdown_units(comparison: Comparison) -> list[str]:
+    """The aligned units side by side, with the legend and the totals row."""
     columns = comparison.columns
     head, rule = [""], ["---"]
     for k, column in enumerate(columns):
         head += [column_heading(column), "mult-adds", "params"] + (["ratio"] if k else [])
         rule += ["---", "--:", "--:"] + (["--:"] if k else [])
-    lines = [
-        f"**Compared**: {', '.join(for_markdown_code(c.target.argument) for c in columns)}",
-        "",
-        f"_{'; '.join(compare_legend(comparison))}._",
-        "",
-        _md_row(head),
-        _md_row(rule),
-    ]
+    lines = [f"_{'; '.join(compare_legend(comparison))}._", "", _md_row(head), _md_row(rule)]
     for row in comparison.rows:
         cells = [position_mark(row)]
         for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
@@ -200,16 +304,22 @@ def compare_to_markdown(comparison: Comparison, deployments: list[Deployment] | 
         total = column.report.total.cost
         totals += ["**total**", f"**{exact(total.mult_adds)}**", f"**{exact(total.params)}**"]
         totals += [f"**{ratio_text(column.versus)}**"] if k else []
-    lines += [_md_row(totals), "", *_markdown_totals(comparison), ""]
-    if deployments:
-        arguments = [column.target.argument for column in columns]
-        lines += [
-            f"- {for_markdown_code(label)}: {text}"
-            for label, text in deploy_views.compare_lines(arguments, deployments, for_markdown)
-        ]
-        lines.append("")
-    lines += [markdown_convention(), ""]
-    return "\n".join(lines)
+    return [*lines, _md_row(totals), ""]
+
+
+def _markdown_types(comparison: Comparison) -> list[str]:
+    """Mult-adds and params by layer type, the columns side by side."""
+    head, rule = ["type"], ["---"]
+    for column in comparison.columns:
+        head += [f"{for_markdown_code(column.target.argument)} mult-adds", "params"]
+        rule += ["--:", "--:"]
+    lines = [_md_row(head), _md_row(rule)]
+    for row in comparison.by_type():
+        cells = [category_label(row.category)]
+        for cost in row.costs:
+            cells += [MISSING, ""] if cost is None else [exact(cost.mult_adds), exact(cost.params)]
+        lines.append(_md_row(cells))
+    return lines
 
 
 def _md_row(cells: list[str]) -> str:

@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from mbcalc.core.graph import NETWORK_INPUT
-from mbcalc.core.profiles import Counted, ParamsRule
+from mbcalc.core.profiles import Counted, ParamsRule, Profile
 from mbcalc.kinds import Bound
 from mbcalc.views.formats import byte_size, decimal, duration, percent, rate
 from mbcalc.views.text import category_label
@@ -334,7 +334,11 @@ PARAMS_TEXT = {
 
 
 def profile_record(counted: Counted) -> dict[str, Any]:
-    profile = counted.profile
+    return profile_fields(counted.profile)
+
+
+def profile_fields(profile: Profile) -> dict[str, Any]:
+    """A counting profile as JSON: its name, what it counts and which parameters."""
     return {
         "name": profile.name,
         "description": profile.description,

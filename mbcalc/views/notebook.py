@@ -117,10 +117,10 @@ def setting_records(grid: Grid) -> list[Record]:
 
 def fit_records(result: FitResult) -> list[Record]:
     """One record per setting a fit lists (the frontier, or every fit when all were asked for)."""
-    from mbcalc.views import sweep_views
+    from mbcalc.views import fit_views
 
     listed = result.listed
-    records = sweep_views.fit_records(result, listed)
+    records = fit_views.fit_records(result, listed)
     return list(map(_plain, records, [fit.alpha for fit in listed]))
 
 

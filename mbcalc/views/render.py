@@ -10,9 +10,17 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.core.by_type import breakdown
+from mbcalc.core.compare import Layout
 from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
-from mbcalc.views.compare_export import MISSING, compare_legend, position_mark, ratio_text
+from mbcalc.views.compare_export import (
+    MISSING,
+    compare_legend,
+    counted_lines,
+    layout_note,
+    position_mark,
+    ratio_text,
+)
 from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
@@ -22,7 +30,7 @@ from mbcalc.views.text import category_label, reduction_text, setting, twin_text
 
 if TYPE_CHECKING:
     from mbcalc.core.compare import Change, Column, Comparison
-    from mbcalc.core.profiles import Counted
+    from mbcalc.core.profiles import Counted, CountedByType
     from mbcalc.deploy.deployment import Deployment
 
 
@@ -158,8 +166,9 @@ def summary(
 # --- mult-adds and params by layer type ------------------------------------------------------
 
 
-def breakdown_view(report: Report) -> RenderableType:
-    """The paper's Table 2 for any network: mult-adds and params by layer type."""
+def breakdown_view(report: Report, counted: CountedByType | None = None) -> RenderableType:
+    """The paper's Table 2 for any network: mult-adds and params by layer type; under a
+    counting profile, each type's operations as it counts them, and the profile's lines."""
     graph = report.graph
     total = report.total.cost
     table = Table(
@@ -177,8 +186,12 @@ def breakdown_view(report: Report) -> RenderableType:
     table.add_column("params", footer=human(total.params), justify="right", no_wrap=True)
     table.add_column("%", footer="100.00%", justify="right", no_wrap=True)
     table.add_column("BN", footer=human(total.bn_params), justify="right", no_wrap=True)
+    if counted is not None:
+        footer = human(counted.total.operations)
+        table.add_column("operations", footer=footer, justify="right", no_wrap=True)
     for row in breakdown(report):
         cost = row.cost
+        added = [] if counted is None else [human(counted.types[row.category].operations)]
         table.add_row(
             category_label(row.category),
             str(row.ops),
@@ -187,12 +200,24 @@ def breakdown_view(report: Report) -> RenderableType:
             human(cost.params),
             percent(report.param_share(cost.params)),
             human(cost.bn_params),
+            *added,
         )
     exact_total = (
         f"total: {exact(total.mult_adds)} mult-adds · {exact(total.params)} params · "
         f"{exact(total.bn_params)} BN params"
     )
-    return Group(table, Text(), Text(exact_total), convention_line())
+    parts: list[RenderableType] = [table, Text(), Text(exact_total)]
+    if counted is not None:
+        parts.append(profile_grid(counted.total))
+    return Group(*parts, convention_line())
+
+
+def profile_grid(counted: Counted) -> Table:
+    """The counting profile in force and what it counts, as labelled lines."""
+    grid = label_grid()
+    for label, text in deploy_views.profile_rows(counted):
+        grid.add_row(Text(label), Text(visible(text)))
+    return grid
 
 
 # --- several networks side by side -----------------------------------------------------------
@@ -202,21 +227,40 @@ WINNER = "bold green"
 
 
 def compare_view(
-    comparison: Comparison, deployments: list[Deployment] | None = None
+    comparison: Comparison,
+    deployments: list[Deployment] | None = None,
+    layout: Layout = Layout.LAYERS,
 ) -> RenderableType:
     """The aligned units of every column, the totals against the first, and the legend.
 
     With deployments (one per column), each column's peak memory, weights and latency too.
+    `layout` TYPES shows the layer types side by side instead of the units, TOTALS the totals
+    alone; a counting profile other than the paper's adds each column's totals under it.
     """
     legend = " · ".join(compare_legend(comparison))
-    parts: list[RenderableType] = [compare_table(comparison), Text(), compare_summary(comparison)]
+    parts: list[RenderableType] = []
+    if layout is Layout.LAYERS:
+        parts += [compare_table(comparison), Text()]
+    parts.append(compare_summary(comparison))
+    if layout is Layout.TYPES:
+        from mbcalc.views.compare_types import by_type_table
+
+        parts += [Text(), by_type_table(comparison)]
+    lines = [(visible(label), visible(text)) for label, text in counted_lines(comparison)]
     if deployments:
-        grid = label_grid()
         arguments = [visible(column.target.argument) for column in comparison.columns]
-        for label, text in deploy_views.compare_lines(arguments, deployments, visible):
+        lines += deploy_views.compare_lines(arguments, deployments, visible)
+    if lines:
+        grid = label_grid()
+        for label, text in lines:
             grid.add_row(Text(label), Text(text))
         parts += [Text(), grid]
-    return Group(*parts, Text(legend, style="dim"), convention_line())
+    note = layout_note(layout)
+    if note is not None:
+        parts.append(Text(note, style="yellow"))
+    if layout is Layout.LAYERS:
+        parts.append(Text(legend, style="dim"))
+    return Group(*parts, convention_line())
 
 
 def _total(text: str, winner: bool) -> Text:

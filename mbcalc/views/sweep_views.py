@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -11,32 +10,23 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from mbcalc.core.settings import res_for, res_text
-from mbcalc.grid.fit import Fit, FitResult
+from mbcalc.grid.counting import GridCount
 from mbcalc.grid.refusals import Refusal
 from mbcalc.grid.sweep import Grid
+from mbcalc.views.deploy_views import profile_fields
 from mbcalc.views.escape import for_markdown, for_terminal, visible
 from mbcalc.views.formats import (
     byte_size,
-    decimal,
-    dims,
     duration,
     exact,
-    exact_decimal,
     exact_number,
     exact_text,
     human,
-    percent,
 )
 from mbcalc.views.text import csv_text
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
-FIT_SCHEMA = "mbcalc.fit/1"
 SWEEP_FIELDS = ("alpha", "height", "width", "valid", "mult_adds", "params", "bn_params")
-FIT_FIELDS = (
-    "alpha", "height", "width", "mult_adds", "params", "bn_params",
-    "mult_adds_share", "params_share", "best",
-)  # fmt: skip
 
 
 # -- sweep ---------------------------------------------------------------------------------
@@ -65,8 +55,12 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
         table.add_row(exact_text(alpha), *cells)
     notes: list[RenderableType] = [table]
-    for title, metric in _deployment_metrics(grid, visible):
+    for title, metric in [
+        *_counted_metrics(grid, visible, human),
+        *_deployment_metrics(grid, visible),
+    ]:
         notes += [Text(), _metric_table(grid, title, metric)]
+    notes.extend(Text(line, style="dim") for line in _profile_line(grid, visible))
     notes.extend(Text(f"— {visible(refusal.message)}", style="dim") for refusal in refusals)
     return Group(*notes)
 
@@ -114,6 +108,69 @@ def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> Re
     return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), table)
 
 
+def _counted_metrics(
+    grid: Grid, escape: Callable[[str], str], number: Callable[[int], str]
+) -> list[tuple[str, Callable[[int, int], str]]]:
+    """(title, cell text) of the grid's totals under its counting profile, when not the paper's;
+    names pass `escape`, counts `number`."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return []
+    operations, params = counted.operations, counted.params
+    return [
+        (
+            f"operations · params counted by profile {escape(counted.profile.name)}",
+            lambda a, r: f"{number(int(operations[a, r]))} · {number(int(params[a, r]))}",
+        )
+    ]
+
+
+def _profile_counted(grid: Grid) -> GridCount | None:
+    """The grid's totals under its counting profile, unless that is the paper's unchanged
+    (whose totals are the grid's own mult-adds and params)."""
+    counted = grid.counted
+    return None if counted is None or counted.profile.is_paper else counted
+
+
+def _profile_line(grid: Grid, escape: Callable[[str], str]) -> list[str]:
+    """The line naming the counting profile in force, when it is not the paper's."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return []
+    return [f"profile {escape(counted.profile.name)}: {escape(counted.profile.description)}"]
+
+
+def _counted_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
+    """A setting's totals under the counting profile (None where it cannot be built), as
+    `mbcalc table --format json` writes them under `total.counted`."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return {}
+    if not grid.valid[a, r]:
+        return {"counted": None}
+    extras = {key: int(values[a, r]) for key, values in counted.extras.items()}
+    return {
+        "counted": {
+            "operations": int(counted.operations[a, r]),
+            "extras": {key: ops for key, ops in extras.items() if ops},
+            "params": int(counted.params[a, r]),
+        }
+    }
+
+
+def _counted_columns(grid: Grid, a: int, r: int) -> dict[str, Any]:
+    """The CSV columns of a setting's totals under the counting profile."""
+    counted = _profile_counted(grid)
+    if counted is None:
+        return {}
+    valid = bool(grid.valid[a, r])
+    return {
+        "profile": counted.profile.name,
+        "operations": int(counted.operations[a, r]) if valid else None,
+        "counted_params": int(counted.params[a, r]) if valid else None,
+    }
+
+
 def _deployment_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
     """The deployment fields of one setting (None where it cannot be built)."""
     record: dict[str, Any] = {}
@@ -141,6 +198,7 @@ def sweep_records(grid: Grid) -> list[dict[str, Any]]:
                     "params": None if cell is None else cell[1],
                     "bn_params": None if cell is None else cell[2],
                     **_deployment_record(grid, a, r),
+                    **_counted_record(grid, a, r),
                 }
             )
     return records
@@ -155,6 +213,9 @@ def sweep_json(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             "fold_bn": grid.fold_bn,
             "device": None if grid.device is None else grid.device.name,
         }
+    counted = _profile_counted(grid)
+    if counted is not None:
+        deployment["profile"] = profile_fields(counted.profile)
     return (
         json.dumps(
             {
@@ -181,7 +242,11 @@ def _refusal_record(refusal: Refusal) -> dict[str, Any]:
 
 def sweep_csv(grid: Grid) -> str:
     """Long format: one row per setting; invalid settings have empty counts."""
-    extra = list(_deployment_record(grid, 0, 0)) if grid.valid.size else []
+
+    def added(a: int, r: int) -> dict[str, Any]:
+        return {**_deployment_record(grid, a, r), **_counted_columns(grid, a, r)}
+
+    extra = list(added(0, 0)) if grid.valid.size else []
     rows = [
         [
             alpha,
@@ -189,7 +254,7 @@ def sweep_csv(grid: Grid) -> str:
             width,
             "true" if cell is not None else "false",
             *(("", "", "") if cell is None else cell),
-            *("" if value is None else value for value in _deployment_record(grid, a, r).values()),
+            *("" if value is None else value for value in added(a, r).values()),
         ]
         for a, alpha in enumerate(map(exact_number, grid.alphas))  # each alpha written once
         for r, (height, width) in enumerate(grid.resolutions)
@@ -213,7 +278,8 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
         lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
     lines.append("")
-    for title, metric in _deployment_metrics(grid, for_markdown):
+    metrics = _counted_metrics(grid, for_markdown, exact) + _deployment_metrics(grid, for_markdown)
+    for title, metric in metrics:
         lines += [f"**{for_markdown(grid.spec.name)}** — {title}", "", lines[2], lines[3]]
         for a, alpha in enumerate(grid.alphas):
             cells = [
@@ -221,129 +287,6 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             ]
             lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines.extend(_profile_line(grid, for_markdown))
     lines.extend(f"— {for_markdown(refusal.message)}" for refusal in refusals)
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-# -- fit -----------------------------------------------------------------------------------
-
-
-def _budget(result: FitResult) -> str:
-    text = f"{human(result.max_mult_adds)} mult-adds"
-    if result.max_params is not None:
-        text += f", {human(result.max_params)} params"
-    return text
-
-
-def fit_view(result: FitResult, argument: str) -> RenderableType:
-    """The frontier, smallest first (or every fitting setting, largest first), the setting that
-    uses most of the budget marked.
-
-    `argument` is the SPEC as the user typed it, for the follow-up command shown beneath.
-    """
-    table = Table(
-        title=f"{for_terminal(result.spec.name)} — settings within {_budget(result)}",
-        header_style="bold",
-        title_style="bold",
-    )
-    for column in ("alpha", "input", "mult-adds", "of budget", "params", "of budget", "BN", ""):
-        table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
-    for fit in result.listed:
-        marked = result.is_best(fit)
-        table.add_row(
-            exact_text(fit.alpha),
-            dims(fit.resolution),
-            human(fit.mult_adds),
-            percent(fit.mult_adds_share),
-            human(fit.params),
-            "" if fit.params_share is None else percent(fit.params_share),
-            human(fit.bn_params),
-            "◀ uses most of the budget" if marked else "",
-            style="bold green" if marked else None,
-        )
-    parts: list[RenderableType] = [table] if result.frontier else []
-    searched = f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit"
-    if result.every_fit is not None:
-        parts.append(Text(f"{searched}, all listed, the most mult-adds first"))
-    else:
-        dominated = f"{len(result.frontier):,} not dominated by a larger fitting setting"
-        parts.append(Text(f"{searched}, {dominated}"))
-        if result.settings_fitting > len(result.frontier):
-            fitting = f"{result.settings_fitting:,} settings fit: use --all to list them"
-            parts.append(Text(fitting, style="dim"))
-    if result.best is not None:
-        chosen = result.frontier[result.best]
-        res = res_text(res_for(chosen.resolution, result.spec.input_size))
-        setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={res}"
-        command = f"mbcalc compare {shlex.quote(argument)} {shlex.quote(setting)}"
-        parts.append(Text("layer by layer against the full model:", style="dim"))
-        parts.append(Text(visible(command), style="dim", no_wrap=True, overflow="ignore"))
-    else:
-        parts.append(Text("nothing fits: raise the budget or widen the search", style="yellow"))
-    return Group(*parts)
-
-
-def fit_records(result: FitResult, fits: tuple[Fit, ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "alpha": exact_number(fit.alpha),
-            "resolution": list(fit.resolution),
-            "mult_adds": fit.mult_adds,
-            "params": fit.params,
-            "bn_params": fit.bn_params,
-            "mult_adds_share": decimal(fit.mult_adds_share),
-            "params_share": None if fit.params_share is None else decimal(fit.params_share),
-            "best": result.is_best(fit),
-        }
-        for fit in fits
-    ]
-
-
-def fit_json(result: FitResult) -> str:
-    record = {
-        "schema": FIT_SCHEMA,
-        "spec": result.spec.name,
-        "budget": {"mult_adds": result.max_mult_adds, "params": result.max_params},
-        "searched": result.settings_searched,
-        "fitting": result.settings_fitting,
-        "frontier": fit_records(result, result.frontier),
-    }
-    if result.every_fit is not None:
-        record["within_budget"] = fit_records(result, result.every_fit)
-    return json.dumps(record, indent=2) + "\n"
-
-
-def fit_csv(result: FitResult) -> str:
-    rows = [
-        [
-            record["alpha"], *record["resolution"], record["mult_adds"], record["params"],
-            record["bn_params"], record["mult_adds_share"],
-            "" if record["params_share"] is None else record["params_share"],
-            "true" if record["best"] else "false",
-        ]
-        for record in fit_records(result, result.listed)
-    ]  # fmt: skip
-    return csv_text([list(FIT_FIELDS), *rows])
-
-
-def fit_markdown(result: FitResult) -> str:
-    lines = [
-        f"**{for_markdown(result.spec.name)}** — settings within {_budget(result)}",
-        "",
-        "| alpha | input | mult-adds | of budget | params | of budget | |",
-        "|--:|--:|--:|--:|--:|--:|---|",
-    ]
-    for fit in result.listed:
-        share = "" if fit.params_share is None else percent(fit.params_share)
-        mark = "**uses most of the budget**" if result.is_best(fit) else ""
-        lines.append(
-            f"| {exact_text(fit.alpha)} | {dims(fit.resolution)} | {exact(fit.mult_adds)} | "
-            f"{percent(fit.mult_adds_share)} | {exact(fit.params)} | {share} | {mark} |"
-        )
-    listed = ", all listed" if result.every_fit is not None else ""
-    lines += [
-        "",
-        f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit{listed}.",
-        "",
-    ]
-    return "\n".join(lines)
