@@ -86,3 +86,22 @@ def test_the_app_loads_no_command_before_one_runs(tmp_path: Path) -> None:
     commands = {module for module in modules if module.endswith("_commands")}
     assert commands == set()
     assert "mbcalc.cli.options" not in modules
+
+
+def test_the_command_leaves_its_objects_to_the_system_at_exit(tmp_path: Path) -> None:
+    """`main` freezes what the command made: the interpreter's final garbage collections, run
+    as the process ends, then skip it (see `mbcalc.cli.app.main`)."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.get_freeze_count(), file=sys.stderr))\n"
+        "sys.argv = ['mbcalc', 'table', 'mobilenet_v1', '--format', 'json']\n"
+        "from mbcalc.cli.app import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["total"]["mult_adds"] == V1_MULT_ADDS
+    frozen = int(result.stderr.split()[-1])
+    assert frozen > 0
