@@ -132,7 +132,7 @@ def main() -> None:
     try:
         app()
     finally:
-        # The process ends with the command. Frozen, the objects it made are left to the
-        # operating system instead of being traversed again by the interpreter's last garbage
-        # collections, which take as long as the whole start-up of a short command.
+        # The process ends with the command. Frozen, its objects are left to the operating
+        # system rather than traversed once more by the interpreter's last garbage collections
+        # (a fifth of the time of `mbcalc table NAME --format json`, bench/startup.py).
         gc.freeze()
