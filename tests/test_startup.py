@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mbcalc.cli.app import COMMANDS, LazyCommands
+
 V1_MULT_ADDS = 568_740_352  # MobileNet v1 1.0-224, the paper's figure
 
 
@@ -86,6 +88,17 @@ def test_the_app_loads_no_command_before_one_runs(tmp_path: Path) -> None:
     commands = {module for module in modules if module.endswith("_commands")}
     assert commands == set()
     assert "mbcalc.cli.options" not in modules
+
+
+def test_naming_the_commands_builds_none_and_asking_for_one_builds_it_alone() -> None:
+    commands = LazyCommands()
+    assert list(commands) == list(COMMANDS)
+    assert "sweep" in commands
+    assert "tabel" not in commands
+    assert commands.get("tabel") is None
+    assert commands.built == {}
+    assert commands["table"].name == "table"
+    assert list(commands.built) == ["table"]
 
 
 def test_the_command_leaves_its_objects_to_the_system_at_exit(tmp_path: Path) -> None:

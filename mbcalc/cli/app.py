@@ -69,6 +69,9 @@ class LazyCommands(MutableMapping[str, Any]):  # Any: Click's Command, which typ
             self.built[name] = build_command(name)
         return self.built[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS
+
     def __iter__(self) -> Iterator[str]:
         return iter(COMMANDS)
 
