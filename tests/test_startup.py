@@ -1,5 +1,6 @@
 """`mbcalc table NAME --format json` starts light: it loads neither numpy nor Rich's tables, nor
-the modules of the other commands; the app imports a command's module only when it runs.
+the modules of the other commands; the app imports a command's module only when it runs, and
+leaves the command's objects to the system at exit.
 
 The command runs in its own interpreter, as a user runs it, with `-X importtime`, which lists
 on stderr every module the process imports. bench/startup.py times the same command.
@@ -12,7 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mbcalc.cli.app import COMMANDS, LazyCommands
+import pytest
+import typer
+
+from mbcalc.cli.app import COMMANDS, LazyCommands, LazyGroup
 
 V1_MULT_ADDS = 568_740_352  # MobileNet v1 1.0-224, the paper's figure
 
@@ -99,6 +103,14 @@ def test_naming_the_commands_builds_none_and_asking_for_one_builds_it_alone() ->
     assert commands.built == {}
     assert commands["table"].name == "table"
     assert list(commands.built) == ["table"]
+
+
+def test_a_command_registered_outside_the_list_is_refused() -> None:
+    other = typer.Typer(cls=LazyGroup)
+    other.callback()(lambda: None)
+    other.command("extra")(lambda: None)
+    with pytest.raises(TypeError, match="COMMANDS, not extra"):
+        typer.main.get_command(other)
 
 
 def test_the_command_leaves_its_objects_to_the_system_at_exit(tmp_path: Path) -> None:

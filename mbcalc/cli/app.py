@@ -90,6 +90,8 @@ class LazyGroup(TyperGroup):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
+        if self.commands:  # registered with `app.command()`: they would go unseen
+            raise TypeError(f"list the commands in COMMANDS, not {', '.join(self.commands)}")
         self.commands = LazyCommands()
 
 
