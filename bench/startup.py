@@ -5,9 +5,11 @@ Times whole processes (several runs each, interleaved, median) and prints the ra
     mbcalc table mobilenet_v1 --format json
     python -c "import typer, rich.console, rich.table, yaml"
 
-measured in this one run on this machine. Target: ratio <= 1.15.
+measured in this one run on this machine. Target: ratio <= 1.15. With --imports N, it also
+lists the N modules of mbcalc that take longest to import (their own time, without the modules
+they import; the least of the runs, as `python -X importtime` measures it).
 
-    python bench/startup.py [--runs N]
+    python bench/startup.py [--runs N] [--imports N]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 
 BASELINE = [sys.executable, "-c", "import typer, rich.console, rich.table, yaml"]
 COMMAND = [sys.executable, "-m", "mbcalc", "table", "mobilenet_v1", "--format", "json"]
@@ -50,10 +53,29 @@ def loaded_modules() -> set[str]:
     return set(result.stderr.split())
 
 
+def import_times(runs: int) -> dict[str, int]:
+    """Microseconds each mbcalc module of `mbcalc table` takes to import itself, least of `runs`."""
+    least: dict[str, int] = {}
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", *COMMAND[1:]],
+            check=True, capture_output=True, text=True, env=ENV,
+        )  # fmt: skip
+        own: Counter[str] = Counter()
+        for line in result.stderr.splitlines():
+            fields = line.removeprefix("import time:").split("|")
+            if len(fields) == 3 and fields[2].strip().startswith("mbcalc"):
+                own[fields[2].strip()] += int(fields[0])
+        least = {name: min(micros, least.get(name, micros)) for name, micros in own.items()}
+    return least
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs of each command (default 15)")
-    runs = parser.parse_args().runs
+    parser.add_argument("--imports", type=int, default=0, metavar="N", help="list N modules")
+    arguments = parser.parse_args()
+    runs = arguments.runs
 
     for command in (BASELINE, COMMAND):  # warm the file cache and bytecode
         wall_time(command)
@@ -70,6 +92,11 @@ def main() -> None:
     verdict = "ok" if ratio <= TARGET else "OVER"
     print(f"ratio                {ratio:7.2f}  (target <= {TARGET})  {verdict}")
     print(f"heavy imports        {', '.join(heavy) if heavy else 'none'}")
+    if arguments.imports:
+        times = import_times(runs)
+        print(f"mbcalc's imports     {sum(times.values()) / 1000:7.1f} ms in {len(times)} modules")
+        for name, micros in sorted(times.items(), key=lambda item: -item[1])[: arguments.imports]:
+            print(f"  {micros / 1000:7.1f} ms  {name}")
 
 
 if __name__ == "__main__":

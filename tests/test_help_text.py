@@ -16,7 +16,7 @@ from mbcalc.deploy.roofline import shipped_devices
 from mbcalc.spec.zoo import shipped_names
 from tests.helpers.cli import invoke_mbcalc
 
-NAMES = [name for name, _ in COMMANDS]
+NAMES = list(COMMANDS)
 WORD = re.compile(r"\w[\w-]*")
 """A word, or a piece of one: an option's name without its dashes, a hyphenated name."""
 

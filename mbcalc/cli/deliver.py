@@ -25,6 +25,8 @@ MAX_PLAIN_WIDTH = 2000
 
 def check_outputs(force: bool, outputs: list[Path | None], *inputs: str | None) -> None:
     """Refuse, before any work, an output the command must not write (`mbcalc.cli.output`)."""
+    if all(path is None for path in outputs):
+        return  # writing to standard output: nothing to check
     from mbcalc.cli.output import check_outputs as check
 
     check(outputs, [argument for argument in inputs if argument], force)

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from mbcalc.errors import SpecError
 from mbcalc.kinds import LayerType, Padding, Pair, Scale
+from mbcalc.spec.record import Record
 
 Rounding = Literal["floor", "divisible"]
 """How alpha-scaled channels are rounded: down, or to a multiple of the spec's divisor."""
@@ -63,8 +64,7 @@ GATES = ("sigmoid", "hsigmoid")
 """How squeeze-and-excite turns its second fc into channel weights: a sigmoid or a hard one."""
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
-class Layer:
+class Layer(Record):
     """What every layer has: its naming, repetition, activation and source line."""
 
     type: ClassVar[LayerType]
@@ -87,7 +87,6 @@ class Layer:
         return self.instance_name(0)
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Windowed(Layer):
     """A layer that slides a k x k window over its input."""
 
@@ -96,7 +95,6 @@ class Windowed(Layer):
     padding: Padding
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Widened(Layer):
     """A conv whose output width is `out` channels, or `expand` times its input's."""
 
@@ -107,7 +105,6 @@ class Widened(Layer):
     expand: Fraction | None = None  # out = floor(input channels * expand)
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Conv(Widened, Windowed):
     """A standard (or grouped) convolution."""
 
@@ -115,7 +112,6 @@ class Conv(Widened, Windowed):
     groups: int
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Depthwise(Windowed):
     """A depthwise convolution: `multiplier` filters per input channel."""
 
@@ -125,14 +121,12 @@ class Depthwise(Windowed):
     bn: bool
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Pointwise(Widened):
     """A 1x1 convolution."""
 
     type: ClassVar[LayerType] = LayerType.POINTWISE
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Separable(Windowed):
     """A depthwise-separable unit: a depthwise conv, then a 1x1 conv to `out` channels."""
 
@@ -142,7 +136,6 @@ class Separable(Windowed):
     scale: Scale
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Pool(Layer):
     """Average or max pooling over a window, or over the whole input (`kernel` None)."""
 
@@ -154,7 +147,6 @@ class Pool(Layer):
     ceil: bool = False  # PyTorch's ceil_mode: a last partial window counts
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Fc(Layer):
     """A fully connected layer on the flattened input."""
 
@@ -164,14 +156,12 @@ class Fc(Layer):
     scale: Scale
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Softmax(Layer):
     """A softmax over the channels: shapes unchanged, free by the paper's convention."""
 
     type: ClassVar[LayerType] = LayerType.SOFTMAX
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Block(Layer):
     """Layers in sequence, with an optional residual add around them."""
 
@@ -180,7 +170,6 @@ class Block(Layer):
     residual: bool
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Parallel(Layer):
     """Branches on one input, merged by concatenation or addition."""
 
@@ -189,7 +178,6 @@ class Parallel(Layer):
     merge: Merge
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Mbconv(Windowed):
     """The inverted residual (MobileNetV2) / MBConv (MnasNet, EfficientNet) unit.
 
@@ -217,7 +205,6 @@ class Mbconv(Windowed):
     se_gate: str = "sigmoid"  # the activation after its second fc: one of GATES
 
 
-@dataclass(eq=False, frozen=True, kw_only=True)
 class Se(Layer):
     """Squeeze-and-excite: the channels reweighted by two fcs on their global average."""
 

@@ -9,7 +9,6 @@ where one helps. Nothing here knows about alpha, resolution or costs: that is th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from os import PathLike
 from pathlib import Path
@@ -42,6 +41,7 @@ from mbcalc.spec.model import (
     Softmax,
     Spec,
 )
+from mbcalc.spec.record import Record
 from mbcalc.spec.source import SourceError, Value, parse_yaml, read_spec_bytes, shorten
 
 
@@ -431,8 +431,7 @@ def _mbconv(p: _SpecParser, a: Args, common: Common) -> Layer:
 Builder = Callable[[_SpecParser, Args, Common], Layer]
 
 
-@dataclass(frozen=True, slots=True)
-class LayerRow:
+class LayerRow(Record):
     """One layer type of the spec language."""
 
     prefix: str  # of its default names: prefix + running number within the scope
@@ -446,26 +445,52 @@ _SE = ("se", "se_base", "se_divisor", "se_act", "se_gate")
 
 LAYERS: dict[LayerType, LayerRow] = {
     LayerType.CONV: LayerRow(
-        "conv", ("out", "expand", *_WINDOW, "groups", "bias", "bn", "scale"), _conv, "relu"
+        prefix="conv",
+        arguments=("out", "expand", *_WINDOW, "groups", "bias", "bn", "scale"),
+        build=_conv,
+        act="relu",
     ),
-    LayerType.DEPTHWISE: LayerRow("dw", (*_WINDOW, "multiplier", "bias", "bn"), _depthwise, "relu"),
+    LayerType.DEPTHWISE: LayerRow(
+        prefix="dw", arguments=(*_WINDOW, "multiplier", "bias", "bn"), build=_depthwise, act="relu"
+    ),
     LayerType.POINTWISE: LayerRow(
-        "pw", ("out", "expand", "bias", "bn", "scale"), _pointwise, "relu"
+        prefix="pw",
+        arguments=("out", "expand", "bias", "bn", "scale"),
+        build=_pointwise,
+        act="relu",
     ),
-    LayerType.SEPARABLE: LayerRow("sep", ("out", *_WINDOW, "bn", "scale"), _separable, "relu"),
-    LayerType.POOL: LayerRow("pool", ("kind", *_WINDOW, "global", "ceil"), _pool),
-    LayerType.FC: LayerRow("fc", ("out", "bias", "scale"), _fc),
-    LayerType.BLOCK: LayerRow("block", ("layers", "residual"), _block),
-    LayerType.PARALLEL: LayerRow("parallel", ("branches", "merge"), _parallel),
+    LayerType.SEPARABLE: LayerRow(
+        prefix="sep", arguments=("out", *_WINDOW, "bn", "scale"), build=_separable, act="relu"
+    ),
+    LayerType.POOL: LayerRow(
+        prefix="pool", arguments=("kind", *_WINDOW, "global", "ceil"), build=_pool
+    ),
+    LayerType.FC: LayerRow(prefix="fc", arguments=("out", "bias", "scale"), build=_fc),
+    LayerType.BLOCK: LayerRow(prefix="block", arguments=("layers", "residual"), build=_block),
+    LayerType.PARALLEL: LayerRow(
+        prefix="parallel", arguments=("branches", "merge"), build=_parallel
+    ),
     # `act` follows the first fc, as in Hu et al.'s squeeze-and-excite
-    LayerType.SE: LayerRow("se", ("squeeze", "ratio", "divisor", "gate"), _se, "relu"),
+    LayerType.SE: LayerRow(
+        prefix="se", arguments=("squeeze", "ratio", "divisor", "gate"), build=_se, act="relu"
+    ),
     # MobileNetV2's activation; V3 and EfficientNet name theirs
     LayerType.MBCONV: LayerRow(
-        "mbconv",
-        ("out", "expand", "expanded", "expand_rounding", *_WINDOW, *_SE, "residual", "bn", "scale"),
-        _mbconv,
-        "relu6",
+        prefix="mbconv",
+        arguments=(
+            "out",
+            "expand",
+            "expanded",
+            "expand_rounding",
+            *_WINDOW,
+            *_SE,
+            "residual",
+            "bn",
+            "scale",
+        ),
+        build=_mbconv,
+        act="relu6",
     ),
-    LayerType.SOFTMAX: LayerRow("softmax", (), _softmax),
+    LayerType.SOFTMAX: LayerRow(prefix="softmax", arguments=(), build=_softmax),
 }
 """Every layer type of the spec language."""

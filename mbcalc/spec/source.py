@@ -186,14 +186,15 @@ def _core_scalar(text: str) -> Scalar:
     return value
 
 
-_YAML_1_1_NUMBER = re.compile(
+_YAML_1_1_NUMBER = (
     r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])*(\.[0-9_]*)?|\.[0-9_]+)"
 )
+"""YAML 1.1's numbers, for hints only: compiled (and cached by `re`) when a hint is needed."""
 
 
 def number_hint(text: str) -> str | None:
     """For text that YAML 1.1 reads as a number (`0b101`, `1:20`, `1_000`), how to write it."""
-    if not _YAML_1_1_NUMBER.fullmatch(text):
+    if not re.fullmatch(_YAML_1_1_NUMBER, text):
         return None
     value = yaml.load(text, Loader=_Loader)  # what YAML 1.1 makes of it
     if isinstance(value, bool) or not isinstance(value, int | float):
