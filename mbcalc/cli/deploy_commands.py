@@ -17,6 +17,7 @@ from mbcalc.cli.options import (
     FoldOpt,
     SettingOptions,
     SpecArg,
+    WidthOpt,
     plot_option,
 )
 from mbcalc.cli.report_commands import emit_report
@@ -24,13 +25,13 @@ from mbcalc.core.limits import check_batch
 from mbcalc.kinds import Format
 
 
-def devices() -> None:
+def devices(width: WidthOpt = None) -> None:
     """The device profiles that ship with mbcalc, for --device and `mbcalc roofline`."""
     from mbcalc.deploy.roofline import DEFAULT_DEVICE, resolve_device, shipped_devices
     from mbcalc.views.listings import devices_view
 
     shipped = {name: resolve_device(name) for name in shipped_devices()}
-    show(devices_view(shipped, DEFAULT_DEVICE))
+    show(devices_view(shipped, DEFAULT_DEVICE), width)
 
 
 def roofline(
@@ -70,4 +71,5 @@ def roofline(
         return
     from mbcalc.views.roofline_chart import roofline_view
 
-    deliver(delivery.format, delivery.output, functools.partial(roofline_view, deployment))
+    view = functools.partial(roofline_view, deployment)
+    deliver(delivery.format, delivery.output, view, width=delivery.width)

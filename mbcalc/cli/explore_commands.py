@@ -12,13 +12,20 @@ import typer
 from mbcalc.cli.boundary import parsed
 from mbcalc.cli.deliver import check_outputs, deliver, show, write_file
 from mbcalc.cli.load import device_profile, fit_search, sweep_axes
-from mbcalc.cli.options import DeliveryOptions, DeployOptions, SpecArg, plot_option, range_option
+from mbcalc.cli.options import (
+    DeliveryOptions,
+    DeployOptions,
+    SpecArg,
+    WidthOpt,
+    plot_option,
+    range_option,
+)
 from mbcalc.core.limits import check_batch
 from mbcalc.deploy.dtypes import DType
 from mbcalc.kinds import Format, PlotBy
 
 
-def list_specs() -> None:
+def list_specs(width: WidthOpt = None) -> None:
     """The specs that ship with mbcalc, with their cost at alpha 1."""
     from mbcalc.core.graph import build_graph
     from mbcalc.core.report import analyze
@@ -29,7 +36,7 @@ def list_specs() -> None:
     for name in shipped_names():
         spec = load_shipped(name)
         rows.append((name, spec, analyze(build_graph(spec)).total.cost))
-    show(specs_view(rows))
+    show(specs_view(rows), width)
 
 
 def sweep(
@@ -98,7 +105,7 @@ def sweep(
         Format.MARKDOWN: functools.partial(sweep_views.sweep_markdown, grid, refusals),
     }
     view = functools.partial(sweep_views.sweep_view, grid, refusals)
-    deliver(delivery.format, delivery.output, view, writers.get(delivery.format))
+    deliver(delivery.format, delivery.output, view, writers.get(delivery.format), delivery.width)
 
 
 def fit(
@@ -167,4 +174,4 @@ def fit(
         Format.MARKDOWN: functools.partial(sweep_views.fit_markdown, result),
     }
     view = functools.partial(sweep_views.fit_view, result, spec)
-    deliver(delivery.format, delivery.output, view, writers.get(delivery.format))
+    deliver(delivery.format, delivery.output, view, writers.get(delivery.format), delivery.width)

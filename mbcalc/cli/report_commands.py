@@ -27,6 +27,7 @@ from mbcalc.cli.options import (
     OutputOpt,
     SettingOptions,
     SpecArg,
+    WidthOpt,
 )
 from mbcalc.core.limits import check_batch
 from mbcalc.errors import MbcalcError
@@ -77,8 +78,9 @@ def emit_report(
     writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
                Format.MARKDOWN: export.to_markdown}  # fmt: skip
     deliver_with(
-        delivery.format, delivery.output, _report_view, writers, report, deployment, counted
-    )
+        delivery.format, delivery.output, _report_view, writers, report, deployment, counted,
+        width=delivery.width,
+    )  # fmt: skip
 
 
 def _report_view(
@@ -120,7 +122,10 @@ def compare(
     chosen = None if deployments[0] is None else [d for d in deployments if d is not None]
     writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
                Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
-    deliver_with(delivery.format, delivery.output, compare_view, writers, comparison, chosen)
+    deliver_with(
+        delivery.format, delivery.output, compare_view, writers, comparison, chosen,
+        width=delivery.width,
+    )  # fmt: skip
 
 
 def breakdown(spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions) -> None:
@@ -136,7 +141,9 @@ def breakdown(spec: SpecArg, setting: SettingOptions, delivery: DeliveryOptions)
 
     writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
                Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
-    deliver_with(delivery.format, delivery.output, breakdown_view, writers, report)
+    deliver_with(
+        delivery.format, delivery.output, breakdown_view, writers, report, width=delivery.width
+    )
 
 
 def chart(
@@ -144,20 +151,22 @@ def chart(
     setting: SettingOptions,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    width: WidthOpt = None,
 ) -> None:
     """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
 
     Two bars per layer (a separable unit is one layer), each scaled to the largest.
-    Piped or written with --output, the chart is plain text 100 columns wide.
+    Piped or written with --output, the chart is plain text 100 columns wide (or --width N,
+    or $COLUMNS when piped).
     """
     from mbcalc.views.chart import Chart
 
     check_outputs(force, [output], spec)
     report = load_report(spec, setting)
-    deliver(Format.TABLE, output, functools.partial(Chart, report), width=CHART_WIDTH)
+    deliver(Format.TABLE, output, functools.partial(Chart, report), None, width, CHART_WIDTH)
 
 
-def verify(spec: SpecArg, setting: SettingOptions) -> None:
+def verify(spec: SpecArg, setting: SettingOptions, width: WidthOpt = None) -> None:
     """Build SPEC as a PyTorch module and check every op against the analytic counts.
 
     A forward pass on zeros (batch 1) checks each op's output shape, the params and BN
@@ -169,7 +178,7 @@ def verify(spec: SpecArg, setting: SettingOptions) -> None:
     from mbcalc.views.verify_view import verification_view
 
     verification = verify_report(load_report(spec, setting))
-    show(verification_view(verification))
+    show(verification_view(verification), width)
     if not verification.ok:
         raise MbcalcError(verification.verdict)
 

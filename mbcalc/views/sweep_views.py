@@ -15,6 +15,7 @@ from mbcalc.grid.fit import Fit, FitResult
 from mbcalc.grid.refusals import Refusal
 from mbcalc.grid.sweep import Grid
 from mbcalc.views.escape import for_markdown, for_terminal, visible
+from mbcalc.views.fitted import KEEP, ColumnFit, FittedTable, Give
 from mbcalc.views.formats import (
     byte_size,
     decimal,
@@ -54,16 +55,14 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
         header_style="bold",
         title_style="bold",
     )
-    table.add_column("alpha", justify="right", no_wrap=True)
-    for height, width in grid.resolutions:
-        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+    _grid_columns(table, grid)
     for a, alpha in enumerate(grid.alphas):
         cells = []
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
         table.add_row(exact_text(alpha), *cells)
-    notes: list[RenderableType] = [table]
+    notes: list[RenderableType] = [_fitted(table)]
     for title, metric in _deployment_metrics(grid, visible):
         notes += [Text(), _metric_table(grid, title, metric)]
     notes.extend(Text(f"— {visible(refusal.message)}", style="dim") for refusal in refusals)
@@ -104,13 +103,23 @@ def _deployment_metrics(
 def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> RenderableType:
     """One deployment figure over the grid, under a title that is never wrapped."""
     table = Table(header_style="bold")
-    table.add_column("alpha", justify="right", no_wrap=True)
-    for height, width in grid.resolutions:
-        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+    _grid_columns(table, grid)
     for a, alpha in enumerate(grid.alphas):
         cells = [cell(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))]
         table.add_row(exact_text(alpha), *cells)
-    return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), table)
+    return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), _fitted(table))
+
+
+def _grid_columns(table: Table, grid: Grid) -> None:
+    """The alpha column, then one column per resolution."""
+    table.add_column("alpha", justify="right", no_wrap=True)
+    for height, width in grid.resolutions:
+        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+
+
+def _fitted(table: Table) -> FittedTable:
+    """A grid of numbers that, narrower than it, splits by resolution, alpha in each part."""
+    return FittedTable(table, [KEEP] * len(table.columns), keys=1)
 
 
 def _deployment_record(grid: Grid, a: int, r: int) -> dict[str, Any]:
@@ -260,7 +269,8 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
             "◀ uses most of the budget" if marked else "",
             style="bold green" if marked else None,
         )
-    parts: list[RenderableType] = [table] if result.frontier else []
+    fits = [*(KEEP for _ in range(7)), ColumnFit(Give.FOLD, narrowest=10, drop=1, name="mark")]
+    parts: list[RenderableType] = [FittedTable(table, fits)] if result.frontier else []
     searched = f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit"
     if result.every_fit is not None:
         parts.append(Text(f"{searched}, all listed, the most mult-adds first"))
