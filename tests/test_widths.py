@@ -1,6 +1,6 @@
 """Every table fits the width it is given, no number is ever cut, and shares add up to 100%.
 
-Each command is drawn at 80, 100, 120 and 200 columns (`--width`, and `COLUMNS` when piped); its
+Each command is drawn at 40 to 200 columns (`--width`, and `COLUMNS` when piped); its
 box-drawn rows are read back cell by cell. A cell that holds a number (digits and the marks that
 numbers, sizes, shapes and durations are written with) must hold it whole, without `…`.
 """
@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, markdown_table, ok
 
-WIDTHS = (80, 100, 120, 200)
+WIDTHS = (40, 60, 80, 100, 120, 200)
 
 COMMANDS = {
     "table": ("table", "mobilenet_v2"),

@@ -93,13 +93,13 @@ def plan(fits: Sequence[ColumnFit], widths: Sequence[Widths], available: int) ->
     dropped: list[int] = []
     while True:
         shown = [index for index in range(len(fits)) if index not in dropped]
-        layout = _narrowed(fits, widths, shown, available)
+        layout = fitted_layout(fits, widths, shown, available)
         if layout.fits or len(dropped) == len(ranked):
             return dataclasses.replace(layout, dropped=tuple(sorted(dropped)))
         dropped.append(ranked[len(dropped)][1])
 
 
-def _narrowed(
+def fitted_layout(
     fits: Sequence[ColumnFit], widths: Sequence[Widths], shown: list[int], available: int
 ) -> Layout:
     """`shown` at their natural widths if they fit, else with short headings and text narrowed."""
@@ -196,13 +196,14 @@ def names(table: Table, fits: Sequence[ColumnFit], indices: Sequence[int]) -> li
 class FittedTable:
     """A Rich table drawn within the console's width, by the `ColumnFit` of each column.
 
-    With `keys`, a table that does not fit is split into several, each with the first `keys`
-    columns and as many of the others as fit, `step` columns at a time (a compared network's).
+    A table that does not fit even with columns hidden is split into several, each with the
+    first `keys` columns (its names) and as many of the others as fit, `step` columns at a time
+    (a compared network's).
     """
 
     table: Table
     fits: Sequence[ColumnFit]
-    keys: int = 0
+    keys: int = 1
     step: int = 1
     other: str = "--format csv"
     """Another way to see a hidden column, for the footnote ("" for none)."""
@@ -213,7 +214,7 @@ class FittedTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths = column_widths(console, options, self.table, self.fits)
         layout = plan(self.fits, widths, options.max_width)
-        if not layout.fits and self.keys:
+        if not layout.fits:
             yield from self._split(widths, options.max_width)
             return
         yield narrowed(self.table, self.fits, layout)
@@ -223,13 +224,18 @@ class FittedTable:
             yield footnote(hidden, options.max_width, natural, self.other)
 
     def _split(self, widths: Sequence[Widths], available: int) -> Iterator[Table | Text]:
-        """The table as several, each with the key columns and the next columns that fit."""
-        keys = list(range(self.keys))
-        runs = chunks(self.fits, widths, self.keys, available, self.step)
-        for number, chunk in enumerate(runs):
+        """The table as several, each with the key columns and the next columns that fit: `step`
+        at a time if they do, else one at a time, else beside the first column alone."""
+        for keys, step in ((self.keys, self.step), (self.keys, 1), (1, 1)):
+            layouts = [
+                fitted_layout(self.fits, widths, [*range(keys), *run], available)
+                for run in chunks(self.fits, widths, keys, available, step)
+            ]
+            if all(layout.fits for layout in layouts):
+                break
+        for number, layout in enumerate(layouts):
             if number:
                 yield Text()
-            layout = _narrowed(self.fits, widths, keys + chunk, available)
             yield narrowed(self.table, self.fits, layout, title=not number)
 
 
@@ -242,7 +248,7 @@ def chunks(
     for start in range(keys, len(fits), step):
         columns = list(range(start, min(start + step, len(fits))))
         trial = [*range(keys), *runs[-1], *columns]
-        if runs[-1] and not _narrowed(fits, widths, trial, available).fits:
+        if runs[-1] and not fitted_layout(fits, widths, trial, available).fits:
             runs.append([])
         runs[-1].extend(columns)
     return runs

@@ -16,7 +16,17 @@ from rich.cells import cell_len, set_cell_size
 from rich.measure import Measurement
 from rich.text import Text
 
-from mbcalc.views.fitted import ColumnFit, Give, Layout, Widths, footnote, plan, table_width
+from mbcalc.views.fitted import (
+    ColumnFit,
+    Give,
+    Layout,
+    Widths,
+    chunks,
+    fitted_layout,
+    footnote,
+    plan,
+    table_width,
+)
 from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
 
 if TYPE_CHECKING:
@@ -72,9 +82,7 @@ class FittedFixedTable:
         """The base columns in one table, the groups in one more (or one table each)."""
         grouped = {index for group in self.groups for index in group.columns}
         base = [index for index in range(len(self.fits)) if index not in grouped]
-        layout = self._plan(base, widths, available)
-        yield self._part(self.table.title, layout)
-        yield from self._footnote(layout, available, natural)
+        yield from self._pieces(self.table.title, base, widths, available, natural)
         together = [index for group in self.groups for index in group.columns]
         whole = self._plan([0, *together], widths, available)
         if whole.fits and not whole.dropped:
@@ -82,8 +90,25 @@ class FittedFixedTable:
             yield from (Text(), self._part(f"{self.subject} — {title}", whole))
             return
         for group in self.groups:
-            part = self._plan([0, *group.columns], widths, available)
-            yield from (Text(), self._part(f"{self.subject} — {group.title}", part))
+            title = f"{self.subject} — {group.title}"
+            yield Text()
+            yield from self._pieces(title, [0, *group.columns], widths, available, natural)
+
+    def _pieces(
+        self, title: str, indices: list[int], widths: Sequence[Widths], available: int, natural: int
+    ) -> RenderResult:
+        """The columns `indices` as one table, columns hidden if need be; or, too wide even so,
+        as several, each repeating the first column (the layer)."""
+        layout = self._plan(indices, widths, available)
+        if layout.fits:
+            yield self._part(title, layout)
+            yield from self._footnote(layout, available, natural)
+            return
+        subset = ([self.fits[i] for i in indices], [widths[i] for i in indices])
+        for number, run in enumerate(chunks(*subset, 1, available)):
+            shown = [indices[0], *(indices[k] for k in run)]
+            layout = fitted_layout(self.fits, widths, shown, available)
+            yield self._part("" if number else title, layout)  # its empty title parts them
 
     def _plan(self, indices: list[int], widths: Sequence[Widths], available: int) -> Layout:
         """The layout of the columns `indices` alone, in the indices of the whole table."""
