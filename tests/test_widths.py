@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -116,11 +117,18 @@ def test_columns_is_honoured_when_piped_and_without_it_the_table_is_whole() -> N
     assert "hidden" not in text
 
 
-def test_width_beats_columns_and_reaches_an_output_file(tmp_path: object) -> None:
+def test_width_beats_columns_and_reaches_an_output_file(tmp_path: Path) -> None:
     result = invoke_mbcalc("table", "mobilenet_v2", "--width", "120", env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert max(map(len, result.stdout.splitlines())) > 100
     check_fits(result.stdout, 120)
+    target = tmp_path / "table.txt"
+    ok("table", "mobilenet_v2", "--width", "80", "--output", str(target))
+    written = target.read_text(encoding="utf-8")
+    check_fits(written, 80)
+    assert "hidden at 80 columns" in written
+    ok("table", "mobilenet_v2", "--output", str(target))  # without --width: whole, as before
+    assert "hidden" not in target.read_text(encoding="utf-8")
 
 
 def test_a_hidden_column_is_named_with_the_width_that_shows_it() -> None:
