@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -49,17 +50,27 @@ def write_image(path: Path, image: bytes, *, report_on_stdout: bool) -> None:
     stream.write(for_stream(f"wrote {visible(str(path))}\n", stream.encoding))
 
 
-def show(renderable: RenderableType, width: int = WIDE) -> None:
-    """Print to a terminal with colour, or as plain text (no padding) to a pipe or file."""
+def show(renderable: RenderableType, width: int | None = None, piped: int | None = None) -> None:
+    """Print to a terminal with colour, or as plain text (no padding) to a pipe or file.
+
+    The width: `width` (--width) if given; else the terminal's, or `COLUMNS` when set; else,
+    piped, `piped` (None: `WIDE`, growing to fit a wider table, as into a file).
+    """
     from rich.console import Console
 
-    console = Console()
+    console = Console(width=width)
     if console.is_terminal:
         with console.capture() as captured:
             console.print(renderable)
         write_stdout(captured.get())
     else:
-        write_stdout(render_plain(renderable, width))
+        write_stdout(render_plain(renderable, width or environment_columns() or piped))
+
+
+def environment_columns() -> int | None:
+    """The width the `COLUMNS` environment variable sets, if it holds a positive number."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
 def write_stdout(text: str) -> None:
@@ -74,16 +85,21 @@ def deliver(
     output: Path | None,
     view: Callable[[], RenderableType],
     text: Callable[[], str] | None = None,
-    width: int = WIDE,
+    width: int | None = None,
+    piped: int | None = None,
 ) -> None:
     """Show `view` (format table) or `text` (the other formats), or write it to `output`.
 
-    Into a file the table format is `view` as plain text; only what is needed is rendered.
+    Into a file the table format is `view` as plain text, `width` (--width) columns wide, else
+    `piped` (see `show`); only what is needed is rendered.
     """
     if format == Format.TABLE and output is None:
-        show(view(), width)
+        show(view(), width, piped)
         return
-    content = text() if text is not None and format != Format.TABLE else render_plain(view(), width)
+    if text is not None and format != Format.TABLE:
+        content = text()
+    else:
+        content = render_plain(view(), width or piped)
     if output is None:
         write_stdout(content)
     else:
@@ -96,6 +112,7 @@ def deliver_with(
     view: Callable[..., RenderableType],
     writers: Mapping[Format, Callable[..., str]],
     *data: object,
+    width: int | None = None,
 ) -> None:
     """`deliver` for a view and writers (one per text format) that all take the same `data`."""
     text = writers.get(format)
@@ -104,22 +121,23 @@ def deliver_with(
         output,
         functools.partial(view, *data),
         None if text is None else functools.partial(text, *data),
+        width,
     )
 
 
-def render_plain(renderable: RenderableType, width: int = WIDE) -> str:
+def render_plain(renderable: RenderableType, width: int | None = None) -> str:
     """Render to plain text (no colour), as written to files.
 
-    At the default width a table wider than `WIDE` is rendered at its natural width rather
-    than cut; a narrower width (a chart's) is kept as asked.
+    Without a width, `WIDE` columns, or a table's natural width (up to `MAX_PLAIN_WIDTH`) when
+    it is wider, rather than cut; a width given is kept as asked.
     """
     import io
 
     from rich.console import Console
 
-    if width >= WIDE:
+    if width is None:
         probe = Console(file=io.StringIO(), width=MAX_PLAIN_WIDTH, color_system=None)
-        width = min(MAX_PLAIN_WIDTH, max(width, probe.measure(renderable).maximum))
+        width = min(MAX_PLAIN_WIDTH, max(WIDE, probe.measure(renderable).maximum))
     buffer = io.StringIO()
     Console(file=buffer, width=width, color_system=None).print(renderable)
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())

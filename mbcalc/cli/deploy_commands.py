@@ -19,6 +19,7 @@ from mbcalc.cli.options import (
     FoldOpt,
     SettingOptions,
     SpecArg,
+    WidthOpt,
     plot_option,
 )
 from mbcalc.cli.report_commands import emit_report
@@ -29,13 +30,13 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 
-def devices() -> None:
+def devices(width: WidthOpt = None) -> None:
     """The device profiles that ship with mbcalc, for --device and `mbcalc roofline`."""
     from mbcalc.deploy.roofline import DEFAULT_DEVICE, resolve_device, shipped_devices
     from mbcalc.views.listings import devices_view
 
     shipped = {name: resolve_device(name) for name in shipped_devices()}
-    show(devices_view(shipped, DEFAULT_DEVICE))
+    show(devices_view(shipped, DEFAULT_DEVICE), width)
 
 
 def roofline(
@@ -86,7 +87,7 @@ def roofline(
         from mbcalc.views.render import profile_grid
 
         view = functools.partial(_with_profile, view, profile_grid(counted))
-    deliver(delivery.format, delivery.output, view)
+    deliver(delivery.format, delivery.output, view, width=delivery.width)
 
 
 def _with_profile(view: Callable[[], RenderableType], lines: RenderableType) -> RenderableType:

@@ -27,6 +27,7 @@ from mbcalc.cli.options import (
     DTypeOpt,
     FoldOpt,
     SpecArg,
+    WidthOpt,
     plot_option,
     range_option,
 )
@@ -35,7 +36,7 @@ from mbcalc.deploy.dtypes import DType
 from mbcalc.kinds import Format, PlotBy
 
 
-def list_specs() -> None:
+def list_specs(width: WidthOpt = None) -> None:
     """The specs that ship with mbcalc, with their cost at alpha 1."""
     from mbcalc.core.graph import build_graph
     from mbcalc.core.report import analyze
@@ -46,7 +47,7 @@ def list_specs() -> None:
     for name in shipped_names():
         spec = load_shipped(name)
         rows.append((name, spec, analyze(build_graph(spec)).total.cost))
-    show(specs_view(rows))
+    show(specs_view(rows), width)
 
 
 def sweep(
@@ -123,7 +124,7 @@ def sweep(
         Format.MARKDOWN: functools.partial(sweep_views.sweep_markdown, grid, refusals),
     }
     view = functools.partial(sweep_views.sweep_view, grid, refusals)
-    deliver(delivery.format, delivery.output, view, writers.get(delivery.format))
+    deliver(delivery.format, delivery.output, view, writers.get(delivery.format), delivery.width)
 
 
 def fit(
@@ -229,4 +230,4 @@ def fit(
         Format.MARKDOWN: functools.partial(fit_views.fit_markdown, result),
     }
     view = functools.partial(fit_views.fit_view, result, spec)
-    deliver(delivery.format, delivery.output, view, writers.get(delivery.format))
+    deliver(delivery.format, delivery.output, view, writers.get(delivery.format), delivery.width)

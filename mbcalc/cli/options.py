@@ -258,13 +258,31 @@ def report_format(asked: Format | None, output: Path | None) -> Format:
     return asked or implied or Format.TABLE
 
 
+MIN_WIDTH = 40
+"""The narrowest --width: a table's numbers need about this much."""
+
+WidthOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--width",
+        min=MIN_WIDTH,
+        metavar="N",
+        help="Draw tables at most N columns wide (the table format only) [default: the "
+        "terminal's, or $COLUMNS when piped]. Numbers are never cut: narrower, text folds, "
+        "columns are hidden (a note says which) or a table is split.",
+        show_default=False,
+    ),
+]
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryOptions:
-    """--format, --output and --force: what a report is written as, and where."""
+    """--format, --output, --force and --width: what a report is written as, and where."""
 
     format: FormatOpt = Format.TABLE
     output: OutputOpt = None
     force: ForceOpt = False
+    width: WidthOpt = None
 
     def resolved(self, defaulted: set[str]) -> DeliveryOptions:
         """These options with the format settled (`report_format`); `defaulted` names the

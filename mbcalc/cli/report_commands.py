@@ -28,6 +28,7 @@ from mbcalc.cli.options import (
     SettingOptions,
     SpecArg,
     SummaryOpt,
+    WidthOpt,
 )
 from mbcalc.core.limits import check_batch
 from mbcalc.errors import MbcalcError
@@ -70,7 +71,10 @@ def table(
         writers = {Format.JSON: views.summary_json, Format.CSV: views.summary_csv,
                    Format.MARKDOWN: views.summary_markdown}  # fmt: skip
         view = views.summary_view
-        deliver_with(delivery.format, delivery.output, view, writers, report, deployment, counted)
+        deliver_with(
+            delivery.format, delivery.output, view, writers, report, deployment, counted,
+            width=delivery.width,
+        )  # fmt: skip
         return
     emit_report(report, delivery, deployment, counted)
 
@@ -89,8 +93,9 @@ def emit_report(
     writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
                Format.MARKDOWN: export.to_markdown}  # fmt: skip
     deliver_with(
-        delivery.format, delivery.output, _report_view, writers, report, deployment, counted
-    )
+        delivery.format, delivery.output, _report_view, writers, report, deployment, counted,
+        width=delivery.width,
+    )  # fmt: skip
 
 
 def _report_view(
@@ -146,8 +151,9 @@ def compare(
     writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
                Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
     deliver_with(
-        delivery.format, delivery.output, compare_view, writers, comparison, chosen, layout
-    )
+        delivery.format, delivery.output, compare_view, writers, comparison, chosen, layout,
+        width=delivery.width,
+    )  # fmt: skip
 
 
 def breakdown(
@@ -170,7 +176,10 @@ def breakdown(
 
     writers = {Format.JSON: export.breakdown_to_json, Format.CSV: export.breakdown_to_csv,
                Format.MARKDOWN: export.breakdown_to_markdown}  # fmt: skip
-    deliver_with(delivery.format, delivery.output, breakdown_view, writers, report, counted)
+    deliver_with(
+        delivery.format, delivery.output, breakdown_view, writers, report, counted,
+        width=delivery.width,
+    )  # fmt: skip
 
 
 def chart(
@@ -179,12 +188,14 @@ def chart(
     counting: CountingOptions,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    width: WidthOpt = None,
 ) -> None:
     """A bar chart of mult-adds and params per layer of SPEC, in the terminal.
 
     Two bars per layer (a separable unit is one layer), each scaled to the largest.
     Under a counting profile, the bars are the operations and params it counts.
-    Piped or written with --output, the chart is plain text 100 columns wide.
+    Piped or written with --output, the chart is plain text 100 columns wide (or --width N,
+    or $COLUMNS when piped).
     """
     from mbcalc.core.profiles import count_units
     from mbcalc.views.chart import Chart
@@ -193,10 +204,12 @@ def chart(
     profile = counting_profile(counting)
     report = load_report(spec, setting)
     counted = None if profile.is_paper else count_units(report, profile)
-    deliver(Format.TABLE, output, functools.partial(Chart, report, counted), width=CHART_WIDTH)
+    deliver(
+        Format.TABLE, output, functools.partial(Chart, report, counted), None, width, CHART_WIDTH
+    )
 
 
-def verify(spec: SpecArg, setting: SettingOptions) -> None:
+def verify(spec: SpecArg, setting: SettingOptions, width: WidthOpt = None) -> None:
     """Build SPEC as a PyTorch module and check every op against the analytic counts.
 
     A forward pass on zeros (batch 1) checks each op's output shape, the params and BN
@@ -208,7 +221,7 @@ def verify(spec: SpecArg, setting: SettingOptions) -> None:
     from mbcalc.views.verify_view import verification_view
 
     verification = verify_report(load_report(spec, setting))
-    show(verification_view(verification))
+    show(verification_view(verification), width)
     if not verification.ok:
         raise MbcalcError(verification.verdict)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mbcalc.core.graph import NETWORK_INPUT
 from mbcalc.core.profiles import Counted, ParamsRule, Profile
 from mbcalc.kinds import Bound
-from mbcalc.views.formats import byte_size, decimal, duration, percent, rate
+from mbcalc.views.formats import byte_size, decimal, duration, percent, rate, unit_share
 from mbcalc.views.text import category_label
 
 if TYPE_CHECKING:  # every report imports this module: the deployment code loads on demand
@@ -34,6 +34,25 @@ def columns(deployment: Deployment | None) -> tuple[str, ...]:
         return ()
     memory = MEMORY_COLUMNS if deployment.show_memory else ()
     return memory + (ROOFLINE_COLUMNS if deployment.roofline is not None else ())
+
+
+def column_groups(
+    deployment: Deployment | None, start: int, escape: Escape
+) -> list[tuple[str, range]]:
+    """(title, column indices) of the memory and the roofline columns, the first at `start`;
+    the device's name passed through `escape`."""
+    if deployment is None:
+        return []
+    groups = []
+    if deployment.show_memory:
+        memory = deployment.memory
+        title = f"memory per op ({memory.dtype.value}, batch {memory.batch})"
+        groups.append((title, range(start, start + len(MEMORY_COLUMNS))))
+        start += len(MEMORY_COLUMNS)
+    if deployment.roofline is not None:
+        title = f"roofline per op on {escape(deployment.roofline.device.name)}"
+        groups.append((title, range(start, start + len(ROOFLINE_COLUMNS))))
+    return groups
 
 
 def footers(deployment: Deployment | None) -> tuple[str, ...]:
@@ -86,7 +105,7 @@ def unit_cells(deployment: Deployment | None, unit: UnitRow) -> list[str | Text]
         seconds = sum((estimate.ops[i].seconds for i in unit.unit.ops), Fraction(0))
         from rich.text import Text
 
-        share = Text(percent(estimate.time_share(seconds)), style="bold")
+        share = Text(unit_share(estimate.time_share(seconds)), style="bold")
         cells += ["", "", Text(duration(float(seconds)), style="bold"), share]
     return cells
 

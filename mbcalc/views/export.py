@@ -11,7 +11,7 @@ from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
 from mbcalc.views.convention import CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown
-from mbcalc.views.formats import decimal, dims, exact, multiplier, percent, window
+from mbcalc.views.formats import decimal, dims, exact, multiplier, percent, unit_share, window
 from mbcalc.views.text import csv_text, reduction_text, setting_record, twin_text, unit_counts
 
 if TYPE_CHECKING:
@@ -249,6 +249,6 @@ def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
     return (
         f"| **{for_markdown(unit.unit.name)}** | {unit.unit.type.value} | | "
         f"{dims(first.input)} → {dims(last.output)} | **{exact(cost.mult_adds)}** | "
-        f"**{percent(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
+        f"**{unit_share(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
         f"**{exact(cost.bn_params)}** | {reduction} |"
     )

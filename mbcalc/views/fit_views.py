@@ -16,6 +16,7 @@ from mbcalc.core.settings import res_for, res_text
 from mbcalc.grid.fit import Fit, FitResult
 from mbcalc.views.deploy_views import profile_fields
 from mbcalc.views.escape import for_markdown, for_terminal, visible
+from mbcalc.views.fitted import KEEP, ColumnFit, FittedTable, Give
 from mbcalc.views.formats import (
     decimal,
     dims,
@@ -108,7 +109,9 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
             "◀ uses most of the budget" if marked else "",
             style="bold green" if marked else None,
         )
-    parts: list[RenderableType] = [table] if result.frontier else []
+    keep = [KEEP for _ in table.columns[:-1]]
+    fits = [*keep, ColumnFit(Give.FOLD, narrowest=10, drop=1, name="mark")]
+    parts: list[RenderableType] = [FittedTable(table, fits)] if result.frontier else []
     searched = f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit"
     if result.every_fit is not None:
         parts.append(Text(f"{searched}, all listed, the most mult-adds first"))

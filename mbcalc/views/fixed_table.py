@@ -90,6 +90,11 @@ class FixedTable:
             table.add_row(*map(_rich, row))
         return table
 
+    def measured(self, console: Console) -> tuple[list[int], list[int]]:
+        """Each column's heading width and the width of its widest cell, footer included."""
+        sizes = self._plain_rows(console).sizes
+        return sizes[0], [max(column) for column in zip(*sizes[1:], strict=True)]
+
     def _plain_rows(self, console: Console) -> _Plain:
         """Every line's cell texts (header, rows, footer) with their widths, computed once."""
         if self._plain is None:

@@ -30,6 +30,12 @@ def percent(share: Fraction) -> str:
     return f"{float(share) * 100:.2f}%"
 
 
+def unit_share(share: Fraction) -> str:
+    """The share of a unit, the sum of its ops' shares: parenthesised, so that a column of
+    shares adds up to 100% over the ops alone."""
+    return f"({percent(share)})"
+
+
 def ratio(value: Fraction, digits: int = 4) -> str:
     return f"{float(value):.{digits}f}"
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from mbcalc.views.escape import for_terminal
+from mbcalc.views.fitted import KEEP, NAME_FIT, ColumnFit, FittedTable, Give
 from mbcalc.views.formats import human, rate
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from mbcalc.spec import Spec
 
 
-def devices_view(devices: Mapping[str, Device], default: str) -> Table:
+def devices_view(devices: Mapping[str, Device], default: str) -> FittedTable:
     """One row per shipped device profile, by name; `default` is marked."""
     view = Table(title="Shipped device profiles (figures from vendor data sheets)")
     for column in ("name", "device", "dtype", "peak", "bandwidth", "ridge", "source"):
@@ -33,10 +34,11 @@ def devices_view(devices: Mapping[str, Device], default: str) -> Table:
             f"{float(profile.ridge):.1f} MAC/B",
             for_terminal(profile.source),
         )
-    return view
+    text = ColumnFit(Give.FOLD, narrowest=12)
+    return FittedTable(view, [text, text, KEEP, KEEP, KEEP, KEEP, SOURCE_FIT], other="")
 
 
-def specs_view(specs: Sequence[tuple[str, Spec, Cost]]) -> Table:
+def specs_view(specs: Sequence[tuple[str, Spec, Cost]]) -> FittedTable:
     """One row per shipped spec: (name, spec, its total cost at alpha 1)."""
     view = Table(title="Shipped specs (alpha 1, their own resolution)", header_style="bold")
     view.add_column("name", justify="left")
@@ -52,4 +54,9 @@ def specs_view(specs: Sequence[tuple[str, Spec, Cost]]) -> Table:
             human(total.mult_adds),
             human(total.params),
         )
-    return view
+    description = ColumnFit(Give.FOLD, narrowest=16, drop=1, name="description")
+    return FittedTable(view, [NAME_FIT, description, KEEP, KEEP, KEEP], other="")
+
+
+SOURCE_FIT = ColumnFit(Give.FOLD, narrowest=16, drop=1, name="source")
+"""A device's source: folds, and is hidden before any figure is cut."""

@@ -23,8 +23,10 @@ from mbcalc.views.compare_export import (
 )
 from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_terminal, visible
+from mbcalc.views.fitted import KEEP, MULT_ADDS_FIT, NAME_FIT, ColumnFit, FittedTable, Give
+from mbcalc.views.fitted_fixed import ColumnGroup, FittedFixedTable
 from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
-from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, window
+from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, unit_share, window
 from mbcalc.views.label_grid import label_grid
 from mbcalc.views.text import category_label, reduction_text, setting, twin_text
 
@@ -42,7 +44,7 @@ def report_view(
     With a deployment, memory and roofline columns and summary lines are added.
     """
     return Group(
-        op_table(report, deployment),
+        fitted_op_table(report, deployment),
         Text(),
         summary(report, deployment, counted),
         convention_line(),
@@ -59,6 +61,32 @@ def _geometry(row: OpRow) -> str:
     if op.kernel is None or op.stride is None:
         return ""
     return window(op.kernel, op.stride)
+
+
+OP_FITS = (
+    ColumnFit(Give.CUT, narrowest=10),  # layer
+    ColumnFit(Give.CUT, narrowest=6),  # op
+    ColumnFit(drop=3, name="kernel"),
+    ColumnFit(drop=2, name="input → output"),
+    KEEP,  # mult-adds
+    ColumnFit(drop=5, name="%"),
+    KEEP,  # params
+    ColumnFit(drop=4, name="BN"),
+    ColumnFit(drop=1, name="reduction"),
+)
+"""How each column of the per-op table yields to a narrow width; the deployment's never do."""
+
+
+def fitted_op_table(report: Report, deployment: Deployment | None = None) -> FittedFixedTable:
+    """The per-op table within the console's width; narrower than `SPLIT_BELOW`, the
+    deployment columns move to a table of their own."""
+    table = op_table(report, deployment)
+    groups = [
+        ColumnGroup(title, columns)
+        for title, columns in deploy_views.column_groups(deployment, len(OP_FITS), for_terminal)
+    ]
+    fits = [*OP_FITS, *(KEEP for _ in range(len(table.columns) - len(OP_FITS)))]
+    return FittedFixedTable(table, fits, groups, for_terminal(report.graph.spec.name))
 
 
 def op_table(report: Report, deployment: Deployment | None = None) -> FixedTable:
@@ -107,7 +135,7 @@ def _add_unit_row(table: FixedTable, report: Report, unit: UnitRow, extra: Seque
         "",
         f"{dims(first.input)} → {dims(last.output)}",
         Styled(human(unit.cost.mult_adds), "bold"),
-        Styled(percent(report.share(unit.cost.mult_adds)), "bold"),
+        Styled(unit_share(report.share(unit.cost.mult_adds)), "bold"),
         Styled(human(unit.cost.params), "bold"),
         Styled(human(unit.cost.bn_params), "bold"),
         reduction,
@@ -206,7 +234,8 @@ def breakdown_view(report: Report, counted: CountedByType | None = None) -> Rend
         f"total: {exact(total.mult_adds)} mult-adds · {exact(total.params)} params · "
         f"{exact(total.bn_params)} BN params"
     )
-    parts: list[RenderableType] = [table, Text(), Text(exact_total)]
+    fits = [ColumnFit(Give.FOLD, narrowest=8), *(KEEP for _ in table.columns[1:])]
+    parts: list[RenderableType] = [FittedTable(table, fits), Text(), Text(exact_total)]
     if counted is not None:
         parts.append(profile_grid(counted.total))
     return Group(*parts, convention_line())
@@ -240,7 +269,7 @@ def compare_view(
     legend = " · ".join(compare_legend(comparison))
     parts: list[RenderableType] = []
     if layout is Layout.LAYERS:
-        parts += [compare_table(comparison), Text()]
+        parts += [_fitted_compare_table(comparison), Text()]
     parts.append(compare_summary(comparison))
     if layout is Layout.TYPES:
         from mbcalc.views.compare_types import by_type_table
@@ -261,6 +290,26 @@ def compare_view(
     if layout is Layout.LAYERS:
         parts.append(Text(legend, style="dim"))
     return Group(*parts, convention_line())
+
+
+COMPARED_COLUMNS = 4
+"""Columns of each compared network but the first: name, mult-adds, params, ratio."""
+
+
+def _fitted_compare_table(comparison: Comparison) -> FittedTable:
+    """The aligned units, fitted to the width: names fold, and a table still too wide is split
+    by network, each part repeating the first network's columns."""
+    table = compare_table(comparison)
+    fits = [_compare_fit(column.header, column.overflow) for column in table.columns]
+    first = len(table.columns) - COMPARED_COLUMNS * (len(comparison.columns) - 1)
+    return FittedTable(table, fits, keys=first, step=COMPARED_COLUMNS)
+
+
+def _compare_fit(header: RenderableType, overflow: str) -> ColumnFit:
+    """How a column of the comparison yields to a narrow width: names fold, numbers never."""
+    if overflow == "fold":
+        return NAME_FIT
+    return MULT_ADDS_FIT if header == "mult-adds" else KEEP
 
 
 def _total(text: str, winner: bool) -> Text:

@@ -13,6 +13,7 @@ from mbcalc.deploy.deployment import Deployment
 from mbcalc.deploy.roofline import Bound, Roofline
 from mbcalc.views import deploy_views
 from mbcalc.views.escape import for_terminal, visible
+from mbcalc.views.fitted import KEEP, NAME_FIT, ColumnFit, FittedTable
 from mbcalc.views.formats import duration, percent, rate
 from mbcalc.views.label_grid import label_grid
 
@@ -87,4 +88,18 @@ def roofline_view(deployment: Deployment) -> RenderableType:
     grid = label_grid()
     for label, text in deploy_views.summary_rows(deployment, visible):
         grid.add_row(label, Text(text))
-    return Group(table, Text(), grid)
+    return Group(FittedTable(table, ROOFLINE_FITS), Text(), grid)
+
+
+ROOFLINE_FITS = (
+    NAME_FIT,  # layer
+    ColumnFit(drop=2, name="op"),
+    KEEP,  # MAC/B
+    ColumnFit(drop=3, name="intensity"),
+    KEEP,  # bound
+    ColumnFit(drop=1, name="attains"),
+    KEEP,  # time
+    KEEP,  # % time
+    ColumnFit(drop=4, short="% MACs", name="% mult-adds"),
+)
+"""How the roofline table's columns yield to a narrow width: the strip goes last but one."""

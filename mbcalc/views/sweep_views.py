@@ -15,6 +15,7 @@ from mbcalc.grid.refusals import Refusal
 from mbcalc.grid.sweep import Grid
 from mbcalc.views.deploy_views import profile_fields
 from mbcalc.views.escape import for_markdown, for_terminal, visible
+from mbcalc.views.fitted import KEEP, FittedTable
 from mbcalc.views.formats import (
     byte_size,
     duration,
@@ -45,16 +46,14 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
         header_style="bold",
         title_style="bold",
     )
-    table.add_column("alpha", justify="right", no_wrap=True)
-    for height, width in grid.resolutions:
-        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+    _grid_columns(table, grid)
     for a, alpha in enumerate(grid.alphas):
         cells = []
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
         table.add_row(exact_text(alpha), *cells)
-    notes: list[RenderableType] = [table]
+    notes: list[RenderableType] = [_fitted(table)]
     for title, metric in [
         *_counted_metrics(grid, visible, human),
         *_deployment_metrics(grid, visible),
@@ -99,13 +98,23 @@ def _deployment_metrics(
 def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> RenderableType:
     """One deployment figure over the grid, under a title that is never wrapped."""
     table = Table(header_style="bold")
-    table.add_column("alpha", justify="right", no_wrap=True)
-    for height, width in grid.resolutions:
-        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+    _grid_columns(table, grid)
     for a, alpha in enumerate(grid.alphas):
         cells = [cell(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))]
         table.add_row(exact_text(alpha), *cells)
-    return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), table)
+    return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), _fitted(table))
+
+
+def _grid_columns(table: Table, grid: Grid) -> None:
+    """The alpha column, then one column per resolution."""
+    table.add_column("alpha", justify="right", no_wrap=True)
+    for height, width in grid.resolutions:
+        table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
+
+
+def _fitted(table: Table) -> FittedTable:
+    """A grid of numbers that, narrower than it, splits by resolution, alpha in each part."""
+    return FittedTable(table, [KEEP] * len(table.columns), keys=1)
 
 
 def _counted_metrics(

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mbcalc.views.escape import for_terminal, visible
+from mbcalc.views.fitted import KEEP, NAME_FIT, ColumnFit, FittedTable, Give
 from mbcalc.views.formats import dims, exact, multiplier
 from mbcalc.views.label_grid import label_grid
 
@@ -56,7 +57,8 @@ def verification_view(verification: Verification) -> RenderableType:
             exact(cost.bn_params),
             result,
         )
-    return Group(table, Text(), _summary(verification))
+    fits = [NAME_FIT, *(KEEP for _ in range(5)), ColumnFit(Give.FOLD, narrowest=12)]
+    return Group(FittedTable(table, fits), Text(), _summary(verification))
 
 
 def _summary(verification: Verification) -> Table:
