@@ -41,6 +41,20 @@ COMMANDS = {
     "roofline": ("roofline", "mobilenet_v1"),
     "devices": ("devices",),
     "list": ("list",),
+    "table-summary": ("table", "mobilenet_v2", "--summary", "--profile", "fvcore"),
+    "table-profile": ("table", "mobilenet_v2", "--profile", "thop", "--flops"),
+    "compare-types": (
+        "compare", "mobilenet_v1", "efficientnet_b0", "mobilenet_v3_small@alpha=0.75",
+        "--profile", "fvcore",
+    ),
+    "compare-summary": ("compare", "mobilenet_v1", "mobilenet_v2", "--summary"),
+    "sweep-profile": (
+        "sweep", "mobilenet_v2", "--alpha", "0.35,0.5,1", "--res", "96:224:32", "-p", "ptflops",
+    ),
+    "fit-flops": ("fit", "mobilenet_v1", "--max-flops", "300M", "--profile", "fvcore"),
+    "fit-latency": ("fit", "mobilenet_v1", "--max-latency", "20ms", "--device", "jetson-nano"),
+    "breakdown-profile": ("breakdown", "mobilenet_v2", "--profile", "thop"),
+    "roofline-profile": ("roofline", "mobilenet_v1", "--profile", "fvcore"),
 }  # fmt: skip
 
 NUMBER = re.compile(r"[\d.,x%()+\-/ =·→KMGTiBµmns…]*\d[\d.,x%()+\-/ =·→KMGTiBµmns…]*")
