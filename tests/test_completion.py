@@ -51,7 +51,10 @@ def test_profile_and_device_complete(folder: Path) -> None:
     assert complete_device("jet") == [name for name in DEVICES if name.startswith("jet")]
 
 
-def test_show_completion_prints_a_bash_script() -> None:
+def test_show_completion_prints_a_bash_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typer detects the user's shell from the process tree; told not to (as where no shell
+    runs the tests), `--show-completion` takes the shell's name."""
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     result = invoke_mbcalc("--show-completion", "bash")
     assert result.exit_code == 0, result.output
     assert "_MBCALC_COMPLETE=complete_bash" in result.stdout
