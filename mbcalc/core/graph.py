@@ -47,9 +47,13 @@ Shape = tuple[int, int, int]
 """Height, width, channels."""
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Op:
-    """One primitive operation: its geometry, where its inputs come from, what follows it."""
+    """One primitive operation: its geometry, where its inputs come from, what follows it.
+
+    An op is never changed once made (not frozen: a frozen record takes five times as long
+    to make).
+    """
 
     index: int
     name: str
@@ -70,10 +74,11 @@ class Op:
     global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Unit:
     """A leaf spec layer after `repeat`: its ops and, for a separable or mbconv unit, the
-    standard conv (`standard`) that replaces its ops `replaced` in its standard counterpart."""
+    standard conv (`standard`) that replaces its ops `replaced` in its standard counterpart.
+    Never changed once made."""
 
     name: str
     type: LayerType
@@ -207,39 +212,21 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
     kernel: Pair | None = None
     stride: Pair | None = None
     padding: Padding = (0, 0)
-    ceil = False
+    ceil = is_global = False
     if isinstance(spatial, Window):
-        kernel, stride, padding, ceil = (
-            spatial.kernel,
-            spatial.stride,
-            spatial.padding,
-            spatial.ceil,
-        )
-    is_global = isinstance(spatial, Global)
-    if is_global:
-        kernel, stride = input[:2], (1, 1)
+        kernel, stride = spatial.kernel, spatial.stride
+        padding, ceil = spatial.padding, spatial.ceil
+    elif isinstance(spatial, Global):
+        kernel, stride, is_global = input[:2], (1, 1), True
     pool: str | None = None
     if kind is OpKind.POOL:  # squeeze-and-excite pools by averaging
         pool = step.layer.kind if isinstance(step.layer, Pool) else "avg"
+    groups = input[2] if kind is OpKind.DEPTHWISE else step.groups
+    act = step.act or step.layer.act
     return Op(
-        step.index,
-        step.name,
-        step.unit,
-        kind,
-        step.sources,
-        input,
-        output,
-        kernel,
-        stride,
-        input[2] if kind is OpKind.DEPTHWISE else step.groups,
-        step.bias,
-        step.bn,
-        step.act or step.layer.act,
-        pool,
-        padding,
-        ceil,
-        is_global,
-    )
+        step.index, step.name, step.unit, kind, step.sources, input, output, kernel, stride,
+        groups, step.bias, step.bn, act, pool, padding, ceil, is_global,
+    )  # fmt: skip
 
 
 def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:

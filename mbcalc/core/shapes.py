@@ -144,17 +144,20 @@ def evaluate_channels(
     def of(tensor: int) -> N:
         return input_channels if tensor == NETWORK_INPUT else outputs[tensor]
 
+    rounding, divisor = spec.rounding, spec.divisor
+    maximum, minimum = ar.maximum, ar.minimum
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         rule = step.channels
-        c_in = of(step.sources[0])
-        c_out = _channel_rule(step, c_in, of, num, den, spec.rounding, spec.divisor, ar)
+        first = step.sources[0]
+        c_in = input_channels if first == NETWORK_INPUT else outputs[first]
+        c_out = _channel_rule(step, c_in, of, num, den, rounding, divisor, ar)
         # (a check on one setting gives False where it holds: no call then)
         if isinstance(rule, Scaled) and rule.scale and (none := c_out < 1) is not False:
             _record(failures, index, Reason.NO_CHANNELS, none, c_out)
         if (too_many := c_out > MAX_VALUE) is not False:
             _record(failures, index, Reason.TOO_MANY_CHANNELS, too_many, c_out)
-        c_out = ar.minimum(ar.maximum(c_out, 1), MAX_VALUE)
+        c_out = minimum(maximum(c_out, 1), MAX_VALUE)
         kind = step.kind
         if kind is OpKind.CONV and step.groups is not None and step.groups > 1:
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
@@ -231,9 +234,11 @@ def evaluate_sizes(
     def of(tensor: int) -> tuple[N, N]:
         return network_input if tensor == NETWORK_INPUT else outputs[tensor]
 
+    maximum, minimum = ar.maximum, ar.minimum
     for index in range(len(outputs), len(steps)):
         step = steps[index]
-        size_in = of(step.sources[0])
+        first = step.sources[0]
+        size_in = network_input if first == NETWORK_INPUT else outputs[first]
         h_in, w_in = size_in
         match step.spatial:
             case Window(kernel=kernel, stride=stride, padding=padding, ceil=ceil):
@@ -245,8 +250,8 @@ def evaluate_sizes(
                 if (too_large := (h_out > MAX_VALUE) | (w_out > MAX_VALUE)) is not False:
                     _record(failures, index, Reason.TOO_LARGE, too_large, (h_out, w_out))
                 size_out = (
-                    ar.minimum(ar.maximum(h_out, 1), MAX_VALUE),
-                    ar.minimum(ar.maximum(w_out, 1), MAX_VALUE),
+                    minimum(maximum(h_out, 1), MAX_VALUE),
+                    minimum(maximum(w_out, 1), MAX_VALUE),
                 )
             case Keep():
                 size_out = size_in
