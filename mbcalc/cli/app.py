@@ -6,6 +6,7 @@ options in `options`; they deliver through `deliver`.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Annotated
 
@@ -70,5 +71,13 @@ def _options(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    The cyclic garbage collector is off for the run: a report's records hold no cycles, and
+    each collection would walk all of them again (a network of 100,000 ops took twice as long).
+    """
+    gc.disable()
+    try:
+        app()
+    finally:
+        gc.enable()
