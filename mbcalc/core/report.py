@@ -139,6 +139,7 @@ def analyze(graph: Graph) -> Report:
     rows = tuple(map(OpRow, graph.ops, costs))
     twins = iter(op_costs(unit.standard for unit in graph.units if unit.standard is not None))
     units = []
+    sums: dict[tuple[Cost, ...], Cost] = {}  # units alike (a layer's repeats) summed once
     twinned_mult_adds = standard_mult_adds = 0
     for unit in graph.units:
         if len(unit.ops) == 1:
@@ -146,7 +147,8 @@ def analyze(graph: Graph) -> Report:
             cost = costs[unit.ops[0]]
         else:
             unit_rows = tuple([rows[i] for i in unit.ops])
-            cost = sum_costs([costs[i] for i in unit.ops])
+            parts = tuple([costs[i] for i in unit.ops])
+            cost = sums.get(parts) or sums.setdefault(parts, sum_costs(parts))
         standard = None
         if unit.standard is not None:
             replaced = sum([costs[i].mult_adds for i in unit.replaced])
