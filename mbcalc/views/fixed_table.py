@@ -158,13 +158,13 @@ class FixedTable:
         without colour, each cell's padding and text a segment of its style with colour."""
         widths = plain.widths
         shape = box.HEAVY_HEAD.substitute(options, safe=console.safe_box)
-        lines = list(zip(*plain.columns, strict=True))
+        footer = len(plain.columns[0]) - 1  # the last line; the header is line 0
         line_styles = {0: console.get_style(self.header_style)}
-        line_styles[len(lines) - 1] = console.get_style(self.footer_style)
+        line_styles[footer] = console.get_style(self.footer_style)
         new_line = Segment.line()
 
         def row(line: int, left: str, vertical: str, right: str) -> Iterator[Segment]:
-            texts = lines[line]
+            texts = [column[line] for column in plain.columns]
             if styles is None:
                 yield Segment(left + " " + f" {vertical} ".join(texts) + " " + right)
                 return
@@ -184,28 +184,25 @@ class FixedTable:
         yield new_line
         yield Segment(shape.get_row(widths, "head", edge=True))
         yield new_line
-        if styles is None:  # each row a few strings: see `_runs`
+        if styles is None:  # each row a few strings, `_runs`, joined a column at a time
             middle = f" {shape.mid_vertical} "
             runs = _runs(plain.columns)
-            last = len(runs) - 1
-            for texts in lines[1:-1]:
-                for number, (start, end) in enumerate(runs):
-                    text = middle.join(texts[start:end])
-                    if number == 0:
-                        text = shape.mid_left + " " + text
-                    if number < last:
-                        text += middle
-                    else:
-                        text += " " + shape.mid_right
-                    yield Segment(text)
+            run_texts = []
+            for number, (start, end) in enumerate(runs):
+                before = shape.mid_left + " " if number == 0 else ""
+                after = middle if number < len(runs) - 1 else " " + shape.mid_right
+                cells = zip(*(column[1:-1] for column in plain.columns[start:end]), strict=True)
+                run_texts.append([before + text + after for text in map(middle.join, cells)])
+            for texts in zip(*run_texts, strict=True):
+                yield from map(Segment, texts)
                 yield new_line
         else:
-            for line in range(1, len(lines) - 1):
+            for line in range(1, footer):
                 yield from row(line, shape.mid_left, shape.mid_vertical, shape.mid_right)
                 yield new_line
         yield Segment(shape.get_row(widths, "foot", edge=True))
         yield new_line
-        yield from row(len(lines) - 1, shape.foot_left, shape.foot_vertical, shape.foot_right)
+        yield from row(footer, shape.foot_left, shape.foot_vertical, shape.foot_right)
         yield new_line
         yield Segment(shape.get_bottom(widths))
         yield new_line
