@@ -12,7 +12,10 @@ process's maximum resident set), the time per op, and the ratio to the next smal
 when the command is linear in the number of ops). Targets at 100,000 ops: json <= 1.5 s and
 <= 250 MiB, the Rich table <= 5 s.
 
-    python bench/scale.py [--sizes 1000,10000,100000] [--timeout SECONDS]
+    python bench/scale.py [--sizes 1000,10000,100000] [--timeout SECONDS] [--profile]
+
+`--profile` adds, for the largest spec, the CPU time of each stage in one process (with the
+garbage collector off, as the command line runs): where the time of the commands goes.
 """
 
 from __future__ import annotations
@@ -42,6 +45,40 @@ PROBE = (
     "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
     "print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss, file=sys.stderr)\n"
 )
+
+
+# Times each stage of the three commands in this process: CPU seconds per stage, one a line.
+STAGES = """\
+import gc, io, sys, time
+from rich.console import Console
+from mbcalc.core.graph import build_graph
+from mbcalc.core.plan import make_plan
+from mbcalc.core.profiles import PROFILES, count
+from mbcalc.core.report import analyze
+from mbcalc.deploy.deployment import deploy
+from mbcalc.deploy.roofline import DEFAULT_DEVICE, resolve_device
+from mbcalc.spec.zoo import resolve_spec
+from mbcalc.views.export import to_json
+from mbcalc.views.render import report_view
+gc.disable()
+def stage(name, make):
+    start = time.process_time()
+    result = make()
+    print(name, time.process_time() - start)
+    return result
+spec = stage("read spec", lambda: resolve_spec(sys.argv[1]))
+plan = stage("plan", lambda: make_plan(spec))
+graph = stage("shapes and ops", lambda: build_graph(spec, None, plan))
+report = stage("costs", lambda: analyze(graph))
+counted = count(report, PROFILES["paper"])
+stage("json text", lambda: to_json(report, None, counted))
+view = stage("table view", lambda: report_view(report, None, counted))
+console = Console(file=io.StringIO(), width=200, color_system=None)
+stage("table text", lambda: console.print(view))
+device = resolve_device(DEFAULT_DEVICE)
+deployment = stage("memory and roofline", lambda: deploy(report, None, 1, False, device, False))
+stage("roofline json text", lambda: to_json(report, deployment, counted))
+"""
 
 
 @dataclass(frozen=True)
@@ -81,10 +118,26 @@ def measure(arguments: list[str], timeout: float) -> Run | None:
     return Run(wall, float(cpu), int(peak_kib) / 1024)
 
 
+def profile(spec: Path, ops: int, timeout: float) -> None:
+    """Each stage's CPU time for `spec`, measured in one fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-c", STAGES, str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+    print(f"\nstages at {ops} ops {'cpu s':>14} {'us/op':>7}")
+    for line in result.stdout.splitlines():
+        name, _, seconds = line.rpartition(" ")
+        print(f"{name:<24} {float(seconds):8.2f} {float(seconds) / ops * 1e6:7.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="op counts, comma-separated")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per command")
+    parser.add_argument("--profile", action="store_true", help="add CPU time per stage")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
 
@@ -115,6 +168,8 @@ def main() -> None:
                         verdict = "OVER"
                     limit = "" if mebibytes is None else f" and <= {mebibytes} MiB"
                     print(f"{'':<14} target <= {seconds} s{limit}: {verdict}")
+        if options.profile:
+            profile(specs[max(sizes)], max(sizes), options.timeout)
 
 
 if __name__ == "__main__":

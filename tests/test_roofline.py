@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mbcalc import Spec, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.graph import OpKind
@@ -15,6 +16,7 @@ from mbcalc.deploy.roofline import (
     DEFAULT_DEVICE,
     Bound,
     parse_device,
+    repeated_sum,
     resolve_device,
     roofline,
     shipped_devices,
@@ -157,3 +159,30 @@ def test_each_estimate_is_at_least_both_bounds(spec: Spec) -> None:
         assert op.seconds >= op.compute_seconds
         assert op.seconds >= op.memory_seconds
     assert estimate.seconds >= max(op.seconds for op in estimate.ops)
+
+
+@given(st.lists(st.fractions(min_value=0, max_value=10**12, max_denominator=10**9), max_size=40))
+def test_a_repeated_sum_is_the_sum_added_one_by_one(values: list[Fraction]) -> None:
+    repeats = values + values[: len(values) // 2]  # some values more than once
+    expected = Fraction(0)
+    for value in repeats:
+        expected += value
+    assert repeated_sum(repeats) == expected
+    assert isinstance(repeated_sum(repeats), Fraction)
+
+
+def test_ops_alike_share_one_time_and_the_total_counts_each_op() -> None:
+    report = analyze(build_graph(parse_spec(SEPARABLE_REPEATS)))
+    estimate = roofline(memory_report(report), TOY)
+    times = {id(op) for op in estimate.ops}
+    assert len(times) < len(estimate.ops)
+    expected = Fraction(0)
+    for op in estimate.ops:
+        expected += max(op.compute_seconds, op.memory_seconds)
+    assert estimate.seconds == expected
+
+
+SEPARABLE_REPEATS = (
+    "input: {size: 8, channels: 8}\nlayers:\n  - separable: {out: 8, repeat: 20}\n"
+    "  - pool: {global: true}\n  - fc: {out: 10}\n"
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,15 +64,19 @@ def categorize(row: OpRow, unit_type: LayerType | None) -> Category:
     op = row.op
     free = _FREE_FAMILIES.get(op.kind)
     if free is not None:
-        return Category(free, None)
+        return _category(free, None)
     if unit_type is LayerType.SE:
-        return Category(Family.SE, None)
+        return _category(Family.SE, None)
     if op.kind is OpKind.CONV:
         family = Family.POINTWISE if op.kernel == (1, 1) else Family.CONV
-        return Category(family, op.kernel)
+        return _category(family, op.kernel)
     if op.kind is OpKind.DEPTHWISE:
-        return Category(Family.DEPTHWISE, op.kernel)
-    return Category(Family.FC, None)
+        return _category(Family.DEPTHWISE, op.kernel)
+    return _category(Family.FC, None)
+
+
+_category = functools.lru_cache(maxsize=256)(Category)
+"""A `Category`, made once for all the ops of one family and kernel."""
 
 
 def categorized(report: Report) -> Iterator[tuple[OpRow, Category]]:

@@ -19,7 +19,7 @@ settings with numpy arrays (`mbcalc.grid.sweep`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -96,6 +96,20 @@ def op_cost(op: Op) -> Cost:
         raise LookupError(f"no cost formula for op kind {op.kind!r}") from None
     mult_adds, params, bn_params = count(op, Dims(*op.input, *op.output))
     return Cost(int(mult_adds), int(params), int(bn_params))
+
+
+def op_costs(ops: Iterable[Op]) -> list[Cost]:
+    """Each op's cost, as `op_cost`; ops alike in kind, geometry and shapes (the repeats of a
+    layer) are counted once and share one `Cost`."""
+    known: dict[tuple[object, ...], Cost] = {}
+    costs = []
+    for op in ops:
+        key = (op.kind, op.kernel, op.groups, op.bias, op.bn, op.input, op.output)
+        cost = known.get(key)
+        if cost is None:
+            cost = known[key] = op_cost(op)
+        costs.append(cost)
+    return costs
 
 
 def _bn(geometry: Geometry, d: Dims) -> Num:

@@ -50,9 +50,13 @@ Shape = tuple[int, int, int]
 """Height, width, channels."""
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Op:
-    """One primitive operation: its geometry, where its inputs come from, what follows it."""
+    """One primitive operation: its geometry, where its inputs come from, what follows it.
+
+    An op is never changed once made (not frozen: a frozen record takes five times as long
+    to make).
+    """
 
     index: int
     name: str
@@ -83,10 +87,11 @@ class Op:
         return self.pool
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Unit:
     """A leaf spec layer after `repeat`: its ops and, for a separable or mbconv unit, the
-    standard conv (`standard`) that replaces its ops `replaced` in its standard counterpart."""
+    standard conv (`standard`) that replaces its ops `replaced` in its standard counterpart.
+    Never changed once made."""
 
     name: str
     type: LayerType
@@ -240,35 +245,17 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
     kernel: Pair | None = None
     stride: Pair | None = None
     padding: Padding = (0, 0)
-    ceil = False
+    ceil = is_global = False
     if isinstance(spatial, Window):
-        kernel, stride, padding, ceil = (
-            spatial.kernel,
-            spatial.stride,
-            spatial.padding,
-            spatial.ceil,
-        )
-    if step.global_pool:
-        kernel, stride = input[:2], (1, 1)
+        kernel, stride = spatial.kernel, spatial.stride
+        padding, ceil = spatial.padding, spatial.ceil
+    elif step.global_pool:
+        kernel, stride, is_global = input[:2], (1, 1), True
+    groups = input[2] if kind is OpKind.DEPTHWISE else step.groups
     return Op(
-        step.index,
-        step.name,
-        step.unit,
-        kind,
-        step.sources,
-        input,
-        output,
-        kernel,
-        stride,
-        input[2] if kind is OpKind.DEPTHWISE else step.groups,
-        step.bias,
-        step.bn,
-        step.activation,
-        step.pool_kind,
-        padding,
-        ceil,
-        step.global_pool,
-    )
+        step.index, step.name, step.unit, kind, step.sources, input, output, kernel, stride,
+        groups, step.bias, step.bn, step.activation, step.pool_kind, padding, ceil, is_global,
+    )  # fmt: skip
 
 
 def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:

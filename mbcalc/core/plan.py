@@ -58,13 +58,14 @@ MAX_OPS = 100_000
 """Most primitive ops one network may expand to (the largest real networks need a few thousand)."""
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class UnitPlan:
     """A leaf spec layer after `repeat` and the steps it made.
 
     `twin` is (first, last): the steps a standard k x k conv replaces in the unit's standard
     counterpart, with the first's window and input and the last's output channels. A separable
     unit's twin replaces its depthwise and pointwise convs; an mbconv's its depthwise conv.
+    Never changed once made.
     """
 
     name: str

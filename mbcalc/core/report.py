@@ -5,24 +5,32 @@ Pure data with exact integers and fractions: rendering and export live elsewhere
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from mbcalc.core.costs import ZERO, Cost, op_cost
+from mbcalc.core.costs import ZERO, Cost, op_costs
 from mbcalc.core.graph import Graph, Op, Unit
 from mbcalc.spec import LayerType
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@functools.lru_cache(maxsize=4096)
+def quotient(numerator: int, denominator: int) -> Fraction:
+    """numerator / denominator, made once for the many rows that share it (repeated units)."""
+    return Fraction(numerator, denominator)
+
+
+@dataclass(eq=False, slots=True)
 class OpRow:
-    """One primitive op and its cost."""
+    """One primitive op and its cost; never changed once made (not frozen: a frozen record
+    takes five times as long to make)."""
 
     op: Op
     cost: Cost
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class UnitRow:
     """One leaf spec layer (after repeat) with the sums of its ops.
 
@@ -30,6 +38,7 @@ class UnitRow:
     input, output channels and stride, and `reduction` = mult_adds / standard_mult_adds, which
     equals `expected_reduction` = 1/N + 1/k^2 exactly. For an mbconv unit it is the unit's cost
     with a full k x k conv (expanded to expanded channels) in place of its depthwise conv.
+    Never changed once made.
     """
 
     unit: Unit
@@ -41,7 +50,7 @@ class UnitRow:
     def reduction(self) -> Fraction | None:
         if self.standard_mult_adds is None:
             return None
-        return Fraction(self.cost.mult_adds, self.standard_mult_adds)
+        return quotient(self.cost.mult_adds, self.standard_mult_adds)
 
     @property
     def reduction_terms(self) -> tuple[int, int] | None:
@@ -59,12 +68,12 @@ class UnitRow:
         return None if terms is None else Fraction(1, terms[0]) + Fraction(1, terms[1])
 
 
-@dataclass(eq=False, frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Section:
     """Consecutive ops shown together: a unit of several ops, or one op on its own.
 
     `unit` is set when the ops form a unit of more than one op (separable, se): renderers show
-    a header row with the unit's sums above them.
+    a header row with the unit's sums above them. Never changed once made.
     """
 
     unit: UnitRow | None
@@ -109,12 +118,12 @@ class Report:
     def share(self, mult_adds: int) -> Fraction:
         """A part's share of the network's mult-adds (0 for a network with none)."""
         total = self.total.cost.mult_adds
-        return Fraction(mult_adds, total) if total else Fraction(0)
+        return quotient(mult_adds, total) if total else Fraction(0)
 
     def param_share(self, params: int) -> Fraction:
         """A part's share of the network's params (0 for a network with none)."""
         total = self.total.cost.params
-        return Fraction(params, total) if total else Fraction(0)
+        return quotient(params, total) if total else Fraction(0)
 
 
 def sum_costs(costs: Iterable[Cost]) -> Cost:
@@ -126,24 +135,27 @@ def sum_costs(costs: Iterable[Cost]) -> Cost:
 
 def analyze(graph: Graph) -> Report:
     """Cost every op of `graph` and sum by unit and over the network."""
-    rows = tuple([OpRow(op, op_cost(op)) for op in graph.ops])
+    costs = op_costs(graph.ops)
+    rows = tuple(map(OpRow, graph.ops, costs))
+    twins = iter(op_costs(unit.standard for unit in graph.units if unit.standard is not None))
     units = []
+    sums: dict[tuple[Cost, ...], Cost] = {}  # units alike (a layer's repeats) summed once
     twinned_mult_adds = standard_mult_adds = 0
     for unit in graph.units:
         if len(unit.ops) == 1:
             unit_rows: tuple[OpRow, ...] = (rows[unit.ops[0]],)
-            cost = unit_rows[0].cost
+            cost = costs[unit.ops[0]]
         else:
             unit_rows = tuple([rows[i] for i in unit.ops])
-            cost = sum_costs([row.cost for row in unit_rows])
+            parts = tuple([costs[i] for i in unit.ops])
+            cost = sums.get(parts) or sums.setdefault(parts, sum_costs(parts))
         standard = None
         if unit.standard is not None:
-            replaced = sum([rows[i].cost.mult_adds for i in unit.replaced])
-            standard = cost.mult_adds - replaced + op_cost(unit.standard).mult_adds
+            replaced = sum([costs[i].mult_adds for i in unit.replaced])
+            standard = cost.mult_adds - replaced + next(twins).mult_adds
             twinned_mult_adds += cost.mult_adds
             standard_mult_adds += standard
         units.append(UnitRow(unit, unit_rows, cost, standard))
-    costs = [row.cost for row in rows]
     total = Cost(
         sum([cost.mult_adds for cost in costs]),
         sum([cost.params for cost in costs]),

@@ -30,6 +30,7 @@ from mbcalc.core.ir import (
     Ratio,
     Same,
     Scaled,
+    SpatialRule,
     Step,
     Sum,
     Times,
@@ -144,17 +145,20 @@ def evaluate_channels(
     def of(tensor: int) -> N:
         return input_channels if tensor == NETWORK_INPUT else outputs[tensor]
 
+    rounding, divisor = spec.rounding, spec.divisor
+    maximum, minimum = ar.maximum, ar.minimum
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         rule = step.channels
-        c_in = of(step.sources[0])
-        c_out = _channel_rule(step, c_in, of, num, den, spec.rounding, spec.divisor, ar)
+        first = step.sources[0]
+        c_in = input_channels if first == NETWORK_INPUT else outputs[first]
+        c_out = _channel_rule(step, c_in, of, num, den, rounding, divisor, ar)
         # (a check on one setting gives False where it holds: no call then)
         if isinstance(rule, Scaled) and rule.scale and (none := c_out < 1) is not False:
             _record(failures, index, Reason.NO_CHANNELS, none, c_out)
         if (too_many := c_out > MAX_VALUE) is not False:
             _record(failures, index, Reason.TOO_MANY_CHANNELS, too_many, c_out)
-        c_out = ar.minimum(ar.maximum(c_out, 1), MAX_VALUE)
+        c_out = minimum(maximum(c_out, 1), MAX_VALUE)
         kind = step.kind
         if kind is OpKind.CONV and step.groups is not None and step.groups > 1:
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
@@ -231,27 +235,21 @@ def evaluate_sizes(
     def of(tensor: int) -> tuple[N, N]:
         return network_input if tensor == NETWORK_INPUT else outputs[tensor]
 
+    # One setting: a window's output on an input it has seen (a layer's repeats) is known.
+    fitted: dict[tuple[int, N, N], tuple[N, N]] | None = {} if ar is SCALAR else None
     for index in range(len(outputs), len(steps)):
         step = steps[index]
-        size_in = of(step.sources[0])
+        first = step.sources[0]
+        size_in = network_input if first == NETWORK_INPUT else outputs[first]
         h_in, w_in = size_in
-        match step.spatial:
-            case Window(kernel=kernel, stride=stride, padding=padding, ceil=ceil):
-                pads = ("same", "same") if padding == "same" else padding
-                h_out = window_size(h_in, kernel[0], stride[0], pads[0], ceil, ar)
-                w_out = window_size(w_in, kernel[1], stride[1], pads[1], ceil, ar)
-                if (no_fit := (h_out < 1) | (w_out < 1)) is not False:
-                    _record(failures, index, Reason.NO_FIT, no_fit, None)
-                if (too_large := (h_out > MAX_VALUE) | (w_out > MAX_VALUE)) is not False:
-                    _record(failures, index, Reason.TOO_LARGE, too_large, (h_out, w_out))
-                size_out = (
-                    ar.minimum(ar.maximum(h_out, 1), MAX_VALUE),
-                    ar.minimum(ar.maximum(w_out, 1), MAX_VALUE),
-                )
-            case Keep():
-                size_out = size_in
-            case Global() | Flat():
-                size_out = (1, 1)
+        spatial = step.spatial
+        key = (id(spatial), h_in, w_in)
+        size_out = fitted.get(key) if fitted is not None else None
+        if size_out is None:
+            failed = len(failures)
+            size_out = _size_out(index, spatial, size_in, failures, ar)
+            if fitted is not None and len(failures) == failed:
+                fitted[key] = size_out
         kind = step.kind
         if kind is OpKind.ADD or kind is OpKind.CONCAT:
             differ: Mask = False
@@ -263,6 +261,31 @@ def evaluate_sizes(
         inputs.append(size_in)
         outputs.append(size_out)
     return counts
+
+
+def _size_out(
+    index: int, spatial: SpatialRule, size_in: tuple[N, N], failures: list[Failure[N]], ar: Arith
+) -> tuple[N, N]:
+    """Step `index`'s output (height, width) by its spatial rule; a window that does not fit or
+    gives too large an output is recorded in `failures`."""
+    h_in, w_in = size_in
+    match spatial:
+        case Window(kernel=kernel, stride=stride, padding=padding, ceil=ceil):
+            pads = ("same", "same") if padding == "same" else padding
+            h_out = window_size(h_in, kernel[0], stride[0], pads[0], ceil, ar)
+            w_out = window_size(w_in, kernel[1], stride[1], pads[1], ceil, ar)
+            if (no_fit := (h_out < 1) | (w_out < 1)) is not False:
+                _record(failures, index, Reason.NO_FIT, no_fit, None)
+            if (too_large := (h_out > MAX_VALUE) | (w_out > MAX_VALUE)) is not False:
+                _record(failures, index, Reason.TOO_LARGE, too_large, (h_out, w_out))
+            return (
+                ar.minimum(ar.maximum(h_out, 1), MAX_VALUE),
+                ar.minimum(ar.maximum(w_out, 1), MAX_VALUE),
+            )
+        case Keep():
+            return size_in
+        case Global() | Flat():
+            return (1, 1)
 
 
 @dataclass(eq=False, frozen=True, slots=True)

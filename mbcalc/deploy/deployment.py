@@ -9,7 +9,7 @@ from mbcalc.core.by_type import Category, categorized
 from mbcalc.core.limits import check_batch
 from mbcalc.core.report import Report
 from mbcalc.deploy.memory import DType, MemoryReport, memory_report
-from mbcalc.deploy.roofline import Device, Roofline, number_format, roofline
+from mbcalc.deploy.roofline import Device, Roofline, number_format, repeated_sum, roofline
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +33,14 @@ class Deployment:
         """Mult-adds and estimated time per layer type, the slowest first."""
         if self.roofline is None:
             return ()
-        sums: dict[Category, tuple[int, Fraction]] = {}
+        mult_adds: dict[Category, int] = {}
+        seconds: dict[Category, list[Fraction]] = {}
         # Merges cost no mult-adds, but moving their tensors takes time.
         ops = categorized(self.memory.report)
         for (row, category), time in zip(ops, self.roofline.ops, strict=True):
-            mult_adds, seconds = sums.get(category, (0, Fraction(0)))
-            sums[category] = (mult_adds + row.cost.mult_adds, seconds + time.seconds)
-        rows = [CategoryTime(cat, ma, seconds) for cat, (ma, seconds) in sums.items()]
+            mult_adds[category] = mult_adds.get(category, 0) + row.cost.mult_adds
+            seconds.setdefault(category, []).append(time.seconds)
+        rows = [CategoryTime(cat, ma, repeated_sum(seconds[cat])) for cat, ma in mult_adds.items()]
         rows.sort(key=lambda row: -row.seconds)
         return tuple(rows)
 

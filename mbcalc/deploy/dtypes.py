@@ -12,4 +12,7 @@ class DType(StrEnum):
 
     @property
     def bytes(self) -> int:
-        return {"fp32": 4, "fp16": 2, "int8": 1}[self.value]
+        return _BYTES[self]
+
+
+_BYTES = {DType.FP32: 4, DType.FP16: 2, DType.INT8: 1}

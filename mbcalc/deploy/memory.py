@@ -248,20 +248,23 @@ def memory_report(
     )
     ops: list[OpMemory] = []
     sizes: list[int] = []
+    known: dict[tuple[int, ...], OpMemory] = {}  # ops alike (a layer's repeats) share one
     for row in report.rows:
         op = row.op
         counted = ledger.add(
             op.index, op.sources, op, op.output, row.cost.params, row.cost.bn_params
         )
-        ops.append(
-            OpMemory(
-                int(counted.input_bytes),
-                int(counted.output_bytes),
-                int(counted.weight_bytes),
-                int(counted.params),
-                int(counted.bn_values),
-            )
+        values = (
+            int(counted.input_bytes),
+            int(counted.output_bytes),
+            int(counted.weight_bytes),
+            int(counted.params),
+            int(counted.bn_values),
         )
+        memory = known.get(values)
+        if memory is None:
+            memory = known[values] = OpMemory(*values)
+        ops.append(memory)
         sizes.append(int(counted.alive_elements))
     if sizes:
         index = max(range(len(sizes)), key=sizes.__getitem__)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import overload
@@ -84,10 +86,18 @@ class OpTime:
     bytes: int
     compute_seconds: Fraction
     memory_seconds: Fraction
+    # the larger time and the intensity, computed once (an OpTime is shared by ops alike)
+    _seconds: Fraction = field(init=False, repr=False, compare=False)
+    _intensity: Fraction = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_seconds", max(self.compute_seconds, self.memory_seconds))
+        intensity = Fraction(self.mult_adds, self.bytes) if self.bytes else Fraction(0)
+        object.__setattr__(self, "_intensity", intensity)
 
     @property
     def seconds(self) -> Fraction:
-        return max(self.compute_seconds, self.memory_seconds)
+        return self._seconds
 
     @property
     def bound(self) -> Bound:
@@ -96,7 +106,7 @@ class OpTime:
     @property
     def intensity(self) -> Fraction:
         """Mult-adds per byte moved."""
-        return Fraction(self.mult_adds, self.bytes) if self.bytes else Fraction(0)
+        return self._intensity
 
 
 @dataclass(frozen=True)
@@ -104,15 +114,29 @@ class Roofline:
     device: Device
     memory: MemoryReport
     ops: tuple[OpTime, ...]
+    _shares: dict[tuple[int, int], Fraction] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )  # time shares asked for so far: the repeats of a layer ask for one again and again
 
     @functools.cached_property
     def seconds(self) -> Fraction:
         """The network's estimated latency: its ops one after another (summed once)."""
-        return sum((op.seconds for op in self.ops), Fraction(0))
+        return repeated_sum(op.seconds for op in self.ops)
 
     def time_share(self, seconds: Fraction) -> Fraction:
-        total = self.seconds
-        return seconds / total if total else Fraction(0)
+        key = seconds.numerator, seconds.denominator  # hashed faster than the fraction
+        share = self._shares.get(key)
+        if share is None:
+            total = self.seconds
+            share = self._shares[key] = seconds / total if total else Fraction(0)
+        return share
+
+
+def repeated_sum(values: Iterable[Fraction]) -> Fraction:
+    """The sum of `values`, each distinct value multiplied by its count: as exact, and far
+    fewer additions of fractions when the values repeat (the ops of a repeated layer)."""
+    counts = Counter((value.numerator, value.denominator) for value in values)
+    return sum((Fraction(n * count, d) for (n, d), count in counts.items()), Fraction(0))
 
 
 def moved_bytes(memory: OpMemory | OpBytes) -> Num:
@@ -142,15 +166,19 @@ def op_bounds(
 
 
 def roofline(memory: MemoryReport, device: Device) -> Roofline:
-    """Estimated time of every op of `memory`'s report on `device`."""
+    """Estimated time of every op of `memory`'s report on `device`; ops alike in peak, mult-adds
+    and bytes (the repeats of a layer) share one `OpTime`."""
     ops = []
+    known: dict[tuple[Fraction, int, int], OpTime] = {}
     for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
         mult_adds = row.cost.mult_adds * memory.batch
         moved = int(moved_bytes(op_memory))
-        compute, traffic = op_bounds(
-            mult_adds, moved, device.peak_for(row.op.kind), device.bandwidth
-        )
-        ops.append(OpTime(mult_adds, moved, compute, traffic))
+        peak = device.peak_for(row.op.kind)
+        time = known.get((peak, mult_adds, moved))
+        if time is None:
+            compute, traffic = op_bounds(mult_adds, moved, peak, device.bandwidth)
+            time = known[peak, mult_adds, moved] = OpTime(mult_adds, moved, compute, traffic)
+        ops.append(time)
     return Roofline(device, memory, tuple(ops))
 
 

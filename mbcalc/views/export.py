@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring_ascii as json_string
 from typing import TYPE_CHECKING, Any
 
 from mbcalc.core.report import OpRow, Report, UnitRow
@@ -82,13 +83,9 @@ def _report_fields(
 ) -> dict[str, Any]:
     """`report_record` with its layers still to be made, one by one, as they are written."""
     names = source_names(report)
-    total = report.total
-    return {
-        "schema": SCHEMA,
-        **setting_record(report),
-        "convention": CONVENTION,
-        **({} if counted is None else {"profile": deploy_views.profile_record(counted)}),
-        "layers": (
+    return _document_fields(
+        report,
+        (
             (
                 layer_record(row, names)
                 if deployment is None
@@ -99,6 +96,22 @@ def _report_fields(
             )
             for row in report.rows
         ),
+        deployment,
+        counted,
+    )
+
+
+def _document_fields(
+    report: Report, layers: object, deployment: Deployment | None, counted: Counted | None
+) -> dict[str, Any]:
+    """The report's fields in the document's order, with `layers` as given."""
+    total = report.total
+    return {
+        "schema": SCHEMA,
+        **setting_record(report),
+        "convention": CONVENTION,
+        **({} if counted is None else {"profile": deploy_views.profile_record(counted)}),
+        "layers": layers,
         "units": [unit_record(unit) for unit in report.units],
         "total": {
             "mult_adds": total.cost.mult_adds,
@@ -115,21 +128,70 @@ def _report_fields(
 def to_json(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> str:
-    return json_document(_report_fields(report, deployment, counted))
+    layers = EncodedObjects(_layer_texts(report, deployment))
+    return json_document(_document_fields(report, layers, deployment, counted))
+
+
+class EncodedObjects:
+    """A list of objects already written as JSON text, one text each, for `json_document`."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.texts = texts
+
+
+def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]:
+    """Each `layers` entry as `json.dumps` writes its `layer_record` and deployment fields, but
+    written directly: each name encoded once, each shape once."""
+    names = [json_string(name) for name in source_names(report)]
+    shapes: dict[tuple[int, ...] | None, str] = {None: "null"}
+
+    def shape(values: tuple[int, ...] | None) -> str:
+        text = shapes.get(values)
+        if text is None:
+            assert values is not None
+            text = shapes[values] = json.dumps(values)
+        return text
+
+    rows = iter(report.rows)
+    while chunk := list(itertools.islice(rows, _CHUNK)):
+        extras = [""] * len(chunk)
+        if deployment is not None:
+            fields = [deploy_views.layer_fields(deployment, row.op.index) for row in chunk]
+            extras = _encoded(fields)
+        for row, extra in zip(chunk, extras, strict=True):
+            op, cost = row.op, row.cost
+            sources = ", ".join([names[i] for i in op.sources])
+            groups = "null" if op.groups is None else int.__repr__(op.groups)
+            text = (
+                f'{{"name": {json_string(op.name)}, "unit": {json_string(op.unit)}, '
+                f'"op": {json_string(op.kind)}, "kernel": {shape(op.kernel)}, '
+                f'"stride": {shape(op.stride)}, "groups": {groups}, "input": {shape(op.input)}, '
+                f'"output": {shape(op.output)}, "mult_adds": {int.__repr__(cost.mult_adds)}, '
+                f'"params": {int.__repr__(cost.params)}, '
+                f'"bn_params": {int.__repr__(cost.bn_params)}, "sources": [{sources}], '
+                f'"act": {json_string(op.act)}'
+            )
+            yield f"{text}, {extra[1:]}" if len(extra) > 2 else f"{text}}}"
 
 
 def json_document(record: dict[str, Any]) -> str:
     """`record` as JSON indented by two spaces, except that each object in a list of objects
     (a layer, a unit) is one line: as readable, and written by the fast C encoder.
 
-    A list may also be an iterator of objects: each is written, then dropped.
+    A list may also be an iterator of objects: each is written, then dropped; or
+    `EncodedObjects`, written as they are.
     """
     parts = ["{"]
     separator = "\n"
     for key, value in record.items():
         parts.append(f"{separator}  {json.dumps(key)}: ")
         separator = ",\n"
-        if isinstance(value, Iterator) or (
+        if isinstance(value, EncodedObjects):
+            texts = list(value.texts)
+            parts.append("[\n    " + ",\n    ".join(texts) + "\n  ]" if texts else "[]")
+        elif isinstance(value, Iterator) or (
             isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
         ):
             lines = list(_object_lines(iter(value)))
@@ -145,25 +207,28 @@ _CHUNK = 2000
 
 
 def _object_lines(objects: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """Each object as one line, indented by four spaces, the lines separated by commas.
-
-    Objects are encoded a chunk at a time: one list per chunk, whose items the encoder separates
-    by `}, {` plus the first key. That text cannot stand inside a string (its quote would be
-    escaped), so where it occurs once per boundary it is the boundary; otherwise (an object
-    holding a list of objects with the same first key) each object is encoded on its own.
-    """
+    """Each object as one line, indented by four spaces, the lines separated by commas."""
     first = True
     while chunk := list(itertools.islice(objects, _CHUNK)):
-        text = json.dumps(chunk)[1:-1]
-        key = next(iter(chunk[0]), None)
-        boundary = "}, {" + json.dumps(key) + ": "
-        same_first_key = all(next(iter(item), None) == key for item in chunk)
-        if isinstance(key, str) and same_first_key and text.count(boundary) == len(chunk) - 1:
-            text = text.replace(boundary, "},\n    {" + json.dumps(key) + ": ")
-        else:
-            text = ",\n    ".join(map(json.dumps, chunk))
-        yield ("\n    " if first else ",\n    ") + text
+        yield ("\n    " if first else ",\n    ") + ",\n    ".join(_encoded(chunk))
         first = False
+
+
+def _encoded(objects: list[dict[str, Any]]) -> list[str]:
+    """Each object as `json.dumps` writes it, all by one call of the C encoder where it can.
+
+    The encoder separates the items of a list by `}, {` plus the first key. That text cannot
+    stand inside a string (its quote would be escaped), so where it occurs once per boundary it
+    is the boundary; otherwise (an object holding a list of objects with the same first key, an
+    empty object) each object is encoded on its own.
+    """
+    key = next(iter(objects[0]), None) if objects else None
+    if isinstance(key, str) and all(next(iter(item), None) == key for item in objects):
+        opening = "{" + json.dumps(key) + ": "
+        parts = json.dumps(objects)[1 + len(opening) : -2].split("}, " + opening)
+        if len(parts) == len(objects):
+            return [f"{opening}{part}}}" for part in parts]
+    return list(map(json.dumps, objects))
 
 
 def to_csv(

@@ -43,11 +43,15 @@ PADDING = 2
 
 
 class _Plain(NamedTuple):
-    """A table's cell texts, line by line, their widths, and each column's width with padding."""
+    """A table's lines (header, rows, footer) as each column's cell texts, justified to the
+    column's width, and each column's width with padding."""
 
-    lines: list[list[str]]
-    sizes: list[list[int]]
+    columns: list[list[str]]
     widths: list[int]
+    headings: list[int]
+    """Each column's heading width."""
+    cells: list[int]
+    """Each column's widest cell, footer included, heading not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +96,35 @@ class FixedTable:
 
     def measured(self, console: Console) -> tuple[list[int], list[int]]:
         """Each column's heading width and the width of its widest cell, footer included."""
-        sizes = self._plain_rows(console).sizes
-        return sizes[0], [max(column) for column in zip(*sizes[1:], strict=True)]
+        plain = self._plain_rows(console)
+        return plain.headings, plain.cells
 
     def _plain_rows(self, console: Console) -> _Plain:
-        """Every line's cell texts (header, rows, footer) with their widths, computed once."""
+        """Every line's cell texts (header, rows, footer), justified, computed once."""
         if self._plain is None:
-            lines = [[column.header for column in self.columns]]
-            lines += [[_plain(console, cell) for cell in row] for row in self.rows]
-            lines.append([_plain(console, column.footer) for column in self.columns])
-            sizes = [list(map(_width, texts)) for texts in lines]
-            widths = [max(column) + PADDING for column in zip(*sizes, strict=True)]
-            self._plain = _Plain(lines, sizes, widths)
+            lines = [
+                [column.header for column in self.columns],
+                *self.rows,
+                [column.footer for column in self.columns],
+            ]
+            columns: list[list[str]] = []
+            widths: list[int] = []
+            headings: list[int] = []
+            widest: list[int] = []
+            for column, cells in zip(self.columns, zip(*lines, strict=True), strict=True):
+                texts = [
+                    cell if type(cell) is str and "[" not in cell and ":" not in cell
+                    else cell.text if type(cell) is Styled
+                    else _plain(console, cell)
+                    for cell in cells
+                ]  # fmt: skip
+                justified, width = _justified(texts, column.justify)
+                columns.append(justified)
+                widths.append(width + PADDING)
+                heading = _width(texts[0])
+                headings.append(heading)
+                widest.append(width if heading < width else max(map(_width, texts[1:])))
+            self._plain = _Plain(columns, widths, headings, widest)
         return self._plain
 
     def _styles(self, console: Console) -> list[list[Style]] | None:
@@ -151,20 +172,13 @@ class FixedTable:
         without colour, each cell's padding and text a segment of its style with colour."""
         widths = plain.widths
         shape = box.HEAVY_HEAD.substitute(options, safe=console.safe_box)
-        justify = [column.justify for column in self.columns]
+        footer = len(plain.columns[0]) - 1  # the last line; the header is line 0
         line_styles = {0: console.get_style(self.header_style)}
-        line_styles[len(plain.lines) - 1] = console.get_style(self.footer_style)
+        line_styles[footer] = console.get_style(self.footer_style)
         new_line = Segment.line()
 
         def row(line: int, left: str, vertical: str, right: str) -> Iterator[Segment]:
-            spaces = [
-                " " * (width - size - 2)
-                for width, size in zip(widths, plain.sizes[line], strict=True)
-            ]
-            texts = [
-                f"{space}{text}" if how == "right" else f"{text}{space}"
-                for text, space, how in zip(plain.lines[line], spaces, justify, strict=True)
-            ]
+            texts = [column[line] for column in plain.columns]
             if styles is None:
                 yield Segment(left + " " + f" {vertical} ".join(texts) + " " + right)
                 return
@@ -184,12 +198,25 @@ class FixedTable:
         yield new_line
         yield Segment(shape.get_row(widths, "head", edge=True))
         yield new_line
-        for line in range(1, len(plain.lines) - 1):
-            yield from row(line, shape.mid_left, shape.mid_vertical, shape.mid_right)
-            yield new_line
+        if styles is None:  # each row a few strings, `_runs`, joined a column at a time
+            middle = f" {shape.mid_vertical} "
+            runs = _runs(plain.columns)
+            run_texts = []
+            for number, (start, end) in enumerate(runs):
+                before = shape.mid_left + " " if number == 0 else ""
+                after = middle if number < len(runs) - 1 else " " + shape.mid_right
+                cells = zip(*(column[1:-1] for column in plain.columns[start:end]), strict=True)
+                run_texts.append([before + text + after for text in map(middle.join, cells)])
+            for texts in zip(*run_texts, strict=True):
+                yield from map(Segment, texts)
+                yield new_line
+        else:
+            for line in range(1, footer):
+                yield from row(line, shape.mid_left, shape.mid_vertical, shape.mid_right)
+                yield new_line
         yield Segment(shape.get_row(widths, "foot", edge=True))
         yield new_line
-        yield from row(len(plain.lines) - 1, shape.foot_left, shape.foot_vertical, shape.foot_right)
+        yield from row(footer, shape.foot_left, shape.foot_vertical, shape.foot_right)
         yield new_line
         yield Segment(shape.get_bottom(widths))
         yield new_line
@@ -214,3 +241,38 @@ def _plain(console: Console, cell: Cell) -> str:
 def _width(text: str) -> int:
     """Columns `text` takes in a terminal: its length when it is printable ASCII."""
     return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+
+
+def _runs(columns: list[list[str]]) -> list[tuple[int, int]]:
+    """The row's columns in runs (start, end): a column of text outside printable ASCII alone,
+    the others together.
+
+    Rich measures each segment of a line it prints: a segment of printable ASCII at once, any
+    other by summing its characters' widths unless it was measured before. Rows written in
+    such runs keep the slow measure to cells that repeat (`8x8x8 → 8x8x8`).
+    """
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for index, texts in enumerate(columns):
+        joined = "".join(texts)
+        if not (joined.isascii() and joined.isprintable()):
+            runs += [(start, index), (index, index + 1)] if index > start else [(index, index + 1)]
+            start = index + 1
+    if start < len(columns):
+        runs.append((start, len(columns)))
+    return runs
+
+
+def _justified(texts: list[str], justify: Justify) -> tuple[list[str], int]:
+    """A column's texts padded with spaces to its widest, justified; and that width."""
+    joined = "".join(texts)
+    if joined.isascii() and joined.isprintable():  # each text's width is its length
+        width = max(map(len, texts))
+        pad = str.rjust if justify == "right" else str.ljust
+        return [pad(text, width) for text in texts], width
+    sizes = list(map(_width, texts))
+    width = max(sizes)
+    return [
+        " " * (width - size) + text if justify == "right" else text + " " * (width - size)
+        for text, size in zip(texts, sizes, strict=True)
+    ], width

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from fractions import Fraction
@@ -12,10 +13,12 @@ from mbcalc.core.exact import exact_text as exact_text  # noqa: PLC0414 (re-expo
 _SUFFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
+@functools.lru_cache(maxsize=4096)  # a large network repeats its counts row after row
 def human(count: int) -> str:
     """A count in the paper's style with two decimals: 568740352 -> 568.74M."""
+    magnitude = abs(count)
     for size, suffix in _SUFFIXES:
-        if abs(count) >= size:
+        if magnitude >= size:
             return f"{count / size:.2f}{suffix}"
     return str(count)
 
@@ -42,7 +45,7 @@ def ratio(value: Fraction, digits: int = 4) -> str:
 
 def dims(values: Iterable[int]) -> str:
     """Shape or kernel as 112x112x32."""
-    return "x".join(str(v) for v in values)
+    return "x".join(map(str, values))
 
 
 def window(kernel: tuple[int, int], stride: tuple[int, int]) -> str:
