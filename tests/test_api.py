@@ -308,6 +308,27 @@ def test_sweep_equals_the_command_line_and_gives_arrays() -> None:
     assert frame["mult_adds"].tolist() == arrays["mult_adds"].ravel().tolist()
 
 
+def test_compare_and_sweep_count_under_a_profile_as_the_command_line_does() -> None:
+    compared = mbcalc.compare("mobilenet_v1", "mobilenet_v2", profile="fvcore", count="bias")
+    printed = ok("compare", "mobilenet_v1", "mobilenet_v2", "-p", "fvcore", "--count", "bias",
+                 "-f", "json")  # fmt: skip
+    assert compared.to_dict() == json.loads(printed)
+    swept = mbcalc.sweep("mobilenet_v2", alpha=[1, 0.5], res=[(224, 224), (128, 96)],
+                         profile="thop")  # fmt: skip
+    printed = ok("sweep", "mobilenet_v2", "--alpha", "1,0.5", "--res", "224x224,128x96", "-p",
+                 "thop", "-f", "json")  # fmt: skip
+    assert swept.to_dict() == json.loads(printed)
+    arrays, records = swept.arrays(), swept.to_records()
+    assert arrays["width"].tolist() == [224, 96]
+    for a, alpha in enumerate((1, 0.5)):
+        for r, res in enumerate(((224, 224), (128, 96))):
+            one = mbcalc.analyze("mobilenet_v2", alpha=alpha, res=res, profile="thop")
+            assert one.counted is not None
+            assert arrays["operations"][a, r] == one.counted.operations
+            assert records[2 * a + r]["operations"] == one.counted.operations
+            assert records[2 * a + r]["counted_params"] == one.counted.params
+
+
 def test_sweep_takes_ranges_as_the_command_line_writes_them() -> None:
     swept = mbcalc.sweep("mobilenet_v1", alpha="0.25:1:0.25", res="160,224")
     assert [record["alpha"] for record in swept.to_records()][::2] == [0.25, 0.5, 0.75, 1.0]

@@ -110,11 +110,17 @@ def compare(
     alpha: Multiplier = 1,
     res: Pixels | None = None,
     rho: Multiplier | None = None,
+    profile: str = "paper",
+    flops: bool = False,
+    count: str | Mapping[str, int] | None = None,
+    params: str | None = None,
 ) -> Compared:
     """Two or more specs side by side, as `mbcalc compare`; the first is the reference.
 
     A spec given as text may carry its own settings, as on the command line
-    (`"mobilenet_v1@alpha=0.5,res=160"`); `alpha`, `res` and `rho` set the rest.
+    (`"mobilenet_v1@alpha=0.5,res=160"`); `alpha`, `res` and `rho` set the rest. `profile`,
+    `flops`, `count` and `params` add each column's totals under a counting profile, as in
+    `analyze`.
 
     >>> both = compare("mobilenet_v1", "mobilenet_v1@alpha=0.5,res=160")
     >>> [record["mult_adds"] for record in both.to_records()]
@@ -123,10 +129,11 @@ def compare(
     from mbcalc.core.compare import Target, compare_arguments, load, parse_target
     from mbcalc.core.compare import compare as align
 
+    chosen = profile_of(profile, flops, count, params)
     defaults = Settings.of(alpha, res, rho)
     specs = (first, second, *more)
     if all(isinstance(spec, str) for spec in specs):
-        return Compared(compare_arguments([str(spec) for spec in specs], defaults))
+        return Compared(compare_arguments([str(spec) for spec in specs], defaults, chosen))
     targets, reports = [], []
     for spec in specs:
         if isinstance(spec, str):
@@ -136,17 +143,23 @@ def compare(
             target = Target(_label(spec), _label(spec))
             reports.append(analyze_graph(build_graph(load_any(spec), defaults)))
         targets.append(target)
-    return Compared(align(targets, reports))
+    return Compared(align(targets, reports, chosen))
 
 
 def sweep(
     spec: SpecLike,
     alpha: Multiplier | Iterable[Multiplier] = "1,0.75,0.5,0.25",
     res: Pixels | Iterable[Pixels] | None = None,
+    *,
+    profile: str = "paper",
+    flops: bool = False,
+    count: str | Mapping[str, int] | None = None,
+    params: str | None = None,
 ) -> Swept:
     """Mult-adds and params of `spec` at every width in `alpha` and input size in `res` (heights
     or (height, width) pairs; the spec's own without), as `mbcalc sweep`: lists, or ranges as
-    text (`"0.25:1:0.05"`).
+    text (`"0.25:1:0.05"`). `profile`, `flops`, `count` and `params` add each setting's totals
+    under a counting profile, as in `analyze`.
 
     >>> grid = sweep("mobilenet_v1", alpha=[1, 0.5], res=[224, 160])
     >>> grid.arrays()["mult_adds"].tolist()  # alphas x heights; tests/test_paper.py's figures
@@ -156,9 +169,10 @@ def sweep(
     from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
 
+    chosen = profile_of(profile, flops, count, params)
     alphas, heights = alphas_of(alpha), heights_of(res)
     check_grid(len(alphas), 1 if heights is None else len(heights))
-    grid = sweep_grid(load_any(spec), alphas, heights)
+    grid = sweep_grid(load_any(spec), alphas, heights, profile=chosen)
     return Swept(grid, explain_invalid(grid))
 
 

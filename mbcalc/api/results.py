@@ -115,10 +115,14 @@ class Compared:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report of `mbcalc compare --format json` as Python data."""
+        """The JSON report of `mbcalc compare --format json` as Python data (with the layer
+        types side by side when the networks' units do not correspond, as there)."""
+        from mbcalc.core.compare import layout_of
         from mbcalc.views.compare_export import compare_record
 
-        return compare_record(self.comparison)
+        comparison = self.comparison
+        layout = layout_of(comparison, summary=False, by_layer=False)
+        return compare_record(comparison, None, layout)
 
     def to_records(self) -> list[Record]:
         """One plain record per column: setting, totals, ratios to the first column."""
@@ -161,19 +165,26 @@ class Swept:
         return setting_records(self.grid)
 
     def arrays(self) -> dict[str, np.ndarray[Any, Any]]:
-        """numpy arrays: `alpha` and `height` (the axes), then `mult_adds`, `params`,
-        `bn_params` and `valid`, each widths x heights (counts 0 where not valid)."""
+        """numpy arrays: `alpha`, `height` and `width` (the axes), then `mult_adds`, `params`,
+        `bn_params` and `valid`, each widths x resolutions (counts 0 where not valid); under a
+        counting profile other than the paper's also `operations` and `counted_params`."""
         import numpy as np
 
         grid = self.grid
-        return {
+        arrays = {
             "alpha": np.array([float(alpha) for alpha in grid.alphas]),
             "height": np.array([height for height, _ in grid.resolutions]),
+            "width": np.array([width for _, width in grid.resolutions]),
             "mult_adds": grid.mult_adds,
             "params": grid.params,
             "bn_params": grid.bn_params,
             "valid": grid.valid,
         }
+        counted = grid.counted
+        if counted is not None and not counted.profile.is_paper:
+            arrays["operations"] = counted.operations
+            arrays["counted_params"] = counted.params
+        return arrays
 
     def __repr__(self) -> str:
         grid = self.grid

@@ -125,10 +125,14 @@ def fit_records(result: FitResult) -> list[Record]:
 
 
 def _plain(record: dict[str, Any], alpha: Fraction) -> Record:
-    """A JSON report's record of one setting with alpha as a float and its resolution as
-    height and width."""
+    """A JSON report's record of one setting with alpha as a float, its resolution as height
+    and width, and its totals under a counting profile as `operations` and `counted_params`."""
     height, width = record["resolution"]
     rest = {key: value for key, value in record.items() if key not in {"alpha", "resolution"}}
+    if "counted" in rest:
+        counted = rest.pop("counted")
+        rest["operations"] = None if counted is None else counted["operations"]
+        rest["counted_params"] = None if counted is None else counted["params"]
     return {"alpha": float(alpha), "height": height, "width": width, **rest}
 
 
