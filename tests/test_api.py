@@ -12,8 +12,6 @@ import doctest
 import importlib
 import json
 import math
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import mbcalc
 from mbcalc.errors import SettingsError, UnknownSpecError
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import ok
+from tests.helpers.process import run_python
 
 MOBILENET_MULT_ADDS = 568_740_352  # MobileNet v1 1.0-224: Table 1 of Howard et al. (2017)
 MOBILENET_PARAMS = 4_210_088
@@ -389,7 +388,7 @@ def test_importing_mbcalc_loads_the_api_on_first_use_only() -> None:
         "mbcalc.analyze\n"
         "print('mbcalc.api' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = run_python(code)
     assert done.stdout.split() == ["False", "True"]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from mbcalc.cli.completion import complete_device, complete_profile, complete_spec
 from tests.helpers.cli import invoke_mbcalc
+from tests.helpers.process import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(path.stem for path in (ROOT / "archs").glob("*.yaml"))
@@ -102,7 +103,5 @@ def test_completion_imports_what_it_lists_only_when_asked() -> None:
         "complete_spec(''); complete_device('')\n"
         "print(*(name in sys.modules for name in listed))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
-    )
+    result = run_python(probe)
     assert result.stdout.split() == ["False", "False", "True", "True"]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 
 import pytest
 
 from mbcalc.moved import MOVED
+from tests.helpers.process import run_python
 
 
 @pytest.mark.parametrize(("old", "new"), sorted(MOVED.items()))
@@ -41,5 +40,5 @@ def test_importing_mbcalc_loads_none_of_the_moved_modules_nor_torch() -> None:
         "loaded = sorted(set(sys.modules) & ({'torch'} | set(mbcalc.moved.MOVED)))\n"
         "print(','.join(loaded))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = run_python(code)
     assert done.stdout.strip() == ""

@@ -17,6 +17,7 @@ import pytest
 import typer
 
 from mbcalc.cli.app import COMMANDS, LazyCommands, LazyGroup
+from tests.helpers.process import run_python
 
 V1_MULT_ADDS = 568_740_352  # MobileNet v1 1.0-224, the paper's figure
 
@@ -123,10 +124,7 @@ def test_the_command_leaves_its_objects_to_the_system_at_exit(tmp_path: Path) ->
         "from mbcalc.cli.app import main\n"
         "main()\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_python(probe, tmp_path)
     assert json.loads(result.stdout)["total"]["mult_adds"] == V1_MULT_ADDS
     frozen = int(result.stderr.split()[-1])
     assert frozen > 0

@@ -7,7 +7,6 @@ arithmetic, and the command line (pass, a broken formula, PyTorch missing).
 from __future__ import annotations
 
 import math
-import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +29,7 @@ from mbcalc.pytorch import Network, Verification, build, verify  # noqa: E402
 from mbcalc.spec import ACTIVATIONS  # noqa: E402
 from mbcalc.spec.zoo import load_shipped, shipped_names  # noqa: E402
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc  # noqa: E402
+from tests.helpers.process import run_python  # noqa: E402
 from tests.helpers.strategies import networks, spec_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -487,10 +487,7 @@ def test_the_rest_of_mbcalc_never_imports_torch() -> None:
         "assert result.exit_code == 0, result.output\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    run_python(code)
 
 
 def test_a_softmax_is_nn_softmax_over_the_channels() -> None:
