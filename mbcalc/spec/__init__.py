@@ -2,6 +2,7 @@
 and the shipped zoo."""
 
 from mbcalc.kinds import LayerType, Padding, Pair, Scale
+from mbcalc.spec.layer_types import LAYERS
 from mbcalc.spec.model import (
     ACTIVATIONS,
     GATES,
@@ -28,7 +29,7 @@ from mbcalc.spec.model import (
     Windowed,
     walk_layers,
 )
-from mbcalc.spec.parser import LAYERS, load_spec, parse_spec
+from mbcalc.spec.parser import load_spec, parse_spec
 
 __all__ = [
     "ACTIVATIONS",

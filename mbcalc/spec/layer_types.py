@@ -1,0 +1,310 @@
+"""The layer types of the spec language: one row of `LAYERS` each, with the prefix of its
+default names, the arguments it takes, the builder that reads them (with their defaults) into its
+spec object (`mbcalc.spec.model`), and its default activation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Protocol, TypedDict
+
+from mbcalc.kinds import LayerType, Pair
+from mbcalc.spec.args import Args
+from mbcalc.spec.model import (
+    ACTIVATIONS,
+    EXPAND_ROUNDINGS,
+    GATES,
+    MERGES,
+    POOL_KINDS,
+    RESIDUALS,
+    SE_BASES,
+    Block,
+    Conv,
+    Depthwise,
+    Fc,
+    Layer,
+    Mbconv,
+    Parallel,
+    Pointwise,
+    Pool,
+    PoolKind,
+    Se,
+    Separable,
+    Softmax,
+)
+from mbcalc.spec.record import Record
+
+
+class LayerContext(Protocol):
+    """What a builder may ask of the spec being read: its batch-norm default, and the layers
+    nested in a block or the branches of a parallel layer, read in the layer's scope."""
+
+    batchnorm: bool
+
+    def nested_layers(self, args: Args, key: str) -> tuple[Layer, ...]: ...
+
+    def branches(self, args: Args) -> tuple[tuple[Layer, ...], ...]: ...
+
+
+class Common(TypedDict):
+    """What every layer has, read before its own arguments."""
+
+    name: str | None
+    prefix: str
+    first_index: int
+    repeat: int
+    act: str
+    line: int
+
+
+def _width(a: Args) -> tuple[int | None, Fraction | None]:
+    """`out` channels, or `expand`: a multiple of the input's (MobileNetV3's 6 x last width)."""
+    if "expand" not in a.mapping:
+        return a.int("out"), None
+    if "out" in a.mapping:
+        raise a.error("give `out` or `expand`, not both", a.mapping["expand"])
+    return None, a.multiple("expand")
+
+
+def _conv(p: LayerContext, a: Args, common: Common) -> Layer:
+    out, expand = _width(a)
+    return Conv(
+        **common,
+        out=out,
+        expand=expand,
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        groups=a.int("groups", 1),
+        bias=a.bool("bias", False),
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.scale(True),
+    )
+
+
+def _depthwise(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Depthwise(
+        **common,
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        multiplier=a.int("multiplier", 1),
+        bias=a.bool("bias", False),
+        bn=a.bool("bn", p.batchnorm),
+    )
+
+
+def _pointwise(p: LayerContext, a: Args, common: Common) -> Layer:
+    out, expand = _width(a)
+    return Pointwise(
+        **common,
+        out=out,
+        expand=expand,
+        bias=a.bool("bias", False),
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.scale(True),
+    )
+
+
+def _separable(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Separable(
+        **common,
+        out=a.int("out"),
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.scale(True),
+    )
+
+
+def _pool(p: LayerContext, a: Args, common: Common) -> Layer:
+    kind: PoolKind = a.choice("kind", POOL_KINDS, "avg")
+    is_global = a.bool("global", False)
+    if is_global:
+        extra = [key for key in ("kernel", "stride", "padding") if key in a.mapping]
+        if extra:
+            raise a.error(
+                f"`global: true` pools the whole input and takes no `{extra[0]}`",
+                a.mapping[extra[0]],
+                f"remove `{extra[0]}` or `global`",
+            )
+        kernel: Pair | None = None
+        stride: Pair = (1, 1)
+        if "ceil" in a.mapping:
+            raise a.error("`global: true` takes no `ceil`", a.mapping["ceil"], "remove `ceil`")
+    else:
+        if "kernel" not in a.mapping:
+            raise a.error("missing `kernel`", hint="add `kernel: <size>` or `global: true`")
+        kernel = a.pair("kernel", None)
+        stride = a.optional_pair("stride") or kernel
+    return Pool(
+        **common,
+        kind=kind,
+        kernel=kernel,
+        stride=stride,
+        padding=a.padding((0, 0)),
+        ceil=a.bool("ceil", False),
+    )
+
+
+def _fc(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Fc(
+        **common,
+        out=a.int("out"),
+        bias=a.bool("bias", True),
+        scale=a.scale(False),
+    )
+
+
+def _softmax(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Softmax(**common)
+
+
+def _block(p: LayerContext, a: Args, common: Common) -> Layer:
+    residual = a.bool("residual", False)
+    if not residual and common["act"] != "none":
+        raise a.error(
+            "`act` on a block follows its residual add, and this block has none",
+            a.mapping["act"],
+            "put `act` on the block's last layer, or add `residual: true`",
+        )
+    layers = p.nested_layers(a, "layers")
+    return Block(**common, layers=layers, residual=residual)
+
+
+def _parallel(p: LayerContext, a: Args, common: Common) -> Layer:
+    merge = a.choice("merge", MERGES, "concat")
+    return Parallel(
+        **common,
+        branches=p.branches(a),
+        merge=merge,
+    )
+
+
+def _se(p: LayerContext, a: Args, common: Common) -> Layer:
+    has_squeeze, has_ratio = "squeeze" in a.mapping, "ratio" in a.mapping
+    if has_squeeze == has_ratio:
+        raise a.error(
+            "give exactly one of `squeeze` and `ratio`",
+            hint="`squeeze: 8` sets the width; `ratio: 0.25` takes a share of the channels",
+        )
+    if "divisor" in a.mapping and not has_ratio:
+        raise a.error("`divisor` rounds a `ratio`", a.mapping["divisor"], "give `ratio` too")
+    return Se(
+        **common,
+        squeeze=a.int("squeeze") if has_squeeze else None,
+        ratio=a.ratio("ratio") if has_ratio else None,
+        divisor=a.int("divisor") if "divisor" in a.mapping else None,
+        gate=a.choice("gate", GATES, "sigmoid"),
+    )
+
+
+SE_USAGE = (
+    "`se` is the squeeze ratio of the expanded channels, in (0, 1], e.g. `se: 0.25`; leave it "
+    "out for no squeeze-and-excite, or give the width to a separate `se` layer: "
+    "`se: {squeeze: 16}`"
+)
+"""What an mbconv's `se` takes, beside a value that is no number."""
+
+
+def _mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
+    if "expand" in a.mapping and "expanded" in a.mapping:
+        raise a.error(
+            "give `expand` (a ratio of the input channels) or `expanded` (channels), not both",
+            a.mapping["expanded"],
+        )
+    if "expand_rounding" in a.mapping and "expand" not in a.mapping:
+        raise a.error("`expand_rounding` rounds an `expand` ratio", a.mapping["expand_rounding"])
+    for key in ("se_base", "se_divisor", "se_act", "se_gate"):
+        if key in a.mapping and "se" not in a.mapping:
+            raise a.error(f"`{key}` shapes a squeeze-and-excite: give `se` too", a.mapping[key])
+    rounding = a.choice("expand_rounding", EXPAND_ROUNDINGS, "round")
+    base = a.choice("se_base", SE_BASES, "expanded")
+    residual = a.choice("residual", RESIDUALS, "auto")
+    return Mbconv(
+        **common,
+        out=a.int("out"),
+        expand=a.multiple("expand") if "expand" in a.mapping else None,
+        expanded=a.int("expanded") if "expanded" in a.mapping else None,
+        expand_rounding=rounding,
+        kernel=a.pair("kernel", 3),
+        stride=a.pair("stride", 1),
+        padding=a.padding("same"),
+        se=a.ratio("se", SE_USAGE) if "se" in a.mapping else None,
+        se_base=base,
+        se_divisor=a.int("se_divisor") if "se_divisor" in a.mapping else None,
+        residual=residual,
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.scale(True),
+        se_act=a.choice("se_act", ACTIVATIONS, common["act"]),
+        se_gate=a.choice("se_gate", GATES, "sigmoid"),
+    )
+
+
+Builder = Callable[[LayerContext, Args, Common], Layer]
+
+
+class LayerRow(Record):
+    """One layer type of the spec language."""
+
+    prefix: str  # of its default names: prefix + running number within the scope
+    arguments: tuple[str, ...]  # the keys it takes besides `name`, `repeat` and `act`
+    build: Builder  # reads them, with their defaults, into the layer's spec object
+    act: str = "none"  # the activation after it when the spec names none
+
+
+_WINDOW = ("kernel", "stride", "padding")
+_SE = ("se", "se_base", "se_divisor", "se_act", "se_gate")
+
+LAYERS: dict[LayerType, LayerRow] = {
+    LayerType.CONV: LayerRow(
+        prefix="conv",
+        arguments=("out", "expand", *_WINDOW, "groups", "bias", "bn", "scale"),
+        build=_conv,
+        act="relu",
+    ),
+    LayerType.DEPTHWISE: LayerRow(
+        prefix="dw", arguments=(*_WINDOW, "multiplier", "bias", "bn"), build=_depthwise, act="relu"
+    ),
+    LayerType.POINTWISE: LayerRow(
+        prefix="pw",
+        arguments=("out", "expand", "bias", "bn", "scale"),
+        build=_pointwise,
+        act="relu",
+    ),
+    LayerType.SEPARABLE: LayerRow(
+        prefix="sep", arguments=("out", *_WINDOW, "bn", "scale"), build=_separable, act="relu"
+    ),
+    LayerType.POOL: LayerRow(
+        prefix="pool", arguments=("kind", *_WINDOW, "global", "ceil"), build=_pool
+    ),
+    LayerType.FC: LayerRow(prefix="fc", arguments=("out", "bias", "scale"), build=_fc),
+    LayerType.BLOCK: LayerRow(prefix="block", arguments=("layers", "residual"), build=_block),
+    LayerType.PARALLEL: LayerRow(
+        prefix="parallel", arguments=("branches", "merge"), build=_parallel
+    ),
+    # `act` follows the first fc, as in Hu et al.'s squeeze-and-excite
+    LayerType.SE: LayerRow(
+        prefix="se", arguments=("squeeze", "ratio", "divisor", "gate"), build=_se, act="relu"
+    ),
+    # MobileNetV2's activation; V3 and EfficientNet name theirs
+    LayerType.MBCONV: LayerRow(
+        prefix="mbconv",
+        arguments=(
+            "out",
+            "expand",
+            "expanded",
+            "expand_rounding",
+            *_WINDOW,
+            *_SE,
+            "residual",
+            "bn",
+            "scale",
+        ),
+        build=_mbconv,
+        act="relu6",
+    ),
+    LayerType.SOFTMAX: LayerRow(prefix="softmax", arguments=(), build=_softmax),
+}
+"""Every layer type of the spec language."""
