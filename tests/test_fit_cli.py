@@ -202,7 +202,8 @@ def test_table_marks_half_width_224_as_using_most_of_the_budget() -> None:
     assert "150.00M mult-adds" in text
     assert "1.50M params" in text
     rows = [line for line in text.splitlines() if line.startswith("│")]
-    (marked,) = [row for row in rows if "uses most of the budget" in row]
+    (marked,) = [row for row in rows if "◀" in row]
+    assert "◀ uses most of the budget" in text.splitlines()
     cells = [cell.strip() for cell in marked.strip("│").split("│")]
     assert cells[:2] == ["0.5", "224x224"]
     assert cells[2] == f"{HALF_224['mult_adds'] / 1e6:.2f}M"

@@ -16,7 +16,7 @@ from mbcalc.core.settings import res_for, res_text
 from mbcalc.grid.fit import Fit, FitResult
 from mbcalc.views.deploy_views import profile_fields
 from mbcalc.views.escape import for_markdown, for_terminal, visible
-from mbcalc.views.fitted import KEEP, ColumnFit, FittedTable, Give
+from mbcalc.views.fitted import KEEP, FittedTable
 from mbcalc.views.formats import (
     decimal,
     dims,
@@ -72,6 +72,15 @@ def _mult_adds_share(result: FitResult, fit: Fit) -> list[str]:
     return [] if result.max_mult_adds is None else [_share(fit.mult_adds_share)]
 
 
+def _params_heads(result: FitResult) -> list[str]:
+    """The column of the params budget's share, where that budget is given."""
+    return [] if result.max_params is None else ["of budget"]
+
+
+def _params_share(result: FitResult, fit: Fit) -> list[str]:
+    return [] if result.max_params is None else [_share(fit.params_share)]
+
+
 def _measured_heads(result: FitResult) -> list[str]:
     heads = []
     if result.max_flops is not None:
@@ -79,6 +88,10 @@ def _measured_heads(result: FitResult) -> list[str]:
     if result.max_latency is not None:
         heads += ["latency", "of budget"]
     return heads
+
+
+MARK = "◀"
+"""Marks the setting that uses most of the budget, explained in a line under the table."""
 
 
 def fit_view(result: FitResult, argument: str) -> RenderableType:
@@ -93,7 +106,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
         title_style="bold",
     )
     heads = ["alpha", "input", "mult-adds", *_mult_adds_heads(result), *_measured_heads(result)]
-    for column in (*heads, "params", "of budget", "BN", ""):
+    for column in (*heads, "params", *_params_heads(result), "BN", ""):
         table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
     for fit in result.listed:
         marked = result.is_best(fit)
@@ -104,14 +117,16 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
             *_mult_adds_share(result, fit),
             *_measured(result, fit, human),
             human(fit.params),
-            _share(fit.params_share),
+            *_params_share(result, fit),
             human(fit.bn_params),
-            "◀ uses most of the budget" if marked else "",
+            MARK if marked else "",
             style="bold green" if marked else None,
         )
-    keep = [KEEP for _ in table.columns[:-1]]
-    fits = [*keep, ColumnFit(Give.FOLD, narrowest=10, drop=1, name="mark")]
-    parts: list[RenderableType] = [FittedTable(table, fits)] if result.frontier else []
+    parts: list[RenderableType] = []
+    if result.frontier:
+        parts.append(FittedTable(table, [KEEP for _ in table.columns]))
+    if result.best is not None:
+        parts.append(Text(f"{MARK} uses most of the budget", style="green"))
     searched = f"{result.settings_searched:,} settings searched, {result.settings_fitting:,} fit"
     if result.every_fit is not None:
         parts.append(Text(f"{searched}, all listed, the most mult-adds first"))
