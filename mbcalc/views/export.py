@@ -129,7 +129,9 @@ def to_json(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> str:
     layers = EncodedObjects(_layer_texts(report, deployment))
-    return json_document(_document_fields(report, layers, deployment, counted))
+    record = _document_fields(report, layers, deployment, counted)
+    record["units"] = EncodedObjects(_unit_texts(report))
+    return json_document(record)
 
 
 class EncodedObjects:
@@ -143,17 +145,11 @@ class EncodedObjects:
 
 def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]:
     """Each `layers` entry as `json.dumps` writes its `layer_record` and deployment fields, but
-    written directly: each name encoded once, each shape once."""
+    written directly: each name encoded once, the fields after an op's unit (but its sources)
+    once for all the ops alike."""
     names = [json_string(name) for name in source_names(report)]
-    shapes: dict[tuple[int, ...] | None, str] = {None: "null"}
-
-    def shape(values: tuple[int, ...] | None) -> str:
-        text = shapes.get(values)
-        if text is None:
-            assert values is not None
-            text = shapes[values] = json.dumps(values)
-        return text
-
+    middles: dict[object, tuple[str, str]] = {}
+    unit, unit_text = "", '""'
     rows = iter(report.rows)
     while chunk := list(itertools.islice(rows, _CHUNK)):
         extras = [""] * len(chunk)
@@ -162,18 +158,49 @@ def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]
             extras = _encoded(fields)
         for row, extra in zip(chunk, extras, strict=True):
             op, cost = row.op, row.cost
-            sources = ", ".join([names[i] for i in op.sources])
-            groups = "null" if op.groups is None else int.__repr__(op.groups)
-            text = (
-                f'{{"name": {json_string(op.name)}, "unit": {json_string(op.unit)}, '
-                f'"op": {json_string(op.kind)}, "kernel": {shape(op.kernel)}, '
-                f'"stride": {shape(op.stride)}, "groups": {groups}, "input": {shape(op.input)}, '
-                f'"output": {shape(op.output)}, "mult_adds": {int.__repr__(cost.mult_adds)}, '
-                f'"params": {int.__repr__(cost.params)}, '
-                f'"bn_params": {int.__repr__(cost.bn_params)}, "sources": [{sources}], '
-                f'"act": {json_string(op.act)}'
-            )
+            key = (op.kind, op.kernel, op.stride, op.groups, op.input, op.output, cost, op.act)
+            middle, end = middles.get(key) or middles.setdefault(key, _layer_middle(row))
+            if op.unit is not unit:
+                unit, unit_text = op.unit, json_string(op.unit)
+            sources = op.sources
+            if len(sources) == 1:
+                listed = names[sources[0]]
+            else:
+                listed = ", ".join([names[i] for i in sources])
+            text = f'{{"name": {names[op.index]}, "unit": {unit_text}, {middle}{listed}{end}'
             yield f"{text}, {extra[1:]}" if len(extra) > 2 else f"{text}}}"
+
+
+def _layer_middle(row: OpRow) -> tuple[str, str]:
+    """A `layers` entry's text from its op kind to its sources' list, and after that list (its
+    activation), as `json.dumps` writes them."""
+    op, cost = row.op, row.cost
+    fields = {
+        "op": op.kind,
+        "kernel": op.kernel,
+        "stride": op.stride,
+        "groups": op.groups,
+        "input": op.input,
+        "output": op.output,
+        "mult_adds": cost.mult_adds,
+        "params": cost.params,
+        "bn_params": cost.bn_params,
+    }
+    return f'{json.dumps(fields)[1:-1]}, "sources": [', f'], "act": {json_string(op.act)}'
+
+
+def _unit_texts(report: Report) -> Iterator[str]:
+    """Each `units` entry as `json.dumps` writes its `unit_record`; the fields after the name
+    written once for all the units alike."""
+    tails: dict[object, str] = {}
+    for unit in report.units:
+        key = (unit.unit.type, unit.cost, unit.standard_mult_adds)
+        tail = tails.get(key)
+        if tail is None:
+            record = unit_record(unit)
+            del record["name"]
+            tail = tails[key] = json.dumps(record)[1:]
+        yield f'{{"name": {json_string(unit.unit.name)}, {tail}'
 
 
 def json_document(record: dict[str, Any]) -> str:
