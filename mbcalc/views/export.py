@@ -96,15 +96,20 @@ def _report_fields(
             )
             for row in report.rows
         ),
+        [unit_record(unit) for unit in report.units],
         deployment,
         counted,
     )
 
 
 def _document_fields(
-    report: Report, layers: object, deployment: Deployment | None, counted: Counted | None
+    report: Report,
+    layers: object,
+    units: object,
+    deployment: Deployment | None,
+    counted: Counted | None,
 ) -> dict[str, Any]:
-    """The report's fields in the document's order, with `layers` as given."""
+    """The report's fields in the document's order, with `layers` and `units` as given."""
     total = report.total
     return {
         "schema": SCHEMA,
@@ -112,7 +117,7 @@ def _document_fields(
         "convention": CONVENTION,
         **({} if counted is None else {"profile": deploy_views.profile_record(counted)}),
         "layers": layers,
-        "units": [unit_record(unit) for unit in report.units],
+        "units": units,
         "total": {
             "mult_adds": total.cost.mult_adds,
             "params": total.cost.params,
@@ -129,9 +134,8 @@ def to_json(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> str:
     layers = EncodedObjects(_layer_texts(report, deployment))
-    record = _document_fields(report, layers, deployment, counted)
-    record["units"] = EncodedObjects(_unit_texts(report))
-    return json_document(record)
+    units = EncodedObjects(_unit_texts(report))
+    return json_document(_document_fields(report, layers, units, deployment, counted))
 
 
 class EncodedObjects:
@@ -158,7 +162,7 @@ def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]
             extras = _encoded(fields)
         for row, extra in zip(chunk, extras, strict=True):
             op, cost = row.op, row.cost
-            key = (op.kind, op.kernel, op.stride, op.groups, op.input, op.output, cost, op.act)
+            key = (op.kind, op.kernel, op.stride, op.groups, op.input, op.output, id(cost), op.act)
             middle, end = middles.get(key) or middles.setdefault(key, _layer_middle(row))
             if op.unit is not unit:
                 unit, unit_text = op.unit, json_string(op.unit)
@@ -194,7 +198,7 @@ def _unit_texts(report: Report) -> Iterator[str]:
     written once for all the units alike."""
     tails: dict[object, str] = {}
     for unit in report.units:
-        key = (unit.unit.type, unit.cost, unit.standard_mult_adds)
+        key = (unit.unit.type, id(unit.cost), unit.standard_mult_adds)  # alike share a cost
         tail = tails.get(key)
         if tail is None:
             record = unit_record(unit)

@@ -133,7 +133,7 @@ def _unit_cells(report: Report, unit: UnitRow, known: dict[object, Cells]) -> Ce
     """A unit row's cells after its name; `known` holds those of the units seen."""
     first, last, cost = unit.rows[0].op, unit.rows[-1].op, unit.cost
     terms = unit.reduction_terms
-    key = (unit.unit.type, first.input, last.output, cost, unit.standard_mult_adds, terms)
+    key = (unit.unit.type, first.input, last.output, id(cost), unit.standard_mult_adds, terms)
     cells = known.get(key)
     if cells is None:
         cells = known[key] = (
@@ -152,7 +152,7 @@ def _unit_cells(report: Report, unit: UnitRow, known: dict[object, Cells]) -> Ce
 def _op_cells(report: Report, row: OpRow, known: dict[object, Cells]) -> Cells:
     """An op row's cells after its name; `known` holds those of the ops seen."""
     op, cost = row.op, row.cost
-    key = (op.kind, op.kernel, op.stride, op.input, op.output, cost)
+    key = (op.kind, op.kernel, op.stride, op.input, op.output, id(cost))  # alike share a cost
     cells = known.get(key)
     if cells is None:
         cells = known[key] = (
