@@ -21,11 +21,11 @@ from typing import Generic, Protocol
 from mbcalc.core.arith import SCALAR, Arith, Mask, N
 from mbcalc.core.ir import (
     NETWORK_INPUT,
+    ChannelRule,
     Expand,
     Fixed,
     Flat,
     Global,
-    ChannelRule,
     Keep,
     Like,
     Ratio,

@@ -221,7 +221,8 @@ def json_document(record: dict[str, Any]) -> str:
         separator = ",\n"
         if isinstance(value, EncodedObjects):
             texts = list(value.texts)
-            parts.append("[\n    " + ",\n    ".join(texts) + "\n  ]" if texts else "[]")
+            parts.extend(["[\n    ", ",\n    ".join(texts), "\n  ]"] if texts else ["[]"])
+            del texts  # one copy of a long list's text at a time
         elif isinstance(value, Iterator) or (
             isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
         ):
