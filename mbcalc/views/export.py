@@ -154,25 +154,18 @@ def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]
     names = [json_string(name) for name in source_names(report)]
     middles: dict[object, tuple[str, str]] = {}
     unit, unit_text = "", '""'
-    rows = iter(report.rows)
-    while chunk := list(itertools.islice(rows, _CHUNK)):
-        extras = [""] * len(chunk)
-        if deployment is not None:
-            fields = [deploy_views.layer_fields(deployment, row.op.index) for row in chunk]
-            extras = _encoded(fields)
-        for row, extra in zip(chunk, extras, strict=True):
-            op, cost = row.op, row.cost
-            key = (op.kind, op.kernel, op.stride, op.groups, op.input, op.output, id(cost), op.act)
-            middle, end = middles.get(key) or middles.setdefault(key, _layer_middle(row))
-            if op.unit is not unit:
-                unit, unit_text = op.unit, json_string(op.unit)
-            sources = op.sources
-            if len(sources) == 1:
-                listed = names[sources[0]]
-            else:
-                listed = ", ".join([names[i] for i in sources])
-            text = f'{{"name": {names[op.index]}, "unit": {unit_text}, {middle}{listed}{end}'
-            yield f"{text}, {extra[1:]}" if len(extra) > 2 else f"{text}}}"
+    extras = None if deployment is None else deploy_views.layer_field_texts(deployment)
+    for row in report.rows:
+        op, cost = row.op, row.cost
+        key = (op.kind, op.kernel, op.stride, op.groups, op.input, op.output, id(cost), op.act)
+        middle, end = middles.get(key) or middles.setdefault(key, _layer_middle(row))
+        if op.unit is not unit:
+            unit, unit_text = op.unit, json_string(op.unit)
+        sources = op.sources
+        listed = names[sources[0]] if len(sources) == 1 else ", ".join([names[i] for i in sources])
+        text = f'{{"name": {names[op.index]}, "unit": {unit_text}, {middle}{listed}{end}'
+        extra = "" if extras is None else extras(op.index)
+        yield f"{text}, {extra[1:]}" if len(extra) > 2 else f"{text}}}"
 
 
 def _layer_middle(row: OpRow) -> tuple[str, str]:
