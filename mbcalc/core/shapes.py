@@ -149,9 +149,7 @@ def evaluate_channels(
     rounding, divisor = spec.rounding, spec.divisor
     maximum, minimum = ar.maximum, ar.minimum
     # One setting: a rule that reads one input gives, on channels it has seen, what it gave.
-    known: dict[tuple[ChannelRule, OpKind, int | None, N], N] | None = (
-        {} if ar is SCALAR else None
-    )
+    known: dict[tuple[ChannelRule, OpKind, int | None, N], N] | None = {} if ar is SCALAR else None
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         rule = step.channels
