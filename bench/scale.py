@@ -49,8 +49,8 @@ PROBE = (
 
 # Times each stage of the three commands in this process: CPU seconds per stage, one a line.
 STAGES = """\
-import gc, io, sys, time
-from rich.console import Console
+import gc, sys, time
+from mbcalc.cli.deliver import render_plain
 from mbcalc.core.graph import build_graph
 from mbcalc.core.plan import make_plan
 from mbcalc.core.profiles import PROFILES, count
@@ -73,8 +73,7 @@ report = stage("costs", lambda: analyze(graph))
 counted = count(report, PROFILES["paper"])
 stage("json text", lambda: to_json(report, None, counted))
 view = stage("table view", lambda: report_view(report, None, counted))
-console = Console(file=io.StringIO(), width=200, color_system=None)
-stage("table text", lambda: console.print(view))
+stage("table text", lambda: render_plain(view))
 device = resolve_device(DEFAULT_DEVICE)
 deployment = stage("memory and roofline", lambda: deploy(report, None, 1, False, device, False))
 stage("roofline json text", lambda: to_json(report, deployment, counted))

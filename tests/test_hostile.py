@@ -202,6 +202,12 @@ def test_markup_in_a_device_name_and_source_is_shown_literally(tmp_path: Path, n
         assert f"source {name}" in text, command
 
 
+def test_brackets_split_between_spec_and_device_name_are_shown_literally(tmp_path: Path) -> None:
+    spec = str(write_spec(tmp_path, "a[b"))
+    device = str(write_device(tmp_path, "c]d", "source"))
+    assert "a[b on c]d — fp32" in ok("roofline", spec, "--device", device)
+
+
 def test_markup_in_a_file_name_is_shown_literally(tmp_path: Path) -> None:
     path = tmp_path / "MobileNet [v2].yaml"
     path.write_text(BODY, encoding="utf-8")  # no `name`: the file's stem names the spec

@@ -138,6 +138,8 @@ def render_plain(renderable: RenderableType, width: int | None = None) -> str:
     if width is None:
         probe = Console(file=io.StringIO(), width=MAX_PLAIN_WIDTH, color_system=None)
         width = min(MAX_PLAIN_WIDTH, max(WIDE, probe.measure(renderable).maximum))
-    buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None).print(renderable)
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    from mbcalc.views.fixed_table import plain_text
+
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    text = plain_text(console, renderable)
+    return "".join([line.rstrip() + "\n" for line in text.splitlines()])

@@ -148,10 +148,15 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
     if failures:
         first = min(failures, key=lambda failure: failure.step)
         raise _Explainer(plan, channels, sizes, settings.alpha).error(first)
-    c_in, c_out, size_in, size_out = channels.inputs, channels.outputs, sizes.inputs, sizes.outputs
+    outputs = [(*size, depth) for size, depth in zip(sizes.outputs, channels.outputs, strict=True)]
+    network_input = (*resolution, spec.input_channels)
     ops = tuple(
-        [
-            _op(step, (*size_in[i], c_in[i]), (*size_out[i], c_out[i]))
+        [  # an op's input is its first source's output, shared
+            _op(
+                step,
+                network_input if step.sources[0] == NETWORK_INPUT else outputs[step.sources[0]],
+                outputs[i],
+            )
             for i, step in enumerate(plan.steps)
         ]
     )

@@ -139,19 +139,24 @@ def analyze(graph: Graph) -> Report:
     rows = tuple(map(OpRow, graph.ops, costs))
     twins = iter(op_costs(unit.standard for unit in graph.units if unit.standard is not None))
     units = []
-    sums: dict[tuple[Cost, ...], Cost] = {}  # units alike (a layer's repeats) summed once
+    sums: dict[tuple[int, ...], Cost] = {}  # units alike (a layer's repeats) summed once
     twinned_mult_adds = standard_mult_adds = 0
     for unit in graph.units:
-        if len(unit.ops) == 1:
-            unit_rows: tuple[OpRow, ...] = (rows[unit.ops[0]],)
-            cost = costs[unit.ops[0]]
+        ops = unit.ops  # consecutive
+        if len(ops) == 1:
+            unit_rows: tuple[OpRow, ...] = (rows[ops[0]],)
+            cost = costs[ops[0]]
         else:
-            unit_rows = tuple([rows[i] for i in unit.ops])
-            parts = tuple([costs[i] for i in unit.ops])
-            cost = sums.get(parts) or sums.setdefault(parts, sum_costs(parts))
+            unit_rows = rows[ops[0] : ops[-1] + 1]
+            parts = costs[ops[0] : ops[-1] + 1]
+            key = tuple(map(id, parts))  # ops alike share a cost
+            cost = sums.get(key) or sums.setdefault(key, sum_costs(parts))
         standard = None
         if unit.standard is not None:
-            replaced = sum([costs[i].mult_adds for i in unit.replaced])
+            if unit.replaced == ops:
+                replaced = cost.mult_adds
+            else:
+                replaced = sum([costs[i].mult_adds for i in unit.replaced])
             standard = cost.mult_adds - replaced + next(twins).mult_adds
             twinned_mult_adds += cost.mult_adds
             standard_mult_adds += standard

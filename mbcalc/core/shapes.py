@@ -21,6 +21,7 @@ from typing import Generic, Protocol
 from mbcalc.core.arith import SCALAR, Arith, Mask, N
 from mbcalc.core.ir import (
     NETWORK_INPUT,
+    ChannelRule,
     Expand,
     Fixed,
     Flat,
@@ -147,11 +148,19 @@ def evaluate_channels(
 
     rounding, divisor = spec.rounding, spec.divisor
     maximum, minimum = ar.maximum, ar.minimum
+    # One setting: a rule that reads one input gives, on channels it has seen, what it gave.
+    known: dict[tuple[ChannelRule, OpKind, int | None, N], N] | None = {} if ar is SCALAR else None
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         rule = step.channels
         first = step.sources[0]
         c_in = input_channels if first == NETWORK_INPUT else outputs[first]
+        key = (rule, step.kind, step.groups, c_in)
+        if known is not None and (c_out := known.get(key)) is not None:
+            inputs.append(c_in)
+            outputs.append(c_out)
+            continue
+        failed = len(failures)
         c_out = _channel_rule(step, c_in, of, num, den, rounding, divisor, ar)
         # (a check on one setting gives False where it holds: no call then)
         if isinstance(rule, Scaled) and rule.scale and (none := c_out < 1) is not False:
@@ -168,9 +177,19 @@ def evaluate_channels(
             for source in step.sources[1:]:
                 differ = differ | (of(source) != c_in)
             _record(failures, index, Reason.ADD_CHANNELS, differ, None)
+        if known is not None and len(failures) == failed and _reads_one_input(step):
+            known[key] = c_out
         inputs.append(c_in)
         outputs.append(c_out)
     return counts
+
+
+def _reads_one_input(step: Step) -> bool:
+    """Whether the step's channels follow from its first input's alone."""
+    rule = step.channels
+    if step.kind is OpKind.ADD or isinstance(rule, Sum | Like):
+        return False
+    return not isinstance(rule, Ratio) or rule.like is None
 
 
 def _channel_rule(

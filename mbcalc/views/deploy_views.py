@@ -200,6 +200,28 @@ def layer_fields(deployment: Deployment | None, index: int) -> dict[str, Any]:
     return fields
 
 
+def layer_field_texts(deployment: Deployment) -> Callable[[int], str]:
+    """`layer_fields` of an op (by index) as `json.dumps` writes them, written once for all
+    the ops alike (the same bytes, and one shared `OpTime`)."""
+    import json
+
+    memory = deployment.memory.ops if deployment.show_memory else None
+    estimate = deployment.roofline
+    known: dict[tuple[object, ...], str] = {}
+
+    def text(index: int) -> str:
+        key: tuple[object, ...] = () if estimate is None else (id(estimate.ops[index]),)
+        if memory is not None:
+            op = memory[index]
+            key += (op.input_bytes, op.output_bytes, op.weight_bytes)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = json.dumps(layer_fields(deployment, index))
+        return found
+
+    return text
+
+
 def total_fields(deployment: Deployment | None) -> dict[str, Any]:
     """Additions to `total` of the JSON report."""
     if deployment is None:

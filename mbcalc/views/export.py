@@ -96,15 +96,20 @@ def _report_fields(
             )
             for row in report.rows
         ),
+        [unit_record(unit) for unit in report.units],
         deployment,
         counted,
     )
 
 
 def _document_fields(
-    report: Report, layers: object, deployment: Deployment | None, counted: Counted | None
+    report: Report,
+    layers: object,
+    units: object,
+    deployment: Deployment | None,
+    counted: Counted | None,
 ) -> dict[str, Any]:
-    """The report's fields in the document's order, with `layers` as given."""
+    """The report's fields in the document's order, with `layers` and `units` as given."""
     total = report.total
     return {
         "schema": SCHEMA,
@@ -112,7 +117,7 @@ def _document_fields(
         "convention": CONVENTION,
         **({} if counted is None else {"profile": deploy_views.profile_record(counted)}),
         "layers": layers,
-        "units": [unit_record(unit) for unit in report.units],
+        "units": units,
         "total": {
             "mult_adds": total.cost.mult_adds,
             "params": total.cost.params,
@@ -129,7 +134,8 @@ def to_json(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> str:
     layers = EncodedObjects(_layer_texts(report, deployment))
-    return json_document(_document_fields(report, layers, deployment, counted))
+    units = EncodedObjects(_unit_texts(report))
+    return json_document(_document_fields(report, layers, units, deployment, counted))
 
 
 class EncodedObjects:
@@ -143,37 +149,55 @@ class EncodedObjects:
 
 def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]:
     """Each `layers` entry as `json.dumps` writes its `layer_record` and deployment fields, but
-    written directly: each name encoded once, each shape once."""
+    written directly: each name encoded once, the fields after an op's unit (but its sources)
+    once for all the ops alike."""
     names = [json_string(name) for name in source_names(report)]
-    shapes: dict[tuple[int, ...] | None, str] = {None: "null"}
+    middles: dict[object, tuple[str, str]] = {}
+    unit, unit_text = "", '""'
+    extras = None if deployment is None else deploy_views.layer_field_texts(deployment)
+    for row in report.rows:
+        op, cost = row.op, row.cost
+        key = (op.kind, op.kernel, op.stride, op.groups, op.input, op.output, id(cost), op.act)
+        middle, end = middles.get(key) or middles.setdefault(key, _layer_middle(row))
+        if op.unit is not unit:
+            unit, unit_text = op.unit, json_string(op.unit)
+        sources = op.sources
+        listed = names[sources[0]] if len(sources) == 1 else ", ".join([names[i] for i in sources])
+        text = f'{{"name": {names[op.index]}, "unit": {unit_text}, {middle}{listed}{end}'
+        extra = "" if extras is None else extras(op.index)
+        yield f"{text}, {extra[1:]}" if len(extra) > 2 else f"{text}}}"
 
-    def shape(values: tuple[int, ...] | None) -> str:
-        text = shapes.get(values)
-        if text is None:
-            assert values is not None
-            text = shapes[values] = json.dumps(values)
-        return text
 
-    rows = iter(report.rows)
-    while chunk := list(itertools.islice(rows, _CHUNK)):
-        extras = [""] * len(chunk)
-        if deployment is not None:
-            fields = [deploy_views.layer_fields(deployment, row.op.index) for row in chunk]
-            extras = _encoded(fields)
-        for row, extra in zip(chunk, extras, strict=True):
-            op, cost = row.op, row.cost
-            sources = ", ".join([names[i] for i in op.sources])
-            groups = "null" if op.groups is None else int.__repr__(op.groups)
-            text = (
-                f'{{"name": {json_string(op.name)}, "unit": {json_string(op.unit)}, '
-                f'"op": {json_string(op.kind)}, "kernel": {shape(op.kernel)}, '
-                f'"stride": {shape(op.stride)}, "groups": {groups}, "input": {shape(op.input)}, '
-                f'"output": {shape(op.output)}, "mult_adds": {int.__repr__(cost.mult_adds)}, '
-                f'"params": {int.__repr__(cost.params)}, '
-                f'"bn_params": {int.__repr__(cost.bn_params)}, "sources": [{sources}], '
-                f'"act": {json_string(op.act)}'
-            )
-            yield f"{text}, {extra[1:]}" if len(extra) > 2 else f"{text}}}"
+def _layer_middle(row: OpRow) -> tuple[str, str]:
+    """A `layers` entry's text from its op kind to its sources' list, and after that list (its
+    activation), as `json.dumps` writes them."""
+    op, cost = row.op, row.cost
+    fields = {
+        "op": op.kind,
+        "kernel": op.kernel,
+        "stride": op.stride,
+        "groups": op.groups,
+        "input": op.input,
+        "output": op.output,
+        "mult_adds": cost.mult_adds,
+        "params": cost.params,
+        "bn_params": cost.bn_params,
+    }
+    return f'{json.dumps(fields)[1:-1]}, "sources": [', f'], "act": {json_string(op.act)}'
+
+
+def _unit_texts(report: Report) -> Iterator[str]:
+    """Each `units` entry as `json.dumps` writes its `unit_record`; the fields after the name
+    written once for all the units alike."""
+    tails: dict[object, str] = {}
+    for unit in report.units:
+        key = (unit.unit.type, id(unit.cost), unit.standard_mult_adds)  # alike share a cost
+        tail = tails.get(key)
+        if tail is None:
+            record = unit_record(unit)
+            del record["name"]
+            tail = tails[key] = json.dumps(record)[1:]
+        yield f'{{"name": {json_string(unit.unit.name)}, {tail}'
 
 
 def json_document(record: dict[str, Any]) -> str:
@@ -190,7 +214,8 @@ def json_document(record: dict[str, Any]) -> str:
         separator = ",\n"
         if isinstance(value, EncodedObjects):
             texts = list(value.texts)
-            parts.append("[\n    " + ",\n    ".join(texts) + "\n  ]" if texts else "[]")
+            parts.extend(["[\n    ", ",\n    ".join(texts), "\n  ]"] if texts else ["[]"])
+            del texts  # one copy of a long list's text at a time
         elif isinstance(value, Iterator) or (
             isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
         ):

@@ -27,7 +27,7 @@ from mbcalc.views.fitted import (
     plan,
     table_width,
 )
-from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
+from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled, plain_text
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -70,6 +70,11 @@ class FittedFixedTable:
             yield from self._footnote(layout, available, natural)
             return
         yield from self._split(widths, available, natural)
+
+    def plain_text(self, console: Console) -> str:
+        """What a console without colour prints for the table (`fixed_table.plain_text`)."""
+        parts = self.__rich_console__(console, console.options)
+        return "".join([plain_text(console, part) for part in parts])  # type: ignore[arg-type]
 
     def _widths(self, console: Console) -> list[Widths]:
         headers, cells = self.table.measured(console)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, runtime_checkable
 
 from rich import box
 from rich.cells import cell_len
+from rich.console import Group
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
@@ -23,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 
 class Styled(NamedTuple):
@@ -156,10 +157,30 @@ class FixedTable:
         if table_width > options.max_width or (console.color_system and styles is None):
             yield self.rich_table()  # Rich shrinks columns to fit, and applies markup
             return
-        render_options = options.update(width=table_width, highlight=False, height=None)
-        title = console.render_str(self.title, style="table.title", highlight=False)
-        yield from console.render(title, render_options.update(justify="center"))
+        yield from console.render(self._title(console), self._title_options(options, table_width))
         yield from self._lines(console, options, plain, styles)
+
+    def plain_text(self, console: Console) -> str | None:
+        """The lines a console without colour prints for the table, made without Rich's
+        per-line handling; None when Rich must draw it (too wide for the console)."""
+        plain = self._plain_rows(console)
+        table_width = sum(plain.widths) + len(plain.widths) + 1
+        options = console.options
+        if console.color_system is not None or table_width > options.max_width:
+            return None
+        title = console.render_lines(
+            self._title(console), self._title_options(options, table_width), pad=False
+        )
+        lines = ["".join([segment.text for segment in line]) + "\n" for line in title]
+        lines += [segment.text for segment in self._lines(console, options, plain, None)]
+        return "".join(lines)
+
+    def _title(self, console: Console) -> Text:
+        return console.render_str(self.title, style="table.title", highlight=False)
+
+    @staticmethod
+    def _title_options(options: ConsoleOptions, table_width: int) -> ConsoleOptions:
+        return options.update(width=table_width, highlight=False, height=None, justify="center")
 
     def _lines(
         self,
@@ -220,6 +241,26 @@ class FixedTable:
         yield new_line
         yield Segment(shape.get_bottom(widths))
         yield new_line
+
+
+@runtime_checkable
+class PlainWritable(Protocol):
+    """A renderable that can write itself as plain text faster than Rich (None: it cannot)."""
+
+    def plain_text(self, console: Console) -> str | None: ...
+
+
+def plain_text(console: Console, renderable: RenderableType) -> str:
+    """What `console` (without colour) prints for `renderable`: the parts of a `Group` one by
+    one, those that can written by themselves, the others by Rich."""
+    if isinstance(renderable, Group):
+        return "".join([plain_text(console, part) for part in renderable.renderables])
+    text = renderable.plain_text(console) if isinstance(renderable, PlainWritable) else None
+    if text is None:
+        with console.capture() as captured:
+            console.print(renderable)
+        text = captured.get()
+    return text
 
 
 def _rich(cell: Cell) -> str | Text:

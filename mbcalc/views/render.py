@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -54,13 +53,6 @@ def report_view(
 def convention_line() -> Text:
     """The convention under a terminal report, dimmed."""
     return Text(CONVENTION, style="dim")
-
-
-def _geometry(row: OpRow) -> str:
-    op = row.op
-    if op.kernel is None or op.stride is None:
-        return ""
-    return window(op.kernel, op.stride)
 
 
 OP_FITS = (
@@ -115,51 +107,65 @@ def op_table(report: Report, deployment: Deployment | None = None) -> FixedTable
         f"{graph.resolution[0]}x{graph.resolution[1]}",
         columns,
     )
+    unit_cells: dict[object, Cells] = {}  # units and ops alike: cells made once
+    op_cells: dict[object, Cells] = {}
     for section in report.sections():
-        if section.unit is not None:
-            _add_unit_row(
-                table, report, section.unit, deploy_views.unit_cells(deployment, section.unit)
-            )
+        unit = section.unit
+        if unit is not None:
+            name = Styled(visible(unit.unit.name), "bold")
+            extra = deploy_views.unit_cells(deployment, unit)
+            table.add_row(name, *_unit_cells(report, unit, unit_cells), *extra)
         for row in section.rows:
-            cells = deploy_views.op_cells(deployment, row.op.index)
-            _add_op_row(table, report, row, cells, indent=section.unit is not None)
+            op = row.op
+            if unit is None:
+                name = Styled(visible(op.name), "")
+            else:
+                name = Styled(visible(f"  {op.name.removeprefix(op.unit)}"), "dim")
+            extra = deploy_views.op_cells(deployment, op.index)
+            table.add_row(name, *_op_cells(report, row, op_cells), *extra)
     return table
 
 
-def _add_unit_row(table: FixedTable, report: Report, unit: UnitRow, extra: Sequence[Cell]) -> None:
-    first, last = unit.rows[0].op, unit.rows[-1].op
-    reduction = reduction_text(unit)
-    table.add_row(
-        Styled(visible(unit.unit.name), "bold"),
-        Styled(unit.unit.type.value, "bold"),
-        "",
-        f"{dims(first.input)} → {dims(last.output)}",
-        Styled(human(unit.cost.mult_adds), "bold"),
-        Styled(unit_share(report.share(unit.cost.mult_adds)), "bold"),
-        Styled(human(unit.cost.params), "bold"),
-        Styled(human(unit.cost.bn_params), "bold"),
-        reduction,
-        *extra,
-    )
+Cells = tuple[Cell, ...]
 
 
-def _add_op_row(
-    table: FixedTable, report: Report, row: OpRow, extra: Sequence[Cell], *, indent: bool
-) -> None:
-    op = row.op
-    name = f"  {op.name.removeprefix(op.unit)}" if indent else op.name
-    table.add_row(
-        Styled(visible(name), "dim" if indent else ""),
-        op.kind.value,
-        _geometry(row),
-        f"{dims(op.input)} → {dims(op.output)}",
-        human(row.cost.mult_adds),
-        percent(report.share(row.cost.mult_adds)),
-        human(row.cost.params),
-        human(row.cost.bn_params),
-        "",
-        *extra,
-    )
+def _unit_cells(report: Report, unit: UnitRow, known: dict[object, Cells]) -> Cells:
+    """A unit row's cells after its name; `known` holds those of the units seen."""
+    first, last, cost = unit.rows[0].op, unit.rows[-1].op, unit.cost
+    terms = unit.reduction_terms
+    key = (unit.unit.type, first.input, last.output, id(cost), unit.standard_mult_adds, terms)
+    cells = known.get(key)
+    if cells is None:
+        cells = known[key] = (
+            Styled(unit.unit.type.value, "bold"),
+            "",
+            f"{dims(first.input)} → {dims(last.output)}",
+            Styled(human(cost.mult_adds), "bold"),
+            Styled(unit_share(report.share(cost.mult_adds)), "bold"),
+            Styled(human(cost.params), "bold"),
+            Styled(human(cost.bn_params), "bold"),
+            reduction_text(unit),
+        )
+    return cells
+
+
+def _op_cells(report: Report, row: OpRow, known: dict[object, Cells]) -> Cells:
+    """An op row's cells after its name; `known` holds those of the ops seen."""
+    op, cost = row.op, row.cost
+    key = (op.kind, op.kernel, op.stride, op.input, op.output, id(cost))  # alike share a cost
+    cells = known.get(key)
+    if cells is None:
+        cells = known[key] = (
+            op.kind.value,
+            "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride),
+            f"{dims(op.input)} → {dims(op.output)}",
+            human(cost.mult_adds),
+            percent(report.share(cost.mult_adds)),
+            human(cost.params),
+            human(cost.bn_params),
+            "",
+        )
+    return cells
 
 
 def summary(

@@ -57,8 +57,10 @@ def roofline_view(deployment: Deployment) -> RenderableType:
     device = estimate.device
     ends = _scale(estimate)
     table = Table(
-        title=f"{for_terminal(report.graph.spec.name)} on {for_terminal(device.name)} — "
-        f"{deployment.memory.dtype.value}, batch {deployment.memory.batch}",
+        title=for_terminal(
+            f"{report.graph.spec.name} on {device.name} — "
+            f"{deployment.memory.dtype.value}, batch {deployment.memory.batch}"
+        ),  # escaped whole: `[` in one name and `]` in the other would make a tag
         header_style="bold",
     )
     table.add_column("layer", no_wrap=True)
