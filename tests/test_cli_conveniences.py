@@ -55,6 +55,17 @@ def test_a_name_close_to_none_lists_every_shipped_spec() -> None:
     assert all(name in error for name in SHIPPED)
 
 
+def test_an_installation_without_shipped_specs_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mbcalc.spec import zoo
+
+    monkeypatch.setattr(zoo, "_archs_dir", lambda: tmp_path)
+    result = invoke_mbcalc("table", "mobilenetv2")
+    assert_clean_failure(result, 1)
+    assert one_line_error(result).endswith("(hint: no spec is shipped with this installation)")
+
+
 def test_compare_suggests_a_name_too() -> None:
     result = invoke_mbcalc("compare", "mobilenet_v1", "mobilenetv2@alpha=0.5")
     assert_clean_failure(result, 1, "did you mean mobilenet_v2?")

@@ -109,7 +109,7 @@ def _locate(argument: str) -> str | Path:
 def closest_names(name: str, names: list[str]) -> list[str]:
     """The names that begin with `name`, else those difflib finds closest (ties kept), sorted."""
     extended = [other for other in names if name and other.startswith(name)]
-    if extended:
+    if extended or not names:
         return sorted(extended)
     close = difflib.get_close_matches(name, names, n=len(names))
     ratios = {match: difflib.SequenceMatcher(None, name, match).ratio() for match in close}
@@ -120,6 +120,8 @@ def closest_names(name: str, names: list[str]) -> list[str]:
 def _name_hint(name: str, names: list[str]) -> str:
     """`did you mean …?` with the closest shipped names, or all of them when none is close."""
     closest = closest_names(name, names)
+    if not names:
+        return "no spec is shipped with this installation"
     if not closest:
         return f"shipped specs: {', '.join(names)}; see `mbcalc list`"
     if len(closest) == 1:
