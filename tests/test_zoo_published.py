@@ -18,7 +18,9 @@ WITH_FIGURES = [name for name in shipped_names() if name in PUBLISHED]
 
 # The torchvision classifiers the spec language writes exactly, by family.
 TORCHVISION_FAMILIES = {
-    "resnet": ("resnet18", "resnet50"),
+    "resnet": ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"),
+    "resnext": ("resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d"),
+    "wide_resnet": ("wide_resnet50_2", "wide_resnet101_2"),
     "vgg": ("vgg16",),
     "squeezenet": ("squeezenet1_1",),
     "googlenet": ("googlenet",),
