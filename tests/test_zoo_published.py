@@ -8,9 +8,11 @@ mult-adds must round to.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
-from mbcalc import Settings, analyze, build_graph
+from mbcalc import Cost, Settings, analyze, build_graph
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.torchvision_figures import PUBLISHED
 
@@ -26,12 +28,32 @@ TORCHVISION_FAMILIES = {
     "squeezenet": ("squeezenet1_0", "squeezenet1_1"),
     "googlenet": ("googlenet",),
     "mobilenet": ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"),
+    "mnasnet": ("mnasnet1_0",),
+    "regnet": ("regnet_x_400mf", "regnet_y_400mf"),
     "efficientnet": ("efficientnet_b0",),
+}
+
+# torchvision's other widths of a shipped spec: (the spec, its alpha). MNASNet's _get_depths
+# rounds every width but the last conv's 1,280 with make_divisible(c * alpha, 8).
+AT_WIDTH = {
+    "mnasnet0_5": ("mnasnet1_0", Fraction(1, 2)),
+    "mnasnet0_75": ("mnasnet1_0", Fraction(3, 4)),
+    "mnasnet1_3": ("mnasnet1_0", Fraction(13, 10)),
 }
 
 
 def millions_half_up(count: int) -> int:
     return (count + 500_000) // 1_000_000
+
+
+def cost_at(name: str, setting: Settings) -> Cost:
+    return analyze(build_graph(load_shipped(name), setting)).total.cost
+
+
+def assert_published(name: str, cost: Cost) -> None:
+    published = PUBLISHED[name]
+    assert cost.params + cost.bn_params == published.num_params
+    assert millions_half_up(cost.mult_adds) == published.gflops * 1000
 
 
 @pytest.mark.parametrize("family", TORCHVISION_FAMILIES)
@@ -41,8 +63,10 @@ def test_each_family_is_shipped_under_torchvisions_names(family: str) -> None:
 
 @pytest.mark.parametrize("name", WITH_FIGURES)
 def test_params_and_mult_adds_are_torchvisions_at_its_crop_size(name: str) -> None:
-    published = PUBLISHED[name]
-    setting = Settings(res=published.eval_size)
-    cost = analyze(build_graph(load_shipped(name), setting)).total.cost
-    assert cost.params + cost.bn_params == published.num_params
-    assert millions_half_up(cost.mult_adds) == published.gflops * 1000
+    assert_published(name, cost_at(name, Settings(res=PUBLISHED[name].eval_size)))
+
+
+@pytest.mark.parametrize("name", AT_WIDTH)
+def test_a_shipped_spec_at_alpha_is_torchvisions_model_of_that_width(name: str) -> None:
+    spec, alpha = AT_WIDTH[name]
+    assert_published(name, cost_at(spec, Settings(alpha=alpha, res=PUBLISHED[name].eval_size)))
