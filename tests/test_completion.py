@@ -89,7 +89,13 @@ def test_the_shell_gets_the_completions() -> None:
         "mobilenet_v3_large",
         "mobilenet_v3_small",
     ]
-    assert completion_of("mbcalc compare mobilenet_v1 resnet") == ["resnet18", "resnet50"]
+    assert completion_of("mbcalc compare mobilenet_v1 resnet") == [
+        "resnet101",
+        "resnet152",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+    ]
     assert completion_of("mbcalc table x --profile ptflops-") == ["ptflops-aten"]
     assert completion_of("mbcalc roofline x --device jet") == ["jetson-nano"]
 

@@ -2,7 +2,8 @@
 
 torch.utils.flop_counter (FlopCounterMode; params: the module's), fvcore 0.1.5
 (FlopCountAnalysis, parameter_count), thop 0.1.1 (profile) and ptflops 0.7.5
-(get_model_complexity_info, pytorch and aten backends) count every shipped spec at two settings,
+(get_model_complexity_info, pytorch and aten backends) count every shipped spec at two settings
+(a family's larger members through the member they are built like: tests/helpers/zoo_cost.py),
 one network with every activation and pool form, and random networks (squeeze-and-excite,
 residual adds, concatenations, softmax heads); each profile's total and params must equal the
 tool's exactly. A tool that is not installed, or not at the version its profile reproduces,
@@ -26,8 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.core.graph import Graph
 from mbcalc.core.profiles import PROFILES, count
-from mbcalc.spec.zoo import load_shipped, shipped_names
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import networks
+from tests.helpers.zoo_cost import checked_in_full
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
@@ -136,7 +138,7 @@ def assert_profile_matches(profile: str, graph: Graph) -> None:
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", checked_in_full())
 @pytest.mark.parametrize("profile", TOOLS)
 def test_shipped_specs(profile: str, name: str, setting: str) -> None:
     assert_profile_matches(profile, build_graph(load_shipped(name), SETTINGS[setting]))

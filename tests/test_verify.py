@@ -1,7 +1,8 @@
 """`mbcalc.torch` and `mbcalc verify`: the analytic counts against a real PyTorch module.
 
-Every shipped spec, random networks of every layer type, the module's padding and pooling
-arithmetic, and the command line (pass, a broken formula, PyTorch missing).
+Every shipped spec (a family's larger members at a reduced width and resolution), random
+networks of every layer type, the module's padding and pooling arithmetic, and the command line
+(pass, a broken formula, PyTorch missing).
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from mbcalc.core.costs import FORMULAS, Counts, Dims, Geometry, conv_counts, fc_
 from mbcalc.core.graph import OpKind  # noqa: E402
 from mbcalc.pytorch import Network, Verification, build, verify  # noqa: E402
 from mbcalc.spec import ACTIVATIONS  # noqa: E402
-from mbcalc.spec.zoo import load_shipped, shipped_names  # noqa: E402
+from mbcalc.spec.zoo import load_shipped  # noqa: E402
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc  # noqa: E402
 from tests.helpers.process import run_python  # noqa: E402
 from tests.helpers.strategies import networks, spec_of  # noqa: E402
+from tests.helpers.zoo_cost import REDUCED, checked_in_full, checked_reduced  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,9 +65,15 @@ SHIPPED_SETTINGS = [
 
 
 @pytest.mark.parametrize("setting", SHIPPED_SETTINGS)
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", checked_in_full())
 def test_shipped_spec_verifies(name: str, setting: Settings) -> None:
     assert_verifies(verified(load_shipped(name), setting))
+
+
+@pytest.mark.parametrize("name", checked_reduced())
+def test_larger_family_member_verifies_at_a_reduced_resolution(name: str) -> None:
+    """Deeper or wider members of a family verified in full (tests/helpers/zoo_cost.py)."""
+    assert_verifies(verified(load_shipped(name), REDUCED))
 
 
 def test_mobilenet_v1_module_has_the_papers_counts() -> None:

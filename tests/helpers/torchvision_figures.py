@@ -1,24 +1,56 @@
-"""torchvision's published figures for the shipped specs that reproduce its models.
+"""torchvision's published figures for its classifiers, and those of the shipped specs.
 
-From torchvision's model documentation (https://pytorch.org/vision/stable/models.html, the
-classification table; per model the `num_params` and `_ops` of its weights' meta in
-torchvision/models/<family>.py): trainable parameters (BN scale and shift included, running
-statistics not) and GFLOPS, which torchvision counts as G multiply-accumulates. googlenet is
-without its auxiliary heads (aux_logits=False), as the published weights are.
+`tests/data/torchvision_models.json` holds, for each of torchvision 0.28's classifiers, the
+`num_params` and `_ops` of its weights' meta (torchvision/models/<family>.py) and the crop size
+it is evaluated at: trainable parameters (BN scale and shift included, running statistics not)
+and G multiply-accumulates to three decimals. googlenet is without its auxiliary heads
+(aux_logits=False), as the published weights are. The model documentation
+(https://pytorch.org/vision/stable/models.html, the classification table) prints the same
+GFLOPS to two decimals.
 """
 
 from __future__ import annotations
 
-TORCHVISION_PARAMS = {
-    "mobilenet_v2": 3_504_872,
-    "mobilenet_v3_large": 5_483_032,
-    "mobilenet_v3_small": 2_542_856,
-    "efficientnet_b0": 5_288_548,
-    "resnet18": 11_689_512,
-    "resnet50": 25_557_032,
-    "googlenet": 6_624_904,
-    "squeezenet1_1": 1_235_496,
-}
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+FIGURES_FILE = Path(__file__).resolve().parents[1] / "data" / "torchvision_models.json"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One classifier's figures in torchvision's weights metadata."""
+
+    num_params: int
+    gflops: Decimal
+    eval_size: int
+    weights: str
+
+
+def _published() -> dict[str, Published]:
+    models = json.loads(FIGURES_FILE.read_text(encoding="utf-8"), parse_float=Decimal)["models"]
+    return {name: Published(**figures) for name, figures in models.items()}
+
+
+PUBLISHED = _published()
+
+# The shipped specs checked against torchvision elsewhere (test_zoo_torchvision.py,
+# test_zoo_mobile.py), beside the architecture tables and the rebuilt modules.
+_CHECKED = (
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "resnet18",
+    "resnet50",
+    "googlenet",
+    "squeezenet1_1",
+)
+TORCHVISION_PARAMS = {name: PUBLISHED[name].num_params for name in _CHECKED}
+TORCHVISION_OPS_META = {name: float(PUBLISHED[name].gflops) for name in _CHECKED}
+# The documentation's two decimals (its classification table).
 TORCHVISION_GFLOPS = {
     "mobilenet_v2": 0.30,
     "mobilenet_v3_large": 0.22,
@@ -28,18 +60,6 @@ TORCHVISION_GFLOPS = {
     "resnet50": 4.09,
     "googlenet": 1.50,
     "squeezenet1_1": 0.35,
-}
-# The same figures to three decimals, as the weights' meta hold them (`"_ops": 0.301` ...);
-# the documentation rounds these to two.
-TORCHVISION_OPS_META = {
-    "mobilenet_v2": 0.301,
-    "mobilenet_v3_large": 0.217,
-    "mobilenet_v3_small": 0.057,
-    "efficientnet_b0": 0.386,
-    "resnet18": 1.814,
-    "resnet50": 4.089,
-    "googlenet": 1.498,
-    "squeezenet1_1": 0.349,
 }
 
 # EfficientNet-B0's stages as torchvision's _efficientnet_conf gives them

@@ -1,0 +1,47 @@
+"""Which shipped specs the costly per-spec PyTorch checks run on in full.
+
+The checks that build a shipped spec as a PyTorch module and run it (`mbcalc verify`'s and the
+real FLOPs tools') take seconds per spec and setting at 224x224. A family's deeper or wider
+members are built from the layer types and rules of the member checked in full (ResNet-101 and
+-152 from ResNet-50's bottlenecks, ResNeXt-101 from ResNeXt-50's grouped ones, VGG 19 from
+VGG 16's convs). `mbcalc verify` checks them once, at REDUCED (a quarter of the width, 64x64),
+where every op is still compared with PyTorch's; the real tools, whose counts depend on the op
+kinds alone, count them through the member they are built like. A check's cost grows with the
+number of ops far more than with their size, so a smaller resolution alone saves little. Their
+figures at 224 are checked without PyTorch (tests/test_zoo_published.py).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from mbcalc import Settings
+from mbcalc.spec.zoo import shipped_names
+
+# A family member: the spec checked in full that it is built like.
+CHECKED_LIKE = {
+    "resnet34": "resnet18",
+    "resnet101": "resnet50",
+    "resnet152": "resnet50",
+    "wide_resnet50_2": "resnet50",
+    "wide_resnet101_2": "resnet50",
+    "resnext101_32x8d": "resnext50_32x4d",
+    "resnext101_64x4d": "resnext50_32x4d",
+    "vgg11": "vgg16",
+    "vgg13": "vgg16",
+    "vgg19": "vgg16",
+    "vgg13_bn": "vgg11_bn",
+    "vgg16_bn": "vgg11_bn",
+    "vgg19_bn": "vgg11_bn",
+}
+REDUCED = Settings(alpha=Fraction(1, 4), res=64)
+
+
+def checked_in_full() -> list[str]:
+    """The shipped specs the costly checks run on at every setting."""
+    return [name for name in shipped_names() if name not in CHECKED_LIKE]
+
+
+def checked_reduced() -> list[str]:
+    """The shipped family members the costly checks run on once, at REDUCED."""
+    return [name for name in shipped_names() if name in CHECKED_LIKE]
