@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Protocol, TypedDict
 
-from mbcalc.kinds import LayerType, Pair
+from mbcalc.kinds import LayerType, Padding, Pair
 from mbcalc.spec.args import Args
 from mbcalc.spec.model import (
     ACTIVATIONS,
@@ -57,6 +57,20 @@ class Common(TypedDict):
     line: int
 
 
+class WindowArgs(TypedDict):
+    """The window of a convolution: 3x3, stride 1, `same` padding unless the spec says."""
+
+    kernel: Pair
+    stride: Pair
+    padding: Padding
+
+
+def _window(a: Args) -> WindowArgs:
+    return WindowArgs(
+        kernel=a.pair("kernel", 3), stride=a.pair("stride", 1), padding=a.padding("same")
+    )
+
+
 def _width(a: Args) -> tuple[int | None, Fraction | None]:
     """`out` channels, or `expand`: a multiple of the input's (MobileNetV3's 6 x last width)."""
     if "expand" not in a.mapping:
@@ -72,9 +86,7 @@ def _conv(p: LayerContext, a: Args, common: Common) -> Layer:
         **common,
         out=out,
         expand=expand,
-        kernel=a.pair("kernel", 3),
-        stride=a.pair("stride", 1),
-        padding=a.padding("same"),
+        **_window(a),
         groups=a.int("groups", 1),
         bias=a.bool("bias", False),
         bn=a.bool("bn", p.batchnorm),
@@ -85,9 +97,7 @@ def _conv(p: LayerContext, a: Args, common: Common) -> Layer:
 def _depthwise(p: LayerContext, a: Args, common: Common) -> Layer:
     return Depthwise(
         **common,
-        kernel=a.pair("kernel", 3),
-        stride=a.pair("stride", 1),
-        padding=a.padding("same"),
+        **_window(a),
         multiplier=a.int("multiplier", 1),
         bias=a.bool("bias", False),
         bn=a.bool("bn", p.batchnorm),
@@ -110,9 +120,7 @@ def _separable(p: LayerContext, a: Args, common: Common) -> Layer:
     return Separable(
         **common,
         out=a.int("out"),
-        kernel=a.pair("kernel", 3),
-        stride=a.pair("stride", 1),
-        padding=a.padding("same"),
+        **_window(a),
         bn=a.bool("bn", p.batchnorm),
         scale=a.scale(True),
     )
@@ -228,9 +236,7 @@ def _mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
         expand=a.multiple("expand") if "expand" in a.mapping else None,
         expanded=a.int("expanded") if "expanded" in a.mapping else None,
         expand_rounding=rounding,
-        kernel=a.pair("kernel", 3),
-        stride=a.pair("stride", 1),
-        padding=a.padding("same"),
+        **_window(a),
         se=a.ratio("se", SE_USAGE) if "se" in a.mapping else None,
         se_base=base,
         se_divisor=a.int("se_divisor") if "se_divisor" in a.mapping else None,
