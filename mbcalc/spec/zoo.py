@@ -119,9 +119,9 @@ def closest_names(name: str, names: list[str]) -> list[str]:
 
 def _name_hint(name: str, names: list[str]) -> str:
     """`did you mean …?` with the closest shipped names, or all of them when none is close."""
-    closest = closest_names(name, names)
     if not names:
         return "no spec is shipped with this installation"
+    closest = closest_names(name, names)
     if not closest:
         return f"shipped specs: {', '.join(names)}; see `mbcalc list`"
     if len(closest) == 1:
