@@ -63,22 +63,14 @@ def _measured(result: FitResult, fit: Fit, number: Callable[[int], str]) -> list
     return cells
 
 
-def _mult_adds_heads(result: FitResult) -> list[str]:
-    """The column of the mult-adds budget's share, where that budget is given."""
-    return [] if result.max_mult_adds is None else ["of budget"]
+def _share_head(budget: object | None) -> list[str]:
+    """The heading of a budget's share column, where that budget is given."""
+    return [] if budget is None else ["of budget"]
 
 
-def _mult_adds_share(result: FitResult, fit: Fit) -> list[str]:
-    return [] if result.max_mult_adds is None else [_share(fit.mult_adds_share)]
-
-
-def _params_heads(result: FitResult) -> list[str]:
-    """The column of the params budget's share, where that budget is given."""
-    return [] if result.max_params is None else ["of budget"]
-
-
-def _params_share(result: FitResult, fit: Fit) -> list[str]:
-    return [] if result.max_params is None else [_share(fit.params_share)]
+def _share_cell(budget: object | None, share: Fraction | None) -> list[str]:
+    """A setting's share of a budget, where that budget is given."""
+    return [] if budget is None else [_share(share)]
 
 
 def _measured_heads(result: FitResult) -> list[str]:
@@ -105,8 +97,14 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
         header_style="bold",
         title_style="bold",
     )
-    heads = ["alpha", "input", "mult-adds", *_mult_adds_heads(result), *_measured_heads(result)]
-    for column in (*heads, "params", *_params_heads(result), "BN", ""):
+    heads = [
+        "alpha",
+        "input",
+        "mult-adds",
+        *_share_head(result.max_mult_adds),
+        *_measured_heads(result),
+    ]
+    for column in (*heads, "params", *_share_head(result.max_params), "BN", ""):
         table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
     for fit in result.listed:
         marked = result.is_best(fit)
@@ -114,10 +112,10 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
             exact_text(fit.alpha),
             dims(fit.resolution),
             human(fit.mult_adds),
-            *_mult_adds_share(result, fit),
+            *_share_cell(result.max_mult_adds, fit.mult_adds_share),
             *_measured(result, fit, human),
             human(fit.params),
-            *_params_share(result, fit),
+            *_share_cell(result.max_params, fit.params_share),
             human(fit.bn_params),
             MARK if marked else "",
             style="bold green" if marked else None,
@@ -225,7 +223,13 @@ def fit_csv(result: FitResult) -> str:
 
 
 def fit_markdown(result: FitResult) -> str:
-    heads = ["alpha", "input", "mult-adds", *_mult_adds_heads(result), *_measured_heads(result)]
+    heads = [
+        "alpha",
+        "input",
+        "mult-adds",
+        *_share_head(result.max_mult_adds),
+        *_measured_heads(result),
+    ]
     heads += ["params", "of budget"]
     lines = [
         f"**{for_markdown(result.spec.name)}** — settings within {_budget(result, for_markdown)}",
@@ -236,7 +240,8 @@ def fit_markdown(result: FitResult) -> str:
     for fit in result.listed:
         cells = [
             exact_text(fit.alpha), dims(fit.resolution), exact(fit.mult_adds),
-            *_mult_adds_share(result, fit), *_measured(result, fit, exact), exact(fit.params),
+            *_share_cell(result.max_mult_adds, fit.mult_adds_share),
+            *_measured(result, fit, exact), exact(fit.params),
             _share(fit.params_share),
             "**uses most of the budget**" if result.is_best(fit) else "",
         ]  # fmt: skip
