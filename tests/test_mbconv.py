@@ -65,6 +65,12 @@ def test_no_residual_where_shapes_differ_or_when_asked(layer: str, has_add: bool
     assert (OpKind.ADD in kinds) == has_add
 
 
+def test_no_residual_where_a_unit_without_expansion_shrinks_its_input() -> None:
+    """A valid 3x3 depthwise conv takes 8x8 to 6x6: the shapes differ, so no add."""
+    kinds = [row.op.kind for row in report_of("- mbconv: {out: 16, padding: 0}").rows]
+    assert kinds == [OpKind.DEPTHWISE, OpKind.CONV]
+
+
 def test_a_forced_residual_with_different_shapes_is_refused() -> None:
     with pytest.raises(SpecError, match="different shapes"):
         report_of("- mbconv: {out: 24, expand: 6, residual: always}")
