@@ -22,10 +22,12 @@ from hypothesis import strategies as st
 
 from mbcalc import MbcalcError, Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.graph import OpKind
+from mbcalc.core.report import OpRow
 from mbcalc.grid.sweep import sweep
 from mbcalc.spec import LayerType
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, markdown_table, ok
+from tests.helpers.torchvision_figures import EFFICIENTNET_V2_STAGES, PUBLISHED
 
 
 def spec_text(layers: str, size: int = 8, channels: int = 16, rounding: str = "floor") -> str:
@@ -271,35 +273,7 @@ def test_sweep_cells_equal_the_table(text: str, alphas: list[Fraction], heights:
 
 # -- EfficientNetV2 --------------------------------------------------------------------------
 
-# torchvision's _efficientnet_conf: (fused, expand ratio, kernel, stride, input, out, layers)
-V2_STAGES = {
-    "efficientnet_v2_s": (
-        (True, 1, 3, 1, 24, 24, 2),
-        (True, 4, 3, 2, 24, 48, 4),
-        (True, 4, 3, 2, 48, 64, 4),
-        (False, 4, 3, 2, 64, 128, 6),
-        (False, 6, 3, 1, 128, 160, 9),
-        (False, 6, 3, 2, 160, 256, 15),
-    ),
-    "efficientnet_v2_m": (
-        (True, 1, 3, 1, 24, 24, 3),
-        (True, 4, 3, 2, 24, 48, 5),
-        (True, 4, 3, 2, 48, 80, 5),
-        (False, 4, 3, 2, 80, 160, 7),
-        (False, 6, 3, 1, 160, 176, 14),
-        (False, 6, 3, 2, 176, 304, 18),
-        (False, 6, 3, 1, 304, 512, 5),
-    ),
-    "efficientnet_v2_l": (
-        (True, 1, 3, 1, 32, 32, 4),
-        (True, 4, 3, 2, 32, 64, 7),
-        (True, 4, 3, 2, 64, 96, 7),
-        (False, 4, 3, 2, 96, 192, 10),
-        (False, 6, 3, 1, 192, 224, 19),
-        (False, 6, 3, 2, 224, 384, 25),
-        (False, 6, 3, 1, 384, 640, 7),
-    ),
-}
+V2_STAGES = EFFICIENTNET_V2_STAGES
 
 
 @pytest.mark.parametrize("name", V2_STAGES)
@@ -359,3 +333,41 @@ def test_verify_builds_each_form_and_agrees(layer: str) -> None:
         spec = parse_spec(spec_text(layer, size=size))
         verification = verify(analyze(build_graph(spec)))
         assert verification.ok, verification.verdict
+
+
+def weighted(report: Report) -> list[OpRow]:
+    """The conv and fc ops in order: what torch's Conv2d and Linear hooks see."""
+    return [row for row in report.rows if row.op.kind in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.FC)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("efficientnet_v2_s", 384),
+        pytest.param("efficientnet_v2_m", 128, marks=pytest.mark.slow),
+        pytest.param("efficientnet_v2_l", 128, marks=pytest.mark.slow),
+    ],
+)
+def test_torchvisions_efficientnet_v2_rebuilt_by_hand_agrees_op_by_op(name: str, size: int) -> None:
+    """Trainable params, and per Conv2d / Linear in execution order: output shape, mult-adds,
+    weights and biases, and the activation that follows (tests/helpers/efficientnet_v2_torch.py)."""
+    pytest.importorskip("torch")
+    from tests.helpers.efficientnet_v2_torch import EfficientNetV2
+    from tests.helpers.mobile_torch import count
+
+    counted = count(EfficientNetV2(name), size)
+    if size == PUBLISHED[name].eval_size:  # the rebuild is torchvision's model
+        assert counted.params == PUBLISHED[name].num_params
+        assert (counted.mult_adds + 500_000) // 1_000_000 == PUBLISHED[name].gflops * 1000
+    mine = analyze(build_graph(load_shipped(name), Settings(res=size)))
+    assert counted.params == mine.total.cost.params + mine.total.cost.bn_params
+    assert counted.mult_adds == mine.total.cost.mult_adds
+    rows = weighted(mine)
+    assert len(rows) == len(counted.layers)
+    for row, layer in zip(rows, counted.layers, strict=True):
+        where = (row.op.name, layer.name)
+        assert row.op.output == layer.output, where
+        assert (row.cost.mult_adds, row.cost.params) == (layer.mult_adds, layer.params), where
+        if layer.act is not None:
+            assert row.op.act == layer.act, where
