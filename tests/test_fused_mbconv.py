@@ -20,13 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mbcalc import MbcalcError, Report, Settings, SpecError, analyze, build_graph, parse_spec
+from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.graph import OpKind
 from mbcalc.core.report import OpRow
 from mbcalc.grid.sweep import sweep
 from mbcalc.spec import LayerType
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, markdown_table, ok
+from tests.helpers.sweep_check import assert_grid_matches_table
 from tests.helpers.torchvision_figures import EFFICIENTNET_V2_STAGES, PUBLISHED
 
 
@@ -258,17 +259,7 @@ def fused_networks(draw: st.DrawFn) -> str:
 )
 def test_sweep_cells_equal_the_table(text: str, alphas: list[Fraction], heights: list[int]) -> None:
     """The grid engine plans and counts fused units as the one-setting engine does."""
-    spec = parse_spec(text)
-    grid = sweep(spec, alphas, heights)
-    for a, alpha in enumerate(alphas):
-        for r, height in enumerate(heights):
-            try:
-                cost = analyze(build_graph(spec, Settings(alpha=alpha, res=height))).total.cost
-            except MbcalcError:
-                assert not grid.valid[a, r]
-                continue
-            cell = (grid.mult_adds[a, r], grid.params[a, r], grid.bn_params[a, r])
-            assert cell == (cost.mult_adds, cost.params, cost.bn_params)
+    assert_grid_matches_table(sweep(parse_spec(text), alphas, heights))
 
 
 # -- EfficientNetV2 --------------------------------------------------------------------------

@@ -294,6 +294,7 @@ class LayerRow(Record):
 
 _WINDOW = ("kernel", "stride", "padding")
 _SE = ("se", "se_base", "se_divisor", "se_act", "se_gate")
+_EXPANSION = ("out", "expand", "expanded", "expand_rounding")
 
 LAYERS: dict[LayerType, LayerRow] = {
     LayerType.CONV: LayerRow(
@@ -347,16 +348,7 @@ LAYERS: dict[LayerType, LayerRow] = {
     # EfficientNetV2's activation
     LayerType.FUSED_MBCONV: LayerRow(
         prefix="fused_mbconv",
-        arguments=(
-            "out",
-            "expand",
-            "expanded",
-            "expand_rounding",
-            *_WINDOW,
-            "residual",
-            "bn",
-            "scale",
-        ),
+        arguments=(*_EXPANSION, *_WINDOW, "residual", "bn", "scale"),
         build=_fused_mbconv,
         act="swish",
     ),

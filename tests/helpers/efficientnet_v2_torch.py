@@ -24,30 +24,21 @@ class FusedMBConv(_Residual):
         super().__init__()
         self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
         expanded_channels = cnf.adjust_channels(cnf.input_channels, cnf.expand_ratio)
-        layers: list[nn.Module] = []
-        if expanded_channels != cnf.input_channels:
-            layers.append(
-                Conv2dNormActivation(
-                    cnf.input_channels,
-                    expanded_channels,
-                    kernel_size=cnf.kernel,
-                    stride=cnf.stride,
-                    activation_layer=nn.SiLU,
-                )
+        expands = expanded_channels != cnf.input_channels
+        # the fused expansion to the expanded width, else the one conv to the output
+        layers: list[nn.Module] = [
+            Conv2dNormActivation(
+                cnf.input_channels,
+                expanded_channels if expands else cnf.out_channels,
+                kernel_size=cnf.kernel,
+                stride=cnf.stride,
+                activation_layer=nn.SiLU,
             )
+        ]
+        if expands:  # the projection
             layers.append(
                 Conv2dNormActivation(
                     expanded_channels, cnf.out_channels, kernel_size=1, activation_layer=None
-                )
-            )
-        else:
-            layers.append(
-                Conv2dNormActivation(
-                    cnf.input_channels,
-                    cnf.out_channels,
-                    kernel_size=cnf.kernel,
-                    stride=cnf.stride,
-                    activation_layer=nn.SiLU,
                 )
             )
         self.block = nn.Sequential(*layers)
