@@ -35,6 +35,7 @@ class LayerType(StrEnum):
     SE = "se"
     MBCONV = "mbconv"
     SOFTMAX = "softmax"
+    FUSED_MBCONV = "fused_mbconv"
 
 
 class OpKind(StrEnum):

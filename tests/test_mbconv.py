@@ -14,9 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mbcalc import MbcalcError, Report, Settings, SpecError, analyze, build_graph, parse_spec
+from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.graph import OpKind
 from mbcalc.grid.sweep import sweep
+from tests.helpers.sweep_check import assert_grid_matches_table
 
 
 def report_of(layers: str, size: int = 8, channels: int = 16, rounding: str = "floor") -> Report:
@@ -63,6 +64,12 @@ def test_a_residual_joins_equal_shapes_at_stride_1() -> None:
 def test_no_residual_where_shapes_differ_or_when_asked(layer: str, has_add: bool) -> None:
     kinds = [row.op.kind for row in report_of(f"- mbconv: {layer}").rows]
     assert (OpKind.ADD in kinds) == has_add
+
+
+def test_no_residual_where_a_unit_without_expansion_shrinks_its_input() -> None:
+    """A valid 3x3 depthwise conv takes 8x8 to 6x6: the shapes differ, so no add."""
+    kinds = [row.op.kind for row in report_of("- mbconv: {out: 16, padding: 0}").rows]
+    assert kinds == [OpKind.DEPTHWISE, OpKind.CONV]
 
 
 def test_a_forced_residual_with_different_shapes_is_refused() -> None:
@@ -196,17 +203,7 @@ def mbconv_networks(draw: st.DrawFn) -> str:
     heights=st.lists(st.integers(1, 48), min_size=1, max_size=3),
 )
 def test_sweep_cells_equal_the_table(text: str, alphas: list[Fraction], heights: list[int]) -> None:
-    spec = parse_spec(text)
-    grid = sweep(spec, alphas, heights)
-    for a, alpha in enumerate(alphas):
-        for r, height in enumerate(heights):
-            try:
-                cost = analyze(build_graph(spec, Settings(alpha=alpha, res=height))).total.cost
-            except MbcalcError:
-                assert not grid.valid[a, r]
-                continue
-            cell = (grid.mult_adds[a, r], grid.params[a, r], grid.bn_params[a, r])
-            assert cell == (cost.mult_adds, cost.params, cost.bn_params)
+    assert_grid_matches_table(sweep(parse_spec(text), alphas, heights))
 
 
 def test_units_sum_to_totals_with_adds_inside_units() -> None:

@@ -14,29 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mbcalc import MbcalcError, Settings, Spec, analyze, build_graph
+from mbcalc import Spec
 from mbcalc.errors import SettingsError
 from mbcalc.grid.bounds import INT64_SAFE
-from mbcalc.grid.sweep import Grid, sweep
+from mbcalc.grid.sweep import sweep
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.strategies import networks
-
-
-def assert_grid_matches_table(grid: Grid) -> None:
-    """Every cell equals the one-setting engine, or is invalid exactly where it refuses."""
-    for a, alpha in enumerate(grid.alphas):
-        for r, (height, width) in enumerate(grid.resolutions):
-            try:
-                graph = build_graph(grid.spec, Settings(alpha=alpha, res=height))
-            except MbcalcError:
-                assert not grid.valid[a, r], (alpha, height)
-                continue
-            assert graph.resolution == (height, width)
-            cost = analyze(graph).total.cost
-            cell = (grid.mult_adds[a, r], grid.params[a, r], grid.bn_params[a, r])
-            assert grid.valid[a, r], (alpha, height)
-            assert cell == (cost.mult_adds, cost.params, cost.bn_params), (alpha, height)
-
+from tests.helpers.sweep_check import assert_grid_matches_table
 
 # The paper's Tables 6 and 7 in one grid (Howard et al. 2017): mult-adds in millions and params
 # in millions at their printed precision. Where the paper prints a figure the formula does not

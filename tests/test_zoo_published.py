@@ -31,6 +31,7 @@ TORCHVISION_FAMILIES = {
     "mnasnet": ("mnasnet1_0",),
     "regnet": ("regnet_x_400mf", "regnet_y_400mf"),
     "efficientnet": ("efficientnet_b0",),
+    "efficientnet_v2": ("efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"),
 }
 
 # torchvision's other widths of a shipped spec: (the spec, its alpha). MNASNet's _get_depths

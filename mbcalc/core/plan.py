@@ -39,6 +39,7 @@ from mbcalc.spec import (
     Conv,
     Depthwise,
     Fc,
+    FusedMbconv,
     Layer,
     LayerType,
     Mbconv,
@@ -146,7 +147,7 @@ class _Planner:
         self.steps.append(step)
         return index
 
-    def layer(self, layer: Layer, path: str, tensor: int) -> int:
+    def layer(self, layer: Layer, path: str, tensor: int) -> int:  # noqa: PLR0912 - a branch a type
         if isinstance(layer, Block):
             return self.block(layer, path, tensor)
         if isinstance(layer, Parallel):
@@ -188,6 +189,8 @@ class _Planner:
             tensor = self.se(layer, path, tensor)
         elif isinstance(layer, Softmax):
             tensor = self.add(layer, path, path, OpKind.SOFTMAX, (tensor,), SAME, KEEP)
+        elif isinstance(layer, FusedMbconv):
+            tensor = self.fused_mbconv(layer, path, tensor)
         else:  # pragma: no cover - the spec parser admits no other type
             raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
         steps = tuple(range(first, len(self.steps)))
@@ -225,7 +228,7 @@ class _Planner:
 
     def pointwise(
         self,
-        layer: Pointwise | Separable | Mbconv,
+        layer: Pointwise | Separable | Mbconv | FusedMbconv,
         name: str,
         unit: str,
         tensor: int,
@@ -259,17 +262,8 @@ class _Planner:
     def mbconv(self, layer: Mbconv, path: str, tensor: int) -> tuple[int, int]:
         """Plan an mbconv unit; returns its depthwise step and its output tensor."""
         unit_input = tensor
-        expansion: ChannelRule | None = None
-        if layer.expanded is not None:
-            expansion = Scaled(layer.expanded, layer.scale)
-        elif layer.expand is not None:
-            expansion = Expand(layer.expand, layer.expand_rounding)
-        if expansion is not None:
-            expanded = self.pointwise(layer, f"{path}.expand", path, tensor, expansion)
-            if self.shape_at_one(expanded)[0] == self.shape_at_one(tensor)[0]:
-                self.steps.pop()  # nothing to expand: the unit starts with its depthwise conv
-            else:
-                tensor = expanded
+        expanded = self.expansion(layer, path, tensor, POINTWISE)
+        tensor = unit_input if expanded is None else expanded
         depthwise = self.depthwise(layer, f"{path}.dw", path, tensor, 1, bias=False)
         tensor = depthwise
         if layer.se is not None:
@@ -279,14 +273,53 @@ class _Planner:
         project = self.pointwise(
             layer, f"{path}.project", path, tensor, Scaled(layer.out, layer.scale), act="none"
         )
-        if self.residual(layer, unit_input, project):
-            sources = (unit_input, project)
-            project = self.add(
-                layer, f"{path}.add", path, OpKind.ADD, sources, SAME, KEEP, act="none"
-            )
-        return depthwise, project
+        return depthwise, self.residual_add(layer, path, unit_input, project)
 
-    def residual(self, layer: Mbconv, unit_input: int, output: int) -> bool:
+    def fused_mbconv(self, layer: FusedMbconv, path: str, tensor: int) -> int:
+        """Plan a fused-MBConv unit: a k x k conv to the expanded width and a linear 1x1
+        projection, or one k x k conv to `out` where it expands nothing; then the residual."""
+        out = Scaled(layer.out, layer.scale)
+        expanded = self.expansion(layer, path, tensor, self.window(layer))
+        if expanded is None:
+            output = self.add(
+                layer, f"{path}.conv", path, OpKind.CONV, (tensor,), out, self.window(layer),
+                groups=1, bn=layer.bn,
+            )  # fmt: skip
+        else:
+            output = self.pointwise(layer, f"{path}.project", path, expanded, out, act="none")
+        return self.residual_add(layer, path, tensor, output)
+
+    def expansion(
+        self, layer: Mbconv | FusedMbconv, path: str, tensor: int, window: Window
+    ) -> int | None:
+        """The unit's conv in `window` to its expanded width; None where it has no expanded
+        width, or one equal to its input's at alpha 1 (as torchvision leaves that conv out)."""
+        rule: ChannelRule
+        if layer.expanded is not None:
+            rule = Scaled(layer.expanded, layer.scale)
+        elif layer.expand is not None:
+            rule = Expand(layer.expand, layer.expand_rounding)
+        else:
+            return None
+        expanded = self.add(
+            layer, f"{path}.expand", path, OpKind.CONV, (tensor,), rule, window,
+            groups=1, bn=layer.bn,
+        )  # fmt: skip
+        if self.shape_at_one(expanded)[0] == self.shape_at_one(tensor)[0]:
+            self.steps.pop()  # nothing to expand
+            return None
+        return expanded
+
+    def residual_add(
+        self, layer: Mbconv | FusedMbconv, path: str, unit_input: int, output: int
+    ) -> int:
+        """The unit's input added to its output where it has a residual (no act after it)."""
+        if not self.residual(layer, unit_input, output):
+            return output
+        sources = (unit_input, output)
+        return self.add(layer, f"{path}.add", path, OpKind.ADD, sources, SAME, KEEP, act="none")
+
+    def residual(self, layer: Mbconv | FusedMbconv, unit_input: int, output: int) -> bool:
         if layer.residual != "auto":
             return layer.residual == "always"
         return layer.stride == (1, 1) and self.shape_at_one(output) == self.shape_at_one(unit_input)

@@ -324,15 +324,19 @@ class AtOne:
         self.spec = spec
         self.channels = ChannelCounts[int]()
         self.sizes = SizeCounts[int]()
+        self.evaluated: list[Step] = []  # the steps the counts are of
 
     def shape(self, steps: Sequence[Step], tensor: int) -> tuple[int, Pair]:
         """(channels, (height, width)) of `tensor`, one of `steps` or the network's input."""
         if tensor == NETWORK_INPUT:
             return self.spec.input_channels, self.spec.input_size
-        done = len(steps)
+        done = min(len(steps), len(self.evaluated))
+        while done and self.evaluated[done - 1] is not steps[done - 1]:
+            done -= 1  # a step taken back, and another planned in its place
         for counts in (self.channels, self.sizes):
             del counts.inputs[done:], counts.outputs[done:]
             counts.failures[:] = [f for f in counts.failures if f.step < done]
+        self.evaluated[done:] = steps[done:]
         partial = _Partial(self.spec, steps)
         evaluate_channels(partial, 1, 1, counts=self.channels)
         evaluate_sizes(partial, *self.spec.input_size, counts=self.sizes)

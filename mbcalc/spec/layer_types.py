@@ -21,13 +21,16 @@ from mbcalc.spec.model import (
     Block,
     Conv,
     Depthwise,
+    ExpandRounding,
     Fc,
+    FusedMbconv,
     Layer,
     Mbconv,
     Parallel,
     Pointwise,
     Pool,
     PoolKind,
+    Residual,
     Se,
     Separable,
     Softmax,
@@ -216,7 +219,19 @@ SE_USAGE = (
 """What an mbconv's `se` takes, beside a value that is no number."""
 
 
-def _mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
+class ExpansionArgs(TypedDict):
+    """The widths and residual of an mbconv or fused-MBConv unit."""
+
+    out: int
+    expand: Fraction | None
+    expanded: int | None
+    expand_rounding: ExpandRounding
+    residual: Residual
+
+
+def _expansion(a: Args) -> ExpansionArgs:
+    """`out`; the expanded width, `expand` (a ratio of the input channels, rounded by
+    `expand_rounding`) or `expanded` (channels), not both; `residual`."""
     if "expand" in a.mapping and "expanded" in a.mapping:
         raise a.error(
             "give `expand` (a ratio of the input channels) or `expanded` (channels), not both",
@@ -224,27 +239,44 @@ def _mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
         )
     if "expand_rounding" in a.mapping and "expand" not in a.mapping:
         raise a.error("`expand_rounding` rounds an `expand` ratio", a.mapping["expand_rounding"])
-    for key in ("se_base", "se_divisor", "se_act", "se_gate"):
-        if key in a.mapping and "se" not in a.mapping:
-            raise a.error(f"`{key}` shapes a squeeze-and-excite: give `se` too", a.mapping[key])
     rounding = a.choice("expand_rounding", EXPAND_ROUNDINGS, "round")
-    base = a.choice("se_base", SE_BASES, "expanded")
     residual = a.choice("residual", RESIDUALS, "auto")
-    return Mbconv(
-        **common,
+    return ExpansionArgs(
         out=a.int("out"),
         expand=a.multiple("expand") if "expand" in a.mapping else None,
         expanded=a.int("expanded") if "expanded" in a.mapping else None,
         expand_rounding=rounding,
+        residual=residual,
+    )
+
+
+def _mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
+    expansion = _expansion(a)
+    for key in ("se_base", "se_divisor", "se_act", "se_gate"):
+        if key in a.mapping and "se" not in a.mapping:
+            raise a.error(f"`{key}` shapes a squeeze-and-excite: give `se` too", a.mapping[key])
+    base = a.choice("se_base", SE_BASES, "expanded")
+    return Mbconv(
+        **common,
+        **expansion,
         **_window(a),
         se=a.ratio("se", SE_USAGE) if "se" in a.mapping else None,
         se_base=base,
         se_divisor=a.int("se_divisor") if "se_divisor" in a.mapping else None,
-        residual=residual,
         bn=a.bool("bn", p.batchnorm),
         scale=a.scale(True),
         se_act=a.choice("se_act", ACTIVATIONS, common["act"]),
         se_gate=a.choice("se_gate", GATES, "sigmoid"),
+    )
+
+
+def _fused_mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
+    return FusedMbconv(
+        **common,
+        **_expansion(a),
+        **_window(a),
+        bn=a.bool("bn", p.batchnorm),
+        scale=a.scale(True),
     )
 
 
@@ -262,6 +294,7 @@ class LayerRow(Record):
 
 _WINDOW = ("kernel", "stride", "padding")
 _SE = ("se", "se_base", "se_divisor", "se_act", "se_gate")
+_EXPANSION = ("out", "expand", "expanded", "expand_rounding")
 
 LAYERS: dict[LayerType, LayerRow] = {
     LayerType.CONV: LayerRow(
@@ -312,5 +345,12 @@ LAYERS: dict[LayerType, LayerRow] = {
         act="relu6",
     ),
     LayerType.SOFTMAX: LayerRow(prefix="softmax", arguments=(), build=_softmax),
+    # EfficientNetV2's activation
+    LayerType.FUSED_MBCONV: LayerRow(
+        prefix="fused_mbconv",
+        arguments=(*_EXPANSION, *_WINDOW, "residual", "bn", "scale"),
+        build=_fused_mbconv,
+        act="swish",
+    ),
 }
 """Every layer type of the spec language."""

@@ -215,6 +215,26 @@ class Se(Layer):
     gate: str = "sigmoid"  # the activation after the second fc (`act` follows the first): GATES
 
 
+class FusedMbconv(Windowed):
+    """EfficientNetV2's fused-MBConv unit: an mbconv whose expansion and depthwise convs are
+    one k x k conv.
+
+    A k x k conv with the stride to the expanded width, then a linear 1x1 projection to `out`;
+    where the expanded width equals the input's, one k x k conv with the stride straight to
+    `out` (with `act`). A residual add where the stride is 1 and the channels match. Widths as
+    an mbconv's: `expand` (rounded by `expand_rounding`) or `expanded`; no squeeze-and-excite.
+    """
+
+    type: ClassVar[LayerType] = LayerType.FUSED_MBCONV
+    out: int
+    expand: Fraction | None
+    expanded: int | None
+    expand_rounding: ExpandRounding
+    residual: Residual
+    bn: bool
+    scale: Scale
+
+
 @dataclass(eq=False, frozen=True)
 class Spec:
     """A whole architecture as written, before alpha and resolution are applied."""

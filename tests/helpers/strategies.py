@@ -108,6 +108,16 @@ def _add(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[La
     return {"parallel": {"merge": "add", "branches": branches}}, current
 
 
+def _fused_mbconv(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """A fused-MBConv unit, expanded by a ratio or not at all; at alpha 1 only, a residual add
+    where the shapes allow it (an output as wide as the input is drawn too)."""
+    args: dict[str, Any] = {"expand": draw(st.sampled_from([1, 2, 4])), "residual": "never"}
+    if fixed_width:
+        out = draw(st.sampled_from([out, current]))
+        args["residual"] = "auto"
+    return draw(windowed("fused_mbconv", out=out, **args)), out
+
+
 ANY_WIDTH: dict[str, LayerMaker] = {
     "conv": _conv,
     "depthwise": _depthwise,
@@ -116,6 +126,7 @@ ANY_WIDTH: dict[str, LayerMaker] = {
     "pool": _pool,
     "se": _se,
     "concat": _concat,
+    "fused_mbconv": _fused_mbconv,
 }
 FIXED_WIDTH_ONLY: dict[str, LayerMaker] = {"residual": _residual, "add": _add}
 

@@ -74,6 +74,37 @@ EFFICIENTNET_B0_STAGES = (
     (6, 3, 1, 192, 320, 1),
 )
 
+# EfficientNetV2's stages as torchvision's _efficientnet_conf gives them: FusedMBConvConfig
+# (fused: True) or MBConvConfig, expand ratio, kernel, stride, input, out, layers.
+EFFICIENTNET_V2_STAGES = {
+    "efficientnet_v2_s": (
+        (True, 1, 3, 1, 24, 24, 2),
+        (True, 4, 3, 2, 24, 48, 4),
+        (True, 4, 3, 2, 48, 64, 4),
+        (False, 4, 3, 2, 64, 128, 6),
+        (False, 6, 3, 1, 128, 160, 9),
+        (False, 6, 3, 2, 160, 256, 15),
+    ),
+    "efficientnet_v2_m": (
+        (True, 1, 3, 1, 24, 24, 3),
+        (True, 4, 3, 2, 24, 48, 5),
+        (True, 4, 3, 2, 48, 80, 5),
+        (False, 4, 3, 2, 80, 160, 7),
+        (False, 6, 3, 1, 160, 176, 14),
+        (False, 6, 3, 2, 176, 304, 18),
+        (False, 6, 3, 1, 304, 512, 5),
+    ),
+    "efficientnet_v2_l": (
+        (True, 1, 3, 1, 32, 32, 4),
+        (True, 4, 3, 2, 32, 64, 7),
+        (True, 4, 3, 2, 64, 96, 7),
+        (False, 4, 3, 2, 96, 192, 10),
+        (False, 6, 3, 1, 192, 224, 19),
+        (False, 6, 3, 2, 224, 384, 25),
+        (False, 6, 3, 1, 384, 640, 7),
+    ),
+}
+
 # Per bottleneck of torchvision's _mobilenet_v3_conf: expanded channels, SE, activation.
 V3_BLOCKS = {
     "mobilenet_v3_large": [

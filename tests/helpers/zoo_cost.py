@@ -4,11 +4,12 @@ The checks that build a shipped spec as a PyTorch module and run it (`mbcalc ver
 real FLOPs tools') take seconds per spec and setting at 224x224. A family's deeper or wider
 members are built from the layer types and rules of the member checked in full (ResNet-101 and
 -152 from ResNet-50's bottlenecks, ResNeXt-101 from ResNeXt-50's grouped ones, VGG 19 from
-VGG 16's convs). `mbcalc verify` checks them once, at REDUCED (a quarter of the width, 64x64),
-where every op is still compared with PyTorch's; the real tools, whose counts depend on the op
-kinds alone, count them through the member they are built like. A check's cost grows with the
-number of ops far more than with their size, so a smaller resolution alone saves little. Their
-figures at 224 are checked without PyTorch (tests/test_zoo_published.py).
+VGG 16's convs, EfficientNetV2-M and -L from -S's units). `mbcalc verify` checks them once, at
+REDUCED (a quarter of the width, 64x64), where every op is still compared with PyTorch's; the
+real tools, whose counts depend on the op kinds alone, count them through the member they are
+built like. A check's cost grows with the number of ops far more than with their size, so a
+smaller resolution alone saves little. Their figures at 224 are checked without PyTorch
+(tests/test_zoo_published.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ CHECKED_LIKE = {
     "vgg13_bn": "vgg11_bn",
     "vgg16_bn": "vgg11_bn",
     "vgg19_bn": "vgg11_bn",
+    "efficientnet_v2_m": "efficientnet_v2_s",
+    "efficientnet_v2_l": "efficientnet_v2_s",
 }
 REDUCED = Settings(alpha=Fraction(1, 4), res=64)
 
