@@ -29,7 +29,7 @@ from mbcalc.core.graph import Graph
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import networks
-from tests.helpers.zoo_cost import checked_in_full
+from tests.helpers.zoo_cost import at_fitting_size, checked_in_full
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
@@ -141,7 +141,8 @@ def assert_profile_matches(profile: str, graph: Graph) -> None:
 @pytest.mark.parametrize("name", checked_in_full())
 @pytest.mark.parametrize("profile", TOOLS)
 def test_shipped_specs(profile: str, name: str, setting: str) -> None:
-    assert_profile_matches(profile, build_graph(load_shipped(name), SETTINGS[setting]))
+    spec_setting = at_fitting_size(name, SETTINGS[setting])
+    assert_profile_matches(profile, build_graph(load_shipped(name), spec_setting))
 
 
 EVERY_FORM = """

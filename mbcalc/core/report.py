@@ -165,6 +165,7 @@ def analyze(graph: Graph) -> Report:
         sum([cost.mult_adds for cost in costs]),
         sum([cost.params for cost in costs]),
         sum([cost.bn_params for cost in costs]),
+        sum([cost.aux_mult_adds for cost in costs]),
     )
     standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
     return Report(graph, rows, tuple(units), Totals(total, standard_total))

@@ -43,15 +43,18 @@ class OpCheck:
     got: Measured
 
     def comparisons(self) -> tuple[tuple[str, object, object], ...]:
-        """(check, expected, got) for the shape, mult-adds, params, BN params and activation."""
+        """(check, expected, got) for the shape, mult-adds, params, BN params and activation;
+        an auxiliary head's op, which does not run in eval, for its params and activation."""
         cost = self.row.cost
-        return (
-            ("shape", self.row.op.output, self.got.shape),
-            ("mult-adds", cost.mult_adds, self.got.mult_adds),
+        held = (
             ("params", cost.params, self.got.params),
             ("BN params", cost.bn_params, self.got.bn_params),
             ("activation", activation_label(self.row.op.act), self.got.activation),
         )
+        if self.row.op.aux:
+            return held
+        ran = ("shape", self.row.op.output, self.got.shape)
+        return (ran, ("mult-adds", cost.mult_adds, self.got.mult_adds), *held)
 
     @property
     def mismatches(self) -> tuple[tuple[str, object, object], ...]:
