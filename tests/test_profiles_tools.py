@@ -193,6 +193,30 @@ def test_same_pools_that_leave_columns_unread(profile: str) -> None:
     assert_profile_matches(profile, build_graph(parse_spec(UNCOVERED_SAME_POOL)))
 
 
+AUX_HEAD = """
+input: {size: 16, channels: 3}
+batchnorm: true
+layers:
+  - conv: {out: 8, kernel: 3, stride: 2, padding: 1}
+  - aux:
+      name: head
+      layers:
+        - pool: {kind: avg, kernel: 4, stride: 4}
+        - conv: {out: 4, kernel: 1, bias: true, act: prelu}
+        - pool: {global: true}
+        - fc: {out: 10}
+  - conv: {out: 16, kernel: 3, padding: 1}
+  - pool: {global: true}
+  - fc: {out: 10}
+"""
+"""An auxiliary head, which the module runs in training only: the tools count in eval."""
+
+
+@pytest.mark.parametrize("profile", TOOLS)
+def test_an_auxiliary_head(profile: str) -> None:
+    assert_profile_matches(profile, build_graph(parse_spec(AUX_HEAD)))
+
+
 @pytest.mark.parametrize("profile", TOOLS)
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=networks(fixed_width=True, varied=True))

@@ -3,7 +3,8 @@
 `verify(report)` runs the module on zeros and compares, op by op, the output shape, the params
 and BN params of the op's submodules and the mult-adds measured by forward hooks on every
 `Conv2d` and `Linear` (from the real tensors' shapes) with the report's analytic counts, and the
-activation module the op's submodule holds with the report's `act`.
+activation module the op's submodule holds with the report's `act`. An auxiliary head's ops
+do not run in eval: their params, BN params and activation are compared.
 """
 
 from __future__ import annotations
