@@ -297,3 +297,10 @@ def test_verify_checks_the_heads_params_and_the_rest_in_full() -> None:
                for check in verification.checks}  # fmt: skip
     assert checked["head.conv"] == ["params", "BN params", "activation"]
     assert checked["body"][:2] == ["shape", "mult-adds"]
+
+
+def test_the_summary_line_names_the_heads_mult_adds(spec_file: str) -> None:
+    (mult_adds, _, _), (head_mult_adds, _, _) = counts()
+    line = invoke_mbcalc("table", spec_file, "--summary").stdout
+    assert f"· {mult_adds:,} mult-adds ·" in line
+    assert f"(aux head: {head_mult_adds:,} mult-adds, train only)" in line
