@@ -36,6 +36,7 @@ class LayerType(StrEnum):
     MBCONV = "mbconv"
     SOFTMAX = "softmax"
     FUSED_MBCONV = "fused_mbconv"
+    AUX = "aux"
 
 
 class OpKind(StrEnum):

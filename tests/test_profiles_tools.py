@@ -29,7 +29,7 @@ from mbcalc.core.graph import Graph
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import networks
-from tests.helpers.zoo_cost import checked_in_full
+from tests.helpers.zoo_cost import at_fitting_size, checked_in_full
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
@@ -141,7 +141,8 @@ def assert_profile_matches(profile: str, graph: Graph) -> None:
 @pytest.mark.parametrize("name", checked_in_full())
 @pytest.mark.parametrize("profile", TOOLS)
 def test_shipped_specs(profile: str, name: str, setting: str) -> None:
-    assert_profile_matches(profile, build_graph(load_shipped(name), SETTINGS[setting]))
+    spec_setting = at_fitting_size(name, SETTINGS[setting])
+    assert_profile_matches(profile, build_graph(load_shipped(name), spec_setting))
 
 
 EVERY_FORM = """
@@ -190,6 +191,30 @@ layers:
 @pytest.mark.parametrize("profile", TOOLS)
 def test_same_pools_that_leave_columns_unread(profile: str) -> None:
     assert_profile_matches(profile, build_graph(parse_spec(UNCOVERED_SAME_POOL)))
+
+
+AUX_HEAD = """
+input: {size: 16, channels: 3}
+batchnorm: true
+layers:
+  - conv: {out: 8, kernel: 3, stride: 2, padding: 1}
+  - aux:
+      name: head
+      layers:
+        - pool: {kind: avg, kernel: 4, stride: 4}
+        - conv: {out: 4, kernel: 1, bias: true, act: prelu}
+        - pool: {global: true}
+        - fc: {out: 10}
+  - conv: {out: 16, kernel: 3, padding: 1}
+  - pool: {global: true}
+  - fc: {out: 10}
+"""
+"""An auxiliary head, which the module runs in training only: the tools count in eval."""
+
+
+@pytest.mark.parametrize("profile", TOOLS)
+def test_an_auxiliary_head(profile: str) -> None:
+    assert_profile_matches(profile, build_graph(parse_spec(AUX_HEAD)))
 
 
 @pytest.mark.parametrize("profile", TOOLS)

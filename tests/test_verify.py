@@ -32,7 +32,12 @@ from mbcalc.spec.zoo import load_shipped  # noqa: E402
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc  # noqa: E402
 from tests.helpers.process import run_python  # noqa: E402
 from tests.helpers.strategies import networks, spec_of  # noqa: E402
-from tests.helpers.zoo_cost import REDUCED, checked_in_full, checked_reduced  # noqa: E402
+from tests.helpers.zoo_cost import (  # noqa: E402
+    REDUCED,
+    at_fitting_size,
+    checked_in_full,
+    checked_reduced,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +72,7 @@ SHIPPED_SETTINGS = [
 @pytest.mark.parametrize("setting", SHIPPED_SETTINGS)
 @pytest.mark.parametrize("name", checked_in_full())
 def test_shipped_spec_verifies(name: str, setting: Settings) -> None:
-    assert_verifies(verified(load_shipped(name), setting))
+    assert_verifies(verified(load_shipped(name), at_fitting_size(name, setting)))
 
 
 @pytest.mark.parametrize("name", checked_reduced())

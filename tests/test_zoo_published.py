@@ -27,6 +27,7 @@ TORCHVISION_FAMILIES = {
     "alexnet": ("alexnet",),
     "squeezenet": ("squeezenet1_0", "squeezenet1_1"),
     "googlenet": ("googlenet",),
+    "inception": ("inception_v3",),
     "mobilenet": ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"),
     "mnasnet": ("mnasnet1_0",),
     "regnet": ("regnet_x_400mf", "regnet_y_400mf"),

@@ -54,6 +54,8 @@ def table(
 
     One row per primitive op, grouped under its spec layer; each depthwise-separable unit
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
+    An auxiliary head's mult-adds, run in training only, are in parentheses, out of the
+    totals; its params are in them.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
     --summary shows one line of totals with the setting instead.
     """
@@ -214,7 +216,8 @@ def verify(spec: SpecArg, setting: SettingOptions, width: WidthOpt = None) -> No
 
     A forward pass on zeros (batch 1) checks each op's output shape, the params and BN
     params of its submodules, the mult-adds that hooks on Conv2d and Linear measure
-    from the real tensors, and the activation module after it against the report's act.
+    from the real tensors, and the activation module after it against the report's act;
+    an auxiliary head, which runs in training only, for its params, BN params and act.
     Exit status 1 on any difference. Needs mbcalc[torch].
     """
     from mbcalc.pytorch.verification import verify as verify_report

@@ -26,6 +26,7 @@ class Family(StrEnum):
     CONCAT = "concat"
     SOFTMAX = "softmax"
     SCALE = "scale"
+    AUX = "aux"  # an auxiliary head's ops, whatever their kind: training only
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,8 @@ _FREE_FAMILIES = {
 def categorize(row: OpRow, unit_type: LayerType | None) -> Category:
     """The Table 2 category of one op (`unit_type` None for a merge that belongs to no layer)."""
     op = row.op
+    if op.aux:
+        return _category(Family.AUX, None)
     free = _FREE_FAMILIES.get(op.kind)
     if free is not None:
         return _category(free, None)

@@ -10,6 +10,8 @@ Counting convention:
 - params: weights and biases of conv, depthwise and fc ops.
 - bn_params: 2 per channel (scale and shift) of every batch norm, kept apart, so that `params`
   matches the paper and `params + bn_params` matches PyTorch's trainable parameter count.
+- an auxiliary head's ops run in training only: their params and bn_params count (they are
+  in the model), their mult-adds are kept apart as `aux_mult_adds`, out of `mult_adds`.
 
 The formulas take the op's fixed geometry (kernel, groups, bias, batch norm) and its shape as
 numbers, so the same formula counts one setting with exact ints (`op_cost`) and a grid of
@@ -34,12 +36,14 @@ class Cost:
     mult_adds: int = 0
     params: int = 0
     bn_params: int = 0
+    aux_mult_adds: int = 0  # of an auxiliary head's ops: training only, not in `mult_adds`
 
     def __add__(self, other: Cost) -> Cost:
         return Cost(
             self.mult_adds + other.mult_adds,
             self.params + other.params,
             self.bn_params + other.bn_params,
+            self.aux_mult_adds + other.aux_mult_adds,
         )
 
 
@@ -95,6 +99,8 @@ def op_cost(op: Op) -> Cost:
     except KeyError:  # pragma: no cover - every OpKind has a formula, checked by a test
         raise LookupError(f"no cost formula for op kind {op.kind!r}") from None
     mult_adds, params, bn_params = count(op, Dims(*op.input, *op.output))
+    if op.aux:
+        return Cost(0, int(params), int(bn_params), int(mult_adds))
     return Cost(int(mult_adds), int(params), int(bn_params))
 
 
@@ -104,7 +110,7 @@ def op_costs(ops: Iterable[Op]) -> list[Cost]:
     known: dict[tuple[object, ...], Cost] = {}
     costs = []
     for op in ops:
-        key = (op.kind, op.kernel, op.groups, op.bias, op.bn, op.input, op.output)
+        key = (op.kind, op.kernel, op.groups, op.bias, op.bn, op.input, op.output, op.aux)
         cost = known.get(key)
         if cost is None:
             cost = known[key] = op_cost(op)

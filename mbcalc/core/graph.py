@@ -75,6 +75,7 @@ class Op:
     padding: Padding = (0, 0)  # a window's: same (ceil(H / stride)) or (top/bottom, left/right)
     ceil: bool = False  # a pooling window in PyTorch's ceil_mode
     global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
+    aux: bool = False  # in an auxiliary head: runs in training only
 
     @property
     def activation(self) -> str:
@@ -260,6 +261,7 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
     return Op(
         step.index, step.name, step.unit, kind, step.sources, input, output, kernel, stride,
         groups, step.bias, step.bn, step.activation, step.pool_kind, padding, ceil, is_global,
+        step.aux,
     )  # fmt: skip
 
 
@@ -340,7 +342,10 @@ class _Explainer:
                 f"{_padding(step.padding)} does not fit the {h_in}x{w_in} input",
                 layer,
                 path,
-                "use `padding: same`, a smaller kernel or a larger input",
+                "an auxiliary head runs in training, at the input size it was made for: use a "
+                "larger input"
+                if step.aux
+                else "use `padding: same`, a smaller kernel or a larger input",
             )
         shapes = ", ".join(self.shape(source) for source in step.sources)
         if isinstance(layer, Block):

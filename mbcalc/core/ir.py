@@ -151,6 +151,7 @@ class Step:
     groups: int | None = None
     bias: bool = False
     bn: bool = False
+    aux: bool = False  # in an auxiliary head: runs in training only
 
     @property
     def kernel(self) -> Pair | None:

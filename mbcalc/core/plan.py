@@ -35,6 +35,7 @@ from mbcalc.core.ir import (
 from mbcalc.core.shapes import AtOne
 from mbcalc.kinds import OpKind
 from mbcalc.spec import (
+    Aux,
     Block,
     Conv,
     Depthwise,
@@ -87,6 +88,9 @@ def make_plan(spec: Spec) -> Plan:
     """Expand `spec` into steps; refuses clashing names and networks past `MAX_OPS`."""
     planner = _Planner(spec)
     planner.sequence(spec.layers, "", NETWORK_INPUT)
+    if planner.steps and planner.steps[-1].aux:
+        last = planner.steps[-1]
+        raise spec.error("an auxiliary head cannot end the network", last.layer, last.unit)
     return Plan(spec, tuple(planner.steps), tuple(planner.units))
 
 
@@ -98,6 +102,7 @@ class _Planner:
     names: dict[str, int] = field(default_factory=dict)
     at_one: AtOne | None = None  # the steps so far at alpha 1, made when an mbconv asks
     windows: dict[Windowed, Window] = field(default_factory=dict)  # rules are shared, not copied
+    in_aux: bool = False  # planning an auxiliary head's layers
 
     def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
         for layer in layers:
@@ -142,16 +147,15 @@ class _Planner:
                 "check the `repeat` counts",
             )
         step = Step(
-            index, name, unit, kind, sources, layer, channels, spatial, act, groups, bias, bn
-        )
+            index, name, unit, kind, sources, layer, channels, spatial, act, groups, bias, bn,
+            self.in_aux,
+        )  # fmt: skip
         self.steps.append(step)
         return index
 
     def layer(self, layer: Layer, path: str, tensor: int) -> int:  # noqa: PLR0912 - a branch a type
-        if isinstance(layer, Block):
-            return self.block(layer, path, tensor)
-        if isinstance(layer, Parallel):
-            return self.parallel(layer, path, tensor)
+        if isinstance(layer, Block | Parallel | Aux):
+            return self.nested(layer, path, tensor)
         first = len(self.steps)
         twin: tuple[int, int] | None = None
         if isinstance(layer, Separable):
@@ -368,6 +372,14 @@ class _Planner:
         sources = (tensor, expanded)
         return self.add(layer, f"{name}.scale", path, OpKind.SCALE, sources, SAME, KEEP, act="none")
 
+    def nested(self, layer: Block | Parallel | Aux, path: str, tensor: int) -> int:
+        """A layer of layers: a block, a parallel layer or an auxiliary head."""
+        if isinstance(layer, Block):
+            return self.block(layer, path, tensor)
+        if isinstance(layer, Parallel):
+            return self.parallel(layer, path, tensor)
+        return self.aux(layer, path, tensor)
+
     def block(self, layer: Block, path: str, tensor: int) -> int:
         """The block's layers; with a residual, the add, followed by the block's `act`."""
         result = self.sequence(layer.layers, f"{path}.", tensor)
@@ -384,6 +396,14 @@ class _Planner:
         if layer.merge == "add":
             return self.add(layer, f"{path}.add", path, OpKind.ADD, outputs, SAME, KEEP)
         return self.add(layer, f"{path}.concat", path, OpKind.CONCAT, outputs, SUM, KEEP)
+
+    def aux(self, layer: Aux, path: str, tensor: int) -> int:
+        """An auxiliary head's layers on `tensor`, their steps marked `aux`; the network goes
+        on from `tensor`."""
+        outer, self.in_aux = self.in_aux, True
+        self.sequence(layer.layers, f"{path}.", tensor)
+        self.in_aux = outer
+        return tensor
 
 
 def _width(layer: Conv | Pointwise | Separable) -> ChannelRule:

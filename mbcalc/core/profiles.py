@@ -45,6 +45,9 @@ with `*`, and `nn.Softmax(dim=1)` only where the spec declares a `softmax` layer
 - ptflops 0.7.5, aten backend: convolutions and matrix products with their biases only.
 
 Parameters: the tools count every trainable tensor, PReLU's one weight included.
+
+An auxiliary head does not run in eval, where the tools count: none counts its operations, and
+thop, which counts a module's parameters when it runs, leaves its params out (`idle_params`).
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ class Profile:
     flops_per_mult_add: int = 1
     extras: dict[str, int] = field(default_factory=dict)  # cost per element, by key
     params: ParamsRule = ParamsRule.PAPER
+    idle_params: bool = True  # whether an auxiliary head's params count (it does not run)
 
     @property
     def is_paper(self) -> bool:
@@ -174,6 +178,7 @@ PROFILES: dict[str, Profile] = {
                 Extra.SOFTMAX_SUM: 1,
             },
             params=ParamsRule.TORCH,
+            idle_params=False,
         ),
         Profile(
             "ptflops",
@@ -244,6 +249,8 @@ def rows_elements(rows: Sequence[OpRow]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for row in rows:
         op = row.op
+        if op.aux:  # an auxiliary head does not run at inference: the tools see none of it
+            continue
         for key, size in op_elements(op, Dims(*op.input, *op.output), SCALAR):
             counts[key] = counts.get(key, 0) + int(size)
     return counts
@@ -296,8 +303,14 @@ def count_rows(rows: Sequence[OpRow], total: Cost, profile: Profile) -> Counted:
     touched = rows_elements(rows) if any(profile.extras.values()) else {}
     for key, size in touched.items():
         add_extras(extras, key, size, profile)
+    params, bn_params = total.params, total.bn_params
+    if not profile.idle_params:  # thop: the params of the ops that run
+        idle = [row.cost for row in rows if row.op.aux]
+        params -= sum(cost.params for cost in idle)
+        bn_params -= sum(cost.bn_params for cost in idle)
+        rows = [row for row in rows if not row.op.aux]
     prelus = sum(row.op.act == "prelu" for row in rows) if profile.params is ParamsRule.TORCH else 0
-    params = counted_params(total.params, total.bn_params, prelus, profile.params)
+    params = counted_params(params, bn_params, prelus, profile.params)
     return Counted(profile, total.mult_adds, {k: int(v) for k, v in extras.items()}, params)
 
 
@@ -352,6 +365,7 @@ def custom_profile(
         flops_per_mult_add=2 if flops else base.flops_per_mult_add,
         extras={**kept, **extras},
         params=params or base.params,
+        idle_params=base.idle_params,
     )
 
 

@@ -115,6 +115,12 @@ class Report:
         sections.extend(Section(None, (row,)) for row in self.rows[done:])
         return tuple(sections)
 
+    def aux_cost(self) -> Cost | None:
+        """The auxiliary heads' ops summed (their `aux_mult_adds` run in training only), or
+        None for a network without one."""
+        rows = [row.cost for row in self.rows if row.op.aux]
+        return sum_costs(rows) if rows else None
+
     def share(self, mult_adds: int) -> Fraction:
         """A part's share of the network's mult-adds (0 for a network with none)."""
         total = self.total.cost.mult_adds
@@ -165,6 +171,7 @@ def analyze(graph: Graph) -> Report:
         sum([cost.mult_adds for cost in costs]),
         sum([cost.params for cost in costs]),
         sum([cost.bn_params for cost in costs]),
+        sum([cost.aux_mult_adds for cost in costs]),
     )
     standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
     return Report(graph, rows, tuple(units), Totals(total, standard_total))

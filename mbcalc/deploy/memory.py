@@ -64,15 +64,16 @@ def deployed_weights(
     return params + folded_bias, 0 if fold_bn else 2 * bn_params
 
 
-def live_tensors(sources: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+def live_tensors(sources: Sequence[tuple[int, ...] | None]) -> list[tuple[int, ...]]:
     """For each op, the tensors alive while it runs (producer indices; -1 is the input).
 
     A tensor lives from the op that produces it to its last reader; one that nothing reads
-    (the network's output) lives while its producer runs.
+    (the network's output) lives while its producer runs. An op whose sources are None does
+    not run at inference (an auxiliary head's): it reads and makes nothing.
     """
     last_read: dict[int, int] = {}
     for index, inputs in enumerate(sources):
-        for tensor in inputs:
+        for tensor in inputs or ():
             last_read[tensor] = max(last_read.get(tensor, index), index)
     dies_after: dict[int, list[int]] = {}
     for tensor, index in last_read.items():
@@ -80,7 +81,8 @@ def live_tensors(sources: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
     alive = {NETWORK_INPUT}
     result: list[tuple[int, ...]] = []
     for index in range(len(sources)):
-        alive.add(index)
+        if sources[index] is not None:
+            alive.add(index)
         result.append(tuple(sorted(alive)))
         alive.difference_update(dies_after.get(index, ()))
         if index not in last_read:
@@ -153,7 +155,8 @@ class MemoryLedger:
         bn_params: Num,
     ) -> OpBytes:
         """Op `index` runs: it reads `sources`, writes an `output` (h, w, c) tensor and keeps
-        the weights of its `params` and `bn_params`."""
+        the weights of its `params` and `bn_params`. An op that does not run at inference (an
+        auxiliary head's: no sources in the liveness) reads and writes nothing."""
         born, freed = self.liveness[index]
         for tensor in born:
             if tensor == NETWORK_INPUT:
@@ -175,7 +178,7 @@ class MemoryLedger:
         self.weight_values = self.weight_values + (kept + bn_values)
         return OpBytes(
             input_bytes=activation_bytes(read, self.dtype, self.batch),
-            output_bytes=activation_bytes(self.alive[index], self.dtype, self.batch),
+            output_bytes=activation_bytes(self.alive.get(index, 0), self.dtype, self.batch),
             weight_bytes=bytes_of_weights(kept + bn_values, self.dtype),
             params=kept,
             bn_values=bn_values,
@@ -242,7 +245,7 @@ def memory_report(
 ) -> MemoryReport:
     """Per-op bytes, weights and the peak activation memory of one inference of `report`."""
     graph = report.graph
-    alive = live_tensors([op.sources for op in graph.ops])
+    alive = live_tensors([None if op.aux else op.sources for op in graph.ops])
     ledger = MemoryLedger(
         liveness_changes(alive), elements(graph.input_shape), dtype, batch, fold_bn
     )
@@ -251,9 +254,8 @@ def memory_report(
     known: dict[tuple[int, ...], OpMemory] = {}  # ops alike (a layer's repeats) share one
     for row in report.rows:
         op = row.op
-        counted = ledger.add(
-            op.index, op.sources, op, op.output, row.cost.params, row.cost.bn_params
-        )
+        sources = () if op.aux else op.sources
+        counted = ledger.add(op.index, sources, op, op.output, row.cost.params, row.cost.bn_params)
         values = (
             int(counted.input_bytes),
             int(counted.output_bytes),

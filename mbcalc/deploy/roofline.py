@@ -172,7 +172,7 @@ def roofline(memory: MemoryReport, device: Device) -> Roofline:
     known: dict[tuple[Fraction, int, int], OpTime] = {}
     for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
         mult_adds = row.cost.mult_adds * memory.batch
-        moved = int(moved_bytes(op_memory))
+        moved = 0 if row.op.aux else int(moved_bytes(op_memory))  # an aux head does not run
         peak = device.peak_for(row.op.kind)
         time = known.get((peak, mult_adds, moved))
         if time is None:

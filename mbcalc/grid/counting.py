@@ -54,26 +54,34 @@ class GridCounter:
         self.shape = shape
         self.dtype = dtype
         self.extras: dict[str, Array] = {}
+        self.idle: dict[str, Array] = {}  # params and bn_params the profile leaves out
 
     def block(self, shape: tuple[int, int]) -> BlockCount:
         """A tally for one block of settings of this grid."""
         return BlockCount(self.profile, shape)
 
     def store(self, tally: BlockCount, block: Any, valid: Array) -> None:
-        """Write a block's extras into the grid's, 0 where a setting is invalid."""
-        for key, value in tally.extras.items():
-            target = self.extras.get(key)
-            if target is None:
-                target = self.extras[key] = np.zeros(self.shape, dtype=self.dtype)
-            target[block] = np.broadcast_to(value, tally.shape)
-            target[block][~valid] = 0
+        """Write a block's extras (and idle params) into the grid's, 0 where a setting is
+        invalid."""
+        for mine, theirs in ((self.extras, tally.extras), (self.idle, tally.idle)):
+            for key, value in theirs.items():
+                target = mine.get(key)
+                if target is None:
+                    target = mine[key] = np.zeros(self.shape, dtype=self.dtype)
+                target[block] = np.broadcast_to(value, tally.shape)
+                target[block][~valid] = 0
 
     def result(self, plan: Plan, counts: tuple[Array, Array, Array], valid: Array) -> GridCount:
         """The grid's totals under the profile, from its mult-adds, params and BN params (0
         where a setting is invalid)."""
         profile = self.profile
         mult_adds, params, bn_params = counts
-        prelus = sum(step.activation == "prelu" for step in plan.steps)
+        if self.idle:  # an auxiliary head's params, which the profile leaves out
+            params, bn_params = params - self.idle["params"], bn_params - self.idle["bn_params"]
+        prelus = sum(
+            step.activation == "prelu" and (profile.idle_params or not step.aux)
+            for step in plan.steps
+        )
         counted: Array = np.where(
             valid, counted_params(params, bn_params, prelus, profile.params), 0
         ).astype(params.dtype)
@@ -90,10 +98,14 @@ class BlockCount:
         self.profile = profile
         self.shape = shape
         self.extras: dict[str, Num] = {}
+        self.idle: dict[str, Num] = {}  # an auxiliary head's params where the profile drops them
         self.priced = any(profile.extras.values())  # else no op adds anything
 
     def add(self, step: Step, dims: Dims, counts: Counts) -> None:
-        """Op `step` runs at `dims` (its `counts` are not needed here)."""
-        if self.priced:
+        """Op `step` runs at `dims` with its `counts` (mult-adds, params, BN params)."""
+        if step.aux and not self.profile.idle_params:
+            for key, count in (("params", counts[1]), ("bn_params", counts[2])):
+                self.idle[key] = self.idle.get(key, 0) + count
+        if self.priced and not step.aux:  # an auxiliary head does not run
             for key, size in op_elements(step, dims, NUMPY):
                 add_extras(self.extras, key, size, self.profile)

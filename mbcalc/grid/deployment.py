@@ -48,7 +48,8 @@ class GridDeployment:
     ) -> GridDeployment:
         peaks = {} if device is None else {kind: float(device.peak_for(kind)) for kind in OpKind}
         bandwidth = 0.0 if device is None else float(device.bandwidth)
-        liveness = liveness_changes(live_tensors([step.sources for step in plan.steps]))
+        sources = [None if step.aux else step.sources for step in plan.steps]
+        liveness = liveness_changes(live_tensors(sources))
         return cls(dtype, batch, fold_bn, device, liveness, peaks, bandwidth)
 
     def arrays(self, shape: tuple[int, int], dtype: type) -> dict[str, Array]:
@@ -74,7 +75,8 @@ class GridDeployment:
             d = dims[step.index]
             _, params, bn_params = FORMULAS[step.kind](step, d)
             output = (int(d.h_out), int(d.w_out), int(d.c_out))
-            op = ledger.add(step.index, step.sources, step, output, int(params), int(bn_params))
+            sources = () if step.aux else step.sources
+            op = ledger.add(step.index, sources, step, output, int(params), int(bn_params))
             moved += int(moved_bytes(op))
             tensors += elements(output)
         return int(activation_bytes(tensors, self.dtype, self.batch)) + moved
@@ -95,8 +97,9 @@ class BlockDeployment:
         options = self.options
         mult_adds, params, bn_params = counts
         output = (dims.h_out, dims.w_out, dims.c_out)
-        op = self.ledger.add(step.index, step.sources, step, output, params, bn_params)
-        if options.device is None:
+        sources = () if step.aux else step.sources
+        op = self.ledger.add(step.index, sources, step, output, params, bn_params)
+        if options.device is None or step.aux:  # an auxiliary head takes no time: it does not run
             return
         batch_mult_adds = mult_adds * options.batch if options.batch != 1 else mult_adds
         compute, traffic = op_bounds(

@@ -212,6 +212,8 @@ def _block_costs(
         values = (h_in, w_in, c_in[i], h_out, w_out, c_out[i])
         dims = Dims(*(_cast(value, dtype) for value in values))
         counts = FORMULAS[step.kind](step, dims)
+        if step.aux:  # an auxiliary head's mult-adds are not the network's (it does not run)
+            counts = (0, counts[1], counts[2])
         for k, count in enumerate(counts):
             totals[k] += count
         for observer in observers:

@@ -24,6 +24,9 @@ skeleton with mbcalc's exact geometry:
   and the channel scaling.
 - activations by name; `prelu` is one `PReLU` parameter per op, counted apart from mbcalc's
   params (activations have none by its convention).
+- an auxiliary head's ops are submodules like any (their parameters are the model's) but run
+  in training mode only, as torchvision's Inception3 runs its `AuxLogits`; their outputs go
+  nowhere.
 
 PyTorch is imported in this package only, never by the rest of mbcalc:
 `pip install 'mbcalc[torch]'`.
@@ -155,8 +158,9 @@ class Network(nn.Module):
         values: dict[int, Tensor] = {NETWORK_INPUT: x}
         result = x
         for op, module, release in zip(self.graph.ops, self.ops, self._release, strict=True):
-            result = module(*(values[source] for source in op.sources))
-            values[op.index] = result
+            if op.aux and not self.training:
+                continue  # an auxiliary head, and whatever only it reads, runs in training only
+            result = values[op.index] = module(*(values[source] for source in op.sources))
             for tensor in release:
                 del values[tensor]
         return result.flatten(1) if self._flat_output else result

@@ -3,7 +3,8 @@
 `verify(report)` runs the module on zeros and compares, op by op, the output shape, the params
 and BN params of the op's submodules and the mult-adds measured by forward hooks on every
 `Conv2d` and `Linear` (from the real tensors' shapes) with the report's analytic counts, and the
-activation module the op's submodule holds with the report's `act`.
+activation module the op's submodule holds with the report's `act`. An auxiliary head's ops
+do not run in eval: their params, BN params and activation are compared.
 """
 
 from __future__ import annotations
@@ -43,15 +44,18 @@ class OpCheck:
     got: Measured
 
     def comparisons(self) -> tuple[tuple[str, object, object], ...]:
-        """(check, expected, got) for the shape, mult-adds, params, BN params and activation."""
+        """(check, expected, got) for the shape, mult-adds, params, BN params and activation;
+        an auxiliary head's op, which does not run in eval, for its params and activation."""
         cost = self.row.cost
-        return (
-            ("shape", self.row.op.output, self.got.shape),
-            ("mult-adds", cost.mult_adds, self.got.mult_adds),
+        held = (
             ("params", cost.params, self.got.params),
             ("BN params", cost.bn_params, self.got.bn_params),
             ("activation", activation_label(self.row.op.act), self.got.activation),
         )
+        if self.row.op.aux:
+            return held
+        ran = ("shape", self.row.op.output, self.got.shape)
+        return (ran, ("mult-adds", cost.mult_adds, self.got.mult_adds), *held)
 
     @property
     def mismatches(self) -> tuple[tuple[str, object, object], ...]:

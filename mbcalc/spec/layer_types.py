@@ -18,6 +18,7 @@ from mbcalc.spec.model import (
     POOL_KINDS,
     RESIDUALS,
     SE_BASES,
+    Aux,
     Block,
     Conv,
     Depthwise,
@@ -280,6 +281,16 @@ def _fused_mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
     )
 
 
+def _aux(p: LayerContext, a: Args, common: Common) -> Layer:
+    if common["act"] != "none":
+        raise a.error(
+            "an auxiliary head's output goes nowhere: it takes no `act`",
+            a.mapping["act"],
+            "put `act` on the head's layers",
+        )
+    return Aux(**common, layers=p.nested_layers(a, "layers"))
+
+
 Builder = Callable[[LayerContext, Args, Common], Layer]
 
 
@@ -352,5 +363,6 @@ LAYERS: dict[LayerType, LayerRow] = {
         build=_fused_mbconv,
         act="swish",
     ),
+    LayerType.AUX: LayerRow(prefix="aux", arguments=("layers",), build=_aux),
 }
 """Every layer type of the spec language."""

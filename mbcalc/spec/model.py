@@ -235,6 +235,14 @@ class FusedMbconv(Windowed):
     scale: Scale
 
 
+class Aux(Layer):
+    """An auxiliary head: layers on the current tensor whose output nothing reads, run in
+    training only; the network goes on from the same tensor."""
+
+    type: ClassVar[LayerType] = LayerType.AUX
+    layers: tuple[Layer, ...]
+
+
 @dataclass(eq=False, frozen=True)
 class Spec:
     """A whole architecture as written, before alpha and resolution are applied."""
@@ -266,7 +274,7 @@ def walk_layers(layers: tuple[Layer, ...]) -> Iterator[Layer]:
     """Every layer of a spec, nested ones included, in the order written."""
     for layer in layers:
         yield layer
-        if isinstance(layer, Block):
+        if isinstance(layer, Block | Aux):
             yield from walk_layers(layer.layers)
         elif isinstance(layer, Parallel):
             for branch in layer.branches:

@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
+from mbcalc.views.aux_text import (
+    aux_fields,
+    aux_summary,
+    aux_total_fields,
+    mult_adds_text,
+)
 from mbcalc.views.convention import CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown
 from mbcalc.views.formats import decimal, dims, exact, multiplier, percent, unit_share, window
@@ -46,6 +52,7 @@ def layer_record(row: OpRow, names: tuple[str, ...]) -> dict[str, Any]:
         "mult_adds": cost.mult_adds,
         "params": cost.params,
         "bn_params": cost.bn_params,
+        **aux_fields(cost, op.aux),
         "sources": [names[i] for i in op.sources],
         "act": op.act,
     }
@@ -58,7 +65,7 @@ def source_names(report: Report) -> tuple[str, ...]:
 
 def unit_record(unit: UnitRow) -> dict[str, Any]:
     """One unit as the report's `units` entry: its counts, and its standard twin's if any."""
-    record = unit_counts(unit)
+    record = unit_counts(unit) | aux_fields(unit.cost, unit.rows[0].op.aux)
     reduction = unit.reduction  # computed on each access: once here
     if unit.standard_mult_adds is not None and reduction is not None:
         record["standard_mult_adds"] = unit.standard_mult_adds
@@ -124,6 +131,7 @@ def _document_fields(
             "bn_params": total.cost.bn_params,
             "standard_mult_adds": total.standard_mult_adds,
             "reduction": decimal(total.reduction),
+            **aux_total_fields(report),
             **deploy_views.total_fields(deployment),
             **({} if counted is None else {"counted": deploy_views.counted_record(counted)}),
         },
@@ -182,6 +190,7 @@ def _layer_middle(row: OpRow) -> tuple[str, str]:
         "mult_adds": cost.mult_adds,
         "params": cost.params,
         "bn_params": cost.bn_params,
+        **aux_fields(cost, op.aux),
     }
     return f'{json.dumps(fields)[1:-1]}, "sources": [', f'], "act": {json_string(op.act)}'
 
@@ -259,14 +268,15 @@ def _encoded(objects: list[dict[str, Any]]) -> list[str]:
 def to_csv(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> str:
-    """One row per op; the numeric columns sum to the report's totals."""
-    lines: list[list[Any]] = [list(LAYER_FIELDS + deploy_views.csv_header(deployment))]
+    """One row per op; the numeric columns sum to the report's totals. With an auxiliary head,
+    an `aux_mult_adds` column holds its ops' (training only) mult-adds."""
+    fields = LAYER_FIELDS + (() if report.aux_cost() is None else ("aux_mult_adds",))
+    lines: list[list[Any]] = [list(fields + deploy_views.csv_header(deployment))]
     names = source_names(report)
     for row in report.rows:
-        record = layer_record(row, names)
+        record = layer_record(row, names) | {"aux_mult_adds": row.cost.aux_mult_adds}
         cells = [
-            dims(record[key]) if isinstance(record[key], list) else record[key]
-            for key in LAYER_FIELDS
+            dims(record[key]) if isinstance(record[key], list) else record[key] for key in fields
         ]
         lines.append(cells + deploy_views.csv_cells(deployment, row.op.index))
     return csv_text(lines)
@@ -306,6 +316,9 @@ def to_markdown(
         f"{decimal(total.reduction, 4)}.",
         "",
     ]
+    aux = aux_summary(report)
+    if aux is not None:
+        lines += [f"Auxiliary head: {aux}.", ""]
     deployment_lines = [
         f"- {label}: {text}" if label else f"  - {text}"
         for label, text in deploy_views.profile_rows(counted)
@@ -326,8 +339,9 @@ def _markdown_op_row(report: Report, row: OpRow) -> str:
     geometry = "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride)
     return (
         f"| {for_markdown(op.name)} | {op.kind.value} | {geometry} | "
-        f"{dims(op.input)} → {dims(op.output)} | {exact(row.cost.mult_adds)} | "
-        f"{percent(report.share(row.cost.mult_adds))} | {exact(row.cost.params)} | "
+        f"{dims(op.input)} → {dims(op.output)} | {mult_adds_text(row.cost, op.aux, exact)} | "
+        f"{'' if op.aux else percent(report.share(row.cost.mult_adds))} | "
+        f"{exact(row.cost.params)} | "
         f"{exact(row.cost.bn_params)} | |"
     )
 
@@ -338,7 +352,9 @@ def _markdown_unit_row(report: Report, unit: UnitRow) -> str:
     cost = unit.cost
     return (
         f"| **{for_markdown(unit.unit.name)}** | {unit.unit.type.value} | | "
-        f"{dims(first.input)} → {dims(last.output)} | **{exact(cost.mult_adds)}** | "
-        f"**{unit_share(report.share(cost.mult_adds))}** | **{exact(cost.params)}** | "
+        f"{dims(first.input)} → {dims(last.output)} | "
+        f"**{mult_adds_text(cost, first.aux, exact)}** | "
+        f"{'' if first.aux else f'**{unit_share(report.share(cost.mult_adds))}**'} | "
+        f"**{exact(cost.params)}** | "
         f"**{exact(cost.bn_params)}** | {reduction} |"
     )

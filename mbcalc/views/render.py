@@ -12,6 +12,7 @@ from mbcalc.core.by_type import breakdown
 from mbcalc.core.compare import Layout
 from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
+from mbcalc.views.aux_text import AUX_LABEL, aux_summary, mult_adds_text
 from mbcalc.views.compare_export import (
     MISSING,
     compare_legend,
@@ -140,8 +141,8 @@ def _unit_cells(report: Report, unit: UnitRow, known: dict[object, Cells]) -> Ce
             Styled(unit.unit.type.value, "bold"),
             "",
             f"{dims(first.input)} → {dims(last.output)}",
-            Styled(human(cost.mult_adds), "bold"),
-            Styled(unit_share(report.share(cost.mult_adds)), "bold"),
+            Styled(mult_adds_text(cost, first.aux, human), "bold"),
+            Styled("" if first.aux else unit_share(report.share(cost.mult_adds)), "bold"),
             Styled(human(cost.params), "bold"),
             Styled(human(cost.bn_params), "bold"),
             reduction_text(unit),
@@ -159,8 +160,8 @@ def _op_cells(report: Report, row: OpRow, known: dict[object, Cells]) -> Cells:
             op.kind.value,
             "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride),
             f"{dims(op.input)} → {dims(op.output)}",
-            human(cost.mult_adds),
-            percent(report.share(cost.mult_adds)),
+            mult_adds_text(cost, op.aux, human),
+            "" if op.aux else percent(report.share(cost.mult_adds)),
             human(cost.params),
             human(cost.bn_params),
             "",
@@ -180,6 +181,9 @@ def summary(
         f"{exact(total.cost.mult_adds)} mult-adds · {exact(total.cost.params)} params · "
         f"{exact(total.cost.bn_params)} BN params",
     )
+    aux = aux_summary(report)
+    if aux is not None:
+        grid.add_row(AUX_LABEL, aux)
     grid.add_row(
         "standard conv",
         f"{exact(total.standard_mult_adds)} mult-adds with {twin_text(report)}",

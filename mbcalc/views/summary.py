@@ -37,10 +37,12 @@ def _profile(counted: Counted | None) -> Counted | None:
 def totals_line(report: Report) -> str:
     """`MobileNet v1 · alpha 1 · 224x224 · 568,740,352 mult-adds · 4,210,088 params · ...`"""
     graph, cost = report.graph, report.total.cost
+    aux = report.aux_cost() is not None
     return (
         f"{graph.spec.name} · alpha {multiplier(graph.alpha)} · {dims(graph.resolution)} · "
         f"{exact(cost.mult_adds)} mult-adds · {exact(cost.params)} params · "
         f"{exact(cost.bn_params)} BN params"
+        + (f" (aux head: {exact(cost.aux_mult_adds)} mult-adds, train only)" if aux else "")
     )
 
 

@@ -25,6 +25,7 @@ FAMILY_LABELS = {
     Family.CONCAT: "Concat",
     Family.SOFTMAX: "Softmax",
     Family.SCALE: "Scale",
+    Family.AUX: "Auxiliary head (train only)",
 }
 
 

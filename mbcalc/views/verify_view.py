@@ -38,7 +38,7 @@ def verification_view(verification: Verification) -> RenderableType:
     for check in verification.checks:
         op, cost = check.row.op, check.row.cost
         if check.ok:
-            result = Text("pass", style="green")
+            result = Text("pass (params: runs in training)" if op.aux else "pass", style="green")
         else:
             result = Text(
                 "FAIL "

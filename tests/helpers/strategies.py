@@ -148,7 +148,27 @@ def _hard_se(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tupl
     return {"se": {"ratio": 0.25, "act": "hswish"}}, current
 
 
-VARIED: dict[str, LayerMaker] = {"any_pool": _any_pool, "hard_se": _hard_se}
+def _aux(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """An auxiliary head (run in training only) on the current tensor, in a block that goes on
+    with a 1x1 max pool, so that the head never ends the network."""
+    head = [
+        {"pool": {"kernel": 2, "stride": 2, "padding": 1}},
+        {
+            "conv": {
+                "out": out,
+                "kernel": 1,
+                "bias": True,
+                "act": draw(st.sampled_from(ACTIVATIONS)),
+            }
+        },
+        {"pool": {"global": True}},
+        {"fc": {"out": draw(st.integers(1, 10))}},
+    ]
+    then = {"pool": {"kind": "max", "kernel": 1}}
+    return {"block": {"act": "none", "layers": [{"aux": {"layers": head}}, then]}}, current
+
+
+VARIED: dict[str, LayerMaker] = {"any_pool": _any_pool, "hard_se": _hard_se, "aux": _aux}
 
 
 @st.composite
@@ -160,7 +180,7 @@ def networks(
     `fixed_width` also allows what only works at alpha 1: grouped convs, residual blocks and
     `add` merges. `head`: "any", or "global" (no classifier, or one after a global pool, so that
     no parameter depends on the resolution). `varied` also draws every activation, pools in
-    every form, hard-sigmoid squeeze-and-excite and a softmax head.
+    every form, hard-sigmoid squeeze-and-excite, an auxiliary head and a softmax head.
     """
     rounding = draw(st.sampled_from(["floor", "divisible"]))
     divisor = draw(st.sampled_from([1, 2, 4, 8]))

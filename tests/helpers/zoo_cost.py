@@ -17,7 +17,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mbcalc import Settings
-from mbcalc.spec.zoo import shipped_names
+from mbcalc.spec import Aux, walk_layers
+from mbcalc.spec.zoo import load_shipped, shipped_names
 
 # A family member: the spec checked in full that it is built like.
 CHECKED_LIKE = {
@@ -48,3 +49,12 @@ def checked_in_full() -> list[str]:
 def checked_reduced() -> list[str]:
     """The shipped family members the costly checks run on once, at REDUCED."""
     return [name for name in shipped_names() if name in CHECKED_LIKE]
+
+
+def at_fitting_size(name: str, setting: Settings) -> Settings:
+    """`setting`, at the spec's own input size when the spec has an auxiliary head: the head
+    (run in training, on the input it was made for) fits no smaller one (Inception v3's)."""
+    layers = walk_layers(load_shipped(name).layers)
+    if any(isinstance(layer, Aux) for layer in layers):
+        return Settings(alpha=setting.alpha)
+    return setting
