@@ -35,6 +35,8 @@ class LayerType(StrEnum):
     SE = "se"
     MBCONV = "mbconv"
     SOFTMAX = "softmax"
+    NORM = "norm"
+    LAYER_SCALE = "layer_scale"
 
 
 class OpKind(StrEnum):
@@ -48,6 +50,10 @@ class OpKind(StrEnum):
     CONCAT = "concat"
     SCALE = "scale"
     SOFTMAX = "softmax"
+    BATCH_NORM = "batch_norm"
+    LAYER_NORM = "layer_norm"
+    GROUP_NORM = "group_norm"
+    LAYER_SCALE = "layer_scale"
 
 
 class Bound(StrEnum):

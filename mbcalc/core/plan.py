@@ -32,6 +32,7 @@ from mbcalc.core.ir import (
     Times,
     Window,
 )
+from mbcalc.core.norms import kept_shape_op
 from mbcalc.core.shapes import AtOne
 from mbcalc.kinds import OpKind
 from mbcalc.spec import (
@@ -40,8 +41,10 @@ from mbcalc.spec import (
     Depthwise,
     Fc,
     Layer,
+    LayerScale,
     LayerType,
     Mbconv,
+    Norm,
     Parallel,
     Pointwise,
     Pool,
@@ -186,8 +189,10 @@ class _Planner:
             )
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
-        elif isinstance(layer, Softmax):
-            tensor = self.add(layer, path, path, OpKind.SOFTMAX, (tensor,), SAME, KEEP)
+        elif isinstance(layer, Softmax | Norm | LayerScale):
+            kind, groups = kept_shape_op(layer)
+            bn = kind is OpKind.BATCH_NORM  # its scale and shift are BN params
+            tensor = self.add(layer, path, path, kind, (tensor,), SAME, KEEP, groups=groups, bn=bn)
         else:  # pragma: no cover - the spec parser admits no other type
             raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
         steps = tuple(range(first, len(self.steps)))

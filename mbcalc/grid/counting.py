@@ -15,8 +15,9 @@ import numpy as np
 
 from mbcalc.core.arith import SCALAR, Num
 from mbcalc.core.costs import Counts, Dims
+from mbcalc.core.norms import THOP_SKIPS
 from mbcalc.core.plan import Plan, Step
-from mbcalc.core.profiles import Profile, add_extras, counted_params, op_elements
+from mbcalc.core.profiles import ParamsRule, Profile, add_extras, counted_params, op_elements
 from mbcalc.grid.axes import NUMPY, Array
 
 
@@ -54,6 +55,7 @@ class GridCounter:
         self.shape = shape
         self.dtype = dtype
         self.extras: dict[str, Array] = {}
+        self.skipped: Array = np.zeros(shape, dtype=dtype)  # params thop skips (THOP_SKIPS)
 
     def block(self, shape: tuple[int, int]) -> BlockCount:
         """A tally for one block of settings of this grid."""
@@ -67,6 +69,7 @@ class GridCounter:
                 target = self.extras[key] = np.zeros(self.shape, dtype=self.dtype)
             target[block] = np.broadcast_to(value, tally.shape)
             target[block][~valid] = 0
+        self.skipped[block] = np.broadcast_to(tally.skipped, tally.shape)
 
     def result(self, plan: Plan, counts: tuple[Array, Array, Array], valid: Array) -> GridCount:
         """The grid's totals under the profile, from its mult-adds, params and BN params (0
@@ -75,7 +78,7 @@ class GridCounter:
         mult_adds, params, bn_params = counts
         prelus = sum(step.activation == "prelu" for step in plan.steps)
         counted: Array = np.where(
-            valid, counted_params(params, bn_params, prelus, profile.params), 0
+            valid, counted_params(params, bn_params, prelus, profile.params, self.skipped), 0
         ).astype(params.dtype)
         operations = mult_adds * profile.flops_per_mult_add
         for extra in self.extras.values():
@@ -91,9 +94,13 @@ class BlockCount:
         self.shape = shape
         self.extras: dict[str, Num] = {}
         self.priced = any(profile.extras.values())  # else no op adds anything
+        self.thop = profile.params is ParamsRule.THOP
+        self.skipped: Num = 0
 
     def add(self, step: Step, dims: Dims, counts: Counts) -> None:
-        """Op `step` runs at `dims` (its `counts` are not needed here)."""
+        """Op `step` runs at `dims` with its `counts` (mult-adds, params, BN params)."""
+        if self.thop and step.kind in THOP_SKIPS:
+            self.skipped = self.skipped + counts[1]
         if self.priced:
             for key, size in op_elements(step, dims, NUMPY):
                 add_extras(self.extras, key, size, self.profile)
