@@ -31,6 +31,8 @@ TORCHVISION_FAMILIES = {
     "mnasnet": ("mnasnet1_0",),
     "regnet": ("regnet_x_400mf", "regnet_y_400mf"),
     "efficientnet": ("efficientnet_b0",),
+    "densenet": ("densenet121", "densenet161", "densenet169", "densenet201"),
+    "convnext": ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large"),
 }
 
 # torchvision's other widths of a shipped spec: (the spec, its alpha). MNASNet's _get_depths
