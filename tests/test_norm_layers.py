@@ -155,3 +155,8 @@ def test_norms_and_layer_scales_have_their_own_breakdown_rows() -> None:
     assert rows["norm"].ops == 2
     assert (rows["norm"].cost.params, rows["norm"].cost.bn_params) == (16, 16)
     assert rows["layer_scale"].cost.params == 8
+
+
+def test_thop_counts_a_prelus_weight() -> None:
+    report = report_of("  - conv: {out: 8, act: prelu}\n")
+    assert count(report, PROFILES["thop"]).params == 3 * 3 * 8 * 8 + 1

@@ -53,7 +53,7 @@ tensor multiplied in (`mbcalc.pytorch.norm_modules`):
   per element, `GroupNorm` 2.
 - ptflops 0.7.5, aten backend: convolutions and matrix products with their biases only.
 
-Parameters: the tools count every trainable tensor, PReLU's one weight included.
+Parameters: the tools count every trainable tensor, PReLU's one weight included (thop: see above).
 """
 
 from __future__ import annotations
@@ -315,16 +315,16 @@ def count(report: Report, profile: Profile) -> Counted:
 def count_rows(rows: Sequence[OpRow], total: Cost, profile: Profile) -> Counted:
     """The total of the ops `rows`, whose paper cost is `total`, as `profile` counts it (a
     whole report's, one unit's, one layer type's)."""
+    from mbcalc.core.norms import THOP_SKIPS
+
     extras: dict[str, Num] = {}
     # Every cost is 0 unless an extra has one: then the walk over the ops is not needed.
     touched = rows_elements(rows) if any(profile.extras.values()) else {}
     for key, size in touched.items():
         add_extras(extras, key, size, profile)
-    torch_like = profile.params in (ParamsRule.TORCH, ParamsRule.THOP)
-    prelus = sum(row.op.act == "prelu" for row in rows) if torch_like else 0
-    from mbcalc.core.norms import THOP_SKIPS
-
     thop = profile.params is ParamsRule.THOP
+    torch_like = thop or profile.params is ParamsRule.TORCH
+    prelus = sum(row.op.act == "prelu" for row in rows) if torch_like else 0
     skipped = sum(row.cost.params for row in rows if thop and row.op.kind in THOP_SKIPS)
     params = counted_params(total.params, total.bn_params, prelus, profile.params, skipped)
     return Counted(profile, total.mult_adds, {k: int(v) for k, v in extras.items()}, params)
