@@ -16,7 +16,8 @@ import pytest
 
 from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.by_type import breakdown
-from mbcalc.core.profiles import PROFILES, ParamsRule, count, custom_profile, parse_extras
+from mbcalc.core.norms import NORM_ELEMENTS
+from mbcalc.core.profiles import PROFILES, Extra, ParamsRule, count, custom_profile, parse_extras
 from mbcalc.deploy.memory import memory_report
 from mbcalc.deploy.roofline import Bound, resolve_device, roofline
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
@@ -106,6 +107,12 @@ def test_each_norm_has_its_own_count_key() -> None:
     counted = count(report_of(body), custom_profile(PROFILES["paper"], False, extras, None))
     assert counted.extras == {"bn": 288, "layer_norm": 2 * 288, "group_norm": 3 * 288,
                               "layer_scale": 4 * 288}  # fmt: skip
+
+
+def test_the_norm_keys_are_profile_keys() -> None:
+    assert {Extra(key) for key in NORM_ELEMENTS.values()} == {
+        Extra.LAYER_NORM, Extra.GROUP_NORM, Extra.LAYER_SCALE
+    }  # fmt: skip
 
 
 def test_thop_counts_no_params_of_group_norms_and_layer_scales() -> None:
