@@ -37,6 +37,8 @@ class LayerType(StrEnum):
     SOFTMAX = "softmax"
     FUSED_MBCONV = "fused_mbconv"
     AUX = "aux"
+    NORM = "norm"
+    LAYER_SCALE = "layer_scale"
 
 
 class OpKind(StrEnum):
@@ -50,6 +52,10 @@ class OpKind(StrEnum):
     CONCAT = "concat"
     SCALE = "scale"
     SOFTMAX = "softmax"
+    BATCH_NORM = "batch_norm"
+    LAYER_NORM = "layer_norm"
+    GROUP_NORM = "group_norm"
+    LAYER_SCALE = "layer_scale"
 
 
 class Bound(StrEnum):

@@ -28,6 +28,7 @@ from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.core.graph import Graph
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.spec.zoo import load_shipped
+from tests.helpers.norms import EVERY_NORM
 from tests.helpers.strategies import networks
 from tests.helpers.zoo_cost import at_fitting_size, checked_in_full
 
@@ -177,6 +178,12 @@ layers:
 @pytest.mark.parametrize("profile", TOOLS)
 def test_every_activation_and_pool_form(profile: str) -> None:
     assert_profile_matches(profile, build_graph(parse_spec(EVERY_FORM)))
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+@pytest.mark.parametrize("profile", TOOLS)
+def test_every_norm_and_layer_scale(profile: str, setting: str) -> None:
+    assert_profile_matches(profile, build_graph(parse_spec(EVERY_NORM), SETTINGS[setting]))
 
 
 UNCOVERED_SAME_POOL = """

@@ -33,6 +33,8 @@ TORCHVISION_FAMILIES = {
     "regnet": ("regnet_x_400mf", "regnet_y_400mf"),
     "efficientnet": ("efficientnet_b0",),
     "efficientnet_v2": ("efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"),
+    "densenet": ("densenet121", "densenet161", "densenet169", "densenet201"),
+    "convnext": ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large"),
 }
 
 # torchvision's other widths of a shipped spec: (the spec, its alpha). MNASNet's _get_depths

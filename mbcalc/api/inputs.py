@@ -41,7 +41,7 @@ def profile_of(
 
 
 def params_rule(params: str | None) -> ParamsRule | None:
-    """The `params` argument as a rule (paper, torch or keras), None for the profile's own."""
+    """The `params` argument as a rule (paper, torch, keras or thop), None for the profile's own."""
     from mbcalc.core.profiles import ParamsRule
 
     if params is None:

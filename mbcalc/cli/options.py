@@ -217,8 +217,8 @@ ParamsOpt = Annotated[
         "--params",
         metavar="RULE",
         help="Which parameters count: paper (weights, biases), torch (+ BN scale, shift, PReLU "
-        "weights), keras (paper's + BN scale, shift, running statistics) [default: the "
-        "profile's].",
+        "weights), keras (paper's + BN scale, shift, running statistics), thop (torch's, less "
+        "group norms' and layer scales') [default: the profile's].",
         show_default=False,
     ),
 ]

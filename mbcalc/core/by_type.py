@@ -27,6 +27,8 @@ class Family(StrEnum):
     SOFTMAX = "softmax"
     SCALE = "scale"
     AUX = "aux"  # an auxiliary head's ops, whatever their kind: training only
+    NORM = "norm"
+    LAYER_SCALE = "layer_scale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,13 @@ _FREE_FAMILIES = {
     OpKind.CONCAT: Family.CONCAT,
     OpKind.SOFTMAX: Family.SOFTMAX,
     OpKind.SCALE: Family.SCALE,
+    OpKind.BATCH_NORM: Family.NORM,
+    OpKind.LAYER_NORM: Family.NORM,
+    OpKind.GROUP_NORM: Family.NORM,
+    OpKind.LAYER_SCALE: Family.LAYER_SCALE,
 }
-"""The cost-free ops, each its own category (a squeeze-excite's pool and scaling included)."""
+"""The ops without mult-adds, each its own category (a squeeze-excite's pool and scaling
+included; norms and layer scales have params)."""
 
 
 def categorize(row: OpRow, unit_type: LayerType | None) -> Category:

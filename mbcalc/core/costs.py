@@ -6,10 +6,13 @@ Counting convention:
   conv: H_out * W_out * k_h * k_w * (C_in / groups) * C_out;
   depthwise: H_out * W_out * k_h * k_w * C_in * multiplier; fc: inputs * outputs.
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
-  squeeze-and-excite's channel scaling and softmax are not mult-adds.
-- params: weights and biases of conv, depthwise and fc ops.
-- bn_params: 2 per channel (scale and shift) of every batch norm, kept apart, so that `params`
-  matches the paper and `params + bn_params` matches PyTorch's trainable parameter count.
+  squeeze-and-excite's channel scaling and softmax are not mult-adds; nor are a standalone
+  norm (batch, layer or group) and a layer scale.
+- params: weights and biases of conv, depthwise and fc ops; the scale and shift of a layer or
+  group norm (2 per channel) and a layer scale (1 per channel), which no conv absorbs.
+- bn_params: 2 per channel (scale and shift) of every batch norm, a conv's or a standalone one
+  (foldable at inference), kept apart, so that `params` matches the paper and
+  `params + bn_params` matches PyTorch's trainable parameter count.
 - an auxiliary head's ops run in training only: their params and bn_params count (they are
   in the model), their mult-adds are kept apart as `aux_mult_adds`, out of `mult_adds`.
 
@@ -61,6 +64,8 @@ class Geometry(Protocol):
     def bias(self) -> bool: ...
     @property
     def bn(self) -> bool: ...
+    @property
+    def kind(self) -> OpKind: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +158,22 @@ def free_counts(geometry: Geometry, d: Dims) -> Counts:
     """Pooling, merges, channel scaling and softmax: no mult-adds, no params by the paper's
     convention."""
     return 0, 0, 0
+
+
+@formula(OpKind.BATCH_NORM)
+def batch_norm_counts(geometry: Geometry, d: Dims) -> Counts:
+    """A standalone batch norm: its scale and shift are BN params, no mult-adds."""
+    return 0, 0, _bn(geometry, d)
+
+
+@formula(OpKind.LAYER_NORM)
+@formula(OpKind.GROUP_NORM)
+def norm_counts(geometry: Geometry, d: Dims) -> Counts:
+    """A layer or group norm: a scale and a shift per channel, params; no mult-adds."""
+    return 0, 2 * d.c_out, 0
+
+
+@formula(OpKind.LAYER_SCALE)
+def layer_scale_counts(geometry: Geometry, d: Dims) -> Counts:
+    """A layer scale: one learned factor per channel, a param; no mult-adds."""
+    return 0, d.c_out, 0

@@ -32,6 +32,7 @@ from mbcalc.core.ir import (
     Times,
     Window,
 )
+from mbcalc.core.norms import kept_shape_op
 from mbcalc.core.shapes import AtOne
 from mbcalc.kinds import OpKind
 from mbcalc.spec import (
@@ -42,8 +43,10 @@ from mbcalc.spec import (
     Fc,
     FusedMbconv,
     Layer,
+    LayerScale,
     LayerType,
     Mbconv,
+    Norm,
     Parallel,
     Pointwise,
     Pool,
@@ -153,7 +156,7 @@ class _Planner:
         self.steps.append(step)
         return index
 
-    def layer(self, layer: Layer, path: str, tensor: int) -> int:  # noqa: PLR0912 - a branch a type
+    def layer(self, layer: Layer, path: str, tensor: int) -> int:
         if isinstance(layer, Block | Parallel | Aux):
             return self.nested(layer, path, tensor)
         first = len(self.steps)
@@ -191,8 +194,10 @@ class _Planner:
             )
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
-        elif isinstance(layer, Softmax):
-            tensor = self.add(layer, path, path, OpKind.SOFTMAX, (tensor,), SAME, KEEP)
+        elif isinstance(layer, Softmax | Norm | LayerScale):
+            kind, groups = kept_shape_op(layer)
+            bn = kind is OpKind.BATCH_NORM  # its scale and shift are BN params
+            tensor = self.add(layer, path, path, kind, (tensor,), SAME, KEEP, groups=groups, bn=bn)
         elif isinstance(layer, FusedMbconv):
             tensor = self.fused_mbconv(layer, path, tensor)
         else:  # pragma: no cover - the spec parser admits no other type

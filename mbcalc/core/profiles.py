@@ -17,6 +17,9 @@ The elements an operation touches, by key (`family` or `family.qualifier`):
 | scale                 | squeeze-and-excite's channel scaling        | the scaled outputs    |
 | softmax               | a declared softmax's exponentials, divisions| its elements          |
 | softmax_sum           | a declared softmax's sums                   | (C - 1) x H x W       |
+| layer_norm            | a standalone layer norm                     | its outputs           |
+| group_norm            | a standalone group norm                     | its outputs           |
+| layer_scale           | a layer scale's multiplication              | its outputs           |
 
 A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.core.graph.pool_form`): `global` (an
 `AdaptiveAvgPool2d` / `AdaptiveMaxPool2d` module), `window` (an `AvgPool2d` / `MaxPool2d`
@@ -30,21 +33,27 @@ count. The shipped profiles of other tools reproduce their totals on the module
 for an uneven SAME padding), `BatchNorm2d`, the activation as a module (`nn.ReLU`, `nn.ReLU6`,
 `nn.Hardswish`, `nn.SiLU`, ...; a squeeze-and-excite gate `nn.Sigmoid` or `nn.Hardsigmoid`),
 `Linear` after a permute and flatten, pools as above, residual adds with `+`, channel scaling
-with `*`, and `nn.Softmax(dim=1)` only where the spec declares a `softmax` layer:
+with `*`, and `nn.Softmax(dim=1)` only where the spec declares a `softmax` layer; a standalone
+norm is `BatchNorm2d`, `nn.LayerNorm` between permutes, or `nn.GroupNorm`, a layer scale a
+tensor multiplied in (`mbcalc.pytorch.norm_modules`):
 
 - fvcore 0.1.5 (`FlopCountAnalysis`): `aten::batch_norm` 2 per element (inference, affine),
-  `aten::adaptive_avg_pool2d` 1 per input; no biases, activations, other pools, adds, softmax.
+  `aten::adaptive_avg_pool2d` 1 per input, `aten::layer_norm` and `aten::group_norm` 5 per
+  element; no biases, activations, other pools, adds, softmax, layer scales.
 - thop 0.1.1 (`profile`, module hooks): `BatchNorm2d` 4 per element, `PReLU` 1 (others 0),
   `AvgPool2d` 1 per output, `AdaptiveAvgPool2d` per input and output, `nn.Softmax`
-  3C - 1 per position; max pools and functional calls 0; no biases.
+  3C - 1 per position, `LayerNorm` 4 per element; max pools, `GroupNorm` and functional calls
+  0; no biases. Its params are those of the modules it has a rule for: not `GroupNorm`'s nor a
+  layer scale's.
 - ptflops 0.7.5, pytorch backend (module hooks + patched `torch.nn.functional`): biases,
   `BatchNorm2d` 2 per element; `ReLU`, `PReLU`, `ELU`, `GELU` twice (the module's hook and its
   patched functional call), `ReLU6` and `LeakyReLU` once (their functions are not patched),
   `SiLU` once (only its function is), `Hardswish`, `Hardsigmoid`, `Sigmoid`, `Tanh` 0; pool
-  modules twice on their inputs, functional pools once; softmax 1 per element.
+  modules twice on their inputs, functional pools once; softmax 1 per element; `LayerNorm` 1
+  per element, `GroupNorm` 2.
 - ptflops 0.7.5, aten backend: convolutions and matrix products with their biases only.
 
-Parameters: the tools count every trainable tensor, PReLU's one weight included.
+Parameters: the tools count every trainable tensor, PReLU's one weight included (thop: see above).
 
 An auxiliary head does not run in eval, where the tools count: none counts its operations, and
 thop, which counts a module's parameters when it runs, leaves its params out (`idle_params`).
@@ -98,6 +107,9 @@ class Extra(StrEnum):
     SCALE = "scale"
     SOFTMAX = "softmax"
     SOFTMAX_SUM = "softmax_sum"
+    LAYER_NORM = "layer_norm"
+    GROUP_NORM = "group_norm"
+    LAYER_SCALE = "layer_scale"
 
 
 POOL_FAMILIES = (Extra.POOL, Extra.POOL_OUT, Extra.MAXPOOL, Extra.MAXPOOL_OUT)
@@ -122,6 +134,7 @@ class ParamsRule(StrEnum):
     PAPER = "paper"  # weights and biases
     TORCH = "torch"  # + batch norm scale and shift, + PReLU's weight
     KERAS = "keras"  # weights, biases, batch norm scale, shift, running mean and variance
+    THOP = "thop"  # torch's, but not a group norm's nor a layer scale's (modules thop skips)
 
 
 @dataclass(frozen=True)
@@ -160,14 +173,15 @@ PROFILES: dict[str, Profile] = {
         Profile(
             "fvcore",
             "fvcore 0.1.5 FlopCountAnalysis: + batch norm at 2 per element, + adaptive "
-            "(global) average pools' inputs",
-            extras={Extra.BN: 2, "pool.global": 1},
+            "(global) average pools' inputs, + layer and group norm at 5",
+            extras={Extra.BN: 2, "pool.global": 1, Extra.LAYER_NORM: 5, Extra.GROUP_NORM: 5},
             params=ParamsRule.TORCH,
         ),
         Profile(
             "thop",
             "thop 0.1.1 profile: + batch norm at 4 per element, + PReLU, + AvgPool2d outputs, "
-            "+ AdaptiveAvgPool2d inputs and outputs, + a declared softmax (3C - 1)",
+            "+ AdaptiveAvgPool2d inputs and outputs, + a declared softmax (3C - 1), + layer "
+            "norm at 4",
             extras={
                 Extra.BN: 4,
                 "act.prelu": 1,
@@ -176,15 +190,17 @@ PROFILES: dict[str, Profile] = {
                 "pool_out.window": 1,
                 Extra.SOFTMAX: 2,
                 Extra.SOFTMAX_SUM: 1,
+                Extra.LAYER_NORM: 4,
             },
-            params=ParamsRule.TORCH,
+            params=ParamsRule.THOP,
             idle_params=False,
         ),
         Profile(
             "ptflops",
             "ptflops 0.7.5 (pytorch backend): + biases, batch norm at 2 per element, "
             "ReLU/PReLU/ELU/GELU twice and ReLU6/LeakyReLU/SiLU once, pool modules' inputs "
-            "twice and functional pools' once, + a declared softmax at 1 per element",
+            "twice and functional pools' once, + a declared softmax at 1 per element, + layer "
+            "norm at 1 and group norm at 2",
             extras={
                 Extra.BIAS: 1,
                 Extra.BN: 2,
@@ -194,6 +210,8 @@ PROFILES: dict[str, Profile] = {
                 "pool.padded": 1,
                 "maxpool.padded": 1,
                 Extra.SOFTMAX: 1,
+                Extra.LAYER_NORM: 1,
+                Extra.GROUP_NORM: 2,
             },
             params=ParamsRule.TORCH,
         ),
@@ -212,6 +230,7 @@ def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num
     """(qualified key, elements) of every operation one op touches, at the shape `d`: ints for
     one setting, arrays over a grid (`arith` tells which)."""
     from mbcalc.core.graph import PoolForm, pool_form, window_extent
+    from mbcalc.core.norms import NORM_ELEMENTS
 
     size = d.h_out * d.w_out * d.c_out
     if op.bias:
@@ -235,6 +254,8 @@ def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num
     if op.kind is OpKind.SOFTMAX:
         yield Extra.SOFTMAX, size
         yield Extra.SOFTMAX_SUM, size - d.h_out * d.w_out
+    if (norm := NORM_ELEMENTS.get(op.kind)) is not None:
+        yield norm, size
 
 
 def elements(report: Report) -> dict[str, int]:
@@ -266,12 +287,15 @@ def add_extras(extras: dict[str, Num], key: str, size: Num, profile: Profile) ->
     extras[owner] = extras.get(owner, 0) + size * cost
 
 
-def counted_params(params: N, bn_params: N, prelus: int, rule: ParamsRule) -> N:
-    """The parameters `rule` counts, from the paper's params, the BN params and PReLU weights."""
+def counted_params(params: N, bn_params: N, prelus: int, rule: ParamsRule, skipped: N = 0) -> N:
+    """The parameters `rule` counts, from the paper's params, the BN params, PReLU weights and
+    the params thop skips (`skipped`, `mbcalc.core.norms.THOP_SKIPS`)."""
     if rule is ParamsRule.PAPER:
         return params
     if rule is ParamsRule.TORCH:
         return params + bn_params + prelus
+    if rule is ParamsRule.THOP:
+        return params + bn_params + prelus - skipped
     return params + 2 * bn_params  # keras: + running mean and variance, as many as scale, shift
 
 
@@ -298,6 +322,8 @@ def count(report: Report, profile: Profile) -> Counted:
 def count_rows(rows: Sequence[OpRow], total: Cost, profile: Profile) -> Counted:
     """The total of the ops `rows`, whose paper cost is `total`, as `profile` counts it (a
     whole report's, one unit's, one layer type's)."""
+    from mbcalc.core.norms import THOP_SKIPS
+
     extras: dict[str, Num] = {}
     # Every cost is 0 unless an extra has one: then the walk over the ops is not needed.
     touched = rows_elements(rows) if any(profile.extras.values()) else {}
@@ -309,8 +335,11 @@ def count_rows(rows: Sequence[OpRow], total: Cost, profile: Profile) -> Counted:
         params -= sum(cost.params for cost in idle)
         bn_params -= sum(cost.bn_params for cost in idle)
         rows = [row for row in rows if not row.op.aux]
-    prelus = sum(row.op.act == "prelu" for row in rows) if profile.params is ParamsRule.TORCH else 0
-    params = counted_params(params, bn_params, prelus, profile.params)
+    thop = profile.params is ParamsRule.THOP
+    torch_like = thop or profile.params is ParamsRule.TORCH
+    prelus = sum(row.op.act == "prelu" for row in rows) if torch_like else 0
+    skipped = sum(row.cost.params for row in rows if thop and row.op.kind in THOP_SKIPS)
+    params = counted_params(params, bn_params, prelus, profile.params, skipped)
     return Counted(profile, total.mult_adds, {k: int(v) for k, v in extras.items()}, params)
 
 

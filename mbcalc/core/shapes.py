@@ -169,7 +169,7 @@ def evaluate_channels(
             _record(failures, index, Reason.TOO_MANY_CHANNELS, too_many, c_out)
         c_out = minimum(maximum(c_out, 1), MAX_VALUE)
         kind = step.kind
-        if kind is OpKind.CONV and step.groups is not None and step.groups > 1:
+        if kind in _GROUPED and step.groups is not None and step.groups > 1:
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
             _record(failures, index, Reason.GROUPS, bad, c_out)
         elif kind is OpKind.ADD:
@@ -182,6 +182,10 @@ def evaluate_channels(
         inputs.append(c_in)
         outputs.append(c_out)
     return counts
+
+
+_GROUPED = (OpKind.CONV, OpKind.GROUP_NORM)
+"""The ops whose `groups` must divide their channels."""
 
 
 def _reads_one_input(step: Step) -> bool:

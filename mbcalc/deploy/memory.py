@@ -9,7 +9,9 @@ While an op runs, its inputs and its output are alive together. Every op writes 
 Weights at deployment: every conv, depthwise and fc weight and bias, plus, for each batch norm
 left unfolded, its scale, shift, running mean and running variance (4 values per channel).
 `fold_bn` folds each batch norm into the conv before it: its scale goes into the weights, its
-shift into a bias, so a conv without a bias gains one and the batch norms disappear.
+shift into a bias, so a conv without a bias gains one and the batch norms disappear. A batch
+norm standing alone (no conv before it, as DenseNet's) folds into a per-channel scale and shift:
+its 2 values per channel stay, as params. Norms and layer scales read and write their tensor.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from mbcalc.core.costs import Geometry
 from mbcalc.core.graph import NETWORK_INPUT
 from mbcalc.core.report import Report
 from mbcalc.deploy.dtypes import DType
+from mbcalc.kinds import OpKind
 
 __all__ = [
     "DType",
@@ -52,14 +55,24 @@ def activation_bytes(values: N, dtype: DType, batch: int) -> N:
 
 
 def deployed_weights(
-    params: N, bn_params: N, channels: N, *, bn: bool, bias: bool, fold_bn: bool
+    params: N,
+    bn_params: N,
+    channels: N,
+    *,
+    bn: bool,
+    bias: bool,
+    fold_bn: bool,
+    alone: bool = False,
 ) -> tuple[N, N]:
     """(params, batch-norm values) one op keeps at deployment, from its counted params.
 
     Unfolded, a batch norm keeps 4 values per channel (scale, shift, running mean and variance:
     twice its `bn_params`). Folded, it disappears into the op before it, which gains a bias of
-    `channels` values if it had none.
+    `channels` values if it had none; `alone` (a standalone batch norm), it keeps its scale and
+    shift as params.
     """
+    if fold_bn and alone:
+        return params + bn_params, 0
     folded_bias = channels if fold_bn and bn and not bias else 0
     return params + folded_bias, 0 if fold_bn else 2 * bn_params
 
@@ -173,7 +186,13 @@ class MemoryLedger:
         for source in sources:
             read = read + self.alive[source]
         kept, bn_values = deployed_weights(
-            params, bn_params, output[2], bn=geometry.bn, bias=geometry.bias, fold_bn=self.fold_bn
+            params,
+            bn_params,
+            output[2],
+            bn=geometry.bn,
+            bias=geometry.bias,
+            fold_bn=self.fold_bn,
+            alone=geometry.kind is OpKind.BATCH_NORM,
         )
         self.weight_values = self.weight_values + (kept + bn_values)
         return OpBytes(

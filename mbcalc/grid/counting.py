@@ -15,8 +15,9 @@ import numpy as np
 
 from mbcalc.core.arith import SCALAR, Num
 from mbcalc.core.costs import Counts, Dims
+from mbcalc.core.norms import THOP_SKIPS
 from mbcalc.core.plan import Plan, Step
-from mbcalc.core.profiles import Profile, add_extras, counted_params, op_elements
+from mbcalc.core.profiles import ParamsRule, Profile, add_extras, counted_params, op_elements
 from mbcalc.grid.axes import NUMPY, Array
 
 
@@ -55,6 +56,7 @@ class GridCounter:
         self.dtype = dtype
         self.extras: dict[str, Array] = {}
         self.idle: dict[str, Array] = {}  # params and bn_params the profile leaves out
+        self.skipped: Array = np.zeros(shape, dtype=dtype)  # params thop skips (THOP_SKIPS)
 
     def block(self, shape: tuple[int, int]) -> BlockCount:
         """A tally for one block of settings of this grid."""
@@ -70,6 +72,7 @@ class GridCounter:
                     target = mine[key] = np.zeros(self.shape, dtype=self.dtype)
                 target[block] = np.broadcast_to(value, tally.shape)
                 target[block][~valid] = 0
+        self.skipped[block] = np.broadcast_to(tally.skipped, tally.shape)
 
     def result(self, plan: Plan, counts: tuple[Array, Array, Array], valid: Array) -> GridCount:
         """The grid's totals under the profile, from its mult-adds, params and BN params (0
@@ -83,7 +86,7 @@ class GridCounter:
             for step in plan.steps
         )
         counted: Array = np.where(
-            valid, counted_params(params, bn_params, prelus, profile.params), 0
+            valid, counted_params(params, bn_params, prelus, profile.params, self.skipped), 0
         ).astype(params.dtype)
         operations = mult_adds * profile.flops_per_mult_add
         for extra in self.extras.values():
@@ -100,12 +103,16 @@ class BlockCount:
         self.extras: dict[str, Num] = {}
         self.idle: dict[str, Num] = {}  # an auxiliary head's params where the profile drops them
         self.priced = any(profile.extras.values())  # else no op adds anything
+        self.thop = profile.params is ParamsRule.THOP
+        self.skipped: Num = 0
 
     def add(self, step: Step, dims: Dims, counts: Counts) -> None:
         """Op `step` runs at `dims` with its `counts` (mult-adds, params, BN params)."""
         if step.aux and not self.profile.idle_params:
             for key, count in (("params", counts[1]), ("bn_params", counts[2])):
                 self.idle[key] = self.idle.get(key, 0) + count
+        elif self.thop and step.kind in THOP_SKIPS:
+            self.skipped = self.skipped + counts[1]
         if self.priced and not step.aux:  # an auxiliary head does not run
             for key, size in op_elements(step, dims, NUMPY):
                 add_extras(self.extras, key, size, self.profile)

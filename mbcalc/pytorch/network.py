@@ -22,6 +22,8 @@ skeleton with mbcalc's exact geometry:
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
   and the channel scaling.
+- standalone norms and layer scales as `mbcalc.pytorch.norm_modules` builds them, then the op's
+  activation.
 - activations by name; `prelu` is one `PReLU` parameter per op, counted apart from mbcalc's
   params (activations have none by its convention).
 - an auxiliary head's ops are submodules like any (their parameters are the model's) but run
@@ -50,6 +52,7 @@ from mbcalc.core.graph import (
 from mbcalc.core.settings import Multiplier, Pixels, Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
+from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
 from mbcalc.spec import Spec
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
@@ -184,6 +187,8 @@ def _op_module(op: Op) -> nn.Module:
         return Merge(op.kind, activation(op.act))
     if op.kind is OpKind.SOFTMAX:
         return _softmax(op.act)
+    if op.kind in NORM_KINDS:
+        return norm_module(op, activation(op.act))
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 

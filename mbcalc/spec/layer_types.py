@@ -15,6 +15,7 @@ from mbcalc.spec.model import (
     EXPAND_ROUNDINGS,
     GATES,
     MERGES,
+    NORM_KINDS,
     POOL_KINDS,
     RESIDUALS,
     SE_BASES,
@@ -26,7 +27,9 @@ from mbcalc.spec.model import (
     Fc,
     FusedMbconv,
     Layer,
+    LayerScale,
     Mbconv,
+    Norm,
     Parallel,
     Pointwise,
     Pool,
@@ -291,6 +294,23 @@ def _aux(p: LayerContext, a: Args, common: Common) -> Layer:
     return Aux(**common, layers=p.nested_layers(a, "layers"))
 
 
+def _norm(p: LayerContext, a: Args, common: Common) -> Layer:
+    kind = a.choice("kind", NORM_KINDS, "batch")
+    if kind == "group" and "groups" not in a.mapping:
+        raise a.error("a group norm needs `groups`", hint="add `groups: <number of groups>`")
+    if kind != "group" and "groups" in a.mapping:
+        raise a.error(
+            f"`groups` divides a group norm's channels, not a {kind} norm's",
+            a.mapping["groups"],
+            "remove `groups`, or give `kind: group`",
+        )
+    return Norm(**common, kind=kind, groups=a.int("groups") if kind == "group" else None)
+
+
+def _layer_scale(p: LayerContext, a: Args, common: Common) -> Layer:
+    return LayerScale(**common)
+
+
 Builder = Callable[[LayerContext, Args, Common], Layer]
 
 
@@ -364,5 +384,7 @@ LAYERS: dict[LayerType, LayerRow] = {
         act="swish",
     ),
     LayerType.AUX: LayerRow(prefix="aux", arguments=("layers",), build=_aux),
+    LayerType.NORM: LayerRow(prefix="norm", arguments=("kind", "groups"), build=_norm),
+    LayerType.LAYER_SCALE: LayerRow(prefix="layer_scale", arguments=(), build=_layer_scale),
 }
 """Every layer type of the spec language."""

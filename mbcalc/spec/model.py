@@ -37,6 +37,8 @@ SE_BASES: tuple[SeBase, ...] = ("expanded", "input")
 RESIDUALS: tuple[Residual, ...] = ("auto", "always", "never")
 POOL_KINDS: tuple[PoolKind, ...] = ("avg", "max")
 MERGES: tuple[Merge, ...] = ("concat", "add")
+NormKind = Literal["batch", "layer", "group"]
+NORM_KINDS: tuple[NormKind, ...] = ("batch", "layer", "group")
 """The values each choice of the spec language takes, as the parser offers them."""
 
 MAX_VALUE = 1_000_000_000
@@ -241,6 +243,21 @@ class Aux(Layer):
 
     type: ClassVar[LayerType] = LayerType.AUX
     layers: tuple[Layer, ...]
+
+
+class Norm(Layer):
+    """A normalization of the channels at each position (size kept), with a learned scale and
+    shift per channel: batch norm, layer norm over the channels, or group norm of `groups`."""
+
+    type: ClassVar[LayerType] = LayerType.NORM
+    kind: NormKind
+    groups: int | None  # a group norm's number of groups; None for the others
+
+
+class LayerScale(Layer):
+    """A learned scale per channel multiplied in (ConvNeXt's layer scale): size kept."""
+
+    type: ClassVar[LayerType] = LayerType.LAYER_SCALE
 
 
 @dataclass(eq=False, frozen=True)

@@ -26,6 +26,8 @@ FAMILY_LABELS = {
     Family.SOFTMAX: "Softmax",
     Family.SCALE: "Scale",
     Family.AUX: "Auxiliary head (train only)",
+    Family.NORM: "Norm",
+    Family.LAYER_SCALE: "Layer scale",
 }
 
 

@@ -118,6 +118,16 @@ def _fused_mbconv(draw: st.DrawFn, current: int, out: int, fixed_width: bool) ->
     return draw(windowed("fused_mbconv", out=out, **args)), out
 
 
+def _norm(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """A standalone batch or layer norm, or a layer scale; at alpha 1 also a group norm whose
+    groups divide the channels."""
+    choices: list[Layer] = [{"norm": {}}, {"norm": {"kind": "layer"}}, {"layer_scale": {}}]
+    if fixed_width:
+        groups = draw(st.sampled_from([g for g in range(1, current + 1) if current % g == 0]))
+        choices.append({"norm": {"kind": "group", "groups": groups}})
+    return draw(st.sampled_from(choices)), current
+
+
 ANY_WIDTH: dict[str, LayerMaker] = {
     "conv": _conv,
     "depthwise": _depthwise,
@@ -127,6 +137,7 @@ ANY_WIDTH: dict[str, LayerMaker] = {
     "se": _se,
     "concat": _concat,
     "fused_mbconv": _fused_mbconv,
+    "norm": _norm,
 }
 FIXED_WIDTH_ONLY: dict[str, LayerMaker] = {"residual": _residual, "add": _add}
 
