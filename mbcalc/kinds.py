@@ -35,6 +35,7 @@ class LayerType(StrEnum):
     SE = "se"
     MBCONV = "mbconv"
     SOFTMAX = "softmax"
+    SHUFFLE = "shuffle"
 
 
 class OpKind(StrEnum):
@@ -48,6 +49,8 @@ class OpKind(StrEnum):
     CONCAT = "concat"
     SCALE = "scale"
     SOFTMAX = "softmax"
+    SPLIT = "split"  # one branch's slice of a split's input channels: a view, no copy
+    SHUFFLE = "shuffle"  # a channel shuffle: a permutation of the channels
 
 
 class Bound(StrEnum):

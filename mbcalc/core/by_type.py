@@ -26,6 +26,8 @@ class Family(StrEnum):
     CONCAT = "concat"
     SOFTMAX = "softmax"
     SCALE = "scale"
+    SPLIT = "split"
+    SHUFFLE = "shuffle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ _FREE_FAMILIES = {
     OpKind.CONCAT: Family.CONCAT,
     OpKind.SOFTMAX: Family.SOFTMAX,
     OpKind.SCALE: Family.SCALE,
+    OpKind.SPLIT: Family.SPLIT,
+    OpKind.SHUFFLE: Family.SHUFFLE,
 }
 """The cost-free ops, each its own category (a squeeze-excite's pool and scaling included)."""
 

@@ -6,7 +6,7 @@ Counting convention:
   conv: H_out * W_out * k_h * k_w * (C_in / groups) * C_out;
   depthwise: H_out * W_out * k_h * k_w * C_in * multiplier; fc: inputs * outputs.
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
-  squeeze-and-excite's channel scaling and softmax are not mult-adds.
+  squeeze-and-excite's channel scaling, softmax, channel splits and shuffles are not mult-adds.
 - params: weights and biases of conv, depthwise and fc ops.
 - bn_params: 2 per channel (scale and shift) of every batch norm, kept apart, so that `params`
   matches the paper and `params + bn_params` matches PyTorch's trainable parameter count.
@@ -143,7 +143,9 @@ def fc_counts(geometry: Geometry, d: Dims) -> Counts:
 @formula(OpKind.CONCAT)
 @formula(OpKind.SCALE)
 @formula(OpKind.SOFTMAX)
+@formula(OpKind.SPLIT)
+@formula(OpKind.SHUFFLE)
 def free_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Pooling, merges, channel scaling and softmax: no mult-adds, no params by the paper's
-    convention."""
+    """Pooling, merges, channel scaling, softmax, splits and shuffles: no mult-adds, no params
+    by the paper's convention."""
     return 0, 0, 0

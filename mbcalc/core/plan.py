@@ -21,10 +21,12 @@ from mbcalc.core.ir import (
     POINTWISE,
     SAME,
     SUM,
+    Adaptive,
     ChannelRule,
     Expand,
     Fixed,
     Like,
+    Part,
     Ratio,
     Scaled,
     SpatialRule,
@@ -47,6 +49,7 @@ from mbcalc.spec import (
     Pool,
     Se,
     Separable,
+    Shuffle,
     Softmax,
     Spec,
     Windowed,
@@ -186,8 +189,8 @@ class _Planner:
             )
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
-        elif isinstance(layer, Softmax):
-            tensor = self.add(layer, path, path, OpKind.SOFTMAX, (tensor,), SAME, KEEP)
+        elif isinstance(layer, Softmax | Shuffle):
+            tensor = self.reshuffle(layer, path, tensor)
         else:  # pragma: no cover - the spec parser admits no other type
             raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
         steps = tuple(range(first, len(self.steps)))
@@ -295,7 +298,16 @@ class _Planner:
         spatial: SpatialRule = GLOBAL
         if layer.kernel is not None:
             spatial = Window(layer.kernel, layer.stride, layer.padding, layer.ceil)
+        elif layer.output not in (None, (1, 1)):
+            spatial = Adaptive(layer.output)
         return self.add(layer, path, path, OpKind.POOL, (tensor,), SAME, spatial)
+
+    def reshuffle(self, layer: Softmax | Shuffle, path: str, tensor: int) -> int:
+        """A softmax over the channels or a channel shuffle: the shape kept, free."""
+        if isinstance(layer, Softmax):
+            return self.add(layer, path, path, OpKind.SOFTMAX, (tensor,), SAME, KEEP)
+        shuffle, groups = OpKind.SHUFFLE, layer.groups
+        return self.add(layer, path, path, shuffle, (tensor,), SAME, KEEP, groups=groups)
 
     def se(self, layer: Se, path: str, tensor: int) -> int:
         if layer.ratio is None:
@@ -345,12 +357,20 @@ class _Planner:
     def parallel(self, layer: Parallel, path: str, tensor: int) -> int:
         """The branches on one input, then the merge, followed by the parallel's `act`."""
         outputs = tuple(
-            self.sequence(branch, f"{path}.branch{number}.", tensor) if branch else tensor
-            for number, branch in enumerate(layer.branches, start=1)
+            self.branch(layer, path, tensor, number) for number in range(1, len(layer.branches) + 1)
         )
         if layer.merge == "add":
             return self.add(layer, f"{path}.add", path, OpKind.ADD, outputs, SAME, KEEP)
         return self.add(layer, f"{path}.concat", path, OpKind.CONCAT, outputs, SUM, KEEP)
+
+    def branch(self, layer: Parallel, path: str, tensor: int, number: int) -> int:
+        """Branch `number` (an empty one passes its input through) on the parallel's input, or
+        under `split` on its slice of the channels (a view: `.split1`, `.split2` ...)."""
+        if layer.split:
+            part = Part(len(layer.branches))
+            name = f"{path}.split{number}"
+            tensor = self.add(layer, name, path, OpKind.SPLIT, (tensor,), part, KEEP)
+        return self.sequence(layer.branches[number - 1], f"{path}.branch{number}.", tensor)
 
 
 def _width(layer: Conv | Pointwise | Separable) -> ChannelRule:

@@ -21,6 +21,7 @@ from typing import Generic, Protocol
 from mbcalc.core.arith import SCALAR, Arith, Mask, N
 from mbcalc.core.ir import (
     NETWORK_INPUT,
+    Adaptive,
     ChannelRule,
     Expand,
     Fixed,
@@ -28,6 +29,7 @@ from mbcalc.core.ir import (
     Global,
     Keep,
     Like,
+    Part,
     Ratio,
     Same,
     Scaled,
@@ -53,6 +55,7 @@ class Reason(StrEnum):
     TOO_LARGE = "too large"
     ADD_SIZES = "add sizes"
     CONCAT_SIZES = "concat sizes"
+    SPLIT_CHANNELS = "split channels"
 
 
 @dataclass(eq=False, frozen=True, slots=True)
@@ -169,9 +172,11 @@ def evaluate_channels(
             _record(failures, index, Reason.TOO_MANY_CHANNELS, too_many, c_out)
         c_out = minimum(maximum(c_out, 1), MAX_VALUE)
         kind = step.kind
-        if kind is OpKind.CONV and step.groups is not None and step.groups > 1:
+        if kind in _GROUPED and step.groups is not None and step.groups > 1:
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
             _record(failures, index, Reason.GROUPS, bad, c_out)
+        elif isinstance(rule, Part):
+            _record(failures, index, Reason.SPLIT_CHANNELS, c_in % rule.parts != 0, c_out)
         elif kind is OpKind.ADD:
             differ: Mask = False
             for source in step.sources[1:]:
@@ -182,6 +187,10 @@ def evaluate_channels(
         inputs.append(c_in)
         outputs.append(c_out)
     return counts
+
+
+_GROUPED = (OpKind.CONV, OpKind.SHUFFLE)
+"""The op kinds whose `groups` must divide their channels."""
 
 
 def _reads_one_input(step: Step) -> bool:
@@ -230,6 +239,8 @@ def _channel_rule(
             return ar.maximum(squeezed, 1)
         case Like(tensor=tensor):
             return of(tensor)
+        case Part(parts=parts):
+            return c_in // parts
 
 
 def _expanded(c_in: N, ratio: Fraction, rounding: str, divisor: int, ar: Arith) -> N:
@@ -305,6 +316,8 @@ def _size_out(
             return size_in
         case Global() | Flat():
             return (1, 1)
+        case Adaptive(output=output):
+            return output
 
 
 @dataclass(eq=False, frozen=True, slots=True)

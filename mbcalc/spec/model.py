@@ -145,6 +145,7 @@ class Pool(Layer):
     stride: Pair
     padding: Padding
     ceil: bool = False  # PyTorch's ceil_mode: a last partial window counts
+    output: Pair | None = None  # an adaptive pool's fixed output grid (kernel None)
 
 
 class Fc(Layer):
@@ -176,6 +177,7 @@ class Parallel(Layer):
     type: ClassVar[LayerType] = LayerType.PARALLEL
     branches: tuple[tuple[Layer, ...], ...]
     merge: Merge
+    split: bool = False  # each branch takes its equal slice of the input channels
 
 
 class Mbconv(Windowed):
@@ -213,6 +215,13 @@ class Se(Layer):
     ratio: Fraction | None
     divisor: int | None = None  # make_divisible(floor(C * ratio), divisor) instead of max(1, ...)
     gate: str = "sigmoid"  # the activation after the second fc (`act` follows the first): GATES
+
+
+class Shuffle(Layer):
+    """A channel shuffle over `groups` groups (ShuffleNet's): shapes unchanged, free."""
+
+    type: ClassVar[LayerType] = LayerType.SHUFFLE
+    groups: int
 
 
 @dataclass(eq=False, frozen=True)

@@ -25,6 +25,8 @@ FAMILY_LABELS = {
     Family.CONCAT: "Concat",
     Family.SOFTMAX: "Softmax",
     Family.SCALE: "Scale",
+    Family.SPLIT: "Split",
+    Family.SHUFFLE: "Shuffle",
 }
 
 
