@@ -31,6 +31,12 @@ TORCHVISION_FAMILIES = {
     "mnasnet": ("mnasnet1_0",),
     "regnet": ("regnet_x_400mf", "regnet_y_400mf"),
     "efficientnet": ("efficientnet_b0",),
+    "shufflenet": (
+        "shufflenet_v2_x0_5",
+        "shufflenet_v2_x1_0",
+        "shufflenet_v2_x1_5",
+        "shufflenet_v2_x2_0",
+    ),
 }
 
 # torchvision's other widths of a shipped spec: (the spec, its alpha). MNASNet's _get_depths
