@@ -18,7 +18,7 @@ import pytest
 from mbcalc import Settings, analyze, build_graph, parse_spec
 from mbcalc.core.adaptive import adaptive_kernel, adaptive_window
 from mbcalc.core.graph import PoolForm, pool_form
-from mbcalc.core.profiles import PROFILES, count
+from mbcalc.core.profiles import PROFILES, count, custom_profile, parse_extras
 from mbcalc.deploy.memory import memory_report
 from mbcalc.grid.sweep import sweep
 from mbcalc.spec.zoo import load_shipped, spec_text
@@ -251,3 +251,14 @@ def test_a_wrong_output_is_refused_in_one_line(
         rf"mbcalc: error: {re.escape(str(path))}:3: layer 'pool1': {re.escape(message)}.*\n",
         result.stderr,
     )
+
+
+def test_the_adaptive_form_and_thops_rule_are_keys_of_count() -> None:
+    report = analyze(build_graph(parse_spec(pool_spec(8, 512, 7))))
+    extras = parse_extras("pool.adaptive,pool_window.adaptive=2")
+    counted = count(report, custom_profile(PROFILES["paper"], False, extras, None))
+    inputs, outputs = 8 * 8 * 512, 7 * 7 * 512
+    assert counted.extras == {
+        "pool.adaptive": inputs,
+        "pool_window.adaptive": 2 * thop_formula(8, 8, 7, 7, outputs),
+    }

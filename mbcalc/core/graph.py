@@ -77,6 +77,7 @@ class Op:
     ceil: bool = False  # a pooling window in PyTorch's ceil_mode
     global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
     grid: Pair | None = None  # an adaptive pool's output grid (its kernel the largest window)
+    part: int | None = None  # a split op's slice of its input's channels, from 0
 
     @property
     def activation(self) -> str:
@@ -269,7 +270,7 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
     return Op(
         step.index, step.name, step.unit, kind, step.sources, input, output, kernel, stride,
         groups, step.bias, step.bn, step.activation, step.pool_kind, padding, ceil, is_global,
-        step.grid,
+        step.grid, step.channels.index if isinstance(step.channels, Part) else None,
     )  # fmt: skip
 
 

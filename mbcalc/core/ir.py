@@ -87,9 +87,11 @@ class Like:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One of `parts` equal slices of the input's channels (a split branch's)."""
+    """Slice `index` (from 0) of `parts` equal slices of the input's channels (a split
+    branch's)."""
 
     parts: int
+    index: int
 
 
 ChannelRule = Scaled | Expand | Times | Same | Sum | Fixed | Ratio | Like | Part

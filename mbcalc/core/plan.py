@@ -367,7 +367,7 @@ class _Planner:
         """Branch `number` (an empty one passes its input through) on the parallel's input, or
         under `split` on its slice of the channels (a view: `.split1`, `.split2` ...)."""
         if layer.split:
-            part = Part(len(layer.branches))
+            part = Part(len(layer.branches), number - 1)
             name = f"{path}.split{number}"
             tensor = self.add(layer, name, path, OpKind.SPLIT, (tensor,), part, KEEP)
         return self.sequence(layer.branches[number - 1], f"{path}.branch{number}.", tensor)

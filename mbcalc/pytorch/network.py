@@ -50,7 +50,7 @@ from mbcalc.core.graph import (
 from mbcalc.core.settings import Multiplier, Pixels, Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
-from mbcalc.pytorch.split_modules import ChannelShuffle, Slice, slice_numbers
+from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.spec import Spec
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
@@ -138,8 +138,7 @@ class Network(nn.Module):
     def __init__(self, graph: Graph) -> None:
         super().__init__()
         self.graph = graph
-        slices = slice_numbers(graph.ops)
-        self.ops = nn.ModuleList(_op_module(op, slices.get(op.index, 0)) for op in graph.ops)
+        self.ops = nn.ModuleList(_op_module(op) for op in graph.ops)
         last_reader: dict[int, int] = {}
         for op in graph.ops:
             for source in op.sources:
@@ -174,8 +173,7 @@ def _flat(graph: Graph, op: Op) -> bool:
     return op.kind is OpKind.FC
 
 
-def _op_module(op: Op, slice_number: int) -> nn.Module:
-    """The module of `op`; a split op is slice `slice_number` of its input."""
+def _op_module(op: Op) -> nn.Module:
     if op.kind in (OpKind.CONV, OpKind.DEPTHWISE):
         return _conv(op, op.act)
     if op.kind is OpKind.FC:
@@ -187,7 +185,7 @@ def _op_module(op: Op, slice_number: int) -> nn.Module:
     if op.kind is OpKind.SOFTMAX:
         return _softmax(op.act)
     if op.kind is OpKind.SPLIT:
-        return Slice(op.input[2] // op.output[2], slice_number)
+        return Slice(op.input[2] // op.output[2], op.part or 0)
     if op.kind is OpKind.SHUFFLE:
         return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")

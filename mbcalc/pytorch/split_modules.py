@@ -4,22 +4,7 @@ ShuffleNetV2 writes them: `x.chunk(parts, dim=1)` (views, no copy) and `channel_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from mbcalc.core.graph import Op, OpKind
 from mbcalc.pytorch.needs_torch import Tensor, nn, torch
-
-
-def slice_numbers(ops: Sequence[Op]) -> dict[int, int]:
-    """Each split op's slice (0 for the first branch's), by op index: the split ops of one
-    parallel (the same unit and input) in the order of its branches."""
-    numbers: dict[int, int] = {}
-    seen: dict[tuple[str, tuple[int, ...]], int] = {}
-    for op in ops:
-        if op.kind is OpKind.SPLIT:
-            key = (op.unit, op.sources)
-            numbers[op.index] = seen[key] = seen.get(key, -1) + 1
-    return numbers
 
 
 class Slice(nn.Module):
