@@ -3,12 +3,13 @@
 The checks that build a shipped spec as a PyTorch module and run it (`mbcalc verify`'s and the
 real FLOPs tools') take seconds per spec and setting at 224x224. A family's deeper or wider
 members are built from the layer types and rules of the member checked in full (ResNet-101 and
--152 from ResNet-50's bottlenecks, ResNeXt-101 from ResNeXt-50's grouped ones, VGG 19 from
-VGG 16's convs, ShuffleNet V2's other widths from 1.0x's units). `mbcalc verify` checks them
-once, at REDUCED (a quarter of the width, 64x64), where every op is still compared with PyTorch's; the real tools, whose counts depend on the op
-kinds alone, count them through the member they are built like. A check's cost grows with the
-number of ops far more than with their size, so a smaller resolution alone saves little. Their
-figures at 224 are checked without PyTorch (tests/test_zoo_published.py).
+-152 from ResNet-50's bottlenecks, ResNeXt-101 from ResNeXt-50's grouped ones, VGG 19 from VGG
+16's convs, ShuffleNet V2's other widths from 1.0x's units). `mbcalc verify` checks them once,
+at REDUCED (a quarter of the width, 64x64), where every op is still compared with PyTorch's; the
+real tools, whose counts depend on the op kinds alone, count them through the member they are
+built like. A check's cost grows with the number of ops far more than with their size, so a
+smaller resolution alone saves little. Their figures at 224 are checked without PyTorch
+(tests/test_zoo_published.py).
 """
 
 from __future__ import annotations
