@@ -39,6 +39,7 @@ class LayerType(StrEnum):
     AUX = "aux"
     NORM = "norm"
     LAYER_SCALE = "layer_scale"
+    SHUFFLE = "shuffle"
 
 
 class OpKind(StrEnum):
@@ -56,6 +57,8 @@ class OpKind(StrEnum):
     LAYER_NORM = "layer_norm"
     GROUP_NORM = "group_norm"
     LAYER_SCALE = "layer_scale"
+    SPLIT = "split"  # one branch's slice of a split's input channels: a view, no copy
+    SHUFFLE = "shuffle"  # a channel shuffle: a permutation of the channels
 
 
 class Bound(StrEnum):

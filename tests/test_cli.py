@@ -45,7 +45,7 @@ SCHEMA = "mbcalc.report/1"
 REPORT_KEYS = {"schema", "spec", "alpha", "resolution", "layers", "units", "total"}
 UNIT_KEYS = {"name", "type", "mult_adds", "params"}
 TOTAL_KEYS = {"mult_adds", "params", "bn_params", "standard_mult_adds", "reduction"}
-OPS = {"conv", "depthwise", "fc", "pool", "add", "concat", "scale"}
+OPS = {"conv", "depthwise", "fc", "pool", "add", "concat", "scale", "split", "shuffle"}
 OPS |= {"batch_norm", "layer_norm", "group_norm", "layer_scale"}  # standalone norms
 COUNTS = ("mult_adds", "params", "bn_params")
 INT_KEYS = {*COUNTS, "standard_mult_adds", "groups"}
@@ -115,8 +115,8 @@ def check_report(data: dict[str, Any]) -> None:
     unit_names = [unit["name"] for unit in units]
     assert len(unit_names) == len(set(unit_names))
     for layer in layers:
-        if layer["unit"] not in unit_names:  # a merge op belongs to its block or parallel
-            assert layer["op"] in {"add", "concat"}
+        if layer["unit"] not in unit_names:  # a merge or split belongs to its block or parallel
+            assert layer["op"] in {"add", "concat", "split"}
             assert layer["mult_adds"] == layer["params"] == 0
     standard_total = total["mult_adds"]
     for unit in units:

@@ -229,3 +229,30 @@ def test_an_auxiliary_head(profile: str) -> None:
 @given(spec=networks(fixed_width=True, varied=True))
 def test_random_networks(profile: str, spec: Spec) -> None:
     assert_profile_matches(profile, build_graph(spec))
+
+
+ADAPTIVE_POOLS = {
+    "14 to 7": "input: {size: 14, channels: 256}\nlayers: [pool: {output: 7}]",
+    "13 to 7": "input: {size: 13, channels: 256}\nlayers: [pool: {output: 7}]",
+    "8 to 7": "input: {size: 8, channels: 512}\nlayers: [pool: {output: 7}]",
+    "13 to 6": "input: {size: 13, channels: 256}\nlayers: [pool: {output: 6}]",
+    "5 to 7": "input: {size: 5, channels: 64}\nlayers: [pool: {output: 7}]",
+    "17x9 to 7x3, max": "input: {size: [17, 9], channels: 3}\n"
+    "layers: [pool: {kind: max, output: [7, 3]}]",
+    "split and shuffle": """
+input: {size: 9, channels: 8}
+layers:
+  - parallel: {split: true, branches: [[], [pointwise: {out: 6}], [], [depthwise: {}]]}
+  - shuffle: {groups: 4}
+  - pool: {output: [4, 3]}
+  - fc: {out: 10}
+""",
+}
+"""Adaptive pools whose grid divides their input and does not (thop's float64 product falls
+short by one on 8 to 7 and 13 to 6), a smaller input than the grid, and a split and shuffle."""
+
+
+@pytest.mark.parametrize("case", ADAPTIVE_POOLS)
+@pytest.mark.parametrize("profile", TOOLS)
+def test_adaptive_pools_split_and_shuffle(profile: str, case: str) -> None:
+    assert_profile_matches(profile, build_graph(parse_spec(ADAPTIVE_POOLS[case])))

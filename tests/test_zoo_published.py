@@ -35,6 +35,12 @@ TORCHVISION_FAMILIES = {
     "efficientnet_v2": ("efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"),
     "densenet": ("densenet121", "densenet161", "densenet169", "densenet201"),
     "convnext": ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large"),
+    "shufflenet": (
+        "shufflenet_v2_x0_5",
+        "shufflenet_v2_x1_0",
+        "shufflenet_v2_x1_5",
+        "shufflenet_v2_x2_0",
+    ),
 }
 
 # torchvision's other widths of a shipped spec: (the spec, its alpha). MNASNet's _get_depths

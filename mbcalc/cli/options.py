@@ -205,8 +205,9 @@ CountOpt = Annotated[
         "--count",
         metavar="OP[=COST],...",
         help="Also count these operations at COST per element: bias, bn, act, pool, pool_out, "
-        "maxpool, maxpool_out, add, scale, softmax, softmax_sum; act.NAME for one activation "
-        "(act.relu6), pool.FORM for one pool form: global, window or padded (e.g. "
+        "maxpool, maxpool_out, add, scale, softmax, softmax_sum, pool_window; act.NAME for one "
+        "activation (act.relu6), pool.FORM for one pool form: global, window, padded or "
+        "adaptive (e.g. "
         "bn=2,pool.global). A key replaces the profile's cost of that key and the keys under it.",
         show_default=False,
     ),

@@ -29,6 +29,8 @@ class Family(StrEnum):
     AUX = "aux"  # an auxiliary head's ops, whatever their kind: training only
     NORM = "norm"
     LAYER_SCALE = "layer_scale"
+    SPLIT = "split"
+    SHUFFLE = "shuffle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ _FREE_FAMILIES = {
     OpKind.LAYER_NORM: Family.NORM,
     OpKind.GROUP_NORM: Family.NORM,
     OpKind.LAYER_SCALE: Family.LAYER_SCALE,
+    OpKind.SPLIT: Family.SPLIT,
+    OpKind.SHUFFLE: Family.SHUFFLE,
 }
 """The ops without mult-adds, each its own category (a squeeze-excite's pool and scaling
 included; norms and layer scales have params)."""

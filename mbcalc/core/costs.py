@@ -6,8 +6,8 @@ Counting convention:
   conv: H_out * W_out * k_h * k_w * (C_in / groups) * C_out;
   depthwise: H_out * W_out * k_h * k_w * C_in * multiplier; fc: inputs * outputs.
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
-  squeeze-and-excite's channel scaling and softmax are not mult-adds; nor are a standalone
-  norm (batch, layer or group) and a layer scale.
+  squeeze-and-excite's channel scaling, softmax, channel splits and shuffles are not mult-adds;
+  nor are a standalone norm (batch, layer or group) and a layer scale.
 - params: weights and biases of conv, depthwise and fc ops; the scale and shift of a layer or
   group norm (2 per channel) and a layer scale (1 per channel), which no conv absorbs.
 - bn_params: 2 per channel (scale and shift) of every batch norm, a conv's or a standalone one
@@ -154,9 +154,11 @@ def fc_counts(geometry: Geometry, d: Dims) -> Counts:
 @formula(OpKind.CONCAT)
 @formula(OpKind.SCALE)
 @formula(OpKind.SOFTMAX)
+@formula(OpKind.SPLIT)
+@formula(OpKind.SHUFFLE)
 def free_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Pooling, merges, channel scaling and softmax: no mult-adds, no params by the paper's
-    convention."""
+    """Pooling, merges, channel scaling, softmax, splits and shuffles: no mult-adds, no params
+    by the paper's convention."""
     return 0, 0, 0
 
 

@@ -13,9 +13,10 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Protocol
 
+from mbcalc.core.adaptive import adaptive_kernel
 from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
-from mbcalc.core.ir import NETWORK_INPUT, Scaled, Step, Window
+from mbcalc.core.ir import NETWORK_INPUT, Part, Scaled, Step, Window
 from mbcalc.core.plan import MAX_OPS, Plan, make_plan
 from mbcalc.core.settings import Settings
 from mbcalc.core.shapes import (
@@ -76,6 +77,8 @@ class Op:
     ceil: bool = False  # a pooling window in PyTorch's ceil_mode
     global_pool: bool = False  # a pool over the whole input (its kernel is the input's size)
     aux: bool = False  # in an auxiliary head: runs in training only
+    grid: Pair | None = None  # an adaptive pool's output grid (its kernel the largest window)
+    part: int | None = None  # a split op's slice of its input's channels, from 0
 
     @property
     def activation(self) -> str:
@@ -181,6 +184,7 @@ class PoolForm(StrEnum):
     GLOBAL = "global"  # an adaptive 1x1 pool module (AdaptiveAvgPool2d, AdaptiveMaxPool2d)
     WINDOW = "window"  # PyTorch's own window module (AvgPool2d, MaxPool2d)
     PADDED = "padded"  # explicit padding, then one F.avg_pool2d or F.max_pool2d call
+    ADAPTIVE = "adaptive"  # an adaptive pool module to a grid larger than 1x1
 
 
 class Windowed(Protocol):
@@ -194,6 +198,8 @@ class Windowed(Protocol):
     def stride(self) -> Pair | None: ...
     @property
     def padding(self) -> Padding: ...
+    @property
+    def grid(self) -> Pair | None: ...
 
 
 def pool_form(op: Windowed) -> PoolForm:
@@ -201,6 +207,8 @@ def pool_form(op: Windowed) -> PoolForm:
     kernel, which are padded explicitly."""
     if op.global_pool:
         return PoolForm.GLOBAL
+    if op.grid is not None:
+        return PoolForm.ADAPTIVE
     assert op.kernel is not None
     if op.padding != "same" and all(2 * p <= k for p, k in zip(op.padding, op.kernel, strict=True)):
         return PoolForm.WINDOW
@@ -256,13 +264,21 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
         kernel, stride = spatial.kernel, spatial.stride
         padding, ceil = spatial.padding, spatial.ceil
     elif step.global_pool:
-        kernel, stride, is_global = input[:2], (1, 1), True
+        kernel, stride, is_global = adaptive_kernels(input, (1, 1)), (1, 1), True
+    elif step.grid is not None:
+        kernel, stride = adaptive_kernels(input, step.grid), None
     groups = input[2] if kind is OpKind.DEPTHWISE else step.groups
     return Op(
         step.index, step.name, step.unit, kind, step.sources, input, output, kernel, stride,
         groups, step.bias, step.bn, step.activation, step.pool_kind, padding, ceil, is_global,
         step.aux,
+        step.grid, step.channels.index if isinstance(step.channels, Part) else None,
     )  # fmt: skip
+
+
+def adaptive_kernels(input: Shape, grid: Pair) -> Pair:
+    """The largest window (height, width) of an adaptive pool from `input` to `grid`."""
+    return adaptive_kernel(input[0], grid[0]), adaptive_kernel(input[1], grid[1])
 
 
 def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
@@ -356,6 +372,15 @@ class _Explainer:
                 layer,
                 path,
                 "a residual block must keep stride 1 and its input's channels",
+            )
+        if reason is Reason.SPLIT_CHANNELS:
+            assert isinstance(step.channels, Part)
+            return spec.error(
+                f"split: the {c_in} input channels do not divide into {step.channels.parts} "
+                "equal slices",
+                layer,
+                path,
+                "give the split's input a multiple of its branch count of channels",
             )
         if reason is Reason.CONCAT_SIZES:
             return spec.error(

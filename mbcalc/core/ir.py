@@ -85,7 +85,16 @@ class Like:
     tensor: int
 
 
-ChannelRule = Scaled | Expand | Times | Same | Sum | Fixed | Ratio | Like
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Slice `index` (from 0) of `parts` equal slices of the input's channels (a split
+    branch's)."""
+
+    parts: int
+    index: int
+
+
+ChannelRule = Scaled | Expand | Times | Same | Sum | Fixed | Ratio | Like | Part
 
 
 # -- spatial rules ---------------------------------------------------------------------------
@@ -116,7 +125,14 @@ class Keep:
     """The input's size."""
 
 
-SpatialRule = Window | Global | Flat | Keep
+@dataclass(frozen=True, slots=True)
+class Adaptive:
+    """A fixed `output` grid whatever the input (an adaptive pool larger than 1x1)."""
+
+    output: Pair
+
+
+SpatialRule = Window | Global | Flat | Keep | Adaptive
 
 SAME = Same()
 SUM = Sum()
@@ -178,6 +194,12 @@ class Step:
     def global_pool(self) -> bool:
         """Whether the op works over its whole input (a global pool)."""
         return isinstance(self.spatial, Global)
+
+    @property
+    def grid(self) -> Pair | None:
+        """An adaptive pool's output grid, else None."""
+        spatial = self.spatial
+        return spatial.output if isinstance(spatial, Adaptive) else None
 
     @property
     def activation(self) -> str:

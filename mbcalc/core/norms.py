@@ -4,7 +4,7 @@ size kept), the elements a counting profile prices on it, and whose params thop 
 from __future__ import annotations
 
 from mbcalc.kinds import OpKind
-from mbcalc.spec import LayerScale, Norm, Softmax
+from mbcalc.spec import LayerScale, Norm, Shuffle, Softmax
 
 NORM_OPS = {"batch": OpKind.BATCH_NORM, "layer": OpKind.LAYER_NORM, "group": OpKind.GROUP_NORM}
 """The op of each norm `kind`."""
@@ -20,9 +20,11 @@ THOP_SKIPS = (OpKind.GROUP_NORM, OpKind.LAYER_SCALE)
 """The ops whose params thop leaves out: it has no rule for their modules."""
 
 
-def kept_shape_op(layer: Softmax | Norm | LayerScale) -> tuple[OpKind, int | None]:
-    """(op kind, groups) of a layer that is one op keeping its input's shape: a softmax, a norm
-    or a layer scale; groups are a group norm's, else None."""
+def kept_shape_op(layer: Softmax | Norm | LayerScale | Shuffle) -> tuple[OpKind, int | None]:
+    """(op kind, groups) of a layer that is one op keeping its input's shape: a softmax, a norm,
+    a layer scale or a channel shuffle; groups are a group norm's or a shuffle's, else None."""
     if isinstance(layer, Norm):
         return NORM_OPS[layer.kind], layer.groups
+    if isinstance(layer, Shuffle):
+        return OpKind.SHUFFLE, layer.groups
     return OpKind.SOFTMAX if isinstance(layer, Softmax) else OpKind.LAYER_SCALE, None

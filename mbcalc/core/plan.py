@@ -21,10 +21,12 @@ from mbcalc.core.ir import (
     POINTWISE,
     SAME,
     SUM,
+    Adaptive,
     ChannelRule,
     Expand,
     Fixed,
     Like,
+    Part,
     Ratio,
     Scaled,
     SpatialRule,
@@ -52,6 +54,7 @@ from mbcalc.spec import (
     Pool,
     Se,
     Separable,
+    Shuffle,
     Softmax,
     Spec,
     Windowed,
@@ -194,7 +197,7 @@ class _Planner:
             )
         elif isinstance(layer, Se):
             tensor = self.se(layer, path, tensor)
-        elif isinstance(layer, Softmax | Norm | LayerScale):
+        elif isinstance(layer, Softmax | Norm | LayerScale | Shuffle):
             kind, groups = kept_shape_op(layer)
             bn = kind is OpKind.BATCH_NORM  # its scale and shift are BN params
             tensor = self.add(layer, path, path, kind, (tensor,), SAME, KEEP, groups=groups, bn=bn)
@@ -337,6 +340,8 @@ class _Planner:
         spatial: SpatialRule = GLOBAL
         if layer.kernel is not None:
             spatial = Window(layer.kernel, layer.stride, layer.padding, layer.ceil)
+        elif layer.output not in (None, (1, 1)):
+            spatial = Adaptive(layer.output)
         return self.add(layer, path, path, OpKind.POOL, (tensor,), SAME, spatial)
 
     def se(self, layer: Se, path: str, tensor: int) -> int:
@@ -395,8 +400,7 @@ class _Planner:
     def parallel(self, layer: Parallel, path: str, tensor: int) -> int:
         """The branches on one input, then the merge, followed by the parallel's `act`."""
         outputs = tuple(
-            self.sequence(branch, f"{path}.branch{number}.", tensor) if branch else tensor
-            for number, branch in enumerate(layer.branches, start=1)
+            self.branch(layer, path, tensor, number) for number in range(1, len(layer.branches) + 1)
         )
         if layer.merge == "add":
             return self.add(layer, f"{path}.add", path, OpKind.ADD, outputs, SAME, KEEP)
@@ -409,6 +413,15 @@ class _Planner:
         self.sequence(layer.layers, f"{path}.", tensor)
         self.in_aux = outer
         return tensor
+
+    def branch(self, layer: Parallel, path: str, tensor: int, number: int) -> int:
+        """Branch `number` (an empty one passes its input through) on the parallel's input, or
+        under `split` on its slice of the channels (a view: `.split1`, `.split2` ...)."""
+        if layer.split:
+            part = Part(len(layer.branches), number - 1)
+            name = f"{path}.split{number}"
+            tensor = self.add(layer, name, path, OpKind.SPLIT, (tensor,), part, KEEP)
+        return self.sequence(layer.branches[number - 1], f"{path}.branch{number}.", tensor)
 
 
 def _width(layer: Conv | Pointwise | Separable) -> ChannelRule:

@@ -20,11 +20,15 @@ The elements an operation touches, by key (`family` or `family.qualifier`):
 | layer_norm            | a standalone layer norm                     | its outputs           |
 | group_norm            | a standalone group norm                     | its outputs           |
 | layer_scale           | a layer scale's multiplication              | its outputs           |
+| pool_window.FORM      | an adaptive average pool, as thop counts it | see below             |
 
 A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.core.graph.pool_form`): `global` (an
 `AdaptiveAvgPool2d` / `AdaptiveMaxPool2d` module), `window` (an `AvgPool2d` / `MaxPool2d`
-module) or `padded` (explicit padding, then one `F.avg_pool2d` / `F.max_pool2d` call; its
-inputs are the padded input the window reads). A profile's cost for a family (`act`, `pool`)
+module), `padded` (explicit padding, then one `F.avg_pool2d` / `F.max_pool2d` call; its
+inputs are the padded input the window reads) or `adaptive` (an adaptive pool module to a grid
+larger than 1x1). `pool_window` counts, per output of an adaptive average pool, its mean window
+(input over output sides) plus one, in float64 and truncated: thop's rule, one less than inputs
+plus outputs where the float64 product falls short. A profile's cost for a family (`act`, `pool`)
 applies to every qualifier under it, a qualified cost (`act.relu6`) to that one only.
 
 A profile is a factor of FLOPs per mult-add, the costs per element, and which parameters
@@ -41,10 +45,10 @@ tensor multiplied in (`mbcalc.pytorch.norm_modules`):
   `aten::adaptive_avg_pool2d` 1 per input, `aten::layer_norm` and `aten::group_norm` 5 per
   element; no biases, activations, other pools, adds, softmax, layer scales.
 - thop 0.1.1 (`profile`, module hooks): `BatchNorm2d` 4 per element, `PReLU` 1 (others 0),
-  `AvgPool2d` 1 per output, `AdaptiveAvgPool2d` per input and output, `nn.Softmax`
-  3C - 1 per position, `LayerNorm` 4 per element; max pools, `GroupNorm` and functional calls
-  0; no biases. Its params are those of the modules it has a rule for: not `GroupNorm`'s nor a
-  layer scale's.
+  `AvgPool2d` 1 per output, `AdaptiveAvgPool2d` per input and output (global; to a larger
+  grid by `pool_window`), `nn.Softmax` 3C - 1 per position, `LayerNorm` 4 per element; max
+  pools, `GroupNorm` and functional calls (a split, a shuffle) 0; no biases. Its params are
+  those of the modules it has a rule for: not `GroupNorm`'s nor a layer scale's.
 - ptflops 0.7.5, pytorch backend (module hooks + patched `torch.nn.functional`): biases,
   `BatchNorm2d` 2 per element; `ReLU`, `PReLU`, `ELU`, `GELU` twice (the module's hook and its
   patched functional call), `ReLU6` and `LeakyReLU` once (their functions are not patched),
@@ -110,9 +114,10 @@ class Extra(StrEnum):
     LAYER_NORM = "layer_norm"
     GROUP_NORM = "group_norm"
     LAYER_SCALE = "layer_scale"
+    POOL_WINDOW = "pool_window"
 
 
-POOL_FAMILIES = (Extra.POOL, Extra.POOL_OUT, Extra.MAXPOOL, Extra.MAXPOOL_OUT)
+POOL_FAMILIES = (Extra.POOL, Extra.POOL_OUT, Extra.MAXPOOL, Extra.MAXPOOL_OUT, Extra.POOL_WINDOW)
 
 
 def qualifiers(family: Extra) -> tuple[str, ...]:
@@ -174,7 +179,13 @@ PROFILES: dict[str, Profile] = {
             "fvcore",
             "fvcore 0.1.5 FlopCountAnalysis: + batch norm at 2 per element, + adaptive "
             "(global) average pools' inputs, + layer and group norm at 5",
-            extras={Extra.BN: 2, "pool.global": 1, Extra.LAYER_NORM: 5, Extra.GROUP_NORM: 5},
+            extras={
+                Extra.BN: 2,
+                "pool.global": 1,
+                "pool.adaptive": 1,
+                Extra.LAYER_NORM: 5,
+                Extra.GROUP_NORM: 5,
+            },
             params=ParamsRule.TORCH,
         ),
         Profile(
@@ -191,6 +202,7 @@ PROFILES: dict[str, Profile] = {
                 Extra.SOFTMAX: 2,
                 Extra.SOFTMAX_SUM: 1,
                 Extra.LAYER_NORM: 4,
+                "pool_window.adaptive": 1,
             },
             params=ParamsRule.THOP,
             idle_params=False,
@@ -229,6 +241,7 @@ PROFILES: dict[str, Profile] = {
 def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num]]:
     """(qualified key, elements) of every operation one op touches, at the shape `d`: ints for
     one setting, arrays over a grid (`arith` tells which)."""
+    from mbcalc.core.adaptive import thop_adaptive_ops
     from mbcalc.core.graph import PoolForm, pool_form, window_extent
     from mbcalc.core.norms import NORM_ELEMENTS
 
@@ -247,6 +260,9 @@ def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num
             height, width = window_extent(op, (d.h_in, d.w_in), (d.h_out, d.w_out), arith)
         yield f"{family}.{form}", height * width * d.c_in
         yield f"{family}_out.{form}", size
+        if family is Extra.POOL and form in (PoolForm.GLOBAL, PoolForm.ADAPTIVE):
+            windows = thop_adaptive_ops((d.h_in, d.w_in), (d.h_out, d.w_out), size)
+            yield f"{Extra.POOL_WINDOW}.{form}", windows
     if op.kind is OpKind.ADD:
         yield Extra.ADD, size * (len(op.sources) - 1)
     if op.kind is OpKind.SCALE:

@@ -21,6 +21,7 @@ from typing import Generic, Protocol
 from mbcalc.core.arith import SCALAR, Arith, Mask, N
 from mbcalc.core.ir import (
     NETWORK_INPUT,
+    Adaptive,
     ChannelRule,
     Expand,
     Fixed,
@@ -28,6 +29,7 @@ from mbcalc.core.ir import (
     Global,
     Keep,
     Like,
+    Part,
     Ratio,
     Same,
     Scaled,
@@ -53,6 +55,7 @@ class Reason(StrEnum):
     TOO_LARGE = "too large"
     ADD_SIZES = "add sizes"
     CONCAT_SIZES = "concat sizes"
+    SPLIT_CHANNELS = "split channels"
 
 
 @dataclass(eq=False, frozen=True, slots=True)
@@ -172,6 +175,8 @@ def evaluate_channels(
         if kind in _GROUPED and step.groups is not None and step.groups > 1:
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
             _record(failures, index, Reason.GROUPS, bad, c_out)
+        elif isinstance(rule, Part):
+            _record(failures, index, Reason.SPLIT_CHANNELS, c_in % rule.parts != 0, c_out)
         elif kind is OpKind.ADD:
             differ: Mask = False
             for source in step.sources[1:]:
@@ -184,8 +189,8 @@ def evaluate_channels(
     return counts
 
 
-_GROUPED = (OpKind.CONV, OpKind.GROUP_NORM)
-"""The ops whose `groups` must divide their channels."""
+_GROUPED = (OpKind.CONV, OpKind.GROUP_NORM, OpKind.SHUFFLE)
+"""The op kinds whose `groups` must divide their channels."""
 
 
 def _reads_one_input(step: Step) -> bool:
@@ -234,6 +239,8 @@ def _channel_rule(
             return ar.maximum(squeezed, 1)
         case Like(tensor=tensor):
             return of(tensor)
+        case Part(parts=parts):
+            return c_in // parts
 
 
 def _expanded(c_in: N, ratio: Fraction, rounding: str, divisor: int, ar: Arith) -> N:
@@ -309,6 +316,8 @@ def _size_out(
             return size_in
         case Global() | Flat():
             return (1, 1)
+        case Adaptive(output=output):
+            return output
 
 
 @dataclass(eq=False, frozen=True, slots=True)

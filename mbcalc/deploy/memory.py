@@ -4,7 +4,9 @@ The peak comes from a liveness analysis over the graph in execution order: a ten
 network's input or an op's output) is allocated when it is produced and freed after its last
 reader, so a residual's input or a branch's input stays alive until the merge that reads it.
 While an op runs, its inputs and its output are alive together. Every op writes a new tensor
-(nothing is computed in place), which makes the peak the one a plain runtime would reach.
+(nothing is computed in place), which makes the peak the one a plain runtime would reach, but
+for a split's slices (`torch.chunk`): views of their input that copy nothing, hold no memory
+of their own, move no bytes, and keep the input alive until their own last reader.
 
 Weights at deployment: every conv, depthwise and fc weight and bias, plus, for each batch norm
 left unfolded, its scale, shift, running mean and running variance (4 values per channel).
@@ -16,15 +18,15 @@ its 2 values per channel stay, as params. Norms and layer scales read and write 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from mbcalc.core.arith import SCALAR, Arith, N, Num
 from mbcalc.core.costs import Geometry
-from mbcalc.core.graph import NETWORK_INPUT
+from mbcalc.core.graph import NETWORK_INPUT, OpKind
 from mbcalc.core.report import Report
 from mbcalc.deploy.dtypes import DType
-from mbcalc.kinds import OpKind
 
 __all__ = [
     "DType",
@@ -35,6 +37,7 @@ __all__ = [
     "Peak",
     "live_tensors",
     "memory_report",
+    "views_of",
 ]
 
 
@@ -77,17 +80,41 @@ def deployed_weights(
     return params + folded_bias, 0 if fold_bn else 2 * bn_params
 
 
-def live_tensors(sources: Sequence[tuple[int, ...] | None]) -> list[tuple[int, ...]]:
+class Sourced(Protocol):
+    """What the liveness reads of an op: a graph `Op` or a plan `Step`."""
+
+    @property
+    def kind(self) -> OpKind: ...
+    @property
+    def sources(self) -> tuple[int, ...]: ...
+
+
+def views_of(ops: Sequence[Sourced]) -> dict[int, int]:
+    """The ops whose output is a view (a split's slices), each with the tensor it views."""
+    views: dict[int, int] = {}
+    for index, op in enumerate(ops):
+        if op.kind is OpKind.SPLIT:
+            source = op.sources[0]
+            views[index] = views.get(source, source)
+    return views
+
+
+def live_tensors(
+    sources: Sequence[tuple[int, ...] | None], views: Mapping[int, int] | None = None
+) -> list[tuple[int, ...]]:
     """For each op, the tensors alive while it runs (producer indices; -1 is the input).
 
-    A tensor lives from the op that produces it to its last reader; one that nothing reads
-    (the network's output) lives while its producer runs. An op whose sources are None does
-    not run at inference (an auxiliary head's): it reads and makes nothing.
+    A tensor lives from the op that produces it to its last reader, or to the last reader of a
+    view of it (`views`: view -> the tensor it views); one that nothing reads (the network's
+    output) lives while its producer runs. An op whose sources are None does not run at
+    inference (an auxiliary head's): it reads and makes nothing.
     """
     last_read: dict[int, int] = {}
     for index, inputs in enumerate(sources):
         for tensor in inputs or ():
             last_read[tensor] = max(last_read.get(tensor, index), index)
+    for view, base in (views or {}).items():
+        last_read[base] = max(last_read.get(base, base), last_read.get(view, view))
     dies_after: dict[int, list[int]] = {}
     for tensor, index in last_read.items():
         dies_after.setdefault(index, []).append(tensor)
@@ -134,8 +161,8 @@ class MemoryLedger:
     """Memory of one inference, op after op in execution order: the one implementation of the
     liveness, peak and weight rules, over ints (`memory_report`) and arrays (`mbcalc.grid`).
 
-    Each tensor's element count is held while it lives; their running sum, at its largest, is
-    the peak.
+    Each tensor's element count is held while it lives, but a view's (`views`: the ops whose
+    output views another tensor); their running sum, at its largest, is the peak.
     """
 
     def __init__(
@@ -146,7 +173,9 @@ class MemoryLedger:
         batch: int,
         fold_bn: bool,
         ar: Arith = SCALAR,
+        views: Collection[int] = (),
     ) -> None:
+        self.views = frozenset(views)
         self.liveness = liveness
         self.input_elements = input_elements
         self.dtype = dtype
@@ -178,12 +207,16 @@ class MemoryLedger:
                 assert tensor == index  # only an op's own output comes alive as it runs
                 size = elements(output)
             self.alive[tensor] = size
-            self.running = self.running + size
+            if tensor not in self.views:
+                self.running = self.running + size
         for tensor in freed:
-            self.running = self.running - self.alive.pop(tensor)
+            size = self.alive.pop(tensor)
+            if tensor not in self.views:
+                self.running = self.running - size
         self.peak_elements = self.ar.maximum(self.peak_elements, self.running)
         read: Num = 0
-        for source in sources:
+        moves = index not in self.views  # a view reads and writes nothing
+        for source in sources if moves else ():
             read = read + self.alive[source]
         kept, bn_values = deployed_weights(
             params,
@@ -197,7 +230,9 @@ class MemoryLedger:
         self.weight_values = self.weight_values + (kept + bn_values)
         return OpBytes(
             input_bytes=activation_bytes(read, self.dtype, self.batch),
-            output_bytes=activation_bytes(self.alive.get(index, 0), self.dtype, self.batch),
+            output_bytes=activation_bytes(
+                self.alive.get(index, 0) if moves else 0, self.dtype, self.batch
+            ),
             weight_bytes=bytes_of_weights(kept + bn_values, self.dtype),
             params=kept,
             bn_values=bn_values,
@@ -264,9 +299,10 @@ def memory_report(
 ) -> MemoryReport:
     """Per-op bytes, weights and the peak activation memory of one inference of `report`."""
     graph = report.graph
-    alive = live_tensors([None if op.aux else op.sources for op in graph.ops])
+    views = views_of(graph.ops)
+    alive = live_tensors([None if op.aux else op.sources for op in graph.ops], views)
     ledger = MemoryLedger(
-        liveness_changes(alive), elements(graph.input_shape), dtype, batch, fold_bn
+        liveness_changes(alive), elements(graph.input_shape), dtype, batch, fold_bn, views=views
     )
     ops: list[OpMemory] = []
     sizes: list[int] = []

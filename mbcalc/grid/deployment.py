@@ -24,6 +24,7 @@ from mbcalc.deploy.memory import (
     elements,
     live_tensors,
     liveness_changes,
+    views_of,
 )
 from mbcalc.deploy.roofline import Device, moved_bytes, op_bounds
 from mbcalc.grid.axes import NUMPY, Array
@@ -41,6 +42,7 @@ class GridDeployment:
     liveness: Liveness  # structural: the same at every setting
     peaks: dict[OpKind, float]  # the device's mult-adds per second for each op kind
     bandwidth: float
+    views: frozenset[int] = frozenset()  # the ops whose output is a view (a split's slices)
 
     @classmethod
     def of(
@@ -48,9 +50,10 @@ class GridDeployment:
     ) -> GridDeployment:
         peaks = {} if device is None else {kind: float(device.peak_for(kind)) for kind in OpKind}
         bandwidth = 0.0 if device is None else float(device.bandwidth)
+        views = views_of(plan.steps)
         sources = [None if step.aux else step.sources for step in plan.steps]
-        liveness = liveness_changes(live_tensors(sources))
-        return cls(dtype, batch, fold_bn, device, liveness, peaks, bandwidth)
+        liveness = liveness_changes(live_tensors(sources, views))
+        return cls(dtype, batch, fold_bn, device, liveness, peaks, bandwidth, frozenset(views))
 
     def arrays(self, shape: tuple[int, int], dtype: type) -> dict[str, Array]:
         """The grid's deployment arrays, zeros: latency only on a device."""
@@ -69,7 +72,9 @@ class GridDeployment:
         setting; all tensors together bound the activation memory alive at once.
         """
         tensors = elements((*input_size, plan.spec.input_channels))
-        ledger = MemoryLedger(self.liveness, tensors, self.dtype, self.batch, self.fold_bn)
+        ledger = MemoryLedger(
+            self.liveness, tensors, self.dtype, self.batch, self.fold_bn, views=self.views
+        )
         moved = 0
         for step in plan.steps:
             d = dims[step.index]
@@ -88,7 +93,13 @@ class BlockDeployment:
     def __init__(self, options: GridDeployment, input_elements: Num, shape: tuple[int, int]):
         self.options = options
         self.ledger = MemoryLedger(
-            options.liveness, input_elements, options.dtype, options.batch, options.fold_bn, NUMPY
+            options.liveness,
+            input_elements,
+            options.dtype,
+            options.batch,
+            options.fold_bn,
+            NUMPY,
+            options.views,
         )
         self.seconds: Array = np.zeros(shape, dtype=np.float64)
 

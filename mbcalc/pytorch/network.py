@@ -13,11 +13,14 @@ skeleton with mbcalc's exact geometry:
   every op's output is an N x C x H x W tensor (an fc's is N x C x 1 x 1), and the network's
   output is N x C when its last op is an fc, or a softmax on an fc's output.
 - pools are PyTorch's `AvgPool2d` / `MaxPool2d` with the spec's kernel, stride, padding and
-  ceil_mode, or adaptive 1x1 pools for `global: true`. Where PyTorch cannot express the window
+  ceil_mode, or adaptive pools (`AdaptiveAvgPool2d` / `AdaptiveMaxPool2d`) to the spec's
+  `output` grid, 1x1 for `global: true`. Where PyTorch cannot express the window
   (SAME padding, or padding above half the kernel) the input is padded explicitly and pooled by
   one `F.avg_pool2d` / `F.max_pool2d` call: SAME pools ignore the padding as TensorFlow's do;
   windows that lie wholly in the padding give 0 (`mbcalc.core.graph.pool_form` tells the forms).
 - a softmax op is `nn.Softmax(dim=1)`, over the channels, then the op's activation if any.
+- a split's slices and a channel shuffle are torchvision ShuffleNetV2's `chunk` and
+  `channel_shuffle` (`mbcalc.pytorch.split_modules`).
 - every op is followed by the activation the graph records for it (`op.act`): add and concat
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
@@ -53,6 +56,7 @@ from mbcalc.core.settings import Multiplier, Pixels, Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
+from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.spec import Spec
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
@@ -189,6 +193,10 @@ def _op_module(op: Op) -> nn.Module:
         return _softmax(op.act)
     if op.kind in NORM_KINDS:
         return norm_module(op, activation(op.act))
+    if op.kind is OpKind.SPLIT:
+        return Slice(op.input[2] // op.output[2], op.part or 0)
+    if op.kind is OpKind.SHUFFLE:
+        return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
@@ -249,8 +257,9 @@ def _pool(op: Op, act: str) -> nn.Sequential:
     kind = op.pool or "avg"
     window: nn.Module
     form = pool_form(op)
-    if form is PoolForm.GLOBAL:
-        window = nn.AdaptiveMaxPool2d(1) if kind == "max" else nn.AdaptiveAvgPool2d(1)
+    if form in (PoolForm.GLOBAL, PoolForm.ADAPTIVE):
+        grid = op.grid or (1, 1)
+        window = nn.AdaptiveMaxPool2d(grid) if kind == "max" else nn.AdaptiveAvgPool2d(grid)
     else:
         assert op.kernel is not None
         assert op.stride is not None

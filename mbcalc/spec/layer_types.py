@@ -37,6 +37,7 @@ from mbcalc.spec.model import (
     Residual,
     Se,
     Separable,
+    Shuffle,
     Softmax,
 )
 from mbcalc.spec.record import Record
@@ -135,6 +136,8 @@ def _separable(p: LayerContext, a: Args, common: Common) -> Layer:
 
 def _pool(p: LayerContext, a: Args, common: Common) -> Layer:
     kind: PoolKind = a.choice("kind", POOL_KINDS, "avg")
+    if "output" in a.mapping:
+        return _adaptive_pool(a, common, kind)
     is_global = a.bool("global", False)
     if is_global:
         extra = [key for key in ("kernel", "stride", "padding") if key in a.mapping]
@@ -161,6 +164,24 @@ def _pool(p: LayerContext, a: Args, common: Common) -> Layer:
         padding=a.padding((0, 0)),
         ceil=a.bool("ceil", False),
     )
+
+
+def _adaptive_pool(a: Args, common: Common, kind: PoolKind) -> Layer:
+    """A pool to a fixed `output` grid whatever its input (PyTorch's AdaptiveAvgPool2d /
+    AdaptiveMaxPool2d); `output: 1` is the global pool."""
+    extra = [key for key in ("kernel", "stride", "padding", "ceil", "global") if key in a.mapping]
+    if extra:
+        raise a.error(
+            f"`output` fixes the pool's grid and takes no `{extra[0]}`",
+            a.mapping[extra[0]],
+            f"remove `{extra[0]}` or `output`",
+        )
+    output = a.pair("output", None)
+    return Pool(**common, kind=kind, kernel=None, stride=(1, 1), padding=(0, 0), output=output)
+
+
+def _shuffle(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Shuffle(**common, groups=a.int("groups", minimum=2))
 
 
 def _fc(p: LayerContext, a: Args, common: Common) -> Layer:
@@ -190,10 +211,12 @@ def _block(p: LayerContext, a: Args, common: Common) -> Layer:
 
 def _parallel(p: LayerContext, a: Args, common: Common) -> Layer:
     merge = a.choice("merge", MERGES, "concat")
+    split = a.bool("split", False)
     return Parallel(
         **common,
         branches=p.branches(a),
         merge=merge,
+        split=split,
     )
 
 
@@ -347,12 +370,12 @@ LAYERS: dict[LayerType, LayerRow] = {
         prefix="sep", arguments=("out", *_WINDOW, "bn", "scale"), build=_separable, act="relu"
     ),
     LayerType.POOL: LayerRow(
-        prefix="pool", arguments=("kind", *_WINDOW, "global", "ceil"), build=_pool
+        prefix="pool", arguments=("kind", *_WINDOW, "global", "ceil", "output"), build=_pool
     ),
     LayerType.FC: LayerRow(prefix="fc", arguments=("out", "bias", "scale"), build=_fc),
     LayerType.BLOCK: LayerRow(prefix="block", arguments=("layers", "residual"), build=_block),
     LayerType.PARALLEL: LayerRow(
-        prefix="parallel", arguments=("branches", "merge"), build=_parallel
+        prefix="parallel", arguments=("branches", "merge", "split"), build=_parallel
     ),
     # `act` follows the first fc, as in Hu et al.'s squeeze-and-excite
     LayerType.SE: LayerRow(
@@ -386,5 +409,6 @@ LAYERS: dict[LayerType, LayerRow] = {
     LayerType.AUX: LayerRow(prefix="aux", arguments=("layers",), build=_aux),
     LayerType.NORM: LayerRow(prefix="norm", arguments=("kind", "groups"), build=_norm),
     LayerType.LAYER_SCALE: LayerRow(prefix="layer_scale", arguments=(), build=_layer_scale),
+    LayerType.SHUFFLE: LayerRow(prefix="shuffle", arguments=("groups",), build=_shuffle),
 }
 """Every layer type of the spec language."""

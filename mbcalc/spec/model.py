@@ -147,6 +147,7 @@ class Pool(Layer):
     stride: Pair
     padding: Padding
     ceil: bool = False  # PyTorch's ceil_mode: a last partial window counts
+    output: Pair | None = None  # an adaptive pool's fixed output grid (kernel None)
 
 
 class Fc(Layer):
@@ -178,6 +179,7 @@ class Parallel(Layer):
     type: ClassVar[LayerType] = LayerType.PARALLEL
     branches: tuple[tuple[Layer, ...], ...]
     merge: Merge
+    split: bool = False  # each branch takes its equal slice of the input channels
 
 
 class Mbconv(Windowed):
@@ -258,6 +260,13 @@ class LayerScale(Layer):
     """A learned scale per channel multiplied in (ConvNeXt's layer scale): size kept."""
 
     type: ClassVar[LayerType] = LayerType.LAYER_SCALE
+
+
+class Shuffle(Layer):
+    """A channel shuffle over `groups` groups (ShuffleNet's): shapes unchanged, free."""
+
+    type: ClassVar[LayerType] = LayerType.SHUFFLE
+    groups: int
 
 
 @dataclass(eq=False, frozen=True)

@@ -28,6 +28,8 @@ FAMILY_LABELS = {
     Family.AUX: "Auxiliary head (train only)",
     Family.NORM: "Norm",
     Family.LAYER_SCALE: "Layer scale",
+    Family.SPLIT: "Split",
+    Family.SHUFFLE: "Shuffle",
 }
 
 

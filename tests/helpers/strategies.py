@@ -139,7 +139,20 @@ ANY_WIDTH: dict[str, LayerMaker] = {
     "fused_mbconv": _fused_mbconv,
     "norm": _norm,
 }
-FIXED_WIDTH_ONLY: dict[str, LayerMaker] = {"residual": _residual, "add": _add}
+
+
+def _shuffle(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    divisors = [g for g in range(2, current + 1) if current % g == 0]
+    if not divisors:
+        return {"pointwise": {"out": out}}, out
+    return {"shuffle": {"groups": draw(st.sampled_from(divisors))}}, current
+
+
+FIXED_WIDTH_ONLY: dict[str, LayerMaker] = {
+    "residual": _residual,
+    "add": _add,
+    "shuffle": _shuffle,
+}
 
 
 def _any_pool(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
@@ -179,7 +192,28 @@ def _aux(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[La
     return {"block": {"act": "none", "layers": [{"aux": {"layers": head}}, then]}}, current
 
 
-VARIED: dict[str, LayerMaker] = {"any_pool": _any_pool, "hard_se": _hard_se, "aux": _aux}
+def _adaptive_pool(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """A pool to a fixed grid, which may divide its input or not, or exceed it."""
+    output = draw(st.lists(st.integers(1, 5), min_size=2, max_size=2))
+    return {"pool": {"kind": draw(st.sampled_from(["avg", "max"])), "output": output}}, current
+
+
+def _split_unit(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """A ShuffleNet V2 unit after a concat of two equal widths, whose split halves at any alpha:
+    one half passed through, the other through a 1x1 conv, concatenated and shuffled."""
+    halves = {"parallel": {"branches": [[{"pointwise": {"out": out}}]] * 2}}
+    unit = {"parallel": {"split": True, "branches": [[], [{"pointwise": {"out": out}}]]}}
+    layers = [halves, unit, {"shuffle": {"groups": 2}}]
+    return {"parallel": {"branches": [layers]}}, 2 * out  # one branch: `act` may follow it
+
+
+VARIED: dict[str, LayerMaker] = {
+    "any_pool": _any_pool,
+    "hard_se": _hard_se,
+    "aux": _aux,
+    "adaptive_pool": _adaptive_pool,
+    "split_unit": _split_unit,
+}
 
 
 @st.composite

@@ -5,11 +5,12 @@ real FLOPs tools') take seconds per spec and setting at 224x224. A family's deep
 members are built from the layer types and rules of the member checked in full (ResNet-101 and
 -152 from ResNet-50's bottlenecks, ResNeXt-101 from ResNeXt-50's grouped ones, VGG 19 from
 VGG 16's convs, EfficientNetV2-M and -L from -S's units, DenseNet-169 from DenseNet-121's dense
-layers, ConvNeXt-B from ConvNeXt-T's blocks). `mbcalc verify` checks them once, at REDUCED (a
-quarter of the width, 64x64), where every op is still compared with PyTorch's; the real tools,
-whose counts depend on the op kinds alone, count them through the member they are built like. A
-check's cost grows with the number of ops far more than with their size, so a smaller
-resolution alone saves little. Their figures at 224 are checked without PyTorch
+layers, ConvNeXt-B from ConvNeXt-T's blocks, ShuffleNet V2's other widths from 1.0x's units).
+`mbcalc verify` checks them once, at REDUCED (a quarter of the width, 64x64), where every op is
+still compared with PyTorch's; the real tools, whose counts depend on the op kinds alone, count
+them through the member they are built like. A check's cost grows with the number of ops far
+more than with their size, so a smaller resolution alone saves little. Their figures at 224 are
+checked without PyTorch
 (tests/test_zoo_published.py).
 """
 
@@ -44,6 +45,9 @@ CHECKED_LIKE = {
     "convnext_small": "convnext_tiny",
     "convnext_base": "convnext_tiny",
     "convnext_large": "convnext_tiny",
+    "shufflenet_v2_x0_5": "shufflenet_v2_x1_0",
+    "shufflenet_v2_x1_5": "shufflenet_v2_x1_0",
+    "shufflenet_v2_x2_0": "shufflenet_v2_x1_0",
 }
 REDUCED = Settings(alpha=Fraction(1, 4), res=64)
 
