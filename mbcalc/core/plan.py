@@ -290,11 +290,11 @@ class _Planner:
     def fused_mbconv(self, layer: FusedMbconv, path: str, tensor: int) -> int:
         """Plan a fused-MBConv unit: a k x k conv to the expanded width and a linear 1x1
         projection, or one k x k conv to `out` where it expands nothing; then the residual."""
-        out = Scaled(layer.out, layer.scale)
-        expanded = self.expansion(layer, path, tensor, self.window(layer))
+        out, window = Scaled(layer.out, layer.scale), self.window(layer)
+        expanded = self.expansion(layer, path, tensor, window)
         if expanded is None:
             output = self.add(
-                layer, f"{path}.conv", path, OpKind.CONV, (tensor,), out, self.window(layer),
+                layer, f"{path}.conv", path, OpKind.CONV, (tensor,), out, window,
                 groups=1, bn=layer.bn,
             )  # fmt: skip
         else:
