@@ -33,6 +33,7 @@ from mbcalc.spec.model import (
     Softmax,
 )
 from mbcalc.spec.record import Record
+from mbcalc.spec.regnet import regnet_layers
 
 
 class LayerContext(Protocol):
@@ -248,6 +249,11 @@ def _mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
     )
 
 
+def _regnet(p: LayerContext, a: Args, common: Common) -> Layer:
+    """A RegNet trunk from its design-space parameters (`mbcalc.spec.regnet`): a block of stages."""
+    return Block(**common, layers=regnet_layers(a, p.batchnorm, common["line"]), residual=False)
+
+
 Builder = Callable[[LayerContext, Args, Common], Layer]
 
 
@@ -312,5 +318,10 @@ LAYERS: dict[LayerType, LayerRow] = {
         act="relu6",
     ),
     LayerType.SOFTMAX: LayerRow(prefix="softmax", arguments=(), build=_softmax),
+    LayerType.REGNET: LayerRow(
+        prefix="regnet",
+        arguments=("depth", "w0", "wa", "wm", "group_width", "bottleneck", "se", "stem_width"),
+        build=_regnet,
+    ),
 }
 """Every layer type of the spec language."""

@@ -18,6 +18,9 @@ from fractions import Fraction
 from mbcalc import Settings
 from mbcalc.spec.zoo import shipped_names
 
+_SIZES = ("800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")
+_LARGER_REGNETS = [("x", size) for size in _SIZES] + [("y", size) for size in (*_SIZES, "128gf")]
+
 # A family member: the spec checked in full that it is built like.
 CHECKED_LIKE = {
     "resnet34": "resnet18",
@@ -33,6 +36,7 @@ CHECKED_LIKE = {
     "vgg13_bn": "vgg11_bn",
     "vgg16_bn": "vgg11_bn",
     "vgg19_bn": "vgg11_bn",
+    **{f"regnet_{kind}_{size}": f"regnet_{kind}_400mf" for kind, size in _LARGER_REGNETS},
 }
 REDUCED = Settings(alpha=Fraction(1, 4), res=64)
 
