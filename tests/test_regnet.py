@@ -222,6 +222,14 @@ def test_alpha_scales_the_widths_and_keeps_groups_and_squeezes(
     assert mbcalc_count(name, Settings(alpha=alpha, res=res)) == naive_regnet(name, alpha, res)
 
 
+@pytest.mark.parametrize("name", PARAMS)
+@pytest.mark.parametrize("alpha", [Fraction(1, 2), Fraction(1, 4)])
+def test_a_half_or_a_quarter_of_every_width_divides_into_its_groups(
+    name: str, alpha: Fraction
+) -> None:
+    assert mbcalc_count(name, Settings(alpha=alpha, res=64)) == naive_regnet(name, alpha, 64)
+
+
 def test_an_alpha_that_splits_a_group_is_refused_in_one_line() -> None:
     # int(32 * 0.3) = 9 channels cannot make the 2 groups of block1-0's 3x3 conv
     result = invoke_mbcalc("table", "regnet_x_400mf", "--alpha", "0.3")
