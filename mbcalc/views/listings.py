@@ -61,7 +61,7 @@ def specs_view(specs: Sequence[Listed]) -> FittedFixedTable:
             human(spec.params),
         )
     description = ColumnFit(Give.CUT, narrowest=24, drop=1, name="description")
-    family = ColumnFit(Give.CUT, narrowest=9, drop=2, name="family")
+    family = ColumnFit(drop=2, name="family")
     return FittedFixedTable(view, [KEEP, family, description, KEEP, KEEP, KEEP], other="")
 
 
