@@ -5,11 +5,12 @@ Times whole processes (several runs each, interleaved, median) and prints the ra
     mbcalc table mobilenet_v1 --format json
     python -c "import typer, rich.console, rich.table, yaml"
 
-measured in this one run on this machine. Target: ratio <= 1.15. With --imports N, it also
-lists the N modules of mbcalc that take longest to import (their own time, without the modules
-they import; the least of the runs, as `python -X importtime` measures it).
+measured in this one run on this machine. Target: ratio <= 1.15. `--command list` times another
+command of mbcalc in its place. With --imports N, it also lists the N modules of mbcalc that
+take longest to import (their own time, without the modules they import; the least of the
+runs, as `python -X importtime` measures it).
 
-    python bench/startup.py [--runs N] [--imports N]
+    python bench/startup.py [--runs N] [--imports N] [--command "list"]
 """
 
 from __future__ import annotations
@@ -74,8 +75,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs of each command (default 15)")
     parser.add_argument("--imports", type=int, default=0, metavar="N", help="list N modules")
+    parser.add_argument("--command", help="the mbcalc command to time instead, e.g. list")
     arguments = parser.parse_args()
     runs = arguments.runs
+    if arguments.command:
+        COMMAND[3:] = arguments.command.split()
 
     for command in (BASELINE, COMMAND):  # warm the file cache and bytecode
         wall_time(command)
@@ -88,7 +92,8 @@ def main() -> None:
     heavy = sorted(loaded_modules() & {"numpy", "pydantic", "pandas", "torch"})
     print(f"runs                 {runs} each, interleaved")
     print(f"import baseline      {base_median * 1000:7.1f} ms median  ({' '.join(BASELINE[1:])})")
-    print(f"mbcalc table         {mbcalc_median * 1000:7.1f} ms median  ({' '.join(COMMAND[1:])})")
+    name = f"mbcalc {COMMAND[3]}"
+    print(f"{name:20} {mbcalc_median * 1000:7.1f} ms median  ({' '.join(COMMAND[1:])})")
     verdict = "ok" if ratio <= TARGET else "OVER"
     print(f"ratio                {ratio:7.2f}  (target <= {TARGET})  {verdict}")
     print(f"heavy imports        {', '.join(heavy) if heavy else 'none'}")

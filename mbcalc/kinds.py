@@ -40,6 +40,7 @@ class LayerType(StrEnum):
     NORM = "norm"
     LAYER_SCALE = "layer_scale"
     SHUFFLE = "shuffle"
+    REGNET = "regnet"
 
 
 class OpKind(StrEnum):

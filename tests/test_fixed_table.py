@@ -122,3 +122,18 @@ def test_a_table_wider_than_the_page_is_left_to_rich() -> None:
     table.add_row("x", "y")
     fast, rich = both(table, width=40)
     assert fast == rich
+
+
+@pytest.mark.parametrize("footer", [True, False])
+@pytest.mark.parametrize("sections", [frozenset(), frozenset({0, 2}), frozenset({1, 3})])
+def test_sections_and_no_footer_are_written_as_rich_writes_them(
+    footer: bool, sections: frozenset[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    columns = [FixedColumn("name", "total"), FixedColumn("count", "10", "right")]
+    table = FixedTable("rows", columns, show_footer=footer, sections=sections)
+    for number in range(4):
+        table.add_row(f"row {number}", Styled(str(number), "dim"))
+    fast, rich = both(table)
+    assert fast == rich
+    assert written_itself(table, monkeypatch) == fast
+    assert ("total" in fast) == footer

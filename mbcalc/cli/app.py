@@ -1,9 +1,9 @@
 """The `mbcalc` command line: the Typer app and its commands, each behind the error boundary.
 
-The commands live in `report_commands`, `deploy_commands` and `explore_commands`; their shared
-options in `options`; they deliver through `deliver`. A command's module is imported, and its
-options built, only when that command runs or its help is shown: `mbcalc table` never loads
-the machinery of `sweep` or `roofline`.
+The commands live in `report_commands`, `deploy_commands`, `explore_commands` and
+`list_command`; their shared options in `options`; they deliver through `deliver`. A command's
+module is imported, and its options built, only when that command runs or its help is shown:
+`mbcalc table` never loads the machinery of `sweep` or `roofline`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "table": ("report_commands", "table"),
     "devices": ("deploy_commands", "devices"),
     "roofline": ("deploy_commands", "roofline"),
-    "list": ("explore_commands", "list_specs"),
+    "list": ("list_command", "list_specs"),
     "show": ("report_commands", "show_spec"),
     "compare": ("report_commands", "compare"),
     "breakdown": ("report_commands", "breakdown"),

@@ -1,5 +1,5 @@
-"""The commands that explore settings: the shipped specs, a sweep over widths and resolutions,
-and the settings that fit a budget."""
+"""The commands that explore settings: a sweep over widths and resolutions, and the settings
+that fit a budget."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from mbcalc.cli.deliver import check_outputs, deliver, show, write_image
+from mbcalc.cli.deliver import check_outputs, deliver, write_image
 from mbcalc.cli.load import (
     counting_profile,
     device_profile,
@@ -27,27 +27,12 @@ from mbcalc.cli.options import (
     DTypeOpt,
     FoldOpt,
     SpecArg,
-    WidthOpt,
     plot_option,
     range_option,
 )
 from mbcalc.core.limits import check_batch
 from mbcalc.deploy.dtypes import DType
 from mbcalc.kinds import Format, PlotBy
-
-
-def list_specs(width: WidthOpt = None) -> None:
-    """The specs that ship with mbcalc, with their cost at alpha 1."""
-    from mbcalc.core.graph import build_graph
-    from mbcalc.core.report import analyze
-    from mbcalc.spec.zoo import load_shipped, shipped_names
-    from mbcalc.views.listings import specs_view
-
-    rows = []
-    for name in shipped_names():
-        spec = load_shipped(name)
-        rows.append((name, spec, analyze(build_graph(spec)).total.cost))
-    show(specs_view(rows), width)
 
 
 def sweep(

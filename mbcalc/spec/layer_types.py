@@ -41,6 +41,7 @@ from mbcalc.spec.model import (
     Softmax,
 )
 from mbcalc.spec.record import Record
+from mbcalc.spec.regnet import regnet_layers
 
 
 class LayerContext(Protocol):
@@ -334,6 +335,11 @@ def _layer_scale(p: LayerContext, a: Args, common: Common) -> Layer:
     return LayerScale(**common)
 
 
+def _regnet(p: LayerContext, a: Args, common: Common) -> Layer:
+    """A RegNet trunk from its design-space parameters (`mbcalc.spec.regnet`): a block of stages."""
+    return Block(**common, layers=regnet_layers(a, p.batchnorm, common["line"]), residual=False)
+
+
 Builder = Callable[[LayerContext, Args, Common], Layer]
 
 
@@ -410,5 +416,10 @@ LAYERS: dict[LayerType, LayerRow] = {
     LayerType.NORM: LayerRow(prefix="norm", arguments=("kind", "groups"), build=_norm),
     LayerType.LAYER_SCALE: LayerRow(prefix="layer_scale", arguments=(), build=_layer_scale),
     LayerType.SHUFFLE: LayerRow(prefix="shuffle", arguments=("groups",), build=_shuffle),
+    LayerType.REGNET: LayerRow(
+        prefix="regnet",
+        arguments=("depth", "w0", "wa", "wm", "group_width", "bottleneck", "se", "stem_width"),
+        build=_regnet,
+    ),
 }
 """Every layer type of the spec language."""

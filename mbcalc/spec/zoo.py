@@ -1,8 +1,9 @@
-"""The shipped specs (`archs/`), addressable by name from any folder."""
+"""The shipped specs (`archs/`), addressable by name from any folder, and their families."""
 
 from __future__ import annotations
 
 import difflib
+import zlib
 from os import PathLike
 from pathlib import Path
 
@@ -23,7 +24,10 @@ def _archs_dir() -> Path:
 
 def shipped_names() -> list[str]:
     """Names of the shipped specs, sorted."""
-    folder = _archs_dir()
+    return _names_in(_archs_dir())
+
+
+def _names_in(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(
@@ -31,6 +35,53 @@ def shipped_names() -> list[str]:
         for entry in folder.iterdir()
         if entry.name.endswith(SPEC_SUFFIXES) and entry.is_file()
     )
+
+
+def shipped_texts() -> dict[str, bytes]:
+    """The stored bytes of every shipped spec by name, sorted (the folder found once)."""
+    folder = _archs_dir()
+    return {name: (folder / f"{name}.yaml").read_bytes() for name in _names_in(folder)}
+
+
+def digest(text: bytes) -> str:
+    """The CRC-32 of a spec's bytes, in hex: what the shipped index checks its figures by."""
+    return f"{zlib.crc32(text):08x}"
+
+
+INDEX_FILE = "index.json"
+"""The shipped specs' figures, beside them (`mbcalc.core.catalog` reads and writes it)."""
+
+
+def index_path() -> Path:
+    """Where the shipped index lives."""
+    return _archs_dir() / INDEX_FILE
+
+
+FAMILIES = (
+    ("mobilenet", "MobileNet"),
+    ("efficientnet", "EfficientNet"),
+    ("resnet", "ResNet"),
+    ("resnext", "ResNeXt"),
+    ("wide_resnet", "Wide ResNet"),
+    ("vgg", "VGG"),
+    ("regnet", "RegNet"),
+    ("densenet", "DenseNet"),
+    ("convnext", "ConvNeXt"),
+    ("shufflenet", "ShuffleNet"),
+    ("inception", "Inception/GoogLeNet"),
+    ("googlenet", "Inception/GoogLeNet"),
+    ("squeezenet", "SqueezeNet"),
+    ("mnasnet", "MNASNet"),
+    ("alexnet", "AlexNet"),
+)
+"""A shipped spec's family by the start of its name (torchvision's names), in listing order."""
+
+OTHER_FAMILY = "Other"
+
+
+def family_of(name: str) -> str:
+    """The family a shipped spec's name places it in (`Other` when none)."""
+    return next((family for start, family in FAMILIES if name.startswith(start)), OTHER_FAMILY)
 
 
 def load_shipped(name: str) -> Spec:

@@ -53,6 +53,8 @@ class FittedFixedTable:
     groups: Sequence[ColumnGroup] = field(default_factory=tuple)
     subject: str = ""
     """What the groups' tables are about (the network's name), before their titles."""
+    other: str = "--format csv"
+    """Another way to see a hidden column, for the footnote ("" for none)."""
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.table)
@@ -137,6 +139,8 @@ class FittedFixedTable:
             ],
             header_style=self.table.header_style,
             footer_style=self.table.footer_style,
+            show_footer=self.table.show_footer,
+            sections=self.table.sections,
         )
         cutting = [self.fits[index].give is Give.CUT for index in layout.shown]
         for row in self.table.rows:
@@ -151,7 +155,7 @@ class FittedFixedTable:
     def _footnote(self, layout: Layout, available: int, natural: int) -> Iterator[Text]:
         if layout.dropped:
             hidden = [self.fits[i].name or self.table.columns[i].header for i in layout.dropped]
-            yield footnote(hidden, available, natural)
+            yield footnote(hidden, available, natural, self.other)
 
 
 def _column(column: FixedColumn, fit: ColumnFit, short: bool) -> FixedColumn:

@@ -73,6 +73,8 @@ class FixedTable:
     rows: list[Sequence[Cell]] = field(default_factory=list)
     header_style: str = "bold"
     footer_style: str = "bold"
+    show_footer: bool = True
+    sections: frozenset[int] = frozenset()  # rows followed by a rule (Rich's `end_section`)
     _plain: _Plain | None = field(default=None, init=False, repr=False)
 
     def add_row(self, *cells: Cell) -> None:
@@ -83,7 +85,7 @@ class FixedTable:
         """The same table as Rich's `Table`, which measures and renders every cell itself."""
         table = Table(
             title=self.title,
-            show_footer=True,
+            show_footer=self.show_footer,
             header_style=self.header_style,
             footer_style=self.footer_style,
         )
@@ -91,8 +93,8 @@ class FixedTable:
             table.add_column(
                 column.header, footer=_rich(column.footer), justify=column.justify, no_wrap=True
             )
-        for row in self.rows:
-            table.add_row(*map(_rich, row))
+        for index, row in enumerate(self.rows):
+            table.add_row(*map(_rich, row), end_section=index in self.sections)
         return table
 
     def measured(self, console: Console) -> tuple[list[int], list[int]]:
@@ -228,19 +230,29 @@ class FixedTable:
                 after = middle if number < len(runs) - 1 else " " + shape.mid_right
                 cells = zip(*(column[1:-1] for column in plain.columns[start:end]), strict=True)
                 run_texts.append([before + text + after for text in map(middle.join, cells)])
-            for texts in zip(*run_texts, strict=True):
+            for line, texts in enumerate(zip(*run_texts, strict=True), start=1):
                 yield from map(Segment, texts)
                 yield new_line
+                yield from self._rule(line, footer, shape.get_row(widths, "row", edge=True))
         else:
             for line in range(1, footer):
                 yield from row(line, shape.mid_left, shape.mid_vertical, shape.mid_right)
                 yield new_line
-        yield Segment(shape.get_row(widths, "foot", edge=True))
-        yield new_line
-        yield from row(footer, shape.foot_left, shape.foot_vertical, shape.foot_right)
-        yield new_line
+                yield from self._rule(line, footer, shape.get_row(widths, "row", edge=True))
+        if self.show_footer:
+            yield Segment(shape.get_row(widths, "foot", edge=True))
+            yield new_line
+            yield from row(footer, shape.foot_left, shape.foot_vertical, shape.foot_right)
+            yield new_line
         yield Segment(shape.get_bottom(widths))
         yield new_line
+
+    def _rule(self, line: int, footer: int, rule: str) -> Iterator[Segment]:
+        """The rule after row `line` that ends a section, as Rich draws it: not after the
+        last row, nor before the footer's own rule."""
+        if line - 1 in self.sections and line < footer - 1:
+            yield Segment(rule)
+            yield Segment.line()
 
 
 @runtime_checkable

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from mbcalc.views.escape import for_terminal
-from mbcalc.views.fitted import KEEP, NAME_FIT, ColumnFit, FittedTable, Give
+from mbcalc.views.fitted import KEEP, ColumnFit, FittedTable, Give
+from mbcalc.views.fitted_fixed import FittedFixedTable
+from mbcalc.views.fixed_table import FixedColumn, FixedTable
 from mbcalc.views.formats import human, rate
 
 if TYPE_CHECKING:
-    from mbcalc.core.costs import Cost
+    from mbcalc.core.catalog import Listed
     from mbcalc.deploy.roofline import Device
-    from mbcalc.spec import Spec
 
 
 def devices_view(devices: Mapping[str, Device], default: str) -> FittedTable:
@@ -38,24 +39,30 @@ def devices_view(devices: Mapping[str, Device], default: str) -> FittedTable:
     return FittedTable(view, [text, text, KEEP, KEEP, KEEP, KEEP, SOURCE_FIT], other="")
 
 
-def specs_view(specs: Sequence[tuple[str, Spec, Cost]]) -> FittedTable:
-    """One row per shipped spec: (name, spec, its total cost at alpha 1)."""
-    view = Table(title="Shipped specs (alpha 1, their own resolution)", header_style="bold")
-    view.add_column("name", justify="left")
-    view.add_column("description", justify="left")
-    view.add_column("input", justify="right")
-    view.add_column("mult-adds", justify="right")
-    view.add_column("params", justify="right")
-    for name, spec, total in specs:
+def specs_view(specs: Sequence[Listed]) -> FittedFixedTable:
+    """One row per shipped spec, grouped by family: the family named on its first row, a rule
+    after its last."""
+    columns = [
+        FixedColumn("name"),
+        FixedColumn("family"),
+        FixedColumn("description"),
+        *(FixedColumn(heading, justify="right") for heading in ("input", "mult-adds", "params")),
+    ]
+    ends = {i for i in range(len(specs) - 1) if specs[i].family != specs[i + 1].family}
+    title = "Shipped specs (alpha 1, their own resolution)"
+    view = FixedTable(title, columns, show_footer=False, sections=frozenset(ends))
+    for index, spec in enumerate(specs):
         view.add_row(
-            for_terminal(name),
+            for_terminal(spec.name),
+            for_terminal(spec.family) if index == 0 or index - 1 in ends else "",
             for_terminal(spec.description),
             f"{spec.input_size[0]}x{spec.input_size[1]}",
-            human(total.mult_adds),
-            human(total.params),
+            human(spec.mult_adds),
+            human(spec.params),
         )
-    description = ColumnFit(Give.FOLD, narrowest=16, drop=1, name="description")
-    return FittedTable(view, [NAME_FIT, description, KEEP, KEEP, KEEP], other="")
+    description = ColumnFit(Give.CUT, narrowest=24, drop=1, name="description")
+    family = ColumnFit(drop=2, name="family")
+    return FittedFixedTable(view, [KEEP, family, description, KEEP, KEEP, KEEP], other="")
 
 
 SOURCE_FIT = ColumnFit(Give.FOLD, narrowest=16, drop=1, name="source")

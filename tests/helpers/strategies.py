@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mbcalc import Spec, parse_spec
 from mbcalc.spec import ACTIVATIONS
+from mbcalc.spec.regnet import regnet_stages
 
 Layer = dict[str, dict[str, Any]]
 
@@ -128,6 +129,18 @@ def _norm(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[L
     return draw(st.sampled_from(choices)), current
 
 
+def _regnet(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """A RegNet trunk of one to four blocks (grouped convs: at alpha 1 only)."""
+    depth, w0 = draw(st.integers(1, 4)), 8 * draw(st.integers(1, 3))
+    wa, wm = draw(st.sampled_from([0, 4.5, 12.0])), draw(st.sampled_from([1.5, 2.5]))
+    group_width = draw(st.sampled_from([4, 8, 16]))
+    args: dict[str, Any] = {"depth": depth, "w0": w0, "wa": wa, "wm": wm}
+    args["group_width"] = group_width
+    if current >= 3 and draw(st.booleans()):  # round(0.25 x 2) is 0: no squeeze of 0 channels
+        args |= {"se": 0.25, "stem_width": current}
+    return {"regnet": args}, regnet_stages(depth, w0, wa, wm, group_width)[-1].width
+
+
 ANY_WIDTH: dict[str, LayerMaker] = {
     "conv": _conv,
     "depthwise": _depthwise,
@@ -152,6 +165,7 @@ FIXED_WIDTH_ONLY: dict[str, LayerMaker] = {
     "residual": _residual,
     "add": _add,
     "shuffle": _shuffle,
+    "regnet": _regnet,
 }
 
 
@@ -243,7 +257,7 @@ def networks(
     for kind in draw(st.lists(st.sampled_from(sorted(makers)), min_size=1, max_size=6)):
         out = -(-draw(st.integers(4, 24)) // step) * step
         layer, current = makers[kind](draw, current, out, fixed_width)
-        if varied:
+        if varied and kind != "regnet":  # a regnet trunk ends each block with its own ReLU
             (args,) = layer.values()
             args.setdefault("act", draw(st.sampled_from(ACTIVATIONS)))
         layers.append(layer)

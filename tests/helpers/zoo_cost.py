@@ -22,6 +22,9 @@ from mbcalc import Settings
 from mbcalc.spec import Aux, walk_layers
 from mbcalc.spec.zoo import load_shipped, shipped_names
 
+_SIZES = ("800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")
+_LARGER_REGNETS = [("x", size) for size in _SIZES] + [("y", size) for size in (*_SIZES, "128gf")]
+
 # A family member: the spec checked in full that it is built like.
 CHECKED_LIKE = {
     "resnet34": "resnet18",
@@ -48,6 +51,7 @@ CHECKED_LIKE = {
     "shufflenet_v2_x0_5": "shufflenet_v2_x1_0",
     "shufflenet_v2_x1_5": "shufflenet_v2_x1_0",
     "shufflenet_v2_x2_0": "shufflenet_v2_x1_0",
+    **{f"regnet_{kind}_{size}": f"regnet_{kind}_400mf" for kind, size in _LARGER_REGNETS},
 }
 REDUCED = Settings(alpha=Fraction(1, 4), res=64)
 
