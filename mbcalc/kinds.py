@@ -35,6 +35,7 @@ class LayerType(StrEnum):
     SE = "se"
     MBCONV = "mbconv"
     SOFTMAX = "softmax"
+    STAGE = "stage"
 
 
 class OpKind(StrEnum):

@@ -36,8 +36,8 @@ def load_report(spec: str, setting: SettingOptions) -> Report:
     from mbcalc.core.report import analyze
     from mbcalc.spec.zoo import resolve_spec
 
-    settings = setting.settings()
-    return analyze(build_graph(resolve_spec(spec), settings))
+    loaded = resolve_spec(spec)
+    return analyze(build_graph(loaded, setting.request().settings(loaded.defaults)))
 
 
 def counting_profile(counting: CountingOptions) -> Profile:

@@ -110,6 +110,7 @@ class Graph:
     resolution: Pair
     ops: tuple[Op, ...]
     units: tuple[Unit, ...]
+    depth: Fraction = Fraction(1)
 
     @property
     def rho(self) -> Fraction:
@@ -141,7 +142,7 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
         raise SettingsError(
             f"the resolution {size_text(resolution)} is larger than {MAX_VALUE:,} pixels on a side"
         )
-    plan = plan or make_plan(spec)
+    plan = plan or make_plan(spec, settings.depth)
     channels = evaluate_channels(plan, settings.alpha.numerator, settings.alpha.denominator)
     sizes = evaluate_sizes(plan, *resolution)
     failures = channels.failures + sizes.failures
@@ -171,7 +172,7 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
         )
         for unit in plan.units
     )
-    return Graph(spec, settings.alpha, resolution, ops, units)
+    return Graph(spec, settings.alpha, resolution, ops, units, settings.depth)
 
 
 class PoolForm(StrEnum):

@@ -49,8 +49,10 @@ from mbcalc.spec import (
     Separable,
     Softmax,
     Spec,
+    Stage,
     Windowed,
 )
+from mbcalc.spec.stage import stage_copies
 
 __all__ = ["MAX_OPS", "NETWORK_INPUT", "OpKind", "Plan", "Step", "UnitPlan", "make_plan"]
 
@@ -80,18 +82,21 @@ class Plan:
     spec: Spec
     steps: Sequence[Step]  # a tuple, once made
     units: tuple[UnitPlan, ...]
+    depth: Fraction = Fraction(1)  # the depth multiplier its stages were expanded under
 
 
-def make_plan(spec: Spec) -> Plan:
-    """Expand `spec` into steps; refuses clashing names and networks past `MAX_OPS`."""
-    planner = _Planner(spec)
+def make_plan(spec: Spec, depth: Fraction = Fraction(1)) -> Plan:
+    """Expand `spec` into steps, its stages under `depth`; refuses clashing names and networks
+    past `MAX_OPS`."""
+    planner = _Planner(spec, depth)
     planner.sequence(spec.layers, "", NETWORK_INPUT)
-    return Plan(spec, tuple(planner.steps), tuple(planner.units))
+    return Plan(spec, tuple(planner.steps), tuple(planner.units), depth)
 
 
 @dataclass(eq=False)
 class _Planner:
     spec: Spec
+    depth: Fraction
     steps: list[Step] = field(default_factory=list)
     units: list[UnitPlan] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
@@ -138,7 +143,7 @@ class _Planner:
                 f"the network expands to more than {MAX_OPS:,} operations",
                 layer,
                 unit,
-                "check the `repeat` counts",
+                "check the `repeat` counts and the depth",
             )
         step = Step(
             index, name, unit, kind, sources, layer, channels, spatial, act, groups, bias, bn
@@ -147,6 +152,8 @@ class _Planner:
         return index
 
     def layer(self, layer: Layer, path: str, tensor: int) -> int:
+        if isinstance(layer, Stage):
+            return self.sequence(stage_copies(layer, self.depth), f"{path}.", tensor)
         if isinstance(layer, Block):
             return self.block(layer, path, tensor)
         if isinstance(layer, Parallel):

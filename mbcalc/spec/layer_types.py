@@ -31,6 +31,7 @@ from mbcalc.spec.model import (
     Se,
     Separable,
     Softmax,
+    Stage,
 )
 from mbcalc.spec.record import Record
 
@@ -248,6 +249,13 @@ def _mbconv(p: LayerContext, a: Args, common: Common) -> Layer:
     )
 
 
+def _stage(p: LayerContext, a: Args, common: Common) -> Layer:
+    if common["act"] != "none":
+        raise a.error("a stage takes no `act`", a.mapping["act"], "put `act` on its layers")
+    layers = p.nested_layers(a, "layers")
+    return Stage(**{**common, "repeat": 1}, count=common["repeat"], layers=layers, residual=False)
+
+
 Builder = Callable[[LayerContext, Args, Common], Layer]
 
 
@@ -312,5 +320,7 @@ LAYERS: dict[LayerType, LayerRow] = {
         act="relu6",
     ),
     LayerType.SOFTMAX: LayerRow(prefix="softmax", arguments=(), build=_softmax),
+    # `repeat` copies, ceil(repeat x depth) under --depth (mbcalc.spec.stage)
+    LayerType.STAGE: LayerRow(prefix="stage", arguments=("layers",), build=_stage),
 }
 """Every layer type of the spec language."""
