@@ -444,8 +444,8 @@ def test_every_count_equals_the_table_report(
 
 COMPARE_KEYS = {"schema", "convention", "columns", "rows", "winner"}
 COLUMN_KEYS = {
-    "argument", "spec", "alpha", "resolution", "rho", "rounding", "input", "total", "vs_first",
-    "fewest_mult_adds", "fewest_params",
+    "argument", "spec", "alpha", "depth", "resolution", "rho", "rounding", "input", "total",
+    "vs_first", "fewest_mult_adds", "fewest_params",
 }  # fmt: skip
 VERSUS_KEYS = {
     f"{key}_{what}" for key in ("mult_adds", "params", "bn_params") for what in ("delta", "ratio")

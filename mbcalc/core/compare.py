@@ -101,7 +101,9 @@ def parse_target(argument: str) -> Target:
             raise TargetSyntaxError(f"{argument}: {item.strip()!r} is not key=value", EXAMPLE)
         if key not in SETTING_KEYS:
             close = difflib.get_close_matches(key, SETTING_KEYS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "the keys are alpha, depth, res and rho"
+            hint = (
+                f"did you mean '{close[0]}'?" if close else "the keys are alpha, depth, res and rho"
+            )
             raise TargetSyntaxError(f"{argument}: unknown setting {key!r}", hint)
         if key in values:
             raise TargetSyntaxError(f"{argument}: {key} given twice")

@@ -152,8 +152,6 @@ class _Planner:
         return index
 
     def layer(self, layer: Layer, path: str, tensor: int) -> int:
-        if isinstance(layer, Stage):
-            return self.sequence(stage_copies(layer, self.depth), f"{path}.", tensor)
         if isinstance(layer, Block):
             return self.block(layer, path, tensor)
         if isinstance(layer, Parallel):
@@ -343,8 +341,10 @@ class _Planner:
         return self.add(layer, f"{name}.scale", path, OpKind.SCALE, sources, SAME, KEEP, act="none")
 
     def block(self, layer: Block, path: str, tensor: int) -> int:
-        """The block's layers; with a residual, the add, followed by the block's `act`."""
-        result = self.sequence(layer.layers, f"{path}.", tensor)
+        """The block's layers (a stage's copies under the depth); with a residual, the add,
+        followed by the block's `act`."""
+        layers = stage_copies(layer, self.depth) if isinstance(layer, Stage) else layer.layers
+        result = self.sequence(layers, f"{path}.", tensor)
         if not layer.residual:
             return result
         return self.add(layer, f"{path}.add", path, OpKind.ADD, (tensor, result), SAME, KEEP)

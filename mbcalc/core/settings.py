@@ -174,8 +174,9 @@ def res_text(res: Res) -> str:
 class Settings:
     """Alpha, the resolution and depth, as asked for on the command line or in Python.
 
-    `depth` multiplies the repeat of every `stage` (rounded up, `mbcalc.core.plan`). `res` sets the input height (the width follows in proportion), or as a (height, width) pair
-    both sides; `rho` multiplies both sides. At most one of them is given; with neither, the
+    `depth` multiplies the repeat of every `stage` (rounded up, `mbcalc.spec.stage`). `res`
+    sets the input height (the width follows in proportion), or as a (height, width) pair both
+    sides; `rho` multiplies both sides. At most one of them is given; with neither, the
     spec's own input size is used. A float is taken as the decimal it prints as
     (`Settings(alpha=0.35)` is alpha 35/100); errors name the settings as `names` says
     (`--alpha` by default, `alpha` with `ARGUMENT_NAMES`).

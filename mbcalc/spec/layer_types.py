@@ -253,7 +253,8 @@ def _stage(p: LayerContext, a: Args, common: Common) -> Layer:
     if common["act"] != "none":
         raise a.error("a stage takes no `act`", a.mapping["act"], "put `act` on its layers")
     layers = p.nested_layers(a, "layers")
-    return Stage(**{**common, "repeat": 1}, count=common["repeat"], layers=layers, residual=False)
+    count, common["repeat"] = common["repeat"], 1  # the stage itself is one layer
+    return Stage(**common, count=count, layers=layers, residual=False)
 
 
 Builder = Callable[[LayerContext, Args, Common], Layer]

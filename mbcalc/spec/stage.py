@@ -42,7 +42,7 @@ def stage_copies(stage: Stage, depth: Fraction) -> tuple[Layer, ...]:
     stage of one unrepeated layer copies that layer; otherwise each copy is a block)."""
     copies: list[Layer] = []
     for number in range(stage_repeat(stage.count, depth)):
-        layers = stage.layers if number == 0 else tuple(_unstrided(l) for l in stage.layers)
+        layers = stage.layers if number == 0 else tuple(map(_unstrided, stage.layers))
         if len(layers) == 1 and layers[0].repeat == 1:
             copies.append(_changed(layers[0], name=str(number), repeat=1))
         else:

@@ -10,6 +10,7 @@ from rich.table import Table
 from mbcalc.views.escape import for_terminal
 from mbcalc.views.fitted import KEEP, NAME_FIT, ColumnFit, FittedTable, Give
 from mbcalc.views.formats import human, rate
+from mbcalc.views.text import defaults_note
 
 if TYPE_CHECKING:
     from mbcalc.core.costs import Cost
@@ -39,8 +40,11 @@ def devices_view(devices: Mapping[str, Device], default: str) -> FittedTable:
 
 
 def specs_view(specs: Sequence[tuple[str, Spec, Cost]]) -> FittedTable:
-    """One row per shipped spec: (name, spec, its total cost at alpha 1)."""
-    view = Table(title="Shipped specs (alpha 1, their own resolution)", header_style="bold")
+    """One row per shipped spec: (name, spec, its total cost at its defaults, else alpha 1)."""
+    view = Table(
+        title="Shipped specs (alpha 1, their own resolution, or the defaults shown)",
+        header_style="bold",
+    )
     view.add_column("name", justify="left")
     view.add_column("description", justify="left")
     view.add_column("input", justify="right")
@@ -50,7 +54,7 @@ def specs_view(specs: Sequence[tuple[str, Spec, Cost]]) -> FittedTable:
         view.add_row(
             for_terminal(name),
             for_terminal(spec.description),
-            f"{spec.input_size[0]}x{spec.input_size[1]}",
+            f"{spec.input_size[0]}x{spec.input_size[1]}{defaults_note(spec.defaults)}",
             human(total.mult_adds),
             human(total.params),
         )

@@ -11,9 +11,9 @@ from mbcalc.views import deploy_views
 from mbcalc.views.convention import markdown_convention
 from mbcalc.views.escape import for_markdown, visible
 from mbcalc.views.export import json_document, report_record
-from mbcalc.views.formats import decimal, dims, exact, exact_number, multiplier
+from mbcalc.views.formats import decimal, dims, exact, exact_number
 from mbcalc.views.label_grid import label_grid
-from mbcalc.views.text import csv_text
+from mbcalc.views.text import csv_text, multipliers
 
 if TYPE_CHECKING:
     from mbcalc.core.profiles import Counted
@@ -38,7 +38,7 @@ def totals_line(report: Report) -> str:
     """`MobileNet v1 · alpha 1 · 224x224 · 568,740,352 mult-adds · 4,210,088 params · ...`"""
     graph, cost = report.graph, report.total.cost
     return (
-        f"{graph.spec.name} · alpha {multiplier(graph.alpha)} · {dims(graph.resolution)} · "
+        f"{graph.spec.name} · {multipliers(graph, ' · ')} · {dims(graph.resolution)} · "
         f"{exact(cost.mult_adds)} mult-adds · {exact(cost.params)} params · "
         f"{exact(cost.bn_params)} BN params"
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from mbcalc import Settings
+from mbcalc.core.settings import Request
 from mbcalc.spec.zoo import shipped_names
 
 # A family member: the spec checked in full that it is built like.
@@ -33,8 +33,10 @@ CHECKED_LIKE = {
     "vgg13_bn": "vgg11_bn",
     "vgg16_bn": "vgg11_bn",
     "vgg19_bn": "vgg11_bn",
+    **{f"efficientnet_b{n}": "efficientnet_b0" for n in range(1, 8)},
 }
-REDUCED = Settings(alpha=Fraction(1, 4), res=64)
+REDUCED = Request(alpha=Fraction(1, 4), res=64)
+"""A quarter of the width at 64x64, at the spec's own depth (`defaults:`)."""
 
 
 def checked_in_full() -> list[str]:
