@@ -35,11 +35,12 @@ from mbcalc.api.inputs import (
     budget_of,
     heights_of,
     profile_of,
+    request_of,
 )
 from mbcalc.api.results import Analysis, Compared, Fitted, Swept
 from mbcalc.core.graph import Graph, build_graph
 from mbcalc.core.report import analyze as analyze_graph
-from mbcalc.core.settings import Multiplier, Pixels, Settings
+from mbcalc.core.settings import Multiplier, Pixels
 from mbcalc.spec import Spec
 from mbcalc.spec.zoo import load_any
 
@@ -61,18 +62,20 @@ __all__ = [
 
 def analyze(
     spec: SpecLike | Graph,
-    alpha: Multiplier = 1,
+    alpha: Multiplier | None = None,
     res: Pixels | None = None,
     rho: Multiplier | None = None,
     *,
+    depth: Multiplier | None = None,
     profile: str = "paper",
     flops: bool = False,
     count: str | Mapping[str, int] | None = None,
     params: str | None = None,
 ) -> Analysis:
-    """Mult-adds and params of `spec` at width `alpha` and input size `res` (a height, the width
-    following in proportion, or `(height, width)`), or resolution multiplier `rho`, per op and
-    in total, as `mbcalc table` reports them.
+    """Mult-adds and params of `spec` at width `alpha`, depth multiplier `depth` and input size
+    `res` (a height, the width following in proportion, or `(height, width)`), or resolution
+    multiplier `rho`, per op and in total, as `mbcalc table` reports them. A setting not given
+    is the spec's own default (`defaults:`), else alpha 1, depth 1 and its input size.
 
     `spec` may also be a graph (`mbcalc.build_graph(spec, settings)`), analyzed at its own
     settings. `profile`, `flops`, `count` and `params` choose what `report.counted` counts, as
@@ -86,13 +89,14 @@ def analyze(
 
     chosen = profile_of(profile, flops, count, params)  # refused before any work
     if isinstance(spec, Graph):
-        if (alpha, res, rho) != (1, None, None):
+        if alpha not in (None, 1) or (res, rho, depth) != (None, None, None):
             raise ArgumentError(
                 "a graph is analyzed at its own settings", hint="pass its spec to set them"
             )
         graph, label = spec, spec.spec.name
     else:
-        graph = build_graph(load_any(spec), Settings.of(alpha, res, rho))
+        loaded = load_any(spec)
+        graph = build_graph(loaded, request_of(alpha, res, rho, depth).settings(loaded.defaults))
         label = _label(spec)
     report = analyze_graph(graph)
     return Analysis.of(report, label, count_under(report, chosen))
@@ -107,9 +111,10 @@ def compare(
     first: SpecLike,
     second: SpecLike,
     *more: SpecLike,
-    alpha: Multiplier = 1,
+    alpha: Multiplier | None = None,
     res: Pixels | None = None,
     rho: Multiplier | None = None,
+    depth: Multiplier | None = None,
     profile: str = "paper",
     flops: bool = False,
     count: str | Mapping[str, int] | None = None,
@@ -118,7 +123,8 @@ def compare(
     """Two or more specs side by side, as `mbcalc compare`; the first is the reference.
 
     A spec given as text may carry its own settings, as on the command line
-    (`"mobilenet_v1@alpha=0.5,res=160"`); `alpha`, `res` and `rho` set the rest. `profile`,
+    (`"mobilenet_v1@alpha=0.5,res=160"`); `alpha`, `depth`, `res` and `rho` set the rest, then
+    each spec's own defaults. `profile`,
     `flops`, `count` and `params` add each column's totals under a counting profile, as in
     `analyze`.
 
@@ -130,7 +136,7 @@ def compare(
     from mbcalc.core.compare import compare as align
 
     chosen = profile_of(profile, flops, count, params)
-    defaults = Settings.of(alpha, res, rho)
+    defaults = request_of(alpha, res, rho, depth)
     specs = (first, second, *more)
     if all(isinstance(spec, str) for spec in specs):
         return Compared(compare_arguments([str(spec) for spec in specs], defaults, chosen))
@@ -141,7 +147,8 @@ def compare(
             reports.append(load(target, defaults))
         else:
             target = Target(_label(spec), _label(spec))
-            reports.append(analyze_graph(build_graph(load_any(spec), defaults)))
+            loaded = load_any(spec)
+            reports.append(analyze_graph(build_graph(loaded, defaults.settings(loaded.defaults))))
         targets.append(target)
     return Compared(align(targets, reports, chosen))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
@@ -72,6 +73,15 @@ def sweep(
             show_default=False,
         ),
     ] = None,
+    depth: Annotated[
+        str | None,
+        range_option(
+            "--depth",
+            help="Depth multipliers to sweep, e.g. 1,1.2,1.4 or 1:2:0.1: every `stage` of N "
+            "copies has ceil(N x D) [default: the spec's `defaults:`, else 1].",
+            show_default=False,
+        ),
+    ] = None,
     *,
     delivery: DeliveryOptions,
     plot: Annotated[
@@ -87,11 +97,12 @@ def sweep(
     deploy: DeployOptions,
     counting: CountingOptions,
 ) -> None:
-    """Mult-adds and params of SPEC over a grid of widths and resolutions.
+    """Mult-adds and params of SPEC over a grid of widths and resolutions (and depths).
 
     The paper's Tables 6 and 7 in one command:
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
+    With --depth, each depth's alphas are rows of their own.
     Under a counting profile (--profile, --flops, --count, --params) every setting's counted
     operations and params are added, each equal to `mbcalc table --profile` there.
     """
@@ -103,14 +114,17 @@ def sweep(
     check_batch(deploy.batch)
     profile = counting_profile(counting)
     as_table = delivery.format == Format.TABLE
-    alphas, heights = sweep_axes(alpha, res, as_table=as_table)
+    alphas, heights, depths = sweep_axes(alpha, res, depth, as_table=as_table)
     device = device_profile(deploy.device)
     dtype = deploy.dtype
     if deploy.memory and dtype is None and device is None:
         dtype = DType.FP32  # asking for a number format is what turns the memory grids on
+    loaded = resolve_spec(spec)
+    defaults = loaded.defaults
     grid = sweep_grid(
-        resolve_spec(spec), alphas, heights, dtype=dtype, batch=deploy.batch,
-        fold_bn=deploy.fold_bn, device=device, profile=profile,
+        loaded, alphas, heights or ([defaults.res] if defaults.res else None), dtype=dtype,
+        batch=deploy.batch, fold_bn=deploy.fold_bn, device=device, profile=profile,
+        depths=depths or [defaults.depth or Fraction(1)],
     )  # fmt: skip
     refusals = explain_invalid(grid)
     if plot is not None:

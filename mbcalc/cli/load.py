@@ -79,10 +79,10 @@ def deployment_of(report: Report, deploy: DeployOptions, *, memory: bool) -> Dep
 
 
 def sweep_axes(
-    alpha: str, res: str | None, *, as_table: bool
-) -> tuple[list[Fraction], list[Res] | None]:
-    """The widths and heights a sweep's --alpha and --res ask for (None: the spec's own),
-    their sizes checked before any is made."""
+    alpha: str, res: str | None, depth: str | None, *, as_table: bool
+) -> tuple[list[Fraction], list[Res] | None, list[Fraction] | None]:
+    """The widths, heights and depths a sweep's --alpha, --res and --depth ask for (None: the
+    spec's own), their sizes checked before any is made."""
     from mbcalc.core.ranges import (
         count_resolutions,
         count_values,
@@ -92,15 +92,17 @@ def sweep_axes(
 
     alpha_count = parsed(count_values, alpha, "--alpha")
     res_count = 1 if res is None else parsed(count_resolutions, res, "--res")
-    check_grid(alpha_count, res_count)
-    cells = alpha_count * res_count
+    depth_count = 1 if depth is None else parsed(count_values, depth, "--depth")
+    check_grid(alpha_count * depth_count, res_count)
+    cells = alpha_count * depth_count * res_count
     if as_table and cells > MAX_TABLE_CELLS:
         raise MbcalcError(
             f"a grid of {cells:,} settings is too large to show as a table",
             hint="use --format csv or --format json",
         )
     alphas = parsed(parse_fractions, alpha, "--alpha")
-    return alphas, None if res is None else parsed(parse_resolutions, res, "--res")
+    depths = None if depth is None else parsed(parse_fractions, depth, "--depth")
+    return alphas, None if res is None else parsed(parse_resolutions, res, "--res"), depths
 
 
 def fit_search(
