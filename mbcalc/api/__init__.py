@@ -158,6 +158,7 @@ def sweep(
     alpha: Multiplier | Iterable[Multiplier] = "1,0.75,0.5,0.25",
     res: Pixels | Iterable[Pixels] | None = None,
     *,
+    depth: Multiplier | Iterable[Multiplier] | None = None,
     profile: str = "paper",
     flops: bool = False,
     count: str | Mapping[str, int] | None = None,
@@ -165,21 +166,27 @@ def sweep(
 ) -> Swept:
     """Mult-adds and params of `spec` at every width in `alpha` and input size in `res` (heights
     or (height, width) pairs; the spec's own without), as `mbcalc sweep`: lists, or ranges as
-    text (`"0.25:1:0.05"`). `profile`, `flops`, `count` and `params` add each setting's totals
-    under a counting profile, as in `analyze`.
+    text (`"0.25:1:0.05"`). `depth` adds depth multipliers as a third axis, taken as `alpha` is
+    (each depth's alphas are rows of their own; without it, the spec's own depth). `profile`,
+    `flops`, `count` and `params` add each setting's totals under a counting profile, as in
+    `analyze`.
 
     >>> grid = sweep("mobilenet_v1", alpha=[1, 0.5], res=[224, 160])
     >>> grid.arrays()["mult_adds"].tolist()  # alphas x heights; tests/test_paper.py's figures
     [[568740352, 290675200], [149497088, 76524800]]
     """
     from mbcalc.core.limits import check_grid
+    from mbcalc.grid.depths import own_axes
     from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
 
     chosen = profile_of(profile, flops, count, params)
     alphas, heights = alphas_of(alpha), heights_of(res)
-    check_grid(len(alphas), 1 if heights is None else len(heights))
-    grid = sweep_grid(load_any(spec), alphas, heights, profile=chosen)
+    depths = None if depth is None else alphas_of(depth, "depth")
+    check_grid(len(alphas) * len(depths or [1]), 1 if heights is None else len(heights))
+    loaded = load_any(spec)
+    own_heights, own_depths = own_axes(loaded, heights, depths)
+    grid = sweep_grid(loaded, alphas, own_heights, profile=chosen, depths=own_depths)
     return Swept(grid, explain_invalid(grid))
 
 
@@ -190,24 +197,29 @@ def fit(
     *,
     alpha: Multiplier | Iterable[Multiplier] | None = None,
     res: Pixels | Iterable[Pixels] | None = None,
+    depth: Multiplier | Iterable[Multiplier] | None = None,
     list_all: bool = False,
 ) -> Fitted:
     """The widths and input heights of `spec` within a budget of mult-adds (and params), as
-    `mbcalc fit`: by default alphas 0.05 to 1 in steps of 0.05 and heights in steps of 32.
-    Budgets are counts or text such as `"150M"`.
+    `mbcalc fit`: by default alphas 0.05 to 1 in steps of 0.05, heights in steps of 32 and the
+    spec's own depth (`depth` searches depth multipliers too). Budgets are counts or text such
+    as `"150M"`.
 
     >>> fitted = fit("mobilenet_v1", max_mult_adds="150M", max_params="1.5M")
     >>> fitted.best.alpha, fitted.best.resolution, fitted.best.mult_adds
     (Fraction(1, 2), (224, 224), 149497088)
     """
     from mbcalc.core.limits import check_grid
+    from mbcalc.grid.depths import own_axes
     from mbcalc.grid.fit import DEFAULT_ALPHAS, default_heights
     from mbcalc.grid.fit import fit as fit_budget
 
     loaded = load_any(spec)
     alphas = list(DEFAULT_ALPHAS) if alpha is None else alphas_of(alpha)
     heights = default_heights(loaded) if res is None else heights_of(res)
-    check_grid(len(alphas), len(heights or ()))
+    depths = own_axes(loaded, heights, None if depth is None else alphas_of(depth, "depth"))[1]
+    check_grid(len(alphas) * len(depths), len(heights or ()))
     budget = budget_of(max_mult_adds, "max_mult_adds")
     params = None if max_params is None else budget_of(max_params, "max_params")
-    return Fitted(fit_budget(loaded, budget, params, alphas, heights, list_all=list_all))
+    found = fit_budget(loaded, budget, params, alphas, heights, list_all=list_all, depths=depths)
+    return Fitted(found)

@@ -78,16 +78,16 @@ def request_of(
     )
 
 
-def alphas_of(alpha: Multiplier | Iterable[Multiplier]) -> list[Fraction]:
-    """The widths of a grid: one value, a list, or text as the command line takes it
-    (`1,0.75,0.5`, `0.25:1:0.05`)."""
+def alphas_of(alpha: Multiplier | Iterable[Multiplier], name: str = "alpha") -> list[Fraction]:
+    """The widths (or depths, `name`) of a grid: one value, a list, or text as the command line
+    takes it (`1,0.75,0.5`, `0.25:1:0.05`)."""
     from mbcalc.core.ranges import parse_fractions
 
     if isinstance(alpha, str):
-        return _parsed(parse_fractions, alpha, "alpha")
+        return _parsed(parse_fractions, alpha, name)
     if isinstance(alpha, Fraction | int | float):
-        return [to_multiplier(alpha, "alpha")]
-    return [to_multiplier(value, "alpha") for value in alpha]
+        return [to_multiplier(alpha, name)]
+    return [to_multiplier(value, name) for value in alpha]
 
 
 def heights_of(res: Pixels | Iterable[Pixels] | None) -> list[Res] | None:

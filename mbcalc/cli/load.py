@@ -106,20 +106,23 @@ def sweep_axes(
 
 
 def fit_search(
-    spec: str, alpha: str | None, res: str | None, res_step: int
-) -> tuple[Spec, Sequence[Fraction], Sequence[Res]]:
-    """The spec a budget fit searches, and its widths and heights: the options', else the
-    defaults; a grid too large is refused before the spec is read, where the options say so."""
+    spec: str, alpha: str | None, res: str | None, res_step: int, depth: str | None = None
+) -> tuple[Spec, Sequence[Fraction], Sequence[Res], Sequence[Fraction]]:
+    """The spec a budget fit searches, and its widths, heights and depths: the options', else
+    the defaults (the depth: the spec's own, else 1); a grid too large is refused before the
+    spec is read, where the options say so."""
     from mbcalc.core.ranges import (
         count_resolutions,
         count_values,
         parse_fractions,
         parse_resolutions,
     )
+    from mbcalc.grid.depths import own_axes
     from mbcalc.grid.fit import DEFAULT_ALPHAS, default_height_range, default_heights
     from mbcalc.spec.zoo import resolve_spec
 
     alpha_count = len(DEFAULT_ALPHAS) if alpha is None else parsed(count_values, alpha, "--alpha")
+    alpha_count *= 1 if depth is None else parsed(count_values, depth, "--depth")
     if res is not None:
         check_grid(alpha_count, parsed(count_resolutions, res, "--res"))
     loaded = resolve_spec(spec)
@@ -131,7 +134,8 @@ def fit_search(
         if res is None
         else parsed(parse_resolutions, res, "--res")
     )
-    return loaded, alphas, heights
+    depths = None if depth is None else parsed(parse_fractions, depth, "--depth")
+    return loaded, alphas, heights, own_axes(loaded, heights, depths)[1]
 
 
 def fit_budget_options(

@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from mbcalc.core.exact import exact_text
+from mbcalc.core.settings import Res
 from mbcalc.errors import SettingsError
 from mbcalc.grid.axes import Array
 from mbcalc.grid.counting import GridCount
@@ -30,6 +31,16 @@ def check_depths(depths: Sequence[Fraction]) -> None:
     for depth in depths:
         if not 0 < depth <= MAX_VALUE:
             raise SettingsError(f"depth must be in (0, {MAX_VALUE:,}], got {exact_text(depth)}")
+
+
+def own_axes(
+    spec: Spec, heights: Sequence[Res] | None, depths: Sequence[Fraction] | None
+) -> tuple[Sequence[Res] | None, Sequence[Fraction]]:
+    """A grid's heights and depths, the spec's own `defaults:` where none are given (no
+    heights: the spec's default resolution, else its input size; depth 1 without either)."""
+    res, depth = spec.defaults.res, spec.defaults.depth
+    own_heights = [res] if heights is None and res is not None else heights
+    return own_heights, [depth or Fraction(1)] if depths is None else depths
 
 
 def depth_groups(spec: Spec, depths: Sequence[Fraction]) -> dict[tuple[int, ...], Fraction]:
