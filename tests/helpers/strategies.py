@@ -108,6 +108,13 @@ def _add(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[La
     return {"parallel": {"merge": "add", "branches": branches}}, current
 
 
+def _stage(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """A stage of 1 to 3 separable units: ceil(n x depth) of them under a depth multiplier."""
+    inner = draw(windowed("separable", out=out))
+    repeat = draw(st.integers(1, 3))
+    return {"stage": {"repeat": repeat, "layers": [inner], "act": "none"}}, out  # act: its layers'
+
+
 ANY_WIDTH: dict[str, LayerMaker] = {
     "conv": _conv,
     "depthwise": _depthwise,
@@ -116,6 +123,7 @@ ANY_WIDTH: dict[str, LayerMaker] = {
     "pool": _pool,
     "se": _se,
     "concat": _concat,
+    "stage": _stage,
 }
 FIXED_WIDTH_ONLY: dict[str, LayerMaker] = {"residual": _residual, "add": _add}
 
