@@ -40,15 +40,13 @@ def list_specs(width: WidthOpt = None) -> None:
     """The specs that ship with mbcalc, with their cost at alpha 1 or their own defaults."""
     from mbcalc.core.graph import build_graph
     from mbcalc.core.report import analyze
-    from mbcalc.core.settings import Request
     from mbcalc.spec.zoo import load_shipped, shipped_names
     from mbcalc.views.listings import specs_view
 
     rows = []
     for name in shipped_names():
         spec = load_shipped(name)
-        settings = Request().settings(spec.defaults)
-        rows.append((name, spec, analyze(build_graph(spec, settings)).total.cost))
+        rows.append((name, spec, analyze(build_graph(spec)).total.cost))
     show(specs_view(rows), width)
 
 

@@ -17,7 +17,7 @@ from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
 from mbcalc.core.ir import NETWORK_INPUT, Scaled, Step, Window
 from mbcalc.core.plan import MAX_OPS, Plan, make_plan
-from mbcalc.core.settings import Settings
+from mbcalc.core.settings import Request, Settings
 from mbcalc.core.shapes import (
     ChannelCounts,
     Failure,
@@ -127,11 +127,12 @@ class Graph:
 
 
 def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None = None) -> Graph:
-    """Expand `spec` at `settings` (default: alpha 1, the spec's own resolution).
+    """Expand `spec` at `settings` (default: the spec's own `defaults:`, else alpha 1, depth 1
+    and its own resolution).
 
     `plan` may be given when the caller already made it from the same spec.
     """
-    settings = settings or Settings()
+    settings = settings or Request().settings(spec.defaults)
     if settings.alpha > MAX_VALUE:
         raise SettingValueError(
             f"{settings.names.alpha} must be at most {MAX_VALUE:,}, "
