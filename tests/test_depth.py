@@ -332,3 +332,8 @@ def test_a_stage_takes_no_act() -> None:
     )
     with pytest.raises(SpecError, match="a stage takes no `act`"):
         parse_spec(text)
+
+
+def test_a_depth_past_the_op_limit_is_refused_before_any_copy_past_it() -> None:
+    result = invoke_mbcalc("table", "efficientnet_b0", "--depth", "1e9")
+    assert_clean_failure(result, 1, "more than 100,000 operations", "the depth")

@@ -8,7 +8,7 @@ and branches are expanded here, once, and layer names are checked for clashes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -103,7 +103,7 @@ class _Planner:
     at_one: AtOne | None = None  # the steps so far at alpha 1, made when an mbconv asks
     windows: dict[Windowed, Window] = field(default_factory=dict)  # rules are shared, not copied
 
-    def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
+    def sequence(self, layers: Iterable[Layer], scope: str, tensor: int) -> int:
         for layer in layers:
             for i in range(layer.repeat):
                 path = scope + layer.instance_name(i)

@@ -7,6 +7,7 @@ stride 1, and take the stage's output channels as their input (as the copies fol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import TypeVar
 
@@ -37,22 +38,19 @@ def _unstrided(layer: Layer) -> Layer:
     return layer
 
 
-def stage_copies(stage: Stage, depth: Fraction) -> tuple[Layer, ...]:
+def stage_copies(stage: Stage, depth: Fraction) -> Iterator[Layer]:
     """The layers a stage expands to under `depth`: one per copy, named by its number (a
-    stage of one unrepeated layer copies that layer; otherwise each copy is a block)."""
-    copies: list[Layer] = []
+    stage of one unrepeated layer copies that layer; otherwise each copy is a block). Made one
+    at a time, so that a planner can stop at its limit however deep the stage."""
     for number in range(stage_repeat(stage.count, depth)):
         layers = stage.layers if number == 0 else tuple(map(_unstrided, stage.layers))
         if len(layers) == 1 and layers[0].repeat == 1:
-            copies.append(_changed(layers[0], name=str(number), repeat=1))
+            yield _changed(layers[0], name=str(number), repeat=1)
         else:
-            copies.append(
-                Block(
-                    name=str(number), prefix="block", first_index=1, repeat=1, act="none",
-                    line=stage.line, layers=layers, residual=False,
-                )
+            yield Block(
+                name=str(number), prefix="block", first_index=1, repeat=1, act="none",
+                line=stage.line, layers=layers, residual=False,
             )  # fmt: skip
-    return tuple(copies)
 
 
 def stage_counts(layers: tuple[Layer, ...], depth: Fraction) -> tuple[int, ...]:
