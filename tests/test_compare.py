@@ -424,7 +424,7 @@ def test_every_count_equals_the_table_report(
     for k, (spec, option) in enumerate(zip(specs, options, strict=True)):
         report = table_json(spec, *option)
         column = data["columns"][k]
-        for key in ("spec", "alpha", "resolution", "rho", "rounding", "input"):
+        for key in ("spec", "alpha", "depth", "resolution", "rho", "rounding", "input"):
             assert column[key] == report[key], key
         assert column["total"] == {key: report["total"][key] for key in column["total"]}
         units = [
