@@ -11,7 +11,11 @@ measured in this one run:
   because the grid is evaluated in blocks);
 - the same sweep with the deployment arrays (peak activation bytes, weight bytes and roofline
   latency: fp16, batch 1, jetson-nano), its sample checked against `memory_report` and
-  `roofline`, and its peak traced memory.
+  `roofline`, and its peak traced memory;
+- a sweep with depth as a third axis: EfficientNet-B0 at 10 depths x 100 alphas x 1,000
+  resolutions (1,000,000 settings; the depths that give every stage the same copies share one
+  plan), its sample checked against the one-setting engine, and its time against MobileNet v1's
+  (B0 has about 7 times as many ops).
 
     python bench/sweep.py [--runs N] [--sample N]
 """
@@ -31,12 +35,15 @@ from mbcalc.core.report import analyze
 from mbcalc.core.settings import Settings
 from mbcalc.deploy.memory import DType, memory_report
 from mbcalc.deploy.roofline import resolve_device, roofline
+from mbcalc.grid.depths import depth_groups
 from mbcalc.grid.sweep import Grid, sweep
 from mbcalc.spec.zoo import load_shipped
 
 TARGET_SECONDS = 2.0
 ALPHAS = [Fraction(i, 1000) for i in range(1, 1001)]  # 0.001 ... 1.000
 HEIGHTS = list(range(32, 1032))  # 32 ... 1031 pixels
+DEPTHS = [Fraction(10 + i, 10) for i in range(10)]  # 1.0 ... 1.9
+DEPTH_ALPHAS = [Fraction(i, 100) for i in range(1, 101)]  # 0.01 ... 1.00
 
 
 def deployment() -> dict[str, Any]:
@@ -68,6 +75,26 @@ def check_deployment(grid: Grid, sample: int) -> None:
         assert grid.weight_bytes[a, r] == memory.weight_bytes, (ALPHAS[a], HEIGHTS[r])
         seconds = float(roofline(memory, grid.device).seconds)
         assert abs(grid.latency[a, r] - seconds) <= 1e-9 * seconds, (ALPHAS[a], HEIGHTS[r])
+
+
+def depth_sweep(runs: int, sample: int) -> tuple[float, Grid]:
+    """The median time of the depth-axis sweep, its grid checked on a sample of settings."""
+    spec = load_shipped("efficientnet_b0")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        grid = sweep(spec, DEPTH_ALPHAS, HEIGHTS, depths=DEPTHS)
+        times.append(time.perf_counter() - start)
+    rng = random.Random(2)
+    for _ in range(sample):
+        row, r = rng.randrange(len(grid.alphas)), rng.randrange(len(HEIGHTS))
+        if not grid.valid[row, r]:
+            continue
+        setting = Settings(alpha=grid.alphas[row], res=HEIGHTS[r], depth=grid.depth(row))
+        cost = analyze(build_graph(spec, setting)).total.cost
+        got = (grid.mult_adds[row, r], grid.params[row, r], grid.bn_params[row, r])
+        assert got == (cost.mult_adds, cost.params, cost.bn_params), setting
+    return statistics.median(times), grid
 
 
 def scalar_seconds(grid: Grid, sample: int) -> float:
@@ -144,6 +171,17 @@ def main() -> None:
         f"fp16, jetson-nano; sample of {args.sample} equal to memory_report and roofline)"
     )
     print(f"  peak memory        {deploy_peak / 2**20:7.1f} MiB traced")
+    depth_seconds, depth_grid = depth_sweep(args.runs, args.sample // 5)
+    depth_settings = depth_grid.valid.size
+    plans = len(depth_groups(depth_grid.spec, DEPTHS))
+    print(
+        f"depth axis           {depth_seconds:7.3f} s median of {args.runs}  "
+        f"(EfficientNet-B0, {len(DEPTHS)} depths x {len(DEPTH_ALPHAS)} alphas x "
+        f"{len(HEIGHTS):,} resolutions = {depth_settings:,} settings, {plans} plans; "
+        f"{depth_settings / depth_seconds:,.0f} settings/s; sample of {args.sample // 5} equal "
+        "to the one-setting engine)"
+    )
+    print(f"  against v1's sweep {depth_seconds / sweep_seconds:7.2f}x the time")
 
 
 if __name__ == "__main__":

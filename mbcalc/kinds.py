@@ -41,6 +41,7 @@ class LayerType(StrEnum):
     LAYER_SCALE = "layer_scale"
     SHUFFLE = "shuffle"
     REGNET = "regnet"
+    STAGE = "stage"
 
 
 class OpKind(StrEnum):

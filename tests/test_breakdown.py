@@ -208,8 +208,8 @@ def test_cost_free_ops_have_named_types(fmt: str, tmp_path: Path) -> None:
 
 
 BREAKDOWN_KEYS = {
-    "schema", "spec", "alpha", "resolution", "rho", "rounding", "input", "convention", "types",
-    "total",
+    "schema", "spec", "alpha", "depth", "resolution", "rho", "rounding", "input", "convention",
+    "types", "total",
 }  # fmt: skip
 TYPE_KEYS = {
     "type", "family", "kernel", "ops", "mult_adds", "mult_adds_share", "params", "params_share",
@@ -223,7 +223,7 @@ def test_json_follows_the_breakdown_schema_and_adds_up(spec: str) -> None:
     report = json.loads(ok("table", spec, "--format", "json"))
     assert data["schema"] == "mbcalc.breakdown/1"
     assert data.keys() == BREAKDOWN_KEYS
-    for key in ("spec", "alpha", "resolution", "rho", "rounding", "input"):
+    for key in ("spec", "alpha", "depth", "resolution", "rho", "rounding", "input"):
         assert data[key] == report[key]
     for entry in data["types"]:
         assert entry.keys() == TYPE_KEYS

@@ -25,6 +25,7 @@ import typer.main
 from typer.testing import Result
 
 from mbcalc.cli.app import app
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import LAYER_KEYS, invoke_mbcalc, markdown_table, ok
 from tests.helpers.mobilenet_v1 import (
     V1_BN_PARAMS,
@@ -42,7 +43,7 @@ FORMATS = ("table", *TEXT_FORMATS)
 
 # The JSON report's keys, as the README documents them.
 SCHEMA = "mbcalc.report/1"
-REPORT_KEYS = {"schema", "spec", "alpha", "resolution", "layers", "units", "total"}
+REPORT_KEYS = {"schema", "spec", "alpha", "depth", "resolution", "layers", "units", "total"}
 UNIT_KEYS = {"name", "type", "mult_adds", "params"}
 TOTAL_KEYS = {"mult_adds", "params", "bn_params", "standard_mult_adds", "reduction"}
 OPS = {"conv", "depthwise", "fc", "pool", "add", "concat", "scale", "split", "shuffle"}
@@ -50,7 +51,7 @@ OPS |= {"batch_norm", "layer_norm", "group_norm", "layer_scale"}  # standalone n
 COUNTS = ("mult_adds", "params", "bn_params")
 INT_KEYS = {*COUNTS, "standard_mult_adds", "groups"}
 INT_LIST_KEYS = {"kernel", "stride", "input", "output", "resolution"}
-FLOAT_KEYS = {"alpha", "rho", "reduction"}
+FLOAT_KEYS = {"alpha", "depth", "rho", "reduction"}
 
 
 def half_up(value: Fraction) -> int:
@@ -169,7 +170,9 @@ def check_separable(unit: dict[str, Any], layers: list[dict[str, Any]]) -> int:
 def test_json_report_of_every_shipped_spec_follows_the_schema(name: str) -> None:
     data = report(name)
     check_report(data)
-    assert data["alpha"] == 1.0
+    defaults = load_shipped(name).defaults  # alpha 1 unless the spec stores its own
+    assert data["alpha"] == float(defaults.alpha or 1)
+    assert data["depth"] == float(defaults.depth or 1)
 
 
 def test_json_report_of_mobilenet_v1_matches_spec_md() -> None:

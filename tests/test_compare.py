@@ -424,7 +424,7 @@ def test_every_count_equals_the_table_report(
     for k, (spec, option) in enumerate(zip(specs, options, strict=True)):
         report = table_json(spec, *option)
         column = data["columns"][k]
-        for key in ("spec", "alpha", "resolution", "rho", "rounding", "input"):
+        for key in ("spec", "alpha", "depth", "resolution", "rho", "rounding", "input"):
             assert column[key] == report[key], key
         assert column["total"] == {key: report["total"][key] for key in column["total"]}
         units = [
@@ -444,8 +444,8 @@ def test_every_count_equals_the_table_report(
 
 COMPARE_KEYS = {"schema", "convention", "columns", "rows", "winner"}
 COLUMN_KEYS = {
-    "argument", "spec", "alpha", "resolution", "rho", "rounding", "input", "total", "vs_first",
-    "fewest_mult_adds", "fewest_params",
+    "argument", "spec", "alpha", "depth", "resolution", "rho", "rounding", "input", "total",
+    "vs_first", "fewest_mult_adds", "fewest_params",
 }  # fmt: skip
 VERSUS_KEYS = {
     f"{key}_{what}" for key in ("mult_adds", "params", "bn_params") for what in ("delta", "ratio")

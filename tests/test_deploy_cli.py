@@ -1062,7 +1062,7 @@ def test_sweep_without_deployment_options_has_no_deployment() -> None:
     data = json.loads(ok("sweep", "mobilenet_v1", "--format", "json"))
     assert "deployment" not in data
     assert set(data["settings"][0]) == {
-        "alpha", "resolution", "valid", "mult_adds", "params", "bn_params",
+        "alpha", "depth", "resolution", "valid", "mult_adds", "params", "bn_params",
     }  # fmt: skip
 
 

@@ -34,7 +34,7 @@ ARCHS = Path(__file__).resolve().parents[1] / "archs"
 FIT_SCHEMA = "mbcalc.fit/1"
 FIT_KEYS = {"schema", "spec", "budget", "searched", "fitting", "frontier"}
 ROW_KEYS = {
-    "alpha", "resolution", "mult_adds", "params", "bn_params",
+    "alpha", "depth", "resolution", "mult_adds", "params", "bn_params",
     "mult_adds_share", "params_share", "best",
 }  # fmt: skip
 CSV_HEADER = [
@@ -151,6 +151,7 @@ def test_json_marks_half_width_224_as_using_most_of_the_budget() -> None:
     (best,) = [row for row in data["frontier"] if row["best"]]
     assert best == {
         "alpha": 0.5,
+        "depth": 1.0,
         "resolution": [224, 224],
         "mult_adds": HALF_224["mult_adds"],
         "params": HALF_224["params"],

@@ -9,10 +9,11 @@ import zlib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mbcalc import analyze, build_graph
 from mbcalc.core import catalog as catalog_module
-from mbcalc.core.catalog import catalog, read_index
+from mbcalc.core.catalog import catalog, chain_digest, read_index
 from mbcalc.spec import zoo
 from mbcalc.spec.zoo import family_of, load_shipped, shipped_names
 from tests.helpers.cli import ok
@@ -88,11 +89,14 @@ def test_the_shipped_index_is_current() -> None:
     index = read_index()
     stale = []
     for name in shipped_names():
-        text = (zoo.index_path().parent / f"{name}.yaml").read_bytes()
-        total = analyze(build_graph(load_shipped(name))).total.cost
+        graph = build_graph(load_shipped(name))
+        total = analyze(graph).total.cost
         entry = index.get(name)
-        current = (f"{zlib.crc32(text):08x}", total.mult_adds, total.params)
-        if entry is None or (entry.digest, entry.mult_adds, entry.params) != current:
+        current = (_files_digest(name), total.mult_adds, total.params, graph.resolution)
+        if (
+            entry is None
+            or (entry.digest, entry.mult_adds, entry.params, entry.input_size) != current
+        ):
             stale.append(name)
     assert not stale, f"rewrite archs/index.json with `python -m mbcalc.core.catalog`: {stale}"
 
@@ -166,3 +170,24 @@ def test_an_entry_of_the_wrong_shape_is_not_used(archs: Path) -> None:
     (archs / "index.json").write_text(json.dumps(document), "utf-8")
     assert read_index() == {}
     assert figures("mobilenet_v1") == v1_with_classes(1000)
+
+
+def _files_digest(name: str) -> str:
+    """The CRC-32 of a shipped spec's file followed by its shipped bases' files, outermost
+    first: what its index entry's figures come from."""
+    folder = zoo.index_path().parent
+    texts = [(folder / f"{name}.yaml").read_bytes()]
+    while isinstance(base := yaml.safe_load(texts[-1]).get("base"), str):
+        texts.append((folder / f"{base}.yaml").read_bytes())
+    return f"{zlib.crc32(b''.join(texts)):08x}"
+
+
+def test_an_entry_goes_stale_when_its_base_changes() -> None:
+    base = b"name: base\nlayers: []\n"
+    derived = b"# scaled\nbase: base  # its layers\nname: derived\n"
+    texts = {"base": base, "derived": derived, "other": b"name: other\n"}
+    before = chain_digest("derived", texts)
+    assert before == f"{zlib.crc32(derived + base):08x}"
+    assert chain_digest("derived", texts | {"other": b"name: changed\n"}) == before
+    assert chain_digest("derived", texts | {"base": base + b"# edited\n"}) != before
+    assert chain_digest("base", texts) == f"{zlib.crc32(base):08x}"

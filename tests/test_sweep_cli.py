@@ -49,7 +49,7 @@ HEIGHTS = (224, 192, 160, 128)
 PAPER_GRID = ("--alpha", ",".join(ALPHAS), "--res", ",".join(map(str, HEIGHTS)))
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
-RECORD_KEYS = {"alpha", "resolution", "valid", "mult_adds", "params", "bn_params"}
+RECORD_KEYS = {"alpha", "depth", "resolution", "valid", "mult_adds", "params", "bn_params"}
 CSV_HEADER = ["alpha", "height", "width", "valid", "mult_adds", "params", "bn_params"]
 COUNTS = ("mult_adds", "params", "bn_params")
 
@@ -63,6 +63,9 @@ def sweep_json(*args: str) -> dict[str, Any]:
 def sweep_csv(*args: str) -> list[dict[str, str]]:
     text = ok("sweep", *args, "--format", "csv")
     rows = list(csv.reader(io.StringIO(text)))
+    if rows[0][0] == "depth":  # only a grid at depths other than 1 (a spec's own `defaults:`)
+        assert any(Fraction(row[0]) != 1 for row in rows[1:])
+        rows = [row[1:] for row in rows]
     assert rows[0] == CSV_HEADER
     return [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
 
@@ -237,7 +240,7 @@ def test_json_and_csv_agree_with_table_cell_by_cell(
     # five; a grid this small is explained in full).
     refused = data["refused"]
     for entry in refused:
-        assert set(entry) == {"alpha", "resolution", "error"}
+        assert set(entry) == {"alpha", "depth", "resolution", "error"}
         assert entry["error"] == refusals[entry["alpha"], entry["resolution"][0]]
     assert len(refused) == min(5, len(set(refusals.values())))
     assert len({entry["error"] for entry in refused}) == len(refused)
@@ -256,13 +259,15 @@ def test_alpha_001_is_invalid_with_the_refusal_in_every_format() -> None:
     assert full["mult_adds"] == PAPER["1", 224]["mult_adds"]
     assert tiny == {
         "alpha": 0.01,
+        "depth": 1.0,
         "resolution": [224, 224],
         "valid": False,
         "mult_adds": None,
         "params": None,
         "bn_params": None,
     }
-    assert data["refused"] == [{"alpha": 0.01, "resolution": [224, 224], "error": message}]
+    refusal = {"alpha": 0.01, "depth": 1.0, "resolution": [224, 224], "error": message}
+    assert data["refused"] == [refusal]
     assert sweep_csv("mobilenet_v1", *options)[1] == {
         "alpha": "0.01",
         "height": "224",

@@ -78,7 +78,8 @@ def test_shipped_spec_verifies(name: str, setting: Settings) -> None:
 @pytest.mark.parametrize("name", checked_reduced())
 def test_larger_family_member_verifies_at_a_reduced_resolution(name: str) -> None:
     """Deeper or wider members of a family verified in full (tests/helpers/zoo_cost.py)."""
-    assert_verifies(verified(load_shipped(name), REDUCED))
+    spec = load_shipped(name)
+    assert_verifies(verified(spec, REDUCED.settings(spec.defaults)))
 
 
 def test_mobilenet_v1_module_has_the_papers_counts() -> None:

@@ -13,6 +13,7 @@ from fractions import Fraction
 import pytest
 
 from mbcalc import Cost, Settings, analyze, build_graph
+from mbcalc.core.settings import Request
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.torchvision_figures import PUBLISHED
 
@@ -47,7 +48,7 @@ TORCHVISION_FAMILIES = {
         "regnet_y_32gf",
         "regnet_y_128gf",
     ),
-    "efficientnet": ("efficientnet_b0",),
+    "efficientnet": tuple(f"efficientnet_b{n}" for n in range(8)),
     "efficientnet_v2": ("efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"),
     "densenet": ("densenet121", "densenet161", "densenet169", "densenet201"),
     "convnext": ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large"),
@@ -72,8 +73,12 @@ def millions_half_up(count: int) -> int:
     return (count + 500_000) // 1_000_000
 
 
-def cost_at(name: str, setting: Settings) -> Cost:
-    return analyze(build_graph(load_shipped(name), setting)).total.cost
+def cost_at(name: str, setting: Settings | Request) -> Cost:
+    """The spec's cost at `setting`; a `Request` is completed by the spec's own defaults."""
+    spec = load_shipped(name)
+    if isinstance(setting, Request):
+        setting = setting.settings(spec.defaults)
+    return analyze(build_graph(spec, setting)).total.cost
 
 
 def assert_published(name: str, cost: Cost) -> None:
@@ -89,7 +94,7 @@ def test_each_family_is_shipped_under_torchvisions_names(family: str) -> None:
 
 @pytest.mark.parametrize("name", WITH_FIGURES)
 def test_params_and_mult_adds_are_torchvisions_at_its_crop_size(name: str) -> None:
-    assert_published(name, cost_at(name, Settings(res=PUBLISHED[name].eval_size)))
+    assert_published(name, cost_at(name, Request(res=PUBLISHED[name].eval_size)))
 
 
 @pytest.mark.parametrize("name", AT_WIDTH)

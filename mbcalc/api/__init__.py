@@ -35,11 +35,12 @@ from mbcalc.api.inputs import (
     budget_of,
     heights_of,
     profile_of,
+    request_of,
 )
 from mbcalc.api.results import Analysis, Compared, Fitted, Swept
 from mbcalc.core.graph import Graph, build_graph
 from mbcalc.core.report import analyze as analyze_graph
-from mbcalc.core.settings import Multiplier, Pixels, Settings
+from mbcalc.core.settings import Multiplier, Pixels
 from mbcalc.spec import Spec
 from mbcalc.spec.zoo import load_any
 
@@ -61,18 +62,20 @@ __all__ = [
 
 def analyze(
     spec: SpecLike | Graph,
-    alpha: Multiplier = 1,
+    alpha: Multiplier | None = None,
     res: Pixels | None = None,
     rho: Multiplier | None = None,
     *,
+    depth: Multiplier | None = None,
     profile: str = "paper",
     flops: bool = False,
     count: str | Mapping[str, int] | None = None,
     params: str | None = None,
 ) -> Analysis:
-    """Mult-adds and params of `spec` at width `alpha` and input size `res` (a height, the width
-    following in proportion, or `(height, width)`), or resolution multiplier `rho`, per op and
-    in total, as `mbcalc table` reports them.
+    """Mult-adds and params of `spec` at width `alpha`, depth multiplier `depth` and input size
+    `res` (a height, the width following in proportion, or `(height, width)`), or resolution
+    multiplier `rho`, per op and in total, as `mbcalc table` reports them. A setting not given
+    is the spec's own default (`defaults:`), else alpha 1, depth 1 and its input size.
 
     `spec` may also be a graph (`mbcalc.build_graph(spec, settings)`), analyzed at its own
     settings. `profile`, `flops`, `count` and `params` choose what `report.counted` counts, as
@@ -86,13 +89,14 @@ def analyze(
 
     chosen = profile_of(profile, flops, count, params)  # refused before any work
     if isinstance(spec, Graph):
-        if (alpha, res, rho) != (1, None, None):
+        if alpha not in (None, 1) or (res, rho, depth) != (None, None, None):
             raise ArgumentError(
                 "a graph is analyzed at its own settings", hint="pass its spec to set them"
             )
         graph, label = spec, spec.spec.name
     else:
-        graph = build_graph(load_any(spec), Settings.of(alpha, res, rho))
+        loaded = load_any(spec)
+        graph = build_graph(loaded, request_of(alpha, res, rho, depth).settings(loaded.defaults))
         label = _label(spec)
     report = analyze_graph(graph)
     return Analysis.of(report, label, count_under(report, chosen))
@@ -107,7 +111,8 @@ def compare(
     first: SpecLike,
     second: SpecLike,
     *more: SpecLike,
-    alpha: Multiplier = 1,
+    alpha: Multiplier | None = None,
+    depth: Multiplier | None = None,
     res: Pixels | None = None,
     rho: Multiplier | None = None,
     profile: str = "paper",
@@ -118,7 +123,8 @@ def compare(
     """Two or more specs side by side, as `mbcalc compare`; the first is the reference.
 
     A spec given as text may carry its own settings, as on the command line
-    (`"mobilenet_v1@alpha=0.5,res=160"`); `alpha`, `res` and `rho` set the rest. `profile`,
+    (`"mobilenet_v1@alpha=0.5,res=160"`); `alpha`, `depth`, `res` and `rho` set the rest, then
+    each spec's own defaults. `profile`,
     `flops`, `count` and `params` add each column's totals under a counting profile, as in
     `analyze`.
 
@@ -130,7 +136,7 @@ def compare(
     from mbcalc.core.compare import compare as align
 
     chosen = profile_of(profile, flops, count, params)
-    defaults = Settings.of(alpha, res, rho)
+    defaults = request_of(alpha, res, rho, depth)
     specs = (first, second, *more)
     if all(isinstance(spec, str) for spec in specs):
         return Compared(compare_arguments([str(spec) for spec in specs], defaults, chosen))
@@ -141,7 +147,8 @@ def compare(
             reports.append(load(target, defaults))
         else:
             target = Target(_label(spec), _label(spec))
-            reports.append(analyze_graph(build_graph(load_any(spec), defaults)))
+            loaded = load_any(spec)
+            reports.append(analyze_graph(build_graph(loaded, defaults.settings(loaded.defaults))))
         targets.append(target)
     return Compared(align(targets, reports, chosen))
 
@@ -151,6 +158,7 @@ def sweep(
     alpha: Multiplier | Iterable[Multiplier] = "1,0.75,0.5,0.25",
     res: Pixels | Iterable[Pixels] | None = None,
     *,
+    depth: Multiplier | Iterable[Multiplier] | None = None,
     profile: str = "paper",
     flops: bool = False,
     count: str | Mapping[str, int] | None = None,
@@ -158,21 +166,27 @@ def sweep(
 ) -> Swept:
     """Mult-adds and params of `spec` at every width in `alpha` and input size in `res` (heights
     or (height, width) pairs; the spec's own without), as `mbcalc sweep`: lists, or ranges as
-    text (`"0.25:1:0.05"`). `profile`, `flops`, `count` and `params` add each setting's totals
-    under a counting profile, as in `analyze`.
+    text (`"0.25:1:0.05"`). `depth` adds depth multipliers as a third axis, taken as `alpha` is
+    (each depth's alphas are rows of their own; without it, the spec's own depth). `profile`,
+    `flops`, `count` and `params` add each setting's totals under a counting profile, as in
+    `analyze`.
 
     >>> grid = sweep("mobilenet_v1", alpha=[1, 0.5], res=[224, 160])
     >>> grid.arrays()["mult_adds"].tolist()  # alphas x heights; tests/test_paper.py's figures
     [[568740352, 290675200], [149497088, 76524800]]
     """
     from mbcalc.core.limits import check_grid
+    from mbcalc.grid.depths import own_axes
     from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
 
     chosen = profile_of(profile, flops, count, params)
     alphas, heights = alphas_of(alpha), heights_of(res)
-    check_grid(len(alphas), 1 if heights is None else len(heights))
-    grid = sweep_grid(load_any(spec), alphas, heights, profile=chosen)
+    depths = None if depth is None else alphas_of(depth, "depth")
+    check_grid(len(alphas) * len(depths or [1]), 1 if heights is None else len(heights))
+    loaded = load_any(spec)
+    own_heights, own_depths = own_axes(loaded, heights, depths)
+    grid = sweep_grid(loaded, alphas, own_heights, profile=chosen, depths=own_depths)
     return Swept(grid, explain_invalid(grid))
 
 
@@ -183,24 +197,29 @@ def fit(
     *,
     alpha: Multiplier | Iterable[Multiplier] | None = None,
     res: Pixels | Iterable[Pixels] | None = None,
+    depth: Multiplier | Iterable[Multiplier] | None = None,
     list_all: bool = False,
 ) -> Fitted:
     """The widths and input heights of `spec` within a budget of mult-adds (and params), as
-    `mbcalc fit`: by default alphas 0.05 to 1 in steps of 0.05 and heights in steps of 32.
-    Budgets are counts or text such as `"150M"`.
+    `mbcalc fit`: by default alphas 0.05 to 1 in steps of 0.05, heights in steps of 32 and the
+    spec's own depth (`depth` searches depth multipliers too). Budgets are counts or text such
+    as `"150M"`.
 
     >>> fitted = fit("mobilenet_v1", max_mult_adds="150M", max_params="1.5M")
     >>> fitted.best.alpha, fitted.best.resolution, fitted.best.mult_adds
     (Fraction(1, 2), (224, 224), 149497088)
     """
     from mbcalc.core.limits import check_grid
+    from mbcalc.grid.depths import own_axes
     from mbcalc.grid.fit import DEFAULT_ALPHAS, default_heights
     from mbcalc.grid.fit import fit as fit_budget
 
     loaded = load_any(spec)
     alphas = list(DEFAULT_ALPHAS) if alpha is None else alphas_of(alpha)
     heights = default_heights(loaded) if res is None else heights_of(res)
-    check_grid(len(alphas), len(heights or ()))
+    depths = own_axes(loaded, heights, None if depth is None else alphas_of(depth, "depth"))[1]
+    check_grid(len(alphas) * len(depths), len(heights or ()))
     budget = budget_of(max_mult_adds, "max_mult_adds")
     params = None if max_params is None else budget_of(max_params, "max_params")
-    return Fitted(fit_budget(loaded, budget, params, alphas, heights, list_all=list_all))
+    found = fit_budget(loaded, budget, params, alphas, heights, list_all=list_all, depths=depths)
+    return Fitted(found)

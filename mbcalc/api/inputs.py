@@ -9,7 +9,15 @@ from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
-from mbcalc.core.settings import Multiplier, Pixels, Res, to_multiplier, to_res
+from mbcalc.core.settings import (
+    ARGUMENT_NAMES,
+    Multiplier,
+    Pixels,
+    Request,
+    Res,
+    to_multiplier,
+    to_res,
+)
 from mbcalc.errors import MbcalcError
 
 if TYPE_CHECKING:
@@ -53,16 +61,33 @@ def params_rule(params: str | None) -> ParamsRule | None:
         raise ArgumentError(f"unknown params rule {params!r}", hint=f"known: {known}") from None
 
 
-def alphas_of(alpha: Multiplier | Iterable[Multiplier]) -> list[Fraction]:
-    """The widths of a grid: one value, a list, or text as the command line takes it
-    (`1,0.75,0.5`, `0.25:1:0.05`)."""
+def request_of(
+    alpha: Multiplier | None,
+    res: Pixels | None,
+    rho: Multiplier | None,
+    depth: Multiplier | None,
+) -> Request:
+    """The settings Python arguments ask for; None leaves one to the spec's `defaults:`."""
+    names = ARGUMENT_NAMES
+    return Request(
+        alpha=None if alpha is None else to_multiplier(alpha, names.alpha),
+        depth=None if depth is None else to_multiplier(depth, names.depth),
+        res=None if res is None else to_res(res, names.res),
+        rho=None if rho is None else to_multiplier(rho, names.rho),
+        names=names,
+    )
+
+
+def alphas_of(alpha: Multiplier | Iterable[Multiplier], name: str = "alpha") -> list[Fraction]:
+    """The widths (or depths, `name`) of a grid: one value, a list, or text as the command line
+    takes it (`1,0.75,0.5`, `0.25:1:0.05`)."""
     from mbcalc.core.ranges import parse_fractions
 
     if isinstance(alpha, str):
-        return _parsed(parse_fractions, alpha, "alpha")
+        return _parsed(parse_fractions, alpha, name)
     if isinstance(alpha, Fraction | int | float):
-        return [to_multiplier(alpha, "alpha")]
-    return [to_multiplier(value, "alpha") for value in alpha]
+        return [to_multiplier(alpha, name)]
+    return [to_multiplier(value, name) for value in alpha]
 
 
 def heights_of(res: Pixels | Iterable[Pixels] | None) -> list[Res] | None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from mbcalc.core.compare import Comparison
+    from mbcalc.core.graph import Graph
     from mbcalc.core.profiles import Counted
     from mbcalc.grid.fit import Fit, FitResult
     from mbcalc.grid.refusals import Refusal
@@ -76,7 +77,8 @@ class Analysis(Report):
     def __repr__(self) -> str:
         graph, total = self.graph, self.total
         return (
-            f"<Report {self.label} alpha={multiplier(graph.alpha)} res={_size(graph.resolution)}: "
+            f"<Report {self.label} alpha={multiplier(graph.alpha)}{_depth(graph)} "
+            f"res={_size(graph.resolution)}: "
             f"{exact(total.mult_adds)} mult-adds, {exact(total.params)} params, "
             f"{len(self.rows)} ops>"
         )
@@ -93,6 +95,11 @@ class Analysis(Report):
         if self.counted is not None:
             summary[f"operations ({self.counted.profile.name})"] = exact(self.counted.operations)
         return html_table(f"{self.label} ({graph.spec.name})", summary, self.to_records())
+
+
+def _depth(graph: Graph) -> str:
+    """` depth=1.4` where the graph's depth is not 1."""
+    return "" if graph.depth == 1 else f" depth={multiplier(graph.depth)}"
 
 
 def _size(resolution: tuple[int, int]) -> str:
@@ -167,7 +174,8 @@ class Swept:
     def arrays(self) -> dict[str, np.ndarray[Any, Any]]:
         """numpy arrays: `alpha`, `height` and `width` (the axes), then `mult_adds`, `params`,
         `bn_params` and `valid`, each widths x resolutions (counts 0 where not valid); under a
-        counting profile other than the paper's also `operations` and `counted_params`."""
+        counting profile other than the paper's also `operations` and `counted_params`; with
+        depths other than 1, `depth` (each row's, beside `alpha`)."""
         import numpy as np
 
         grid = self.grid
@@ -180,6 +188,8 @@ class Swept:
             "bn_params": grid.bn_params,
             "valid": grid.valid,
         }
+        if grid.has_depth:
+            arrays["depth"] = np.array([float(depth) for depth in grid.depths])
         counted = grid.counted
         if counted is not None and not counted.profile.is_paper:
             arrays["operations"] = counted.operations

@@ -55,6 +55,15 @@ def sweep(
             show_default=False,
         ),
     ] = None,
+    depth: Annotated[
+        str | None,
+        range_option(
+            "--depth",
+            help="Depth multipliers to sweep, e.g. 1,1.2,1.4 or 1:2:0.1: every `stage` of N "
+            "copies has ceil(N x D) [default: the spec's `defaults:`, else 1].",
+            show_default=False,
+        ),
+    ] = None,
     *,
     delivery: DeliveryOptions,
     plot: Annotated[
@@ -70,14 +79,16 @@ def sweep(
     deploy: DeployOptions,
     counting: CountingOptions,
 ) -> None:
-    """Mult-adds and params of SPEC over a grid of widths and resolutions.
+    """Mult-adds and params of SPEC over a grid of widths and resolutions (and depths).
 
     The paper's Tables 6 and 7 in one command:
     mbcalc sweep mobilenet_v1 --alpha 1,0.75,0.5,0.25 --res 224,192,160,128.
     Every cell equals `mbcalc table` at that setting; json and csv have one row per setting.
+    With --depth, each depth's alphas are rows of their own.
     Under a counting profile (--profile, --flops, --count, --params) every setting's counted
     operations and params are added, each equal to `mbcalc table --profile` there.
     """
+    from mbcalc.grid.depths import own_axes
     from mbcalc.grid.refusals import explain_invalid
     from mbcalc.grid.sweep import sweep as sweep_grid
     from mbcalc.spec.zoo import resolve_spec
@@ -86,14 +97,16 @@ def sweep(
     check_batch(deploy.batch)
     profile = counting_profile(counting)
     as_table = delivery.format == Format.TABLE
-    alphas, heights = sweep_axes(alpha, res, as_table=as_table)
+    alphas, asked_heights, asked_depths = sweep_axes(alpha, res, depth, as_table=as_table)
     device = device_profile(deploy.device)
     dtype = deploy.dtype
     if deploy.memory and dtype is None and device is None:
         dtype = DType.FP32  # asking for a number format is what turns the memory grids on
+    loaded = resolve_spec(spec)
+    heights, depths = own_axes(loaded, asked_heights, asked_depths)
     grid = sweep_grid(
-        resolve_spec(spec), alphas, heights, dtype=dtype, batch=deploy.batch,
-        fold_bn=deploy.fold_bn, device=device, profile=profile,
+        loaded, alphas, heights, dtype=dtype, batch=deploy.batch, fold_bn=deploy.fold_bn,
+        device=device, profile=profile, depths=depths,
     )  # fmt: skip
     refusals = explain_invalid(grid)
     if plot is not None:
@@ -166,6 +179,15 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    depth: Annotated[
+        str | None,
+        range_option(
+            "--depth",
+            help="Depth multipliers to search, e.g. 1:2:0.1 [default: the spec's `defaults:`, "
+            "else 1].",
+            show_default=False,
+        ),
+    ] = None,
     res_step: Annotated[
         int,
         typer.Option(
@@ -205,8 +227,10 @@ def fit(
     if max_flops is not None and counting.profile == "paper":
         counting = dataclasses.replace(counting, flops=True)  # FLOPs: 2 per mult-add
     measures = Measures(counting_profile(counting), device_profile(device), dtype, batch, fold_bn)
-    loaded, alphas, heights = fit_search(spec, alpha, res, res_step)
-    result = fit_budget(loaded, budget, None, alphas, heights, list_all=list_all, measures=measures)
+    loaded, alphas, heights, depths = fit_search(spec, alpha, res, res_step, depth)
+    result = fit_budget(
+        loaded, budget, None, alphas, heights, list_all=list_all, measures=measures, depths=depths
+    )
     from mbcalc.views import fit_views
 
     writers = {

@@ -36,8 +36,8 @@ def load_report(spec: str, setting: SettingOptions) -> Report:
     from mbcalc.core.report import analyze
     from mbcalc.spec.zoo import resolve_spec
 
-    settings = setting.settings()
-    return analyze(build_graph(resolve_spec(spec), settings))
+    loaded = resolve_spec(spec)
+    return analyze(build_graph(loaded, setting.request().settings(loaded.defaults)))
 
 
 def counting_profile(counting: CountingOptions) -> Profile:
@@ -79,10 +79,10 @@ def deployment_of(report: Report, deploy: DeployOptions, *, memory: bool) -> Dep
 
 
 def sweep_axes(
-    alpha: str, res: str | None, *, as_table: bool
-) -> tuple[list[Fraction], list[Res] | None]:
-    """The widths and heights a sweep's --alpha and --res ask for (None: the spec's own),
-    their sizes checked before any is made."""
+    alpha: str, res: str | None, depth: str | None, *, as_table: bool
+) -> tuple[list[Fraction], list[Res] | None, list[Fraction] | None]:
+    """The widths, heights and depths a sweep's --alpha, --res and --depth ask for (None: the
+    spec's own), their sizes checked before any is made."""
     from mbcalc.core.ranges import (
         count_resolutions,
         count_values,
@@ -92,32 +92,37 @@ def sweep_axes(
 
     alpha_count = parsed(count_values, alpha, "--alpha")
     res_count = 1 if res is None else parsed(count_resolutions, res, "--res")
-    check_grid(alpha_count, res_count)
-    cells = alpha_count * res_count
+    depth_count = 1 if depth is None else parsed(count_values, depth, "--depth")
+    check_grid(alpha_count * depth_count, res_count)
+    cells = alpha_count * depth_count * res_count
     if as_table and cells > MAX_TABLE_CELLS:
         raise MbcalcError(
             f"a grid of {cells:,} settings is too large to show as a table",
             hint="use --format csv or --format json",
         )
     alphas = parsed(parse_fractions, alpha, "--alpha")
-    return alphas, None if res is None else parsed(parse_resolutions, res, "--res")
+    depths = None if depth is None else parsed(parse_fractions, depth, "--depth")
+    return alphas, None if res is None else parsed(parse_resolutions, res, "--res"), depths
 
 
 def fit_search(
-    spec: str, alpha: str | None, res: str | None, res_step: int
-) -> tuple[Spec, Sequence[Fraction], Sequence[Res]]:
-    """The spec a budget fit searches, and its widths and heights: the options', else the
-    defaults; a grid too large is refused before the spec is read, where the options say so."""
+    spec: str, alpha: str | None, res: str | None, res_step: int, depth: str | None = None
+) -> tuple[Spec, Sequence[Fraction], Sequence[Res], Sequence[Fraction]]:
+    """The spec a budget fit searches, and its widths, heights and depths: the options', else
+    the defaults (the depth: the spec's own, else 1); a grid too large is refused before the
+    spec is read, where the options say so."""
     from mbcalc.core.ranges import (
         count_resolutions,
         count_values,
         parse_fractions,
         parse_resolutions,
     )
+    from mbcalc.grid.depths import own_axes
     from mbcalc.grid.fit import DEFAULT_ALPHAS, default_height_range, default_heights
     from mbcalc.spec.zoo import resolve_spec
 
     alpha_count = len(DEFAULT_ALPHAS) if alpha is None else parsed(count_values, alpha, "--alpha")
+    alpha_count *= 1 if depth is None else parsed(count_values, depth, "--depth")
     if res is not None:
         check_grid(alpha_count, parsed(count_resolutions, res, "--res"))
     loaded = resolve_spec(spec)
@@ -129,7 +134,8 @@ def fit_search(
         if res is None
         else parsed(parse_resolutions, res, "--res")
     )
-    return loaded, alphas, heights
+    depths = None if depth is None else parsed(parse_fractions, depth, "--depth")
+    return loaded, alphas, heights, own_axes(loaded, heights, depths)[1]
 
 
 def fit_budget_options(

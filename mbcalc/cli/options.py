@@ -17,7 +17,7 @@ import typer
 
 from mbcalc.cli.completion import complete_device, complete_profile, complete_spec
 from mbcalc.core.profiles import ParamsRule
-from mbcalc.core.settings import Settings, parse_res, to_fraction
+from mbcalc.core.settings import Request, parse_res, to_fraction
 from mbcalc.deploy.dtypes import DType
 from mbcalc.errors import FormatConflictError
 from mbcalc.kinds import Format
@@ -61,13 +61,26 @@ CompareArgs = Annotated[
     ),
 ]
 AlphaOpt = Annotated[
-    Fraction,
+    Fraction | None,
     typer.Option(
         "--alpha",
         "-a",
         parser=_fraction,
         metavar="A",
-        help="Width multiplier: every scaled layer's channels times A.",
+        help="Width multiplier: every scaled layer's channels times A [default: the spec's "
+        "`defaults:`, else 1].",
+        show_default=False,
+    ),
+]
+DepthOpt = Annotated[
+    Fraction | None,
+    typer.Option(
+        "--depth",
+        parser=_fraction,
+        metavar="D",
+        help="Depth multiplier: every `stage` of N copies has ceil(N x D) [default: the spec's "
+        "`defaults:`, else 1].",
+        show_default=False,
     ),
 ]
 
@@ -227,18 +240,20 @@ ParamsOpt = Annotated[
 
 @dataclass(frozen=True, slots=True)
 class SettingOptions:
-    """--alpha, --res and --rho: the setting one report is computed at."""
+    """--alpha, --depth, --res and --rho: the setting one report is computed at."""
 
-    alpha: AlphaOpt = Fraction(1)
+    alpha: AlphaOpt = None
+    depth: DepthOpt = None
     res: ResOpt = None
     rho: RhoOpt = None
 
-    def settings(self) -> Settings:
-        """The library's settings; --res with --rho is a usage error."""
+    def request(self) -> Request:
+        """The settings asked for (the spec's defaults fill the rest); --res with --rho is a
+        usage error."""
         if self.res is not None and self.rho is not None:
             raise typer.BadParameter("give --res or --rho, not both", param_hint="--rho")
         res = None if self.res is None else parse_res(self.res, "--res")
-        return Settings(alpha=self.alpha, res=res, rho=self.rho)
+        return Request(alpha=self.alpha, depth=self.depth, res=res, rho=self.rho)
 
 
 SUFFIX_FORMATS = {".json": Format.JSON, ".csv": Format.CSV, ".md": Format.MARKDOWN}

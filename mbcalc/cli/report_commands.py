@@ -126,7 +126,8 @@ def compare(
     """Two or more specs, or one spec under several settings, side by side.
 
     Each argument may carry its own settings: mobilenet_v1@alpha=0.5,res=160.
-    The keys are alpha, res and rho; --alpha, --res and --rho set the rest.
+    The keys are alpha, depth, res and rho; --alpha, --depth, --res and --rho set the rest,
+    then the spec's own `defaults:`.
     Units are aligned by name, or by structure (type, kernel, stride).
     Networks whose units mostly do not correspond (fewer than half) are shown by layer
     type instead, totals side by side; --by-layer pairs their units anyway.
@@ -139,11 +140,11 @@ def compare(
     paths = [argument.rpartition("@")[0] for argument in specs]
     check_outputs(delivery.force, [delivery.output], *specs, *paths, deploy.device)
     check_batch(deploy.batch)
-    settings = setting.settings()
+    request = setting.request()
     profile = counting_profile(counting)
     if len(specs) < 2:
         raise typer.BadParameter("give two or more specs to compare", param_hint="SPEC...")
-    comparison = compare_arguments(specs, settings, profile)
+    comparison = compare_arguments(specs, request, profile)
     layout = layout_of(comparison, summary=summary, by_layer=by_layer)
     deployments = [
         deployment_of(column.report, deploy, memory=deploy.shows_memory)

@@ -10,9 +10,12 @@ specs' own. `python -m mbcalc.core.catalog` rewrites the index; a test checks th
 from __future__ import annotations
 
 import json
+import re
+from fractions import Fraction
 from typing import NamedTuple
 
 from mbcalc.kinds import Pair
+from mbcalc.spec.defaults import NO_DEFAULTS, SpecDefaults
 from mbcalc.spec.zoo import (
     FAMILIES,
     OTHER_FAMILY,
@@ -28,7 +31,9 @@ SCHEMA = "mbcalc.zoo-index/1"
 
 
 class Listed(NamedTuple):
-    """One shipped spec as `mbcalc list` shows it."""
+    """One shipped spec as `mbcalc list` shows it: its figures at its own defaults (alpha 1,
+    depth 1 and its input size unless it gives others), `input_size` the resolution they are
+    at."""
 
     name: str
     family: str
@@ -36,6 +41,7 @@ class Listed(NamedTuple):
     input_size: Pair
     mult_adds: int
     params: int
+    defaults: SpecDefaults = NO_DEFAULTS
 
 
 class _Entry(NamedTuple):
@@ -46,31 +52,51 @@ class _Entry(NamedTuple):
     input_size: Pair
     mult_adds: int
     params: int
+    defaults: SpecDefaults
 
 
 def catalog() -> list[Listed]:
     """Every shipped spec, grouped by family (in `FAMILIES` order), cheapest first."""
     index = read_index()
+    texts = shipped_texts()
     listed = []
-    for name, text in shipped_texts().items():
+    for name in texts:
         entry = index.get(name)
-        if entry is None or entry.digest != digest(text):
-            entry = computed(name, text)
+        if entry is None or entry.digest != chain_digest(name, texts):
+            entry = computed(name, texts)
         figures = (entry.description, entry.input_size, entry.mult_adds, entry.params)
-        listed.append(Listed(name, family_of(name), *figures))
+        listed.append(Listed(name, family_of(name), *figures, entry.defaults))
     order = {family: rank for rank, (_, family) in enumerate(FAMILIES)}
     order[OTHER_FAMILY] = len(FAMILIES)
     return sorted(listed, key=lambda row: (order[row.family], row.mult_adds, row.name))
 
 
-def computed(name: str, text: bytes) -> _Entry:
-    """The index entry of the shipped spec `name`, whose file holds `text`, computed."""
+def chain_digest(name: str, texts: dict[str, bytes]) -> str:
+    """The digest of shipped spec `name`'s file and, where it takes a shipped `base:`, of its
+    base's files too: an entry is stale when any file its figures come from has changed."""
+    chain = [texts[name]]
+    while (
+        (base := _BASE.search(chain[-1])) and base[1].decode() in texts and len(chain) <= len(texts)
+    ):
+        chain.append(texts[base[1].decode()])
+    return digest(b"".join(chain))
+
+
+_BASE = re.compile(rb"^base:[ \t]*([A-Za-z0-9_]+)[ \t]*(?:#.*)?$", re.MULTILINE)
+"""A top-level `base:` naming a shipped spec."""
+
+
+def computed(name: str, texts: dict[str, bytes]) -> _Entry:
+    """The index entry of the shipped spec `name` (`texts`: every shipped spec's bytes)."""
     from mbcalc.core.graph import build_graph
     from mbcalc.core.report import analyze
 
     spec = load_shipped(name)
-    total = analyze(build_graph(spec)).total.cost
-    return _Entry(digest(text), spec.description, spec.input_size, total.mult_adds, total.params)
+    graph = build_graph(spec)
+    total = analyze(graph).total.cost
+    height, width = graph.resolution
+    figures = ((height, width), total.mult_adds, total.params, spec.defaults)
+    return _Entry(chain_digest(name, texts), spec.description, *figures)
 
 
 def read_index() -> dict[str, _Entry]:
@@ -95,7 +121,22 @@ def _entry(fields: dict[str, object]) -> _Entry:
         (height, width),
         _count(fields["mult_adds"]),
         _count(fields["params"]),
+        _defaults(fields.get("defaults", {})),
     )
+
+
+def _defaults(fields: object) -> SpecDefaults:
+    """A spec's `defaults` as the index keeps them: multipliers as "n/d" text, `res` a height
+    or [height, width]."""
+    if not isinstance(fields, dict) or not set(fields) <= {"alpha", "depth", "res"}:
+        raise TypeError("not defaults")
+    alpha, depth = (
+        None if key not in fields else Fraction(_text(fields[key])) for key in ("alpha", "depth")
+    )
+    res = fields.get("res")
+    if isinstance(res, list) and len(res) == 2:
+        return SpecDefaults(alpha=alpha, depth=depth, res=(_count(res[0]), _count(res[1])))
+    return SpecDefaults(alpha=alpha, depth=depth, res=None if res is None else _count(res))
 
 
 def _count(value: object) -> int:
@@ -113,15 +154,21 @@ def _text(value: object) -> str:
 def index_text() -> str:
     """The index of the shipped specs as they are now: one line per spec, sorted by name."""
     lines = []
-    for name, text in shipped_texts().items():
-        entry = computed(name, text)
-        fields = {
+    texts = shipped_texts()
+    for name in texts:
+        entry = computed(name, texts)
+        fields: dict[str, object] = {
             "crc32": entry.digest,
             "description": entry.description,
             "input": list(entry.input_size),
             "mult_adds": entry.mult_adds,
             "params": entry.params,
         }
+        if entry.defaults.items():
+            fields["defaults"] = {
+                key: str(value) if isinstance(value, Fraction) else value
+                for key, value in entry.defaults.items()
+            }
         lines.append(f"  {json.dumps(name)}: {json.dumps(fields, ensure_ascii=False)}")
     specs = ",\n".join(lines)
     return f'{{\n "schema": "{SCHEMA}",\n "specs": {{\n{specs}\n }}\n}}\n'

@@ -32,12 +32,13 @@ from mbcalc.core.costs import Cost
 from mbcalc.core.graph import OpKind, build_graph
 from mbcalc.core.profiles import Counted, Profile, count
 from mbcalc.core.report import Report, UnitRow, analyze
-from mbcalc.core.settings import Res, Settings, parse_res, res_sides, to_fraction
+from mbcalc.core.settings import Request, Res, Settings, parse_res, res_sides, to_fraction
 from mbcalc.errors import MbcalcError
 from mbcalc.kinds import Alignment as Alignment  # noqa: PLC0414 (re-exported: its users name it here)
+from mbcalc.spec.defaults import NO_DEFAULTS
 from mbcalc.spec.zoo import exists, resolve_spec
 
-SETTING_KEYS = ("alpha", "res", "rho")
+SETTING_KEYS = ("alpha", "res", "rho", "depth")
 """What may follow `@` in a compare argument."""
 
 EXAMPLE = "write SPEC@alpha=0.5,res=160"
@@ -60,8 +61,8 @@ class TargetSyntaxError(TargetError):
 class Target:
     """One compare argument: the spec it names and the settings written after its `@`.
 
-    A setting left out (None) is taken from the command's `--alpha`, `--res` and `--rho`; `res`
-    and `rho` count as one setting, the resolution.
+    A setting left out (None) is taken from the command's `--alpha`, `--depth`, `--res` and
+    `--rho`, else from the spec's `defaults:`; `res` and `rho` count as one setting.
     """
 
     argument: str
@@ -69,12 +70,15 @@ class Target:
     alpha: Fraction | None = None
     res: Res | None = None
     rho: Fraction | None = None
+    depth: Fraction | None = None
 
-    def settings(self, defaults: Settings) -> Settings:
-        alpha = defaults.alpha if self.alpha is None else self.alpha
-        if self.res is None and self.rho is None:
-            return Settings(alpha=alpha, res=defaults.res, rho=defaults.rho)
-        return Settings(alpha=alpha, res=self.res, rho=self.rho)
+    def request(self, command: Request) -> Request:
+        """What this argument asks for, completed by the command's options."""
+        return Request(self.alpha, self.depth, self.res, self.rho).over(command)
+
+    def settings(self, command: Settings) -> Settings:
+        """The settings of this argument where the command's are `command`."""
+        return self.request(Request.of(command)).settings(NO_DEFAULTS)
 
 
 def parse_target(argument: str) -> Target:
@@ -97,7 +101,9 @@ def parse_target(argument: str) -> Target:
             raise TargetSyntaxError(f"{argument}: {item.strip()!r} is not key=value", EXAMPLE)
         if key not in SETTING_KEYS:
             close = difflib.get_close_matches(key, SETTING_KEYS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "the keys are alpha, res and rho"
+            hint = (
+                f"did you mean '{close[0]}'?" if close else "the keys are alpha, depth, res and rho"
+            )
             raise TargetSyntaxError(f"{argument}: unknown setting {key!r}", hint)
         if key in values:
             raise TargetSyntaxError(f"{argument}: {key} given twice")
@@ -110,6 +116,7 @@ def parse_target(argument: str) -> Target:
         alpha=_multiplier(argument, "alpha", values.get("alpha")),
         res=_pixels(argument, values.get("res")),
         rho=_multiplier(argument, "rho", values.get("rho")),
+        depth=_multiplier(argument, "depth", values.get("depth")),
     )
 
 
@@ -367,18 +374,20 @@ def compare(
     return Comparison(columns, rows, corresponds)
 
 
-def load(target: Target, defaults: Settings) -> Report:
+def load(target: Target, command: Request | Settings) -> Report:
     """The report of one argument; an error at its settings names the argument."""
     spec = resolve_spec(target.spec)
+    if isinstance(command, Settings):
+        command = Request.of(command)
     try:
-        return analyze(build_graph(spec, target.settings(defaults)))
+        return analyze(build_graph(spec, target.request(command).settings(spec.defaults)))
     except MbcalcError as error:
         raise TargetError(f"{target.argument}: {error}") from None
 
 
 def compare_arguments(
-    arguments: Sequence[str], defaults: Settings, profile: Profile | None = None
+    arguments: Sequence[str], command: Request | Settings, profile: Profile | None = None
 ) -> Comparison:
     """Parse, load and align compare arguments as typed on the command line."""
     targets = [parse_target(argument) for argument in arguments]
-    return compare(targets, [load(target, defaults) for target in targets], profile)
+    return compare(targets, [load(target, command) for target in targets], profile)

@@ -18,7 +18,7 @@ from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
 from mbcalc.core.ir import NETWORK_INPUT, Part, Scaled, Step, Window
 from mbcalc.core.plan import MAX_OPS, Plan, make_plan
-from mbcalc.core.settings import Settings
+from mbcalc.core.settings import Request, Settings
 from mbcalc.core.shapes import (
     ChannelCounts,
     Failure,
@@ -114,6 +114,7 @@ class Graph:
     resolution: Pair
     ops: tuple[Op, ...]
     units: tuple[Unit, ...]
+    depth: Fraction = Fraction(1)
 
     @property
     def rho(self) -> Fraction:
@@ -130,11 +131,12 @@ class Graph:
 
 
 def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None = None) -> Graph:
-    """Expand `spec` at `settings` (default: alpha 1, the spec's own resolution).
+    """Expand `spec` at `settings` (default: the spec's own `defaults:`, else alpha 1, depth 1
+    and its own resolution).
 
     `plan` may be given when the caller already made it from the same spec.
     """
-    settings = settings or Settings()
+    settings = settings or Request().settings(spec.defaults)
     if settings.alpha > MAX_VALUE:
         raise SettingValueError(
             f"{settings.names.alpha} must be at most {MAX_VALUE:,}, "
@@ -145,7 +147,7 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
         raise SettingsError(
             f"the resolution {size_text(resolution)} is larger than {MAX_VALUE:,} pixels on a side"
         )
-    plan = plan or make_plan(spec)
+    plan = plan or make_plan(spec, settings.depth)
     channels = evaluate_channels(plan, settings.alpha.numerator, settings.alpha.denominator)
     sizes = evaluate_sizes(plan, *resolution)
     failures = channels.failures + sizes.failures
@@ -175,7 +177,7 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
         )
         for unit in plan.units
     )
-    return Graph(spec, settings.alpha, resolution, ops, units)
+    return Graph(spec, settings.alpha, resolution, ops, units, settings.depth)
 
 
 class PoolForm(StrEnum):

@@ -8,7 +8,7 @@ and branches are expanded here, once, and layer names are checked for clashes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -57,8 +57,10 @@ from mbcalc.spec import (
     Shuffle,
     Softmax,
     Spec,
+    Stage,
     Windowed,
 )
+from mbcalc.spec.stage import stage_copies
 
 __all__ = ["MAX_OPS", "NETWORK_INPUT", "OpKind", "Plan", "Step", "UnitPlan", "make_plan"]
 
@@ -88,21 +90,24 @@ class Plan:
     spec: Spec
     steps: Sequence[Step]  # a tuple, once made
     units: tuple[UnitPlan, ...]
+    depth: Fraction = Fraction(1)  # the depth multiplier its stages were expanded under
 
 
-def make_plan(spec: Spec) -> Plan:
-    """Expand `spec` into steps; refuses clashing names and networks past `MAX_OPS`."""
-    planner = _Planner(spec)
+def make_plan(spec: Spec, depth: Fraction = Fraction(1)) -> Plan:
+    """Expand `spec` into steps, its stages under `depth`; refuses clashing names and networks
+    past `MAX_OPS`."""
+    planner = _Planner(spec, depth)
     planner.sequence(spec.layers, "", NETWORK_INPUT)
     if planner.steps and planner.steps[-1].aux:
         last = planner.steps[-1]
         raise spec.error("an auxiliary head cannot end the network", last.layer, last.unit)
-    return Plan(spec, tuple(planner.steps), tuple(planner.units))
+    return Plan(spec, tuple(planner.steps), tuple(planner.units), depth)
 
 
 @dataclass(eq=False)
 class _Planner:
     spec: Spec
+    depth: Fraction
     steps: list[Step] = field(default_factory=list)
     units: list[UnitPlan] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
@@ -110,7 +115,7 @@ class _Planner:
     windows: dict[Windowed, Window] = field(default_factory=dict)  # rules are shared, not copied
     in_aux: bool = False  # planning an auxiliary head's layers
 
-    def sequence(self, layers: tuple[Layer, ...], scope: str, tensor: int) -> int:
+    def sequence(self, layers: Iterable[Layer], scope: str, tensor: int) -> int:
         for layer in layers:
             for i in range(layer.repeat):
                 path = scope + layer.instance_name(i)
@@ -150,7 +155,7 @@ class _Planner:
                 f"the network expands to more than {MAX_OPS:,} operations",
                 layer,
                 unit,
-                "check the `repeat` counts",
+                "check the `repeat` counts and the depth",
             )
         step = Step(
             index, name, unit, kind, sources, layer, channels, spatial, act, groups, bias, bn,
@@ -391,8 +396,10 @@ class _Planner:
         return self.aux(layer, path, tensor)
 
     def block(self, layer: Block, path: str, tensor: int) -> int:
-        """The block's layers; with a residual, the add, followed by the block's `act`."""
-        result = self.sequence(layer.layers, f"{path}.", tensor)
+        """The block's layers (a stage's copies under the depth); with a residual, the add,
+        followed by the block's `act`."""
+        layers = stage_copies(layer, self.depth) if isinstance(layer, Stage) else layer.layers
+        result = self.sequence(layers, f"{path}.", tensor)
         if not layer.residual:
             return result
         return self.add(layer, f"{path}.add", path, OpKind.ADD, (tensor, result), SAME, KEEP)

@@ -1,4 +1,4 @@
-"""The two knobs of the paper: width multiplier alpha and the input resolution.
+"""The knobs: width multiplier alpha, the input resolution, and EfficientNet's depth multiplier.
 
 Alpha is kept as an exact fraction of the decimal the user typed, so that 100 x 0.29 is 29
 and not 28.999999999999996 truncated to 28.
@@ -15,6 +15,7 @@ from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
 from mbcalc.errors import SettingValueError, size_text
 from mbcalc.kinds import Pair
+from mbcalc.spec.defaults import SpecDefaults
 
 _NUMBER = re.compile(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?")
 _RATIO = re.compile(r"[+-]?\d{1,30}/\d{1,30}")
@@ -56,12 +57,13 @@ class SettingNames:
     alpha: str = "--alpha"
     res: str = "--res"
     rho: str = "--rho"
+    depth: str = "--depth"
 
 
 OPTION_NAMES = SettingNames()
 """The command line's names, which `Settings` uses unless told otherwise."""
 
-ARGUMENT_NAMES = SettingNames("alpha", "res", "rho")
+ARGUMENT_NAMES = SettingNames("alpha", "res", "rho", "depth")
 """The Python API's names (`mbcalc.analyze(spec, alpha=...)`)."""
 
 
@@ -170,10 +172,11 @@ def res_text(res: Res) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Alpha and the resolution multiplier, as asked for on the command line or in Python.
+    """Alpha, the resolution and depth, as asked for on the command line or in Python.
 
-    `res` sets the input height (the width follows in proportion), or as a (height, width) pair
-    both sides; `rho` multiplies both sides. At most one of them is given; with neither, the
+    `depth` multiplies the repeat of every `stage` (rounded up, `mbcalc.spec.stage`). `res`
+    sets the input height (the width follows in proportion), or as a (height, width) pair both
+    sides; `rho` multiplies both sides. At most one of them is given; with neither, the
     spec's own input size is used. A float is taken as the decimal it prints as
     (`Settings(alpha=0.35)` is alpha 35/100); errors name the settings as `names` says
     (`--alpha` by default, `alpha` with `ARGUMENT_NAMES`).
@@ -183,11 +186,18 @@ class Settings:
     res: Res | None = None
     rho: Fraction | None = None
     names: SettingNames = field(default=OPTION_NAMES, compare=False, repr=False)
+    depth: Fraction = Fraction(1)
 
     def __post_init__(self) -> None:
         """Floats, ints and decimal text are taken exactly (`to_multiplier`); errors use `names`."""
         names = self.names
         alpha = to_multiplier(self.alpha, names.alpha)
+        depth = to_multiplier(self.depth, names.depth)
+        object.__setattr__(self, "depth", depth)
+        if depth <= 0:
+            raise SettingValueError(
+                f"{names.depth} must be greater than 0, got {exact_text(depth)}"
+            )
         res = None if self.res is None else to_res(self.res, names.res)
         rho = None if self.rho is None else to_multiplier(self.rho, names.rho)
         object.__setattr__(self, "alpha", alpha)
@@ -207,15 +217,21 @@ class Settings:
 
     @classmethod
     def of(
-        cls, alpha: Multiplier = 1, res: Pixels | None = None, rho: Multiplier | None = None
+        cls,
+        alpha: Multiplier = 1,
+        res: Pixels | None = None,
+        rho: Multiplier | None = None,
+        depth: Multiplier = 1,
     ) -> Settings:
-        """The settings Python arguments ask for; errors name them `alpha`, `res`, `rho`."""
+        """The settings Python arguments ask for; errors name them `alpha`, `res`, `rho`,
+        `depth`."""
         names = ARGUMENT_NAMES
         return cls(
             alpha=to_multiplier(alpha, names.alpha),
             res=None if res is None else to_res(res, names.res),
             rho=None if rho is None else to_multiplier(rho, names.rho),
             names=names,
+            depth=to_multiplier(depth, names.depth),
         )
 
     def resolution(self, size: Pair) -> Pair:
@@ -231,6 +247,47 @@ class Settings:
         if min(scaled) < 1:
             raise SettingValueError(f"the resolution {size_text(scaled)} has no pixels")
         return scaled
+
+
+@dataclass(frozen=True)
+class Request:
+    """Settings as asked for: None where nothing was asked, and the spec's own `defaults:` (else
+    alpha 1, depth 1, its input size) apply. `res` and `rho` count as one setting."""
+
+    alpha: Fraction | None = None
+    depth: Fraction | None = None
+    res: Res | None = None
+    rho: Fraction | None = None
+    names: SettingNames = field(default=OPTION_NAMES, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Request:
+        """`settings` asked for in full."""
+        return cls(settings.alpha, settings.depth, settings.res, settings.rho, settings.names)
+
+    def over(self, fallback: Request) -> Request:
+        """This request, completed by `fallback` where it asks nothing."""
+        sized = self.res is not None or self.rho is not None
+        return Request(
+            fallback.alpha if self.alpha is None else self.alpha,
+            fallback.depth if self.depth is None else self.depth,
+            self.res if sized else fallback.res,
+            self.rho if sized else fallback.rho,
+            self.names,
+        )
+
+    def settings(self, defaults: SpecDefaults) -> Settings:
+        """The settings for a spec with `defaults`: what was asked wins over them."""
+        sized = self.res is not None or self.rho is not None
+        alpha = self.alpha if self.alpha is not None else defaults.alpha
+        depth = self.depth if self.depth is not None else defaults.depth
+        return Settings(
+            alpha=Fraction(1) if alpha is None else alpha,
+            res=self.res if sized else defaults.res,
+            rho=self.rho,
+            names=self.names,
+            depth=Fraction(1) if depth is None else depth,
+        )
 
 
 def make_divisible_scaled(channels: N, num: N, den: N, divisor: int, ar: Arith = SCALAR) -> N:

@@ -1,4 +1,4 @@
-"""Which (alpha, resolution) settings fit a budget of mult-adds, FLOPs, latency and params.
+"""Which (alpha, resolution, depth) settings fit a budget of mult-adds, FLOPs, latency and params.
 
 A setting fits when the network builds there and stays within every budget given: mult-adds,
 FLOPs (the operations a counting profile counts), the roofline latency on a device
@@ -65,6 +65,7 @@ class Fit:
     operations_share: Fraction | None = None
     latency: float | None = None
     latency_share: Fraction | None = None
+    depth: Fraction = Fraction(1)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class FitResult:
     max_latency: Fraction | None = None
     profile: Profile | None = None  # what the FLOPs count, under a FLOPs budget
     device: Device | None = None  # what the latency is estimated on, under a latency budget
+    depths: tuple[Fraction, ...] = (Fraction(1),)  # the depth multipliers searched
 
     @property
     def best(self) -> int | None:
@@ -97,19 +99,26 @@ class FitResult:
         """The settings a report lists: every fitting one when asked for, else the frontier."""
         return self.frontier if self.every_fit is None else self.every_fit
 
+    @property
+    def has_depth(self) -> bool:
+        """Whether a depth other than 1 was searched (views then show each fit's depth)."""
+        return any(depth != 1 for depth in self.depths)
+
     def is_best(self, fit: Fit) -> bool:
         """Whether `fit` is the setting that uses most of the budget."""
         return self.best is not None and fit == self.frontier[self.best]
 
 
 def default_heights(spec: Spec, step: int = DEFAULT_RES_STEP) -> list[int]:
-    """Multiples of `step` up to the spec's own input height (at least 224)."""
+    """Multiples of `step` up to the spec's own input height, or its default's (at least 224)."""
     return list(default_height_range(spec, step))
 
 
 def default_height_range(spec: Spec, step: int = DEFAULT_RES_STEP) -> range:
     """`default_heights` unbuilt: its size can be checked before a list is made."""
-    return range(step, max(spec.input_size[0], 224) + 1, step)
+    res = spec.defaults.res
+    height = spec.input_size[0] if res is None else res[0] if isinstance(res, tuple) else res
+    return range(step, max(height, 224) + 1, step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,19 +142,21 @@ def fit(
     *,
     list_all: bool = False,
     measures: Measures = Measures(),
+    depths: Sequence[Fraction] = (Fraction(1),),
 ) -> FitResult:
     """The settings of the grid that fit the budget and are not dominated (and, with
     `list_all`, every setting that fits).
 
     The budget is a `Budget`, or a mult-adds count and `max_params`. A FLOPs budget needs the
-    counting profile of `measures`, a latency budget its device.
+    counting profile of `measures`, a latency budget its device. `depths` are the depth
+    multipliers searched besides the widths and heights.
     """
     budget = (
         max_mult_adds if isinstance(max_mult_adds, Budget) else Budget(max_mult_adds, max_params)
     )
     grid = sweep(
         spec, alphas, default_height_range(spec) if heights is None else heights,
-        **_sweep_options(budget, measures),
+        depths=depths, **_sweep_options(budget, measures),
     )  # fmt: skip
     fits = grid.valid.copy()
     for limit, values in _limits(grid, budget):
@@ -169,6 +180,7 @@ def fit(
         budget.latency,
         None if budget.flops is None else measures.profile,
         None if budget.latency is None else measures.device,
+        tuple(depths),
     )
 
 
@@ -222,10 +234,10 @@ def _computation(grid: Grid, budget: Budget) -> Array:
     return grid.mult_adds
 
 
-def _largest_first(fit: Fit) -> tuple[int, int, int, Fraction, Pair]:
+def _largest_first(fit: Fit) -> tuple[int, int, int, Fraction, Pair, Fraction]:
     """What `every_fit` is sorted by, largest first: FLOPs (under a FLOPs budget), mult-adds,
-    then params, width and input."""
-    return fit.operations or 0, fit.mult_adds, fit.params, fit.alpha, fit.resolution
+    then params, width, input and depth."""
+    return fit.operations or 0, fit.mult_adds, fit.params, fit.alpha, fit.resolution, fit.depth
 
 
 def _frontier(
@@ -272,6 +284,7 @@ def _fit(grid: Grid, a: int, r: int, budget: Budget) -> Fit:
         latency=latency,
         latency_share=None if latency is None or budget.latency is None
         else Fraction(latency) / budget.latency,
+        depth=grid.depth(a),
     )  # fmt: skip
 
 

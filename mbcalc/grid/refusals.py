@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from mbcalc.core.graph import build_graph
-from mbcalc.core.plan import make_plan
+from mbcalc.core.plan import Plan, make_plan
 from mbcalc.core.settings import Settings
 from mbcalc.errors import MbcalcError
 from mbcalc.grid.axes import Array
@@ -23,6 +23,7 @@ class Refusal:
     alpha: Fraction
     resolution: Pair
     message: str
+    depth: Fraction = Fraction(1)
 
 
 def explain_invalid(grid: Grid, limit: int = 5) -> tuple[Refusal, ...]:
@@ -53,17 +54,18 @@ def explain_invalid(grid: Grid, limit: int = 5) -> tuple[Refusal, ...]:
     candidates.extend(
         (int(a), int(r)) for a, r in zip(rows[: 4 * limit], columns[: 4 * limit], strict=True)
     )
-    plan = make_plan(grid.spec)  # once, for every setting tried
+    plans: dict[Fraction, Plan] = {}  # once per depth, for every setting tried
     seen: dict[str, Refusal] = {}
     for a, r in list(dict.fromkeys(candidates))[: 4 * limit]:
         if len(seen) >= limit:
             break
-        alpha, resolution = grid.alphas[int(a)], grid.resolutions[int(r)]
+        alpha, resolution, depth = grid.alphas[int(a)], grid.resolutions[int(r)], grid.depth(int(a))
+        plan = plans.get(depth) or plans.setdefault(depth, make_plan(grid.spec, depth))
         try:
-            build_graph(grid.spec, Settings(alpha=alpha, res=resolution[0]), plan)
+            build_graph(grid.spec, Settings(alpha=alpha, res=resolution[0], depth=depth), plan)
         except MbcalcError as error:
             message = str(error)
-            seen.setdefault(message, Refusal(alpha, resolution, message))
+            seen.setdefault(message, Refusal(alpha, resolution, message, depth))
     return tuple(seen.values())
 
 

@@ -1,4 +1,5 @@
-"""Many settings at once: mult-adds and params over a grid of alpha x resolution, with numpy.
+"""Many settings at once: mult-adds and params over a grid of alpha x resolution (x depth), with
+numpy.
 
 The plan's shape rules and the cost formulas are the ones `mbcalc table` uses, evaluated on
 integer arrays: channels along the alpha axis, sizes along the resolution axis, costs on their
@@ -10,6 +11,9 @@ counted (`mbcalc.grid.refusals` says why).
 On request the grid also holds what `mbcalc.deploy.memory` and `mbcalc.deploy.roofline` give at
 one setting: the peak activation bytes, the weight bytes at deployment, and the roofline latency
 on a device, from the same ledger and bounds (`mbcalc.grid.deployment`).
+
+Depth changes only how many copies each stage has: the depths that give every stage the same
+count share one plan, evaluated once over alpha x resolution (`mbcalc.grid.depths`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,8 +40,10 @@ from mbcalc.grid.axes import Array, channels_at, failures_mask, sizes_at
 from mbcalc.grid.bounds import cost_bound, exact_dtype, largest_dims
 from mbcalc.grid.counting import GridCount, GridCounter, counting_bound
 from mbcalc.grid.deployment import BlockDeployment, GridDeployment
+from mbcalc.grid.depths import STACKED, check_depths, depth_groups, stack_counts, stack_rows
 from mbcalc.kinds import Pair
 from mbcalc.spec import MAX_VALUE, Spec
+from mbcalc.spec.stage import stage_counts
 
 
 class StepObserver(Protocol):
@@ -53,6 +59,9 @@ CHUNK_CELLS = 1 << 18
 @dataclass(frozen=True)
 class Grid:
     """Costs of one spec at every (alpha, resolution) of a grid; arrays are alphas x resolutions.
+
+    A row is one alpha at one depth: `depths` holds each row's depth multiplier (a sweep over
+    several depths has every alpha once per depth, depth by depth).
 
     `valid` is False where the network cannot be built at that setting (counts there are 0).
 
@@ -77,6 +86,16 @@ class Grid:
     fold_bn: bool = False
     device: Device | None = None
     counted: GridCount | None = None  # the totals under a counting profile, when asked for
+    depths: tuple[Fraction, ...] = ()  # one per row; empty: depth 1 throughout
+
+    def depth(self, row: int) -> Fraction:
+        """The depth multiplier of a row."""
+        return self.depths[row] if self.depths else Fraction(1)
+
+    @property
+    def has_depth(self) -> bool:
+        """Whether any row is at a depth other than 1 (views then show the depth)."""
+        return any(depth != 1 for depth in self.depths)
 
 
 def sweep(
@@ -90,8 +109,10 @@ def sweep(
     fold_bn: bool = False,
     device: Device | None = None,
     profile: Profile | None = None,
+    depths: Sequence[Fraction] = (Fraction(1),),
 ) -> Grid:
-    """Costs of `spec` at every alpha in `alphas` and input size in `heights`.
+    """Costs of `spec` at every alpha in `alphas`, input size in `heights` and depth multiplier
+    in `depths` (rows: each depth's alphas in turn).
 
     Each of `heights` is a height, the width following in proportion, or a (height, width) pair
     (as `--res`). Without heights, the spec's own input size is used.
@@ -104,8 +125,43 @@ def sweep(
     Given a counting `profile`, the grid also holds each setting's total under it (`counted`),
     as `mbcalc.core.profiles.count` gives at that setting.
     """
-    heights = _checked(spec, alphas, heights, batch)
-    plan = make_plan(spec)
+    heights = _checked(spec, alphas, heights, batch, depths)
+    grids = {
+        counts: _sweep_plan(
+            make_plan(spec, depth), alphas, heights, chunk_cells, dtype, batch, fold_bn, device,
+            profile,
+        )
+        for counts, depth in depth_groups(spec, depths).items()
+    }  # fmt: skip
+    stacked = [grids[stage_counts(spec.layers, depth)] for depth in depths]
+    rows = tuple(depth for depth in depths for _ in alphas)
+    if len(stacked) == 1:
+        return replace(stacked[0], depths=rows)
+    arrays: dict[str, Any] = {
+        name: stack_rows([getattr(grid, name) for grid in stacked]) for name in STACKED
+    }
+    return replace(
+        stacked[0],
+        alphas=tuple(alpha for _ in depths for alpha in alphas),
+        depths=rows,
+        counted=stack_counts([grid.counted for grid in stacked]),
+        **arrays,
+    )
+
+
+def _sweep_plan(
+    plan: Plan,
+    alphas: Sequence[Fraction],
+    heights: Sequence[Res],
+    chunk_cells: int,
+    dtype: DType | None,
+    batch: int,
+    fold_bn: bool,
+    device: Device | None,
+    profile: Profile | None,
+) -> Grid:
+    """The grid of one plan (one depth's network) over alpha x resolution."""
+    spec = plan.spec
     deployment = None
     if dtype is not None or batch != 1 or fold_bn or device is not None:
         chosen = number_format(dtype, device)
@@ -167,7 +223,11 @@ def sweep(
 
 
 def _checked(
-    spec: Spec, alphas: Sequence[Fraction], heights: Sequence[Res] | None, batch: int
+    spec: Spec,
+    alphas: Sequence[Fraction],
+    heights: Sequence[Res] | None,
+    batch: int,
+    depths: Sequence[Fraction],
 ) -> Sequence[Res]:
     """The heights to sweep (the spec's own without any); refuses an empty or impossible grid."""
     if heights is None:
@@ -176,7 +236,8 @@ def _checked(
         raise SettingsError("the sweep needs at least one alpha")
     if not heights:
         raise SettingsError("the sweep needs at least one resolution")
-    check_grid(len(alphas), len(heights))
+    check_depths(depths)
+    check_grid(len(alphas) * len(depths), len(heights))
     for alpha in alphas:
         if not 0 < alpha <= MAX_VALUE:
             raise SettingsError(f"alpha must be in (0, {MAX_VALUE:,}], got {exact_text(alpha)}")

@@ -39,6 +39,7 @@ from mbcalc.spec.model import (
     Separable,
     Shuffle,
     Softmax,
+    Stage,
 )
 from mbcalc.spec.record import Record
 from mbcalc.spec.regnet import regnet_layers
@@ -340,6 +341,14 @@ def _regnet(p: LayerContext, a: Args, common: Common) -> Layer:
     return Block(**common, layers=regnet_layers(a, p.batchnorm, common["line"]), residual=False)
 
 
+def _stage(p: LayerContext, a: Args, common: Common) -> Layer:
+    if common["act"] != "none":
+        raise a.error("a stage takes no `act`", a.mapping["act"], "put `act` on its layers")
+    layers = p.nested_layers(a, "layers")
+    count, common["repeat"] = common["repeat"], 1  # the stage itself is one layer
+    return Stage(**common, count=count, layers=layers, residual=False)
+
+
 Builder = Callable[[LayerContext, Args, Common], Layer]
 
 
@@ -421,5 +430,7 @@ LAYERS: dict[LayerType, LayerRow] = {
         arguments=("depth", "w0", "wa", "wm", "group_width", "bottleneck", "se", "stem_width"),
         build=_regnet,
     ),
+    # `repeat` copies, ceil(repeat x depth) under --depth (mbcalc.spec.stage)
+    LayerType.STAGE: LayerRow(prefix="stage", arguments=("layers",), build=_stage),
 }
 """Every layer type of the spec language."""

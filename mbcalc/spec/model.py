@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from mbcalc.errors import SpecError
 from mbcalc.kinds import LayerType, Padding, Pair, Scale
+from mbcalc.spec.defaults import NO_DEFAULTS, SpecDefaults
 from mbcalc.spec.record import Record
 
 Rounding = Literal["floor", "divisible"]
@@ -269,6 +270,14 @@ class Shuffle(Layer):
     groups: int
 
 
+class Stage(Block):
+    """`count` copies of its layers, ceil(count x depth) under a depth multiplier; copies after
+    the first have stride 1 (`mbcalc.spec.stage`). Never residual; its own `repeat` is 1."""
+
+    type: ClassVar[LayerType] = LayerType.STAGE
+    count: int
+
+
 @dataclass(eq=False, frozen=True)
 class Spec:
     """A whole architecture as written, before alpha and resolution are applied."""
@@ -282,6 +291,7 @@ class Spec:
     divisor: int
     batchnorm: bool
     layers: tuple[Layer, ...]
+    defaults: SpecDefaults = NO_DEFAULTS
 
     def error(
         self, message: str, layer: Layer | None, path: str = "", hint: str | None = None

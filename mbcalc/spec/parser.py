@@ -8,12 +8,15 @@ graph's job.
 
 from __future__ import annotations
 
+import dataclasses
 from os import PathLike
 from pathlib import Path
 
 from mbcalc.errors import SpecError, UnknownLayerError
 from mbcalc.kinds import LayerType, Pair
 from mbcalc.spec.args import Args, close_match, describe, describe_item, item_hint
+from mbcalc.spec.defaults import NO_DEFAULTS
+from mbcalc.spec.derived import DERIVED_KEYS, base_file, base_text, read_defaults
 from mbcalc.spec.layer_types import LAYERS, Common
 from mbcalc.spec.model import (
     ACTIVATIONS,
@@ -32,28 +35,42 @@ def load_spec(path: str | PathLike[str], source: str | None = None) -> Spec:
         text = read_spec_bytes(path)
     except SourceError as exc:
         raise SpecError(exc.message, source=label, line=exc.line, hint=exc.hint) from None
-    return parse_spec(text, source=label, default_name=path.stem)
+    return parse_spec(text, source=label, default_name=path.stem, path=path)
 
 
-def parse_spec(text: str, *, source: str = "<spec>", default_name: str = "spec") -> Spec:
-    """Validate spec text; `source` names it in errors."""
+def parse_spec(
+    text: str,
+    *,
+    source: str = "<spec>",
+    default_name: str = "spec",
+    path: Path | None = None,
+    chain: tuple[Path, ...] = (),
+) -> Spec:
+    """Validate spec text; `source` names it in errors. `path`, the file it was read from,
+    places a `base:` file; `chain` holds the specs whose bases led here."""
     try:
         root = parse_yaml(text)
     except SourceError as exc:
         raise SpecError(exc.message, source=source, line=exc.line, hint=exc.hint) from None
-    return _SpecParser(source).spec(root, default_name)
+    if path is not None:
+        chain = (*chain, path.resolve())
+    return _SpecParser(source, path, chain).spec(root, default_name)
 
 
-_TOP_KEYS = ("name", "description", "input", "rounding", "divisor", "batchnorm", "layers")
+_TOP_KEYS = (
+    "name", "description", "input", "rounding", "divisor", "batchnorm", "layers", "defaults",
+)  # fmt: skip
 _COMMON_ARGS = ("name", "repeat", "act")
 
 
 class _SpecParser:
     """Reads one spec document into a `Spec`."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, path: Path | None = None, chain: tuple[Path, ...] = ()) -> None:
         self.source = source
         self.batchnorm = True
+        self.path = path
+        self.chain = chain
 
     def error(self, message: str, line: int | None, hint: str | None = None) -> SpecError:
         return SpecError(message, source=self.source, line=line, hint=hint)
@@ -66,6 +83,8 @@ class _SpecParser:
                 "a spec looks like `input: {size: 224, channels: 3}` and `layers: [...]`",
             )
         top = Args(self.source, root.data, None, root.line)
+        if "base" in root.data:
+            return self.derived(top, default_name)
         top.finish(_TOP_KEYS, "key")
         name = top.text("name", default_name)
         description = top.text("description", "")
@@ -87,6 +106,23 @@ class _SpecParser:
             divisor=divisor,
             batchnorm=self.batchnorm,
             layers=layers,
+            defaults=read_defaults(top, NO_DEFAULTS),
+        )
+
+    def derived(self, top: Args, default_name: str) -> Spec:
+        """A spec with a `base`: the base's, with this one's name, description and defaults."""
+        top.finish(DERIVED_KEYS, "key of a spec with a `base`")
+        folder = None if self.path is None else self.path.parent
+        path, label = base_file(top, folder, self.chain)
+        base = parse_spec(
+            base_text(path, label), source=label, default_name=path.stem, path=path,
+            chain=self.chain,
+        )  # fmt: skip
+        return dataclasses.replace(
+            base,
+            name=top.text("name", default_name),
+            description=top.text("description", base.description),
+            defaults=read_defaults(top, base.defaults),
         )
 
     def _input(self, top: Args) -> tuple[Pair, int]:

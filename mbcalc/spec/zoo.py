@@ -8,6 +8,7 @@ from os import PathLike
 from pathlib import Path
 
 from mbcalc.errors import SpecError, UnknownSpecError
+from mbcalc.spec.derived import archs_dir
 from mbcalc.spec.model import Spec
 from mbcalc.spec.parser import load_spec, parse_spec
 from mbcalc.spec.source import SourceError, decode_spec_bytes, read_spec_bytes
@@ -17,9 +18,7 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 def _archs_dir() -> Path:
     """The installed `mbcalc/archs`, or `archs/` beside the package in a source checkout."""
-    package = Path(__file__).resolve().parent.parent
-    installed = package / "archs"
-    return installed if installed.is_dir() else package.parent / "archs"
+    return archs_dir()
 
 
 def shipped_names() -> list[str]:
@@ -97,7 +96,7 @@ def load_shipped(name: str) -> Spec:
         text = decode_spec_bytes((_archs_dir() / label).read_bytes())
     except SourceError as exc:  # pragma: no cover - shipped specs are tested
         raise SpecError(exc.message, source=label, line=exc.line) from None
-    return parse_spec(text, source=label, default_name=stem)
+    return parse_spec(text, source=label, default_name=stem, path=_archs_dir() / label)
 
 
 def load_any(spec: Spec | str | PathLike[str]) -> Spec:
@@ -137,7 +136,7 @@ def spec_text(argument: str) -> str:
         text = read_spec_bytes(path)
     except SourceError as exc:
         raise SpecError(exc.message, source=argument, line=exc.line, hint=exc.hint) from None
-    parse_spec(text, source=argument, default_name=path.stem)
+    parse_spec(text, source=argument, default_name=path.stem, path=path)
     return text
 
 

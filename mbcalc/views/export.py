@@ -18,8 +18,15 @@ from mbcalc.views.aux_text import (
 )
 from mbcalc.views.convention import CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown
-from mbcalc.views.formats import decimal, dims, exact, multiplier, percent, unit_share, window
-from mbcalc.views.text import csv_text, reduction_text, setting_record, twin_text, unit_counts
+from mbcalc.views.formats import decimal, dims, exact, percent, unit_share, window
+from mbcalc.views.text import (
+    csv_text,
+    multipliers,
+    reduction_text,
+    setting_record,
+    twin_text,
+    unit_counts,
+)
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -289,7 +296,7 @@ def to_markdown(
     graph = report.graph
     extra = deploy_views.columns(deployment)
     lines = [
-        f"**{for_markdown(graph.spec.name)}** — alpha {multiplier(graph.alpha)}, "
+        f"**{for_markdown(graph.spec.name)}** — {multipliers(graph)}, "
         f"input {dims(graph.input_shape)}, rounding {graph.spec.rounding}",
         "",
         "| layer | op | kernel | input → output | mult-adds | % | params | BN params | reduction |"

@@ -73,6 +73,16 @@ def _share_cell(budget: object | None, share: Fraction | None) -> list[str]:
     return [] if budget is None else [_share(share)]
 
 
+def _depth_head(result: FitResult) -> list[str]:
+    """The depth column's heading, where depths other than 1 were searched."""
+    return ["depth"] if result.has_depth else []
+
+
+def _depth_cell(result: FitResult, fit: Fit) -> list[str]:
+    """A fit's depth, where depths other than 1 were searched."""
+    return [exact_text(fit.depth)] if result.has_depth else []
+
+
 def _measured_heads(result: FitResult) -> list[str]:
     heads = []
     if result.max_flops is not None:
@@ -99,6 +109,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     )
     heads = [
         "alpha",
+        *_depth_head(result),
         "input",
         "mult-adds",
         *_share_head(result.max_mult_adds),
@@ -110,6 +121,7 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
         marked = result.is_best(fit)
         table.add_row(
             exact_text(fit.alpha),
+            *_depth_cell(result, fit),
             dims(fit.resolution),
             human(fit.mult_adds),
             *_share_cell(result.max_mult_adds, fit.mult_adds_share),
@@ -137,7 +149,8 @@ def fit_view(result: FitResult, argument: str) -> RenderableType:
     if result.best is not None:
         chosen = result.frontier[result.best]
         res = res_text(res_for(chosen.resolution, result.spec.input_size))
-        setting = f"{argument}@alpha={exact_decimal(chosen.alpha)},res={res}"
+        depth = f",depth={exact_decimal(chosen.depth)}" if result.has_depth else ""
+        setting = f"{argument}@alpha={exact_decimal(chosen.alpha)}{depth},res={res}"
         command = f"mbcalc compare {shlex.quote(argument)} {shlex.quote(setting)}"
         parts.append(Text("layer by layer against the full model:", style="dim"))
         parts.append(Text(visible(command), style="dim", no_wrap=True, overflow="ignore"))
@@ -154,6 +167,7 @@ def fit_records(result: FitResult, fits: tuple[Fit, ...]) -> list[dict[str, Any]
     return [
         {
             "alpha": exact_number(fit.alpha),
+            "depth": exact_number(fit.depth),
             "resolution": list(fit.resolution),
             "mult_adds": fit.mult_adds,
             "params": fit.params,
@@ -209,22 +223,24 @@ def fit_csv(result: FitResult) -> str:
     """One row per setting listed; FLOPs and latency columns where those budgets are given."""
     records = fit_records(result, result.listed)
     measured = list(_measured_record(result, result.listed[0])) if result.listed else []
+    depth = result.has_depth  # a depth column only where depths were searched
     rows = [
         [
-            record["alpha"], *record["resolution"], record["mult_adds"], record["params"],
-            record["bn_params"],
+            *([record["depth"]] if depth else []), record["alpha"], *record["resolution"],
+            record["mult_adds"], record["params"], record["bn_params"],
             *("" if record[key] is None else record[key] for key in FIT_FIELDS[6:8]),
             "true" if record["best"] else "false",
             *("" if record[key] is None else record[key] for key in measured),
         ]
         for record in records
     ]  # fmt: skip
-    return csv_text([[*FIT_FIELDS, *measured], *rows])
+    return csv_text([[*(["depth"] if depth else []), *FIT_FIELDS, *measured], *rows])
 
 
 def fit_markdown(result: FitResult) -> str:
     heads = [
         "alpha",
+        *_depth_head(result),
         "input",
         "mult-adds",
         *_share_head(result.max_mult_adds),
@@ -239,7 +255,8 @@ def fit_markdown(result: FitResult) -> str:
     ]
     for fit in result.listed:
         cells = [
-            exact_text(fit.alpha), dims(fit.resolution), exact(fit.mult_adds),
+            exact_text(fit.alpha), *_depth_cell(result, fit), dims(fit.resolution),
+            exact(fit.mult_adds),
             *_share_cell(result.max_mult_adds, fit.mult_adds_share),
             *_measured(result, fit, exact), exact(fit.params),
             _share(fit.params_share),

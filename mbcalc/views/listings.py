@@ -12,6 +12,7 @@ from mbcalc.views.fitted import KEEP, ColumnFit, FittedTable, Give
 from mbcalc.views.fitted_fixed import FittedFixedTable
 from mbcalc.views.fixed_table import FixedColumn, FixedTable
 from mbcalc.views.formats import human, rate
+from mbcalc.views.text import defaults_text
 
 if TYPE_CHECKING:
     from mbcalc.core.catalog import Listed
@@ -46,10 +47,12 @@ def specs_view(specs: Sequence[Listed]) -> FittedFixedTable:
         FixedColumn("name"),
         FixedColumn("family"),
         FixedColumn("description"),
-        *(FixedColumn(heading, justify="right") for heading in ("input", "mult-adds", "params")),
+        FixedColumn("input", justify="right"),
+        FixedColumn("scaled"),
+        *(FixedColumn(heading, justify="right") for heading in ("mult-adds", "params")),
     ]
     ends = {i for i in range(len(specs) - 1) if specs[i].family != specs[i + 1].family}
-    title = "Shipped specs (alpha 1, their own resolution)"
+    title = "Shipped specs (at their own resolution; alpha 1, depth 1 unless scaled)"
     view = FixedTable(title, columns, show_footer=False, sections=frozenset(ends))
     for index, spec in enumerate(specs):
         view.add_row(
@@ -57,12 +60,15 @@ def specs_view(specs: Sequence[Listed]) -> FittedFixedTable:
             for_terminal(spec.family) if index == 0 or index - 1 in ends else "",
             for_terminal(spec.description),
             f"{spec.input_size[0]}x{spec.input_size[1]}",
+            defaults_text(spec.defaults.multipliers()),
             human(spec.mult_adds),
             human(spec.params),
         )
     description = ColumnFit(Give.CUT, narrowest=24, drop=1, name="description")
-    family = ColumnFit(drop=2, name="family")
-    return FittedFixedTable(view, [KEEP, family, description, KEEP, KEEP, KEEP], other="")
+    family = ColumnFit(drop=3, name="family")
+    scaled = ColumnFit(drop=2, name="scaled")
+    fits = [KEEP, family, description, KEEP, scaled, KEEP, KEEP]
+    return FittedFixedTable(view, fits, other="")
 
 
 SOURCE_FIT = ColumnFit(Give.FOLD, narrowest=16, drop=1, name="source")

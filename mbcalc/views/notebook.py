@@ -129,6 +129,8 @@ def _plain(record: dict[str, Any], alpha: Fraction) -> Record:
     and width, and its totals under a counting profile as `operations` and `counted_params`."""
     height, width = record["resolution"]
     rest = {key: value for key, value in record.items() if key not in {"alpha", "resolution"}}
+    if "depth" in rest:  # last: a column most grids hold at 1
+        rest["depth"] = rest.pop("depth")
     if "counted" in rest:
         counted = rest.pop("counted")
         rest["operations"] = None if counted is None else counted["operations"]

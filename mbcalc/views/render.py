@@ -28,7 +28,7 @@ from mbcalc.views.fitted_fixed import ColumnGroup, FittedFixedTable
 from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
 from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, unit_share, window
 from mbcalc.views.label_grid import label_grid
-from mbcalc.views.text import category_label, reduction_text, setting, twin_text
+from mbcalc.views.text import category_label, multipliers, reduction_text, setting, twin_text
 
 if TYPE_CHECKING:
     from mbcalc.core.compare import Change, Column, Comparison
@@ -104,7 +104,7 @@ def op_table(report: Report, deployment: Deployment | None = None) -> FixedTable
         )
     ]
     table = FixedTable(
-        f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
+        f"{for_terminal(graph.spec.name)} — {multipliers(graph)}, "
         f"{graph.resolution[0]}x{graph.resolution[1]}",
         columns,
     )
@@ -192,7 +192,7 @@ def summary(
     grid.add_row("reduction", f"{ratio(total.reduction)}{speedup}")
     grid.add_row(
         "settings",
-        f"alpha {multiplier(graph.alpha)} · rho {multiplier(graph.rho)} · input "
+        f"{multipliers(graph, ' · ')} · rho {multiplier(graph.rho)} · input "
         f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
     )
     rows = deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment, visible)

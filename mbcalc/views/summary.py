@@ -11,9 +11,9 @@ from mbcalc.views import deploy_views
 from mbcalc.views.convention import markdown_convention
 from mbcalc.views.escape import for_markdown, visible
 from mbcalc.views.export import json_document, report_record
-from mbcalc.views.formats import decimal, dims, exact, exact_number, multiplier
+from mbcalc.views.formats import decimal, dims, exact, exact_number
 from mbcalc.views.label_grid import label_grid
-from mbcalc.views.text import csv_text
+from mbcalc.views.text import csv_text, multipliers
 
 if TYPE_CHECKING:
     from mbcalc.core.profiles import Counted
@@ -39,7 +39,7 @@ def totals_line(report: Report) -> str:
     graph, cost = report.graph, report.total.cost
     aux = report.aux_cost() is not None
     return (
-        f"{graph.spec.name} · alpha {multiplier(graph.alpha)} · {dims(graph.resolution)} · "
+        f"{graph.spec.name} · {multipliers(graph, ' · ')} · {dims(graph.resolution)} · "
         f"{exact(cost.mult_adds)} mult-adds · {exact(cost.params)} params · "
         f"{exact(cost.bn_params)} BN params"
         + (f" (aux head: {exact(cost.aux_mult_adds)} mult-adds, train only)" if aux else "")

@@ -47,13 +47,13 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
         title_style="bold",
     )
     _grid_columns(table, grid)
-    for a, alpha in enumerate(grid.alphas):
+    for a in range(len(grid.alphas)):
         cells = []
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
-        table.add_row(exact_text(alpha), *cells)
-    notes: list[RenderableType] = [_fitted(table)]
+        table.add_row(*_row_keys(grid, a), *cells)
+    notes: list[RenderableType] = [_fitted(table, grid)]
     for title, metric in [
         *_counted_metrics(grid, visible, human),
         *_deployment_metrics(grid, visible),
@@ -99,22 +99,34 @@ def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> Re
     """One deployment figure over the grid, under a title that is never wrapped."""
     table = Table(header_style="bold")
     _grid_columns(table, grid)
-    for a, alpha in enumerate(grid.alphas):
+    for a in range(len(grid.alphas)):
         cells = [cell(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))]
-        table.add_row(exact_text(alpha), *cells)
-    return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), _fitted(table))
+        table.add_row(*_row_keys(grid, a), *cells)
+    return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), _fitted(table, grid))
+
+
+def _key_names(grid: Grid) -> list[str]:
+    """The columns that name a row: alpha, after the depth where the grid has one."""
+    return ["depth", "alpha"] if grid.has_depth else ["alpha"]
+
+
+def _row_keys(grid: Grid, a: int) -> list[str]:
+    """A row's depth (where the grid has one) and alpha, as typed."""
+    alpha = exact_text(grid.alphas[a])
+    return [exact_text(grid.depth(a)), alpha] if grid.has_depth else [alpha]
 
 
 def _grid_columns(table: Table, grid: Grid) -> None:
-    """The alpha column, then one column per resolution."""
-    table.add_column("alpha", justify="right", no_wrap=True)
+    """The depth and alpha columns, then one column per resolution."""
+    for name in _key_names(grid):
+        table.add_column(name, justify="right", no_wrap=True)
     for height, width in grid.resolutions:
         table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
 
 
-def _fitted(table: Table) -> FittedTable:
+def _fitted(table: Table, grid: Grid) -> FittedTable:
     """A grid of numbers that, narrower than it, splits by resolution, alpha in each part."""
-    return FittedTable(table, [KEEP] * len(table.columns), keys=1)
+    return FittedTable(table, [KEEP] * len(table.columns), keys=len(_key_names(grid)))
 
 
 def _counted_metrics(
@@ -201,6 +213,7 @@ def sweep_records(grid: Grid) -> list[dict[str, Any]]:
             records.append(
                 {
                     "alpha": alpha,
+                    "depth": exact_number(grid.depth(a)),
                     "resolution": [height, width],
                     "valid": cell is not None,
                     "mult_adds": None if cell is None else cell[0],
@@ -244,6 +257,7 @@ def sweep_json(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
 def _refusal_record(refusal: Refusal) -> dict[str, Any]:
     return {
         "alpha": exact_number(refusal.alpha),
+        "depth": exact_number(refusal.depth),
         "resolution": list(refusal.resolution),
         "error": refusal.message,
     }
@@ -256,8 +270,10 @@ def sweep_csv(grid: Grid) -> str:
         return {**_deployment_record(grid, a, r), **_counted_columns(grid, a, r)}
 
     extra = list(added(0, 0)) if grid.valid.size else []
+    depth = grid.has_depth  # a depth column only where the grid has a depth axis
     rows = [
         [
+            *([exact_number(grid.depth(a))] if depth else []),
             alpha,
             height,
             width,
@@ -269,7 +285,7 @@ def sweep_csv(grid: Grid) -> str:
         for r, (height, width) in enumerate(grid.resolutions)
         for cell in (_cell(grid, a, r),)
     ]
-    return csv_text([[*SWEEP_FIELDS, *extra], *rows])
+    return csv_text([[*(["depth"] if depth else []), *SWEEP_FIELDS, *extra], *rows])
 
 
 def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
@@ -277,24 +293,24 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
     lines = [
         f"**{for_markdown(grid.spec.name)}** — mult-adds / params, rounding {grid.spec.rounding}",
         "",
-        "| alpha | " + " | ".join(header) + " |",
-        "|--:|" + "--:|" * len(header),
+        "| " + " | ".join([*_key_names(grid), *header]) + " |",
+        "|" + "--:|" * (len(_key_names(grid)) + len(header)),
     ]
-    for a, alpha in enumerate(grid.alphas):
+    for a in range(len(grid.alphas)):
         cells = []
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
-        lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join([*_row_keys(grid, a), *cells]) + " |")
     lines.append("")
     metrics = _counted_metrics(grid, for_markdown, exact) + _deployment_metrics(grid, for_markdown)
     for title, metric in metrics:
         lines += [f"**{for_markdown(grid.spec.name)}** — {title}", "", lines[2], lines[3]]
-        for a, alpha in enumerate(grid.alphas):
+        for a in range(len(grid.alphas)):
             cells = [
                 metric(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))
             ]
-            lines.append(f"| {exact_text(alpha)} | " + " | ".join(cells) + " |")
+            lines.append("| " + " | ".join([*_row_keys(grid, a), *cells]) + " |")
         lines.append("")
     lines.extend(_profile_line(grid, for_markdown))
     lines.extend(f"— {for_markdown(refusal.message)}" for refusal in refusals)

@@ -10,8 +10,9 @@ from rich.text import Text
 
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.fitted import KEEP, NAME_FIT, ColumnFit, FittedTable, Give
-from mbcalc.views.formats import dims, exact, multiplier
+from mbcalc.views.formats import dims, exact
 from mbcalc.views.label_grid import label_grid
+from mbcalc.views.text import multipliers
 
 if TYPE_CHECKING:  # the view draws data; PyTorch is needed only to make it
     from mbcalc.pytorch.verification import Verification
@@ -27,7 +28,7 @@ def verification_view(verification: Verification) -> RenderableType:
     """One row per op (its checks, or what differs) and a summary of the whole network."""
     graph = verification.report.graph
     table = Table(
-        title=f"{for_terminal(graph.spec.name)} — alpha {multiplier(graph.alpha)}, "
+        title=f"{for_terminal(graph.spec.name)} — {multipliers(graph)}, "
         f"{graph.resolution[0]}x{graph.resolution[1]}: mbcalc against PyTorch",
         header_style="bold",
     )
@@ -86,7 +87,7 @@ def _summary(verification: Verification) -> Table:
     graph = report.graph
     grid.add_row(
         "settings",
-        f"alpha {multiplier(graph.alpha)} · input {dims(graph.input_shape)} · "
+        f"{multipliers(graph, ' · ')} · input {dims(graph.input_shape)} · "
         f"torch {verification.torch_version}",
     )
     grid.add_row(

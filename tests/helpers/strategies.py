@@ -141,6 +141,13 @@ def _regnet(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple
     return {"regnet": args}, regnet_stages(depth, w0, wa, wm, group_width)[-1].width
 
 
+def _stage(draw: st.DrawFn, current: int, out: int, fixed_width: bool) -> tuple[Layer, int]:
+    """A stage of 1 to 3 separable units: ceil(n x depth) of them under a depth multiplier."""
+    inner = draw(windowed("separable", out=out))
+    repeat = draw(st.integers(1, 3))
+    return {"stage": {"repeat": repeat, "layers": [inner], "act": "none"}}, out  # act: its layers'
+
+
 ANY_WIDTH: dict[str, LayerMaker] = {
     "conv": _conv,
     "depthwise": _depthwise,
@@ -151,6 +158,7 @@ ANY_WIDTH: dict[str, LayerMaker] = {
     "concat": _concat,
     "fused_mbconv": _fused_mbconv,
     "norm": _norm,
+    "stage": _stage,
 }
 
 

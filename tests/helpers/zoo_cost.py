@@ -19,6 +19,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mbcalc import Settings
+from mbcalc.core.settings import Request
 from mbcalc.spec import Aux, walk_layers
 from mbcalc.spec.zoo import load_shipped, shipped_names
 
@@ -52,8 +53,10 @@ CHECKED_LIKE = {
     "shufflenet_v2_x1_5": "shufflenet_v2_x1_0",
     "shufflenet_v2_x2_0": "shufflenet_v2_x1_0",
     **{f"regnet_{kind}_{size}": f"regnet_{kind}_400mf" for kind, size in _LARGER_REGNETS},
+    **{f"efficientnet_b{n}": "efficientnet_b0" for n in range(1, 8)},
 }
-REDUCED = Settings(alpha=Fraction(1, 4), res=64)
+REDUCED = Request(alpha=Fraction(1, 4), res=64)
+"""A quarter of the width at 64x64, at the spec's own depth (`defaults:`)."""
 
 
 def checked_in_full() -> list[str]:
