@@ -101,3 +101,13 @@ def test_params_and_mult_adds_are_torchvisions_at_its_crop_size(name: str) -> No
 def test_a_shipped_spec_at_alpha_is_torchvisions_model_of_that_width(name: str) -> None:
     spec, alpha = AT_WIDTH[name]
     assert_published(name, cost_at(spec, Settings(alpha=alpha, res=PUBLISHED[name].eval_size)))
+
+
+TRANSFORMERS = ("vit_", "swin_", "maxvit_")
+"""torchvision's attention-based classifiers: outside the spec language's convolutions."""
+
+
+def test_every_convolutional_classifier_of_torchvision_ships() -> None:
+    convolutional = {name for name in PUBLISHED if not name.startswith(TRANSFORMERS)}
+    assert len(convolutional) == 68
+    assert convolutional == set(WITH_FIGURES) | set(AT_WIDTH)
