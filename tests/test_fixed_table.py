@@ -18,10 +18,11 @@ from rich.console import Console, RenderableType
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
 from mbcalc.deploy.deployment import deploy
 from mbcalc.deploy.roofline import resolve_device
-from mbcalc.spec.zoo import load_shipped, shipped_names
+from mbcalc.spec.zoo import load_shipped
 from mbcalc.views.fixed_table import FixedColumn, FixedTable, Styled
 from mbcalc.views.render import op_table
 from tests.helpers.strategies import networks
+from tests.helpers.zoo_cost import checked_in_full
 
 WIDTH = 200
 
@@ -63,7 +64,7 @@ def measured(renderable: RenderableType) -> int:
     return console.measure(renderable).maximum
 
 
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", checked_in_full())
 def test_shipped_specs_are_written_as_rich_writes_them(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

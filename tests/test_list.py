@@ -18,6 +18,7 @@ from mbcalc.spec import zoo
 from mbcalc.spec.zoo import family_of, load_shipped, shipped_names
 from tests.helpers.cli import ok
 from tests.helpers.readme import check_readme_examples
+from tests.helpers.zoo_cost import LARGEST
 
 # torchvision's names, and the family each belongs to; the last ones are not shipped (yet).
 FAMILY = {
@@ -191,3 +192,7 @@ def test_an_entry_goes_stale_when_its_base_changes() -> None:
     assert chain_digest("derived", texts | {"other": b"name: changed\n"}) == before
     assert chain_digest("derived", texts | {"base": base + b"# edited\n"}) != before
     assert chain_digest("base", texts) == f"{zlib.crc32(base):08x}"
+
+
+def test_the_largest_network_is_the_one_the_sweep_checks_at_the_int64_bound() -> None:
+    assert max(catalog(), key=lambda row: row.mult_adds).name == LARGEST

@@ -18,9 +18,10 @@ from mbcalc import Spec
 from mbcalc.errors import SettingsError
 from mbcalc.grid.bounds import INT64_SAFE
 from mbcalc.grid.sweep import sweep
-from mbcalc.spec.zoo import load_shipped, shipped_names
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import networks
 from tests.helpers.sweep_check import assert_grid_matches_table
+from tests.helpers.zoo_cost import LARGEST, checked_in_full
 
 # The paper's Tables 6 and 7 in one grid (Howard et al. 2017): mult-adds in millions and params
 # in millions at their printed precision. Where the paper prints a figure the formula does not
@@ -42,7 +43,7 @@ def test_the_papers_tables_6_and_7_in_one_grid() -> None:
     assert_grid_matches_table(grid)
 
 
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", [*checked_in_full(), LARGEST])
 def test_every_shipped_spec_over_a_grid(name: str) -> None:
     alphas = [Fraction(n, 20) for n in (1, 5, 10, 15, 20, 28)]
     assert_grid_matches_table(sweep(load_shipped(name), alphas, [1, 7, 32, 97, 160, 224, 300]))

@@ -23,8 +23,9 @@ from mbcalc.deploy.roofline import Device, parse_device, resolve_device, rooflin
 from mbcalc.errors import SettingsError
 from mbcalc.grid.bounds import INT64_SAFE
 from mbcalc.grid.sweep import Grid, sweep
-from mbcalc.spec.zoo import load_shipped, shipped_names
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import networks
+from tests.helpers.zoo_cost import checked_in_full
 
 JETSON = resolve_device("jetson-nano")
 DEPTHWISE_PEAK = parse_device(
@@ -72,7 +73,7 @@ def assert_deployment_matches(grid: Grid, reports: Reports) -> None:
         assert grid.latency[a, r] == pytest.approx(seconds, rel=1e-9, abs=0), cell
 
 
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", checked_in_full())
 def test_every_shipped_spec_under_every_option(name: str) -> None:
     """Every number format, batch 1 and 4, BN folded or not, two devices; some cells invalid."""
     spec = load_shipped(name)

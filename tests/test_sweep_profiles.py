@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from mbcalc import MbcalcError, Settings, Spec, analyze, build_graph
 from mbcalc.core.profiles import PROFILES, ParamsRule, Profile, count, custom_profile
 from mbcalc.grid.sweep import sweep
-from mbcalc.spec.zoo import load_shipped, shipped_names
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import networks
+from tests.helpers.zoo_cost import checked_in_full
 
 CUSTOM = custom_profile(
     PROFILES["thop"], True, {"act": 3, "add": 1, "scale": 2, "maxpool_out": 5}, ParamsRule.KERAS
@@ -46,7 +47,7 @@ def assert_counted_grid_matches_table(
 
 
 @pytest.mark.parametrize("profile", EVERY_PROFILE, ids=lambda profile: profile.name)
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", checked_in_full())
 def test_every_shipped_spec_under_every_profile(name: str, profile: Profile) -> None:
     alphas = [Fraction(1, 4), Fraction(1, 2), Fraction(1)]
     assert_counted_grid_matches_table(load_shipped(name), alphas, [7, 97, 224], profile)

@@ -10,8 +10,10 @@ layers, ConvNeXt-B from ConvNeXt-T's blocks, ShuffleNet V2's other widths from 1
 still compared with PyTorch's; the real tools, whose counts depend on the op kinds alone, count
 them through the member they are built like. A check's cost grows with the number of ops far
 more than with their size, so a smaller resolution alone saves little. Their figures at 224 are
-checked without PyTorch
-(tests/test_zoo_published.py).
+checked without PyTorch (tests/test_zoo_published.py). The per-spec checks of the engines
+(a sweep's grid against the one-setting engine, every deployment option, the long table's
+rendering) run on the members checked in full too, and the sweep's on the largest network
+shipped, whose counts come nearest the int64 bound.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ CHECKED_LIKE = {
     **{f"regnet_{kind}_{size}": f"regnet_{kind}_400mf" for kind, size in _LARGER_REGNETS},
     **{f"efficientnet_b{n}": "efficientnet_b0" for n in range(1, 8)},
 }
+LARGEST = "regnet_y_128gf"
+"""The shipped spec with the most mult-adds at its own resolution."""
 REDUCED = Request(alpha=Fraction(1, 4), res=64)
 """A quarter of the width at 64x64, at the spec's own depth (`defaults:`)."""
 
