@@ -148,6 +148,7 @@ def evaluate_channels(
 
     rounding, divisor = spec.rounding, spec.divisor
     maximum, minimum = ar.maximum, ar.minimum
+    conv, add = OpKind.CONV, OpKind.ADD  # looked up once: an enum member's lookup is slow
     # One setting: a rule that reads one input gives, on channels it has seen, what it gave.
     known: dict[tuple[ChannelRule, OpKind, int | None, N], N] | None = {} if ar is SCALAR else None
     for index in range(len(outputs), len(steps)):
@@ -169,10 +170,10 @@ def evaluate_channels(
             _record(failures, index, Reason.TOO_MANY_CHANNELS, too_many, c_out)
         c_out = minimum(maximum(c_out, 1), MAX_VALUE)
         kind = step.kind
-        if kind is OpKind.CONV and step.groups is not None and step.groups > 1:
+        if kind is conv and step.groups is not None and step.groups > 1:
             bad = (c_in % step.groups != 0) | (c_out % step.groups != 0)
             _record(failures, index, Reason.GROUPS, bad, c_out)
-        elif kind is OpKind.ADD:
+        elif kind is add:
             differ: Mask = False
             for source in step.sources[1:]:
                 differ = differ | (of(source) != c_in)
@@ -256,6 +257,7 @@ def evaluate_sizes(
 
     # One setting: a window's output on an input it has seen (a layer's repeats) is known.
     fitted: dict[tuple[int, N, N], tuple[N, N]] | None = {} if ar is SCALAR else None
+    add, concat = OpKind.ADD, OpKind.CONCAT  # looked up once: an enum member's lookup is slow
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         first = step.sources[0]
@@ -270,12 +272,12 @@ def evaluate_sizes(
             if fitted is not None and len(failures) == failed:
                 fitted[key] = size_out
         kind = step.kind
-        if kind is OpKind.ADD or kind is OpKind.CONCAT:
+        if kind is add or kind is concat:
             differ: Mask = False
             for source in step.sources[1:]:
                 h_other, w_other = of(source)
                 differ = differ | (h_other != h_in) | (w_other != w_in)
-            reason = Reason.ADD_SIZES if kind is OpKind.ADD else Reason.CONCAT_SIZES
+            reason = Reason.ADD_SIZES if kind is add else Reason.CONCAT_SIZES
             _record(failures, index, reason, differ, None)
         inputs.append(size_in)
         outputs.append(size_out)
