@@ -8,6 +8,7 @@ and branches are expanded here, once, and layer names are checked for clashes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -353,8 +354,10 @@ class _Planner:
         return self.add(layer, f"{path}.concat", path, OpKind.CONCAT, outputs, SUM, KEEP)
 
 
+@functools.lru_cache(maxsize=4096)
 def _width(layer: Conv | Pointwise | Separable) -> ChannelRule:
-    """`out` channels scaled by alpha, or `expand` times the input's (rounded down)."""
+    """`out` channels scaled by alpha, or `expand` times the input's (rounded down); made once
+    for all the layer's repeats."""
     expand: Fraction | None = None if isinstance(layer, Separable) else layer.expand
     if expand is not None:
         return Expand(expand, "floor")

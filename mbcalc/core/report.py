@@ -6,7 +6,6 @@ Pure data with exact integers and fractions: rendering and export live elsewhere
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction

@@ -21,7 +21,6 @@ from typing import Generic, Protocol
 from mbcalc.core.arith import SCALAR, Arith, Mask, N
 from mbcalc.core.ir import (
     NETWORK_INPUT,
-    ChannelRule,
     Expand,
     Fixed,
     Flat,
@@ -150,13 +149,15 @@ def evaluate_channels(
     maximum, minimum = ar.maximum, ar.minimum
     conv, add = OpKind.CONV, OpKind.ADD  # looked up once: an enum member's lookup is slow
     # One setting: a rule that reads one input gives, on channels it has seen, what it gave.
-    known: dict[tuple[ChannelRule, OpKind, int | None, N], N] | None = {} if ar is SCALAR else None
+    # The rule and the kind are known by identity (the plan keeps them; a layer's repeats share
+    # them): they would hash by calls in Python.
+    known: dict[tuple[int, int, int | None, N], N] | None = {} if ar is SCALAR else None
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         rule = step.channels
         first = step.sources[0]
         c_in = input_channels if first == NETWORK_INPUT else outputs[first]
-        key = (rule, step.kind, step.groups, c_in)
+        key = (id(rule), id(step.kind), step.groups, c_in)
         if known is not None and (c_out := known.get(key)) is not None:
             inputs.append(c_in)
             outputs.append(c_out)
