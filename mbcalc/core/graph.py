@@ -265,9 +265,9 @@ def _units(plan: Plan, ops: tuple[Op, ...]) -> tuple[Unit, ...]:
             units.append(Unit(unit.name, unit.type, unit.line, steps))
             continue
         first, last = twin
-        replaced = tuple(range(first, last + 1))
-        if replaced == steps:  # all the unit's ops (a separable unit): one tuple for both
-            replaced = steps
+        # all the unit's ops (a separable unit; its steps are consecutive): one tuple for both
+        whole = first == steps[0] and last == steps[-1] and last - first + 1 == len(steps)
+        replaced = steps if whole else tuple(range(first, last + 1))
         units.append(
             Unit(unit.name, unit.type, unit.line, steps, _standard(ops, first, last), replaced)
         )
