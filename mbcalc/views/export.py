@@ -147,7 +147,7 @@ class EncodedObjects:
         self.texts = texts
 
 
-def _layer_texts(report: Report, deployment: Deployment | None) -> list[str]:
+def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]:
     """Each `layers` entry as `json.dumps` writes its `layer_record` and deployment fields, but
     written directly: each name encoded once, the fields after an op's unit (but its sources)
     once for all the ops alike."""
@@ -156,7 +156,6 @@ def _layer_texts(report: Report, deployment: Deployment | None) -> list[str]:
     unit, unit_text = "", '""'
     extras = None if deployment is None else deploy_views.layer_field_texts(deployment)
     closing = "}"
-    texts = []
     for row in report.rows:
         op, cost = row.op, row.cost
         # (the kind's id: an enum member hashes by a call in Python, its id does not)
@@ -172,10 +171,7 @@ def _layer_texts(report: Report, deployment: Deployment | None) -> list[str]:
             extra = extras(op.index)
             closing = f", {extra[1:]}" if len(extra) > 2 else "}"
         head, tail = middle
-        texts.append(
-            f'{{"name": {names[op.index]}, "unit": {unit_text}, {head}{listed}{tail}{closing}'
-        )
-    return texts
+        yield f'{{"name": {names[op.index]}, "unit": {unit_text}, {head}{listed}{tail}{closing}'
 
 
 def _layer_middle(row: OpRow) -> tuple[str, str]:
