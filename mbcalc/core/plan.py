@@ -58,6 +58,8 @@ __all__ = ["MAX_OPS", "NETWORK_INPUT", "OpKind", "Plan", "Step", "UnitPlan", "ma
 MAX_OPS = 100_000
 """Most primitive ops one network may expand to (the largest real networks need a few thousand)."""
 
+_CONV, _DEPTHWISE = OpKind.CONV, OpKind.DEPTHWISE  # looked up once: an enum member's lookup is slow
+
 
 @dataclass(eq=False, slots=True)
 class UnitPlan:
@@ -166,7 +168,7 @@ class _Planner:
                 layer,
                 path,
                 path,
-                OpKind.CONV,
+                _CONV,
                 (tensor,),
                 _width(layer),
                 self.window(layer),
@@ -209,7 +211,7 @@ class _Planner:
             layer,
             name,
             unit,
-            OpKind.DEPTHWISE,
+            _DEPTHWISE,
             (tensor,),
             ONE_PER_CHANNEL if multiplier == 1 else Times(multiplier),
             self.window(layer),
@@ -240,7 +242,7 @@ class _Planner:
             layer,
             name,
             unit,
-            OpKind.CONV,
+            _CONV,
             (tensor,),
             channels,
             POINTWISE,
