@@ -12,7 +12,14 @@ process's maximum resident set), the time per op, and the ratio to the next smal
 when the command is linear in the number of ops). Targets at 100,000 ops: json <= 1.5 s and
 <= 250 MiB, the Rich table <= 5 s.
 
-    python bench/scale.py [--sizes 1000,10000,100000] [--timeout SECONDS] [--profile]
+    python bench/scale.py [--sizes 1000,10000,100000] [--runs N] [--against DIR]
+                          [--commands NAMES] [--timeout SECONDS] [--profile]
+
+`--runs N` runs each command N times and prints the median wall and CPU time (and the least
+wall time). `--against DIR` times another checkout of mbcalc (a folder holding its `mbcalc`
+package, e.g. from `git worktree add`) in the same run, its runs alternating with this one's,
+and prints the ratio of the two medians. `--commands` picks commands by name, e.g.
+`--commands "table json"`.
 
 `--profile` adds, for the largest spec, the CPU time of each stage in one process (with the
 garbage collector off, as the command line runs): where the time of the commands goes.
@@ -21,6 +28,8 @@ garbage collector off, as the command line runs): where the time of the commands
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,11 +89,25 @@ stage("roofline json text", lambda: to_json(report, deployment, counted))
 """
 
 
+# A checkout run from source compiles it on every run when bytecode may not be written: the runs
+# may write it, as installed packages have theirs (as bench/startup.py runs).
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 @dataclass(frozen=True)
 class Run:
     wall: float
     cpu: float
     peak_mib: float
+
+
+def summary(runs: list[Run]) -> Run:
+    """The median wall and CPU time of `runs` and their largest peak memory."""
+    return Run(
+        statistics.median(run.wall for run in runs),
+        statistics.median(run.cpu for run in runs),
+        max(run.peak_mib for run in runs),
+    )
 
 
 def write_spec(folder: Path, ops: int) -> Path:
@@ -99,8 +122,10 @@ def write_spec(folder: Path, ops: int) -> Path:
     return path
 
 
-def measure(arguments: list[str], timeout: float) -> Run | None:
-    """One command in a fresh process; None when it takes longer than `timeout`."""
+def measure(arguments: list[str], timeout: float, source: str | None = None) -> Run | None:
+    """One command in a fresh process, with mbcalc imported from the folder `source` if given;
+    None when it takes longer than `timeout`."""
+    env = ENV if source is None else {**ENV, "PYTHONPATH": source}
     start = time.perf_counter()
     try:
         result = subprocess.run(
@@ -109,6 +134,7 @@ def measure(arguments: list[str], timeout: float) -> Run | None:
             text=True,
             timeout=timeout,
             check=True,
+            env=env,
         )
     except subprocess.TimeoutExpired:
         return None
@@ -125,6 +151,7 @@ def profile(spec: Path, ops: int, timeout: float) -> None:
         text=True,
         timeout=timeout,
         check=True,
+        env=ENV,
     )
     print(f"\nstages at {ops} ops {'cpu s':>14} {'us/op':>7}")
     for line in result.stdout.splitlines():
@@ -132,34 +159,73 @@ def profile(spec: Path, ops: int, timeout: float) -> None:
         print(f"{name:<24} {float(seconds):8.2f} {float(seconds) / ops * 1e6:7.1f}")
 
 
+def measure_runs(
+    arguments: list[str], options: argparse.Namespace
+) -> tuple[list[Run], list[Run]] | None:
+    """`options.runs` runs of one command, alternating with as many of the `--against` checkout
+    if given (its list is then not empty), after one untimed run of each when there are several;
+    None when a run takes longer than the timeout."""
+    ours: list[Run] = []
+    theirs: list[Run] = []
+    checkouts = [(None, ours)] + ([(options.against, theirs)] if options.against else [])
+    warm_up = 1 if options.runs > 1 else 0
+    for number in range(warm_up + options.runs):
+        for source, runs in checkouts:
+            run = measure(arguments, options.timeout, source)
+            if run is None:
+                return None
+            if number >= warm_up:
+                runs.append(run)
+    return ours, theirs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="op counts, comma-separated")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each command (median)")
+    parser.add_argument("--against", metavar="DIR", help="another checkout, timed alternately")
+    parser.add_argument("--commands", default=",".join(COMMANDS), help="names, comma-separated")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per command")
     parser.add_argument("--profile", action="store_true", help="add CPU time per stage")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
+    names = [name.strip() for name in options.commands.split(",")]
+    if unknown := set(names) - set(COMMANDS):
+        parser.error(f"unknown commands {sorted(unknown)} (known: {', '.join(COMMANDS)})")
 
-    print(f"{'command':<14} {'ops':>7} {'wall s':>8} {'cpu s':>8} {'MiB':>7} "
+    print(f"{options.runs} run(s) of each command; times are medians, 'least' the least wall time")
+    print(f"{'command':<14} {'ops':>7} {'wall s':>8} {'least':>7} {'cpu s':>8} {'MiB':>7} "
           f"{'us/op':>7} {'ratio':>6}")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         specs = {size: write_spec(Path(folder), size) for size in sizes}
-        for name, template in COMMANDS.items():
+        for name in names:
             previous: Run | None = None
             for size in sizes:
                 out = str(Path(folder) / "report.out")
-                arguments = [part.format(spec=specs[size], out=out) for part in template]
-                run = measure(arguments, options.timeout)
-                if run is None:
+                arguments = [part.format(spec=specs[size], out=out) for part in COMMANDS[name]]
+                measured = measure_runs(arguments, options)
+                if measured is None:
                     print(f"{name:<14} {size:>7} over {options.timeout:.0f} s")
                     previous = None
                     continue
+                runs, against = measured
+                run = summary(runs)
                 ratio = f"{run.wall / previous.wall:6.1f}" if previous else "     -"
+                least = min(each.wall for each in runs)
                 print(
-                    f"{name:<14} {size:>7} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mib:7.0f} "
-                    f"{run.wall / size * 1e6:7.0f} {ratio}"
+                    f"{name:<14} {size:>7} {run.wall:8.2f} {least:7.2f} {run.cpu:8.2f} "
+                    f"{run.peak_mib:7.0f} {run.wall / size * 1e6:7.0f} {ratio}"
                 )
                 previous = run
+                if against:
+                    other = summary(against)
+                    least = min(each.wall for each in against)
+                    print(
+                        f"{'  --against':<14} {size:>7} {other.wall:8.2f} {least:7.2f} "
+                        f"{other.cpu:8.2f} {other.peak_mib:7.0f} "
+                        f"{other.wall / size * 1e6:7.0f}   this / against: "
+                        f"{run.wall / other.wall:.3f}"
+                    )
                 seconds, mebibytes = TARGETS.get(name, (None, None))
                 if size == 100_000 and seconds is not None:
                     verdict = "ok" if run.wall <= seconds else "OVER"

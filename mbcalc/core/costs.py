@@ -115,7 +115,8 @@ def op_costs(ops: Iterable[Op]) -> list[Cost]:
     known: dict[tuple[object, ...], Cost] = {}
     costs = []
     for op in ops:
-        key = (op.kind, op.kernel, op.groups, op.bias, op.bn, op.input, op.output, op.aux)
+        # (the kind's id: an enum member hashes by a call in Python, its id does not)
+        key = (id(op.kind), op.kernel, op.groups, op.bias, op.bn, op.input, op.output, op.aux)
         cost = known.get(key)
         if cost is None:
             cost = known[key] = op_cost(op)

@@ -16,7 +16,7 @@ from typing import Protocol
 from mbcalc.core.adaptive import adaptive_kernel
 from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
-from mbcalc.core.ir import NETWORK_INPUT, Part, Scaled, Step, Window
+from mbcalc.core.ir import NETWORK_INPUT, Global, Part, Scaled, Step, Window
 from mbcalc.core.plan import MAX_OPS, Plan, make_plan
 from mbcalc.core.settings import Request, Settings
 from mbcalc.core.shapes import (
@@ -158,26 +158,12 @@ def build_graph(spec: Spec, settings: Settings | None = None, plan: Plan | None 
     network_input = (*resolution, spec.input_channels)
     ops = tuple(
         [  # an op's input is its first source's output, shared
-            _op(
-                step,
-                network_input if step.sources[0] == NETWORK_INPUT else outputs[step.sources[0]],
-                outputs[i],
-            )
+            _op(step, network_input if first == NETWORK_INPUT else outputs[first], outputs[i])
             for i, step in enumerate(plan.steps)
+            for first in (step.sources[0],)
         ]
     )
-    units = tuple(
-        Unit(
-            unit.name,
-            unit.type,
-            unit.line,
-            unit.steps,
-            None if unit.twin is None else _standard(ops, *unit.twin),
-            () if unit.twin is None else tuple(range(unit.twin[0], unit.twin[1] + 1)),
-        )
-        for unit in plan.units
-    )
-    return Graph(spec, settings.alpha, resolution, ops, units, settings.depth)
+    return Graph(spec, settings.alpha, resolution, ops, _units(plan, ops), settings.depth)
 
 
 class PoolForm(StrEnum):
@@ -256,31 +242,55 @@ def window_extent(op: Windowed, size: tuple[N, N], out: tuple[N, N], arith: Arit
 
 
 def _op(step: Step, input: Shape, output: Shape) -> Op:
-    """The op of `step` with its shapes at one setting."""
+    """The op of `step` with its shapes at one setting.
+
+    Run once per op: the step's fields are read directly rather than through its properties,
+    and the op kinds compared are module constants (an enum member's lookup is slow).
+    """
     kind, spatial = step.kind, step.spatial
-    kernel: Pair | None = None
-    stride: Pair | None = None
-    padding: Padding = (0, 0)
-    ceil = is_global = False
+    groups = input[2] if kind is _DEPTHWISE else step.groups
+    act = step.act or step.layer.act
+    pool = step.pool_kind if kind is _POOL else None
     if isinstance(spatial, Window):
-        kernel, stride = spatial.kernel, spatial.stride
-        padding, ceil = spatial.padding, spatial.ceil
-    elif step.global_pool:
-        kernel, stride, is_global = adaptive_kernels(input, (1, 1)), (1, 1), True
-    elif step.grid is not None:
-        kernel, stride = adaptive_kernels(input, step.grid), None
-    groups = input[2] if kind is OpKind.DEPTHWISE else step.groups
+        return Op(
+            step.index, step.name, step.unit, kind, step.sources, input, output, spatial.kernel,
+            spatial.stride, groups, step.bias, step.bn, act, pool, spatial.padding, spatial.ceil,
+            False, step.aux,
+        )  # fmt: skip
+    is_global, grid = isinstance(spatial, Global), step.grid
+    kernel = input[:2] if is_global else None if grid is None else adaptive_kernels(input, grid)
+    part = step.channels.index if isinstance(step.channels, Part) else None
     return Op(
-        step.index, step.name, step.unit, kind, step.sources, input, output, kernel, stride,
-        groups, step.bias, step.bn, step.activation, step.pool_kind, padding, ceil, is_global,
-        step.aux,
-        step.grid, step.channels.index if isinstance(step.channels, Part) else None,
+        step.index, step.name, step.unit, kind, step.sources, input, output, kernel,
+        (1, 1) if is_global else None, groups, step.bias, step.bn, act, pool, (0, 0), False,
+        is_global, step.aux, grid, part,
     )  # fmt: skip
 
 
 def adaptive_kernels(input: Shape, grid: Pair) -> Pair:
     """The largest window (height, width) of an adaptive pool from `input` to `grid`."""
     return adaptive_kernel(input[0], grid[0]), adaptive_kernel(input[1], grid[1])
+
+
+_DEPTHWISE, _POOL, _CONV = OpKind.DEPTHWISE, OpKind.POOL, OpKind.CONV
+
+
+def _units(plan: Plan, ops: tuple[Op, ...]) -> tuple[Unit, ...]:
+    """The plan's units with their ops, and each standard twin (see `_standard`)."""
+    units = []
+    for unit in plan.units:
+        twin, steps = unit.twin, unit.steps
+        if twin is None:
+            units.append(Unit(unit.name, unit.type, unit.line, steps))
+            continue
+        first, last = twin
+        # all the unit's ops (a separable unit; its steps are consecutive): one tuple for both
+        whole = first == steps[0] and last == steps[-1] and last - first + 1 == len(steps)
+        replaced = steps if whole else tuple(range(first, last + 1))
+        units.append(
+            Unit(unit.name, unit.type, unit.line, steps, _standard(ops, first, last), replaced)
+        )
+    return tuple(units)
 
 
 def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
@@ -290,7 +300,7 @@ def _standard(ops: tuple[Op, ...], first: int, last: int) -> Op:
     dw, pw = ops[first], ops[last]
     output = (dw.output[0], dw.output[1], pw.output[2])
     name = f"{dw.unit}.standard"
-    return Op(-1, name, dw.unit, OpKind.CONV, dw.sources, dw.input, output, dw.kernel, dw.stride, 1)
+    return Op(-1, name, dw.unit, _CONV, dw.sources, dw.input, output, dw.kernel, dw.stride, 1)
 
 
 @dataclass(eq=False, frozen=True)

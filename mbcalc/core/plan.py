@@ -8,6 +8,7 @@ and branches are expanded here, once, and layer names are checked for clashes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -66,6 +67,8 @@ __all__ = ["MAX_OPS", "NETWORK_INPUT", "OpKind", "Plan", "Step", "UnitPlan", "ma
 
 MAX_OPS = 100_000
 """Most primitive ops one network may expand to (the largest real networks need a few thousand)."""
+
+_CONV, _DEPTHWISE = OpKind.CONV, OpKind.DEPTHWISE  # looked up once: an enum member's lookup is slow
 
 
 @dataclass(eq=False, slots=True)
@@ -181,7 +184,7 @@ class _Planner:
                 layer,
                 path,
                 path,
-                OpKind.CONV,
+                _CONV,
                 (tensor,),
                 _width(layer),
                 self.window(layer),
@@ -228,7 +231,7 @@ class _Planner:
             layer,
             name,
             unit,
-            OpKind.DEPTHWISE,
+            _DEPTHWISE,
             (tensor,),
             ONE_PER_CHANNEL if multiplier == 1 else Times(multiplier),
             self.window(layer),
@@ -259,7 +262,7 @@ class _Planner:
             layer,
             name,
             unit,
-            OpKind.CONV,
+            _CONV,
             (tensor,),
             channels,
             POINTWISE,
@@ -431,8 +434,10 @@ class _Planner:
         return self.sequence(layer.branches[number - 1], f"{path}.branch{number}.", tensor)
 
 
+@functools.lru_cache(maxsize=4096)
 def _width(layer: Conv | Pointwise | Separable) -> ChannelRule:
-    """`out` channels scaled by alpha, or `expand` times the input's (rounded down)."""
+    """`out` channels scaled by alpha, or `expand` times the input's (rounded down); made once
+    for all the layer's repeats."""
     expand: Fraction | None = None if isinstance(layer, Separable) else layer.expand
     if expand is not None:
         return Expand(expand, "floor")

@@ -149,17 +149,19 @@ def analyze(graph: Graph) -> Report:
     twinned_mult_adds = standard_mult_adds = 0
     for unit in graph.units:
         ops = unit.ops  # consecutive
+        first = ops[0]
         if len(ops) == 1:
-            unit_rows: tuple[OpRow, ...] = (rows[ops[0]],)
-            cost = costs[ops[0]]
+            unit_rows: tuple[OpRow, ...] = (rows[first],)
+            cost = costs[first]
         else:
-            unit_rows = rows[ops[0] : ops[-1] + 1]
-            parts = costs[ops[0] : ops[-1] + 1]
+            end = ops[-1] + 1
+            unit_rows = rows[first:end]
+            parts = costs[first:end]
             key = tuple(map(id, parts))  # ops alike share a cost
             cost = sums.get(key) or sums.setdefault(key, sum_costs(parts))
         standard = None
         if unit.standard is not None:
-            if unit.replaced == ops:
+            if unit.replaced is ops or unit.replaced == ops:
                 replaced = cost.mult_adds
             else:
                 replaced = sum([costs[i].mult_adds for i in unit.replaced])
@@ -167,11 +169,15 @@ def analyze(graph: Graph) -> Report:
             twinned_mult_adds += cost.mult_adds
             standard_mult_adds += standard
         units.append(UnitRow(unit, unit_rows, cost, standard))
-    total = Cost(
+    total = _total(costs)
+    standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
+    return Report(graph, rows, tuple(units), Totals(total, standard_total))
+
+
+def _total(costs: list[Cost]) -> Cost:
+    return Cost(
         sum([cost.mult_adds for cost in costs]),
         sum([cost.params for cost in costs]),
         sum([cost.bn_params for cost in costs]),
         sum([cost.aux_mult_adds for cost in costs]),
     )
-    standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
-    return Report(graph, rows, tuple(units), Totals(total, standard_total))

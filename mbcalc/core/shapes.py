@@ -22,7 +22,6 @@ from mbcalc.core.arith import SCALAR, Arith, Mask, N
 from mbcalc.core.ir import (
     NETWORK_INPUT,
     Adaptive,
-    ChannelRule,
     Expand,
     Fixed,
     Flat,
@@ -151,14 +150,17 @@ def evaluate_channels(
 
     rounding, divisor = spec.rounding, spec.divisor
     maximum, minimum = ar.maximum, ar.minimum
+    add = OpKind.ADD  # looked up once: an enum member's lookup is slow
     # One setting: a rule that reads one input gives, on channels it has seen, what it gave.
-    known: dict[tuple[ChannelRule, OpKind, int | None, N], N] | None = {} if ar is SCALAR else None
+    # The rule and the kind are known by identity (the plan keeps them; a layer's repeats share
+    # them): they would hash by calls in Python.
+    known: dict[tuple[int, int, int | None, N], N] | None = {} if ar is SCALAR else None
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         rule = step.channels
         first = step.sources[0]
         c_in = input_channels if first == NETWORK_INPUT else outputs[first]
-        key = (rule, step.kind, step.groups, c_in)
+        key = (id(rule), id(step.kind), step.groups, c_in)
         if known is not None and (c_out := known.get(key)) is not None:
             inputs.append(c_in)
             outputs.append(c_out)
@@ -177,7 +179,7 @@ def evaluate_channels(
             _record(failures, index, Reason.GROUPS, bad, c_out)
         elif isinstance(rule, Part):
             _record(failures, index, Reason.SPLIT_CHANNELS, c_in % rule.parts != 0, c_out)
-        elif kind is OpKind.ADD:
+        elif kind is add:
             differ: Mask = False
             for source in step.sources[1:]:
                 differ = differ | (of(source) != c_in)
@@ -267,6 +269,7 @@ def evaluate_sizes(
 
     # One setting: a window's output on an input it has seen (a layer's repeats) is known.
     fitted: dict[tuple[int, N, N], tuple[N, N]] | None = {} if ar is SCALAR else None
+    add, concat = OpKind.ADD, OpKind.CONCAT  # looked up once: an enum member's lookup is slow
     for index in range(len(outputs), len(steps)):
         step = steps[index]
         first = step.sources[0]
@@ -281,12 +284,12 @@ def evaluate_sizes(
             if fitted is not None and len(failures) == failed:
                 fitted[key] = size_out
         kind = step.kind
-        if kind is OpKind.ADD or kind is OpKind.CONCAT:
+        if kind is add or kind is concat:
             differ: Mask = False
             for source in step.sources[1:]:
                 h_other, w_other = of(source)
                 differ = differ | (h_other != h_in) | (w_other != w_in)
-            reason = Reason.ADD_SIZES if kind is OpKind.ADD else Reason.CONCAT_SIZES
+            reason = Reason.ADD_SIZES if kind is add else Reason.CONCAT_SIZES
             _record(failures, index, reason, differ, None)
         inputs.append(size_in)
         outputs.append(size_out)

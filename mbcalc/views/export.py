@@ -170,17 +170,23 @@ def _layer_texts(report: Report, deployment: Deployment | None) -> Iterator[str]
     middles: dict[object, tuple[str, str]] = {}
     unit, unit_text = "", '""'
     extras = None if deployment is None else deploy_views.layer_field_texts(deployment)
+    closing = "}"
     for row in report.rows:
         op, cost = row.op, row.cost
-        key = (op.kind, op.kernel, op.stride, op.groups, op.input, op.output, id(cost), op.act)
-        middle, end = middles.get(key) or middles.setdefault(key, _layer_middle(row))
+        # (the kind's id: an enum member hashes by a call in Python, its id does not)
+        key = (id(op.kind), op.kernel, op.stride, op.groups, op.input, op.output, id(cost), op.act)
+        middle = middles.get(key)
+        if middle is None:
+            middle = middles[key] = _layer_middle(row)
         if op.unit is not unit:
             unit, unit_text = op.unit, json_string(op.unit)
         sources = op.sources
         listed = names[sources[0]] if len(sources) == 1 else ", ".join([names[i] for i in sources])
-        text = f'{{"name": {names[op.index]}, "unit": {unit_text}, {middle}{listed}{end}'
-        extra = "" if extras is None else extras(op.index)
-        yield f"{text}, {extra[1:]}" if len(extra) > 2 else f"{text}}}"
+        if extras is not None:
+            extra = extras(op.index)
+            closing = f", {extra[1:]}" if len(extra) > 2 else "}"
+        head, tail = middle
+        yield f'{{"name": {names[op.index]}, "unit": {unit_text}, {head}{listed}{tail}{closing}'
 
 
 def _layer_middle(row: OpRow) -> tuple[str, str]:
@@ -207,7 +213,8 @@ def _unit_texts(report: Report) -> Iterator[str]:
     written once for all the units alike."""
     tails: dict[object, str] = {}
     for unit in report.units:
-        key = (unit.unit.type, id(unit.cost), unit.standard_mult_adds)  # alike share a cost
+        # alike share a cost; the type's id: an enum member hashes by a call in Python
+        key = (id(unit.unit.type), id(unit.cost), unit.standard_mult_adds)
         tail = tails.get(key)
         if tail is None:
             record = unit_record(unit)
