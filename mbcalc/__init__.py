@@ -1,40 +1,48 @@
 """mbcalc: exact mult-adds and parameter counts for efficient convolutional networks."""
 
+import importlib
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from mbcalc import moved
-from mbcalc.core.costs import Cost, op_cost
-from mbcalc.core.graph import Graph, Op, OpKind, Unit, build_graph
-from mbcalc.core.report import Report
-from mbcalc.core.settings import Settings
 from mbcalc.errors import MbcalcError, SettingsError, SpecError, UnknownLayerError
-from mbcalc.spec import Spec, load_spec, parse_spec
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from mbcalc.api import ArgumentError, analyze, compare, fit, sweep
     from mbcalc.core.by_type import breakdown
+    from mbcalc.core.costs import Cost, op_cost
+    from mbcalc.core.graph import Graph, Op, OpKind, Unit, build_graph
+    from mbcalc.core.report import Report
+    from mbcalc.core.settings import Settings
+    from mbcalc.spec import Spec, load_spec, parse_spec
 
 moved.install()
 
 API = ("ArgumentError", "analyze", "compare", "fit", "sweep")
 """The Python API (`mbcalc.api`), loaded on first use."""
 
+LAZY = {
+    **dict.fromkeys(API, "mbcalc.api"),
+    "breakdown": "mbcalc.core.by_type",
+    **dict.fromkeys(("Cost", "op_cost"), "mbcalc.core.costs"),
+    **dict.fromkeys(("Graph", "Op", "OpKind", "Unit", "build_graph"), "mbcalc.core.graph"),
+    "Report": "mbcalc.core.report",
+    "Settings": "mbcalc.core.settings",
+    **dict.fromkeys(("Spec", "load_spec", "parse_spec"), "mbcalc.spec"),
+}
+"""Each public name and the module that defines it, imported on first use: a command that
+needs none of them (`mbcalc list`) starts without the counting core."""
+
 
 def __getattr__(name: str) -> object:
-    """The Python API and `mbcalc.breakdown` (Table 2 by layer type), loaded on first use."""
-    if name in API:
-        import mbcalc.api
-
-        return getattr(mbcalc.api, name)
-    if name == "breakdown":
-        from mbcalc.core.by_type import breakdown
-
-        return breakdown
-    raise AttributeError(f"module 'mbcalc' has no attribute {name!r}")
+    """A public name of `LAZY`, from its module on first use."""
+    module = LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mbcalc' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 class _Package(ModuleType):

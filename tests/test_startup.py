@@ -128,3 +128,17 @@ def test_the_command_leaves_its_objects_to_the_system_at_exit(tmp_path: Path) ->
     assert json.loads(result.stdout)["total"]["mult_adds"] == V1_MULT_ADDS
     frozen = int(result.stderr.split()[-1])
     assert frozen > 0
+
+
+def test_list_reads_the_index_without_the_counting_core(tmp_path: Path) -> None:
+    result, modules = logged_run(tmp_path, "-m", "mbcalc", "list")
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "mbcalc.core.catalog" in modules
+    assert not {"mbcalc.core.graph", "mbcalc.core.costs", "mbcalc.core.plan"} & modules
+
+
+def test_importing_mbcalc_loads_its_public_names_on_first_use(tmp_path: Path) -> None:
+    _, modules = logged_run(tmp_path, "-c", "import mbcalc")
+    assert "mbcalc.core.graph" not in modules
+    _, modules = logged_run(tmp_path, "-c", "from mbcalc import build_graph")
+    assert "mbcalc.core.graph" in modules

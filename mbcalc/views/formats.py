@@ -6,9 +6,13 @@ import functools
 import math
 from collections.abc import Iterable
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from mbcalc.core.exact import exact_decimal as exact_decimal  # noqa: PLC0414 (re-exported)
 from mbcalc.core.exact import exact_text as exact_text  # noqa: PLC0414 (re-exported)
+
+if TYPE_CHECKING:
+    from mbcalc.spec.defaults import SpecDefaults
 
 _SUFFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
@@ -109,3 +113,21 @@ def reciprocals(channels: int, taps: int) -> str:
 def decimal(value: Fraction, digits: int = 6) -> float:
     """A fraction as a float rounded for reports."""
     return round(float(value), digits)
+
+
+def defaults_note(defaults: SpecDefaults) -> str:
+    """A spec's own defaults after its input size (` · alpha 1.2 · depth 1.4 · res 300`), or
+    nothing."""
+    text = defaults_text(defaults)
+    return f" · {text}" if text else ""
+
+
+def defaults_text(defaults: SpecDefaults) -> str:
+    """A spec's own defaults (`alpha 1.2 · depth 1.4 · res 300`), or nothing."""
+    return " · ".join(f"{key} {_default_text(value)}" for key, value in defaults.items())
+
+
+def _default_text(value: Fraction | int | tuple[int, int]) -> str:
+    if isinstance(value, Fraction):
+        return multiplier(value)
+    return dims(value) if isinstance(value, tuple) else str(value)

@@ -11,8 +11,7 @@ from mbcalc.views.escape import for_terminal
 from mbcalc.views.fitted import KEEP, ColumnFit, FittedTable, Give
 from mbcalc.views.fitted_fixed import FittedFixedTable
 from mbcalc.views.fixed_table import FixedColumn, FixedTable
-from mbcalc.views.formats import human, rate
-from mbcalc.views.text import defaults_text
+from mbcalc.views.formats import defaults_text, human, rate
 
 if TYPE_CHECKING:
     from mbcalc.core.catalog import Listed

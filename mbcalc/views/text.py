@@ -12,9 +12,15 @@ from mbcalc.core.by_type import Category, Family
 from mbcalc.core.graph import Graph
 from mbcalc.core.report import Report, UnitRow
 from mbcalc.kinds import LayerType
-from mbcalc.spec.defaults import SpecDefaults
 from mbcalc.views.escape import for_csv_cell
-from mbcalc.views.formats import decimal, dims, exact_number, multiplier, ratio, reciprocals
+from mbcalc.views.formats import (
+    decimal,
+    dims,
+    exact_number,
+    multiplier,
+    ratio,
+    reciprocals,
+)
 
 FAMILY_LABELS = {
     Family.CONV: "Conv",
@@ -51,24 +57,6 @@ def multipliers(graph: Graph, separator: str = ", ") -> str:
     """`alpha 0.75`, and the depth where it is not 1: `alpha 1.2, depth 1.4`."""
     depth = "" if graph.depth == 1 else f"{separator}depth {multiplier(graph.depth)}"
     return f"alpha {multiplier(graph.alpha)}{depth}"
-
-
-def defaults_note(defaults: SpecDefaults) -> str:
-    """A spec's own defaults after its input size (` · alpha 1.2 · depth 1.4 · res 300`), or
-    nothing."""
-    text = defaults_text(defaults)
-    return f" · {text}" if text else ""
-
-
-def defaults_text(defaults: SpecDefaults) -> str:
-    """A spec's own defaults (`alpha 1.2 · depth 1.4 · res 300`), or nothing."""
-    return " · ".join(f"{key} {_default_text(value)}" for key, value in defaults.items())
-
-
-def _default_text(value: Fraction | int | tuple[int, int]) -> str:
-    if isinstance(value, Fraction):
-        return multiplier(value)
-    return dims(value) if isinstance(value, tuple) else str(value)
 
 
 def setting_record(report: Report) -> dict[str, Any]:
