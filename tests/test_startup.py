@@ -138,7 +138,8 @@ def test_list_reads_the_index_without_the_counting_core(tmp_path: Path) -> None:
 
 
 def test_importing_mbcalc_loads_its_public_names_on_first_use(tmp_path: Path) -> None:
-    _, modules = logged_run(tmp_path, "-c", "import mbcalc")
-    assert "mbcalc.core.graph" not in modules
-    _, modules = logged_run(tmp_path, "-c", "from mbcalc import build_graph")
-    assert "mbcalc.core.graph" in modules
+    probe = (
+        "import sys, mbcalc; before = 'mbcalc.core.graph' in sys.modules; "
+        "from mbcalc import build_graph; print(before, build_graph.__module__)"
+    )
+    assert run_python(probe, tmp_path).stdout.split() == ["False", "mbcalc.core.graph"]
