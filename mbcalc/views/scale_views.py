@@ -131,8 +131,10 @@ def scale_view(scaling: Scaling) -> RenderableType:
     lines = [_steps_line(scaling), _base_line(scaling), _deployment_line(scaling, visible)]
     parts: list[RenderableType] = [FittedTable(table, fits)]
     if scaling.budget is not None:
-        mark = "" if scaling.best is None else f"{MARK} "
-        parts.append(Text(f"{mark}{_fit_line(scaling, visible)}", style="green"))
+        marked_line = (
+            _fit_line(scaling, visible) if best is None else f"{MARK} {_fit_line(scaling, visible)}"
+        )
+        parts.append(Text(marked_line, style="green"))
     parts.extend(Text(line, style="dim") for line in lines)
     return Group(*parts)
 
