@@ -232,3 +232,11 @@ def test_help_names_the_steps_by_what_they_scale() -> None:
 
 def test_readme_example() -> None:
     assert check_readme_examples("scale") == 1
+
+
+def test_readme_json_example_is_the_report() -> None:
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    section = readme.read_text(encoding="utf-8").split("## The scale report (`mbcalc.scale/1`)")[1]
+    example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    report = scale_json("efficientnet_b0", "--phi", "1", "--max-mult-adds", "2G")
+    assert example == report
