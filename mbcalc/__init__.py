@@ -15,12 +15,12 @@ from mbcalc.spec import Spec, load_spec, parse_spec
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from mbcalc.api import ArgumentError, analyze, compare, fit, sweep
+    from mbcalc.api import ArgumentError, analyze, compare, fit, scale, sweep
     from mbcalc.core.by_type import breakdown
 
 moved.install()
 
-API = ("ArgumentError", "analyze", "compare", "fit", "sweep")
+API = ("ArgumentError", "analyze", "compare", "fit", "scale", "sweep")
 """The Python API (`mbcalc.api`), loaded on first use."""
 
 
@@ -73,5 +73,6 @@ __all__ = [
     "load_spec",
     "op_cost",
     "parse_spec",
+    "scale",
     "sweep",
 ]

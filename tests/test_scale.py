@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+import mbcalc
 from mbcalc import analyze
 from tests.helpers.cli import (
     assert_clean_failure,
@@ -240,3 +241,18 @@ def test_readme_json_example_is_the_report() -> None:
     example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
     report = scale_json("efficientnet_b0", "--phi", "1", "--max-mult-adds", "2G")
     assert example == report
+
+
+def test_python_api_is_the_command() -> None:
+    scaled = mbcalc.scale("efficientnet_b0", phi="0:2", max_mult_adds="1G")
+    assert scaled.to_dict() == scale_json(
+        "efficientnet_b0", "--phi", "0:2", "--max-mult-adds", "1G"
+    )
+    assert scaled.best is not None
+    assert scaled.best.phi == 1  # phi 1: 992,629,472 mult-adds; phi 2 is above 1G
+    listed = mbcalc.scale("efficientnet_b0", phi=[Fraction(1, 2)]).to_records()
+    assert (listed[0]["height"], listed[0]["width"]) == (240, 240)
+    with pytest.raises(mbcalc.ArgumentError, match="phi: 25 is beyond"):
+        mbcalc.scale("efficientnet_b0", phi=[25])
+    with pytest.raises(mbcalc.MbcalcError, match="width step must be greater than 1"):
+        mbcalc.scale("efficientnet_b0", width_step=1)

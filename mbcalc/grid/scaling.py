@@ -125,9 +125,16 @@ def parse_phis(text: str, what: str = "--phi") -> list[Fraction]:
     each once. Raises ValueError for any other text, or values out of range."""
     ranged = f"{text}:1" if text.count(":") == 1 else text
     try:
-        phis = sorted(set(parse_fractions(ranged, what)))
+        return checked_phis(parse_fractions(ranged, what), what)
     except ValueError as error:
         raise ValueError(str(error).replace(repr(ranged), repr(text))) from None
+
+
+def checked_phis(values: Sequence[Fraction], what: str = "phi") -> list[Fraction]:
+    """`values` sorted, each once; ValueError for none, too many, or one beyond +-MAX_PHI."""
+    phis = sorted(set(values))
+    if not phis:
+        raise ValueError(f"{what}: no values")
     if len(phis) > MAX_PHIS:
         raise ValueError(f"{what}: {len(phis):,} values, more than {MAX_PHIS}")
     for phi in phis:

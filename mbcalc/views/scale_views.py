@@ -165,6 +165,15 @@ def scale_records(scaling: Scaling) -> list[dict[str, Any]]:
     return records
 
 
+def scale_table_records(scaling: Scaling) -> list[dict[str, int | float | str | bool | None]]:
+    """`scale_records` with the resolution as `height` and `width`: plain values only."""
+    records = []
+    for record in scale_records(scaling):
+        height, width = record.pop("resolution")
+        records.append({**record, "height": height, "width": width})
+    return records
+
+
 def _fit_record(scaling: Scaling) -> dict[str, Any]:
     budget = scaling.budget
     assert budget is not None
