@@ -194,6 +194,7 @@ def test_largest_phi_within_a_budget() -> None:
         (["--phi", "1:x"], ["--phi", "'x' is not a number"]),
         (["--phi", "3:1"], ["--phi", "'3:1' stops before it starts"]),
         (["--phi", "21"], ["--phi", "beyond"]),
+        (["--phi", "0:20:0.001"], ["--phi", "more than 200 values"]),
         (["--depth-step", "1"], ["depth step must be greater than 1"]),
         (["--res-step", "0.9"], ["resolution step must be greater than 1"]),
         (["--max-latency", "2ms"], ["--max-latency needs --device"]),

@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from mbcalc.core.exact import exact_text
 from mbcalc.core.graph import build_graph
-from mbcalc.core.ranges import parse_fractions
+from mbcalc.core.ranges import count_values, parse_fractions
 from mbcalc.core.report import analyze
 from mbcalc.core.settings import Request, Settings, scaled_side
 from mbcalc.deploy.deployment import deploy
@@ -125,6 +125,8 @@ def parse_phis(text: str, what: str = "--phi") -> list[Fraction]:
     each once. Raises ValueError for any other text, or values out of range."""
     ranged = f"{text}:1" if text.count(":") == 1 else text
     try:
+        if count_values(ranged, what) > MAX_PHIS:  # refused before a long range is built
+            raise ValueError(f"{what}: more than {MAX_PHIS} values")
         return checked_phis(parse_fractions(ranged, what), what)
     except ValueError as error:
         raise ValueError(str(error).replace(repr(ranged), repr(text))) from None
