@@ -11,7 +11,7 @@ from mbcalc.errors import MbcalcError, SettingsError, SpecError, UnknownLayerErr
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from mbcalc.api import ArgumentError, analyze, compare, fit, sweep
+    from mbcalc.api import ArgumentError, analyze, compare, fit, scale, sweep
     from mbcalc.core.by_type import breakdown
     from mbcalc.core.costs import Cost, op_cost
     from mbcalc.core.graph import Graph, Op, OpKind, Unit, build_graph
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 moved.install()
 
-API = ("ArgumentError", "analyze", "compare", "fit", "sweep")
+API = ("ArgumentError", "analyze", "compare", "fit", "scale", "sweep")
 """The Python API (`mbcalc.api`), loaded on first use."""
 
 LAZY = {
@@ -81,5 +81,6 @@ __all__ = [
     "load_spec",
     "op_cost",
     "parse_spec",
+    "scale",
     "sweep",
 ]

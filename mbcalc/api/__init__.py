@@ -27,6 +27,7 @@ mbcalc.errors.SettingValueError: alpha must be greater than 0, got -1
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 from os import PathLike
 
 from mbcalc.api.inputs import (
@@ -37,10 +38,10 @@ from mbcalc.api.inputs import (
     profile_of,
     request_of,
 )
-from mbcalc.api.results import Analysis, Compared, Fitted, Swept
+from mbcalc.api.results import Analysis, Compared, Fitted, Scaled, Swept
 from mbcalc.core.graph import Graph, build_graph
 from mbcalc.core.report import analyze as analyze_graph
-from mbcalc.core.settings import Multiplier, Pixels
+from mbcalc.core.settings import Multiplier, Pixels, to_multiplier
 from mbcalc.spec import Spec
 from mbcalc.spec.zoo import load_any
 
@@ -52,10 +53,12 @@ __all__ = [
     "ArgumentError",
     "Compared",
     "Fitted",
+    "Scaled",
     "Swept",
     "analyze",
     "compare",
     "fit",
+    "scale",
     "sweep",
 ]
 
@@ -223,3 +226,46 @@ def fit(
     params = None if max_params is None else budget_of(max_params, "max_params")
     found = fit_budget(loaded, budget, params, alphas, heights, list_all=list_all, depths=depths)
     return Fitted(found)
+
+
+def scale(
+    spec: SpecLike,
+    phi: Multiplier | Iterable[Multiplier] = "0:7",
+    *,
+    depth_step: Multiplier = "1.2",
+    width_step: Multiplier = "1.1",
+    res_step: Multiplier = "1.15",
+    max_mult_adds: int | str | None = None,
+    max_params: int | str | None = None,
+) -> Scaled:
+    """`spec` under EfficientNet's compound scaling at each `phi` (a value, a list, or text as
+    `mbcalc scale --phi` takes it: `"0:7"`, `"0:3:0.5"`), as `mbcalc scale`: depth, width and
+    input sides times `depth_step`, `width_step` and `res_step` to the power phi, each factor
+    rounded to 4 decimals. With a budget, `best` is the largest phi within it.
+
+    >>> scaled = scale("efficientnet_b0", phi=[0, 1])
+    >>> [(row.depth, row.alpha, row.resolution) for row in scaled.scaling.rows][1]
+    (Fraction(6, 5), Fraction(11, 10), (258, 258))
+    """
+    from mbcalc.grid.fit import Budget
+    from mbcalc.grid.scaling import Steps, checked_phis, parse_phis
+    from mbcalc.grid.scaling import scale as scale_spec
+
+    try:
+        if isinstance(phi, str):
+            phis = parse_phis(phi, "phi")
+        else:
+            values = [phi] if isinstance(phi, Fraction | int | float) else phi
+            phis = checked_phis([to_multiplier(value, "phi") for value in values], "phi")
+    except ValueError as error:
+        raise ArgumentError(str(error)) from None
+    steps = Steps(*(to_multiplier(step, name) for step, name in (
+        (depth_step, "depth_step"), (width_step, "width_step"), (res_step, "res_step"),
+    )))  # fmt: skip
+    budget = None
+    if max_mult_adds is not None or max_params is not None:
+        budget = Budget(
+            None if max_mult_adds is None else budget_of(max_mult_adds, "max_mult_adds"),
+            None if max_params is None else budget_of(max_params, "max_params"),
+        )
+    return Scaled(scale_spec(load_any(spec), phis, steps, budget=budget))

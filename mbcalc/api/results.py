@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mbcalc.core.profiles import Counted
     from mbcalc.grid.fit import Fit, FitResult
     from mbcalc.grid.refusals import Refusal
+    from mbcalc.grid.scaling import ScaledRow, Scaling
     from mbcalc.grid.sweep import Grid
 
 
@@ -250,3 +251,38 @@ class Fitted:
             "fitting": exact(result.settings_fitting),
         }
         return html_table(f"fit of {result.spec.name}", summary, self.to_records())
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """A spec under compound scaling, one row per phi (`mbcalc.grid.scaling.Scaling`)."""
+
+    scaling: Scaling
+
+    @property
+    def best(self) -> ScaledRow | None:
+        """The row of the largest phi within the budget; None without one or when none fits."""
+        return self.scaling.best
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report of `mbcalc scale --format json` as Python data."""
+        from mbcalc.views.scale_views import scale_json
+
+        data: dict[str, Any] = json.loads(scale_json(self.scaling))
+        return data
+
+    def to_records(self) -> list[Record]:
+        """One plain record per phi."""
+        from mbcalc.views.scale_views import scale_table_records
+
+        return scale_table_records(self.scaling)
+
+    def __repr__(self) -> str:
+        rows = self.scaling.rows
+        return f"<Scale {self.scaling.spec.name}: {len(rows)} values of phi>"
+
+    def _repr_html_(self) -> str:
+        summary = {"phi": ", ".join(multiplier(row.phi) for row in self.scaling.rows)}
+        return html_table(
+            f"compound scaling of {self.scaling.spec.name}", summary, self.to_records()
+        )

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("explore_commands", "sweep"),
     "fit": ("explore_commands", "fit"),
     "verify": ("report_commands", "verify"),
+    "scale": ("scale_command", "scale"),
 }
 """Every command by name, in the order `mbcalc --help` lists them: its module in `mbcalc.cli`
 and its function there."""
