@@ -28,6 +28,7 @@ from mbcalc.spec import load_spec
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok, one_line_error
 from tests.helpers.strategies import networks
+from tests.helpers.torchvision_figures import PUBLISHED
 
 # torchvision's builders: name -> (width_mult, depth_mult, eval crop size)
 TORCHVISION_B = {
@@ -337,3 +338,22 @@ def test_a_stage_takes_no_act() -> None:
 def test_a_depth_past_the_op_limit_is_refused_before_any_copy_past_it() -> None:
     result = invoke_mbcalc("table", "efficientnet_b0", "--depth", "1e9")
     assert_clean_failure(result, 1, "more than 100,000 operations", "the depth")
+
+
+@pytest.mark.torch
+def test_the_torch_builder_fills_in_the_specs_own_defaults() -> None:
+    pytest.importorskip("torch")
+    from torch import nn
+
+    from mbcalc.pytorch import build
+
+    published = PUBLISHED["efficientnet_b3"].num_params  # torchvision's B3 weights metadata
+
+    def trainable(module: nn.Module) -> int:
+        return sum(p.numel() for p in module.parameters())
+
+    assert trainable(build("efficientnet_b3", res=64)) == published  # B3's own width and depth
+    assert trainable(build("efficientnet_b0", alpha=1.2, depth=1.4, res=64)) == published
+    assert trainable(build("efficientnet_b0", res=64)) == PUBLISHED["efficientnet_b0"].num_params
+    with pytest.raises(ValueError, match="not both"):
+        build("efficientnet_b0", Settings(), depth=2)

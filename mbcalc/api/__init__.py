@@ -36,12 +36,11 @@ from mbcalc.api.inputs import (
     budget_of,
     heights_of,
     profile_of,
-    request_of,
 )
 from mbcalc.api.results import Analysis, Compared, Fitted, Scaled, Swept
 from mbcalc.core.graph import Graph, build_graph
 from mbcalc.core.report import analyze as analyze_graph
-from mbcalc.core.settings import Multiplier, Pixels, to_multiplier
+from mbcalc.core.settings import Multiplier, Pixels, request_of, to_multiplier
 from mbcalc.spec import Spec
 from mbcalc.spec.zoo import load_any
 

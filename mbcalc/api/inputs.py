@@ -10,10 +10,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
 from mbcalc.core.settings import (
-    ARGUMENT_NAMES,
     Multiplier,
     Pixels,
-    Request,
     Res,
     to_multiplier,
     to_res,
@@ -59,23 +57,6 @@ def params_rule(params: str | None) -> ParamsRule | None:
     except ValueError:
         known = ", ".join(rule.value for rule in ParamsRule)
         raise ArgumentError(f"unknown params rule {params!r}", hint=f"known: {known}") from None
-
-
-def request_of(
-    alpha: Multiplier | None,
-    res: Pixels | None,
-    rho: Multiplier | None,
-    depth: Multiplier | None,
-) -> Request:
-    """The settings Python arguments ask for; None leaves one to the spec's `defaults:`."""
-    names = ARGUMENT_NAMES
-    return Request(
-        alpha=None if alpha is None else to_multiplier(alpha, names.alpha),
-        depth=None if depth is None else to_multiplier(depth, names.depth),
-        res=None if res is None else to_res(res, names.res),
-        rho=None if rho is None else to_multiplier(rho, names.rho),
-        names=names,
-    )
 
 
 def alphas_of(alpha: Multiplier | Iterable[Multiplier], name: str = "alpha") -> list[Fraction]:

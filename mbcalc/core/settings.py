@@ -324,3 +324,20 @@ def make_divisible(value: Fraction, divisor: int) -> int:
 def scale_channels(channels: int, alpha: Fraction, rounding: str, divisor: int) -> int:
     """Channels under the width multiplier alpha (one setting)."""
     return scale_channels_exact(channels, alpha.numerator, alpha.denominator, rounding, divisor)
+
+
+def request_of(
+    alpha: Multiplier | None,
+    res: Pixels | None,
+    rho: Multiplier | None,
+    depth: Multiplier | None,
+) -> Request:
+    """The settings Python arguments ask for; None leaves one to the spec's `defaults:`."""
+    names = ARGUMENT_NAMES
+    return Request(
+        alpha=None if alpha is None else to_multiplier(alpha, names.alpha),
+        depth=None if depth is None else to_multiplier(depth, names.depth),
+        res=None if res is None else to_res(res, names.res),
+        rho=None if rho is None else to_multiplier(rho, names.rho),
+        names=names,
+    )

@@ -52,7 +52,7 @@ from mbcalc.core.graph import (
     pool_form,
     window_pads,
 )
-from mbcalc.core.settings import Multiplier, Pixels, Settings
+from mbcalc.core.settings import Multiplier, Pixels, Settings, request_of
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
@@ -113,25 +113,29 @@ def build(
     alpha: Multiplier | None = None,
     res: Pixels | None = None,
     rho: Multiplier | None = None,
+    depth: Multiplier | None = None,
 ) -> Network:
     """A trainable PyTorch module with the geometry of a spec at `settings`.
 
     `spec_or_graph` is a graph (built already: then no settings), a spec, or a SPEC argument
     as on the command line: a YAML file or a shipped name (`build("mobilenet_v1")`). The
-    settings are `settings`, or `alpha`, `res` and `rho` as `mbcalc.analyze` takes them
-    (`build("mobilenet_v2", alpha=0.35, res=128)`).
+    settings are `settings`, or `alpha`, `res`, `rho` and `depth` as `mbcalc.analyze` takes
+    them (`build("mobilenet_v2", alpha=0.35, res=128)`), the spec's own `defaults:` filling
+    in what is not given.
     """
-    if alpha is not None or res is not None or rho is not None:
-        if settings is not None:
-            raise ValueError("give settings, or alpha, res and rho: not both")
-        settings = Settings.of(1 if alpha is None else alpha, res, rho)
+    asked = any(value is not None for value in (alpha, res, rho, depth))
+    if asked and settings is not None:
+        raise ValueError("give settings, or alpha, res, rho and depth: not both")
     if isinstance(spec_or_graph, Graph):
-        if settings is not None:
+        if settings is not None or asked:
             raise ValueError("a graph is built at its own settings: pass its spec instead")
         return Network(spec_or_graph)
     from mbcalc.spec.zoo import load_any
 
-    return Network(build_graph(load_any(spec_or_graph), settings))
+    spec = load_any(spec_or_graph)
+    if settings is None:
+        settings = request_of(alpha, res, rho, depth).settings(spec.defaults)
+    return Network(build_graph(spec, settings))
 
 
 class Network(nn.Module):
