@@ -186,3 +186,15 @@ SEPARABLE_REPEATS = (
     "input: {size: 8, channels: 8}\nlayers:\n  - separable: {out: 8, repeat: 20}\n"
     "  - pool: {global: true}\n  - fc: {out: 10}\n"
 )
+
+
+@pytest.mark.parametrize("name", ["shufflenet_v2_x1_0", "inception_v3"])
+def test_ops_that_do_not_run_are_neither_timed_nor_counted_memory_bound(name: str) -> None:
+    report = analyze(build_graph(load_shipped(name)))
+    estimate = roofline(memory_report(report), TOY)
+    idle = [op for op in report.graph.ops if op.aux or op.kind is OpKind.SPLIT]
+    assert idle  # a split's slices (views) or an auxiliary head (training only)
+    assert len(estimate.running) == len(report.graph.ops) - len(idle)
+    assert all(time.seconds for time in estimate.running)
+    bound = [t for t in estimate.ops if t.seconds and t.bound is Bound.MEMORY]
+    assert estimate.memory_bound == len(bound)

@@ -123,6 +123,17 @@ class Roofline:
         """The network's estimated latency: its ops one after another (summed once)."""
         return repeated_sum(op.seconds for op in self.ops)
 
+    @functools.cached_property
+    def running(self) -> tuple[OpTime, ...]:
+        """The ops that run at inference: all but an auxiliary head's (training only) and a
+        split's slices (views), which move nothing and take no time."""
+        return tuple(op for op in self.ops if op.seconds)
+
+    @functools.cached_property
+    def memory_bound(self) -> int:
+        """How many of the `running` ops are memory-bound."""
+        return sum(1 for op in self.running if op.bound is Bound.MEMORY)
+
     def time_share(self, seconds: Fraction) -> Fraction:
         key = seconds.numerator, seconds.denominator  # hashed faster than the fraction
         share = self._shares.get(key)

@@ -146,7 +146,6 @@ def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[st
         if device.depthwise_mult_adds_per_second is not None:
             slower = rate(float(device.depthwise_mult_adds_per_second), "MAC/s")
             depthwise = f" ({slower} depthwise)"
-        memory_bound = sum(1 for time in estimate.ops if time.bound is Bound.MEMORY)
         rows += [
             (
                 "device",
@@ -157,7 +156,7 @@ def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[st
             (
                 "latency",
                 f"{duration(float(estimate.seconds))} estimated (roofline lower bound); "
-                f"{memory_bound} of {len(estimate.ops)} ops memory-bound",
+                f"{estimate.memory_bound} of {len(estimate.running)} ops memory-bound",
             ),
         ]
         for row in deployment.by_category():
