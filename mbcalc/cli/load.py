@@ -146,9 +146,6 @@ def fit_budget_options(
     device: str | None,
 ) -> Budget:
     """The budget of `mbcalc fit` from its options' text; mistakes are usage errors."""
-    from mbcalc.core.ranges import parse_budget, parse_duration
-    from mbcalc.grid.fit import Budget
-
     if mult_adds is None and flops is None and latency is None:
         raise typer.BadParameter(
             "give a budget: --max-mult-adds, --max-flops or --max-latency",
@@ -159,6 +156,16 @@ def fit_budget_options(
             "--max-latency needs --device: the device the latency is estimated on",
             param_hint="--max-latency",
         )
+    return parsed_budget(mult_adds, params, flops, latency)
+
+
+def parsed_budget(
+    mult_adds: str | None, params: str | None, flops: str | None, latency: str | None
+) -> Budget:
+    """A budget from the text of the --max-mult-adds, --max-params, --max-flops and
+    --max-latency options (None where not given); mistakes are usage errors naming the option."""
+    from mbcalc.core.ranges import parse_budget, parse_duration
+    from mbcalc.grid.fit import Budget
 
     def count(text: str | None, option: str) -> int | None:
         return None if text is None else parsed(parse_budget, text, option)

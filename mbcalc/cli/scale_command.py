@@ -10,7 +10,7 @@ import typer
 
 from mbcalc.cli.boundary import parsed
 from mbcalc.cli.deliver import check_outputs, deliver
-from mbcalc.cli.load import device_profile
+from mbcalc.cli.load import device_profile, parsed_budget
 from mbcalc.cli.options import (
     BatchOpt,
     DeliveryOptions,
@@ -44,17 +44,7 @@ def scale_budget(mult_adds: str | None, params: str | None, latency: str | None)
     """The budget the --max-* options give, None without any; mistakes are usage errors."""
     if mult_adds is None and params is None and latency is None:
         return None
-    from mbcalc.core.ranges import parse_budget, parse_duration
-    from mbcalc.grid.fit import Budget
-
-    def count(text: str | None, option: str) -> int | None:
-        return None if text is None else parsed(parse_budget, text, option)
-
-    return Budget(
-        count(mult_adds, "--max-mult-adds"),
-        count(params, "--max-params"),
-        latency=None if latency is None else parsed(parse_duration, latency, "--max-latency"),
-    )
+    return parsed_budget(mult_adds, params, None, latency)
 
 
 def scale(
