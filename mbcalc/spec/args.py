@@ -98,6 +98,17 @@ class Args:
             raise self.error(f"missing `{key}`", value, hint=hint or f"add `{key}: <value>`")
         return value
 
+    def section(self, key: str, value: Value, keys: tuple[str, ...], example: str) -> Args:
+        """The mapping `value` (of `key`, written as `example`) as arguments of its own, whose
+        keys must be among `keys`."""
+        if not isinstance(value.data, dict):
+            raise self.error(
+                f"`{key}` must be a mapping, got {describe(value)}", value, f"write `{example}`"
+            )
+        args = Args(self.source, value.data, None, value.line)
+        args.finish(keys, f"key of `{key}`")
+        return args
+
     def int(
         self, key: str, default: builtins.int | None = None, minimum: builtins.int = 1
     ) -> builtins.int:

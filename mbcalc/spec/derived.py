@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mbcalc.errors import SpecError
 from mbcalc.kinds import Pair
-from mbcalc.spec.args import Args, describe
+from mbcalc.spec.args import Args
 from mbcalc.spec.defaults import SpecDefaults
 from mbcalc.spec.model import MAX_VALUE
 from mbcalc.spec.source import SourceError, Value, read_spec_bytes
@@ -31,14 +31,8 @@ def read_defaults(top: Args, inherited: SpecDefaults) -> SpecDefaults:
     value = top.get("defaults")
     if value is None:
         return inherited
-    if not isinstance(value.data, dict):
-        raise top.error(
-            f"`defaults` must be a mapping, got {describe(value)}",
-            value,
-            "write `defaults: {alpha: 1.2, depth: 1.4, res: 300}`",
-        )
-    args = Args(top.source, value.data, None, value.line)
-    args.finish(("alpha", "depth", "res"), "key of `defaults`")
+    example = "defaults: {alpha: 1.2, depth: 1.4, res: 300}"
+    args = top.section("defaults", value, ("alpha", "depth", "res"), example)
     alpha = args.bounded("alpha", MAX_VALUE) if "alpha" in args.mapping else inherited.alpha
     depth = args.bounded("depth", MAX_VALUE) if "depth" in args.mapping else inherited.depth
     res = _res(args, args.mapping["res"]) if "res" in args.mapping else inherited.res

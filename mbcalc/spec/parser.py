@@ -126,15 +126,9 @@ class _SpecParser:
         )
 
     def _input(self, top: Args) -> tuple[Pair, int]:
-        value = top.required("input", "add `input: {size: 224, channels: 3}`")
-        if not isinstance(value.data, dict):
-            raise top.error(
-                f"`input` must be a mapping, got {describe(value)}",
-                value,
-                "write `input: {size: 224, channels: 3}`",
-            )
-        args = Args(self.source, value.data, None, value.line)
-        args.finish(("size", "channels"), "key of `input`")
+        example = "input: {size: 224, channels: 3}"
+        value = top.required("input", f"add `{example}`")
+        args = top.section("input", value, ("size", "channels"), example)
         size = args.pair("size", None)
         channels = args.int("channels", 3)
         return size, channels
