@@ -109,3 +109,36 @@ class LimitError(SettingsError):
     """A value beyond one of mbcalc's documented limits (`mbcalc.core.limits`): exit status 2."""
 
     exit_status = 2
+
+
+class ModelImportError(MbcalcError):
+    """A model file or PyTorch module that cannot become a spec: names the source and, where
+    one is to blame, the node (its name, op type and the module path it belongs to)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        node: str | None = None,
+        op: str | None = None,
+        path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.source, self.node, self.op, self.path = source, node, op, path
+
+    def __str__(self) -> str:
+        where = ""
+        if self.node is not None:
+            details = ", ".join(
+                part
+                for part in (
+                    f"op {self.op}" if self.op else "",
+                    f"in '{self.path}'" if self.path else "",
+                )
+                if part
+            )
+            where = f"node '{self.node}'" + (f" ({details})" if details else "") + ": "
+        text = f"{self.source}: {where}{self.message}"
+        return one_line(text if self.hint is None else f"{text} (hint: {self.hint})")
