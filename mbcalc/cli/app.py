@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("explore_commands", "fit"),
     "verify": ("report_commands", "verify"),
     "scale": ("scale_command", "scale"),
+    "import": ("import_command", "import_model"),
 }
 """Every command by name, in the order `mbcalc --help` lists them: its module in `mbcalc.cli`
 and its function there."""

@@ -8,6 +8,7 @@ from os import PathLike
 from pathlib import Path
 
 from mbcalc.errors import SpecError, UnknownSpecError
+from mbcalc.ingest.sources import import_onnx, is_model_file
 from mbcalc.spec.derived import archs_dir
 from mbcalc.spec.model import Spec
 from mbcalc.spec.parser import load_spec, parse_spec
@@ -122,14 +123,20 @@ def exists(path: Path) -> bool:
 
 
 def resolve_spec(argument: str) -> Spec:
-    """A SPEC argument: a path to a YAML file, or the name of a shipped spec."""
+    """A SPEC argument: a path to a YAML file, the name of a shipped spec, or a model file
+    (`model.onnx`) imported on the fly."""
+    if is_model_file(argument):
+        return parse_spec(spec_text(argument), source=argument, default_name=Path(argument).stem)
     found = _locate(argument)
     return load_shipped(found) if isinstance(found, str) else load_spec(found, source=argument)
 
 
 def spec_text(argument: str) -> str:
     """The text of a SPEC argument's file (a path or a shipped spec's name), as stored, once it
-    is known to be a valid spec (what is not, control characters included, is refused)."""
+    is known to be a valid spec (what is not, control characters included, is refused); a
+    model file's spec as `mbcalc import` writes it."""
+    if is_model_file(argument):
+        return import_onnx(argument).text
     found = _locate(argument)
     path = _archs_dir() / f"{found}.yaml" if isinstance(found, str) else found
     try:

@@ -1,0 +1,412 @@
+"""Nested ops read as the spec language's units: a depthwise conv and the 1x1 conv after it as
+`separable`; expand, depthwise, squeeze-and-excite and linear projection (and the residual add)
+as `mbconv`; a gate over a global pool as `se`; a residual as a `block`; branches as `parallel`.
+
+Each pattern checks every argument that changes a count before it matches; what matches none
+stays a plain layer (a conv, a pool, an fc ...), never a different count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mbcalc.errors import ModelImportError
+from mbcalc.ingest.fuse import Op
+from mbcalc.ingest.layers import (
+    DEFAULT_ACTS,
+    LOPSIDED,
+    Layer,
+    Value,
+    is_depthwise,
+    is_pointwise,
+    kernel_of,
+    padding,
+    shortest_ratio,
+    stride_of,
+    window,
+)
+from mbcalc.ingest.nesting import Item, Par, Seq
+from mbcalc.ingest.network import NodeKind
+
+_GATES = ("sigmoid", "hsigmoid")
+
+
+@dataclass(slots=True)
+class Context:
+    """What the whole import decides once: the spec's batch-norm default, which op is the
+    classifier (its width does not scale), what to do with unknown ops, and the free ops kept."""
+
+    source: str
+    batchnorm: bool
+    classifier: int  # id() of the op that writes the network's output channels
+    unknown_free: bool
+    free: list[str] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)  # every width alpha scales
+
+
+def units(seq: Seq, ctx: Context) -> list[Layer]:
+    """The layers of a sequence, units recognised greedily from the left."""
+    layers: list[Layer] = []
+    index = 0
+    while index < len(seq):
+        found = _mbconv(seq, index, ctx, residual=False) or _separable(seq, index, ctx)
+        if found is not None:
+            layer, index = found
+            layers.append(layer)
+            continue
+        layer_or_none = _item(seq[index], ctx)
+        if layer_or_none is not None:
+            layers.append(layer_or_none)
+        index += 1
+    return layers
+
+
+def _item(item: Item, ctx: Context) -> Layer | None:
+    if isinstance(item, Par):
+        return _par(item, ctx)
+    return plain(item, ctx)
+
+
+# --- units -------------------------------------------------------------------------------------
+
+
+def _separable(seq: Seq, i: int, ctx: Context) -> tuple[Layer, int] | None:
+    if i + 1 >= len(seq):
+        return None
+    dw, pw = seq[i], seq[i + 1]
+    if not (isinstance(dw, Op) and isinstance(pw, Op) and _plain_depthwise(dw)):
+        return None
+    if not (is_pointwise(pw) and pw.act == dw.act and pw.bn == dw.bn):
+        return None
+    args: dict[str, Value] = {"out": pw.shape[0]}
+    args.update(_window_args(dw))
+    _common(args, "separable", dw.act, dw.bn, ctx)
+    _scales(args, pw, ctx)
+    return Layer("separable", args, _common_path(dw, pw)), i + 2
+
+
+def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, int] | None:
+    """An inverted residual at seq[i:]: [1x1 expand, act A] k x k depthwise (act A), [se],
+    1x1 linear projection; all with or all without batch norm."""
+    j, expand = i, None
+    first = seq[i] if i < len(seq) else None
+    if isinstance(first, Op) and is_pointwise(first) and first.act != "none":
+        expand, j = first, i + 1
+    dw = seq[j] if j < len(seq) else None
+    if not (isinstance(dw, Op) and _plain_depthwise(dw) and dw.act != "none"):
+        return None
+    if expand is not None and (expand.act != dw.act or expand.bn != dw.bn):
+        return None
+    unit_input = expand.shape_in if expand is not None else dw.shape_in
+    if expand is not None and expand.shape[0] == unit_input[0]:
+        return None  # the spec language leaves out an expansion to the same width
+    se, j = None, j + 1
+    candidate = seq[j] if j < len(seq) else None
+    if isinstance(candidate, Par) and _se_parts(candidate) is not None:
+        se, j = candidate, j + 1
+    project = seq[j] if j < len(seq) else None
+    if not (isinstance(project, Op) and is_pointwise(project) and project.act == "none"):
+        return None
+    if project.bn != dw.bn:
+        return None
+    args: dict[str, Value] = {"out": project.shape[0]}
+    if expand is not None:
+        args["expanded"] = expand.shape[0]
+    args.update(_window_args(dw))
+    if se is not None:
+        parts = _se_parts(se)
+        assert parts is not None
+        squeeze, se_act, gate = parts
+        args["se"] = shortest_ratio(squeeze, dw.shape[0])
+        if se_act != dw.act:
+            args["se_act"] = se_act
+        if gate != "sigmoid":
+            args["se_gate"] = gate
+    auto = stride_of(dw) == (1, 1) and project.shape == unit_input
+    if residual != auto:
+        args["residual"] = "always" if residual else "never"
+    _common(args, "mbconv", dw.act, dw.bn, ctx)
+    _scales(args, project, ctx)
+    ops = [op for op in (expand, dw, project) if op is not None]
+    return Layer("mbconv", args, _common_path(*ops)), j + 1
+
+
+def _plain_depthwise(op: Op) -> bool:
+    return is_depthwise(op) and op.shape[0] == op.shape_in[0] and not op.node.attrs["bias"]
+
+
+def _se_parts(par: Par) -> tuple[int, str, str] | None:
+    """(squeeze width, act, gate) where `par` is a squeeze-and-excite: its input times the gate
+    of two fcs (or 1x1 convs) with bias over its global average pool."""
+    if par.merge.kind is not NodeKind.MUL or par.merge.act != "none" or len(par.branches) != 2:
+        return None
+    empty = [branch for branch in par.branches if not branch]
+    gate = [branch for branch in par.branches if branch]
+    if len(empty) != 1 or len(gate) != 1 or len(gate[0]) != 3:
+        return None
+    pool, reduce, expand = gate[0]
+    if not (isinstance(pool, Op) and isinstance(reduce, Op) and isinstance(expand, Op)):
+        return None
+    channels = pool.shape_in[0]
+    if (
+        pool.kind is not NodeKind.GLOBAL_POOL
+        or pool.node.attrs["pool"] != "avg"
+        or pool.act != "none"
+    ):
+        return None
+    if not (_se_fc(reduce) and _se_fc(expand) and expand.act in _GATES):
+        return None
+    if expand.shape[0] != channels or reduce.shape[0] != expand.shape_in[0]:
+        return None
+    return reduce.shape[0], reduce.act, expand.act
+
+
+def _se_fc(op: Op) -> bool:
+    """An fc with bias and no batch norm, or the 1x1 conv that is one on a 1 x 1 map."""
+    if op.bn or not op.node.attrs.get("bias"):
+        return False
+    if op.kind is NodeKind.LINEAR:
+        return True
+    return (
+        op.kind is NodeKind.CONV
+        and kernel_of(op) == (1, 1)
+        and op.node.attrs["groups"] == 1
+        and op.shape_in[1:] == (1, 1)
+    )
+
+
+def _par(par: Par, ctx: Context) -> Layer:
+    merge = par.merge
+    path = _par_path(par)
+    if merge.kind is NodeKind.MUL:
+        parts = _se_parts(par)
+        if parts is None:
+            raise ModelImportError(
+                "multiplies two tensors in a way no layer of the spec language does (only a "
+                "squeeze-and-excite's gate: an input times sigmoid(fc(fc(global average pool)))",
+                source=ctx.source, node=merge.node.name, op=merge.node.op, path=merge.path,
+            )  # fmt: skip
+        squeeze, act, gate = parts
+        args: dict[str, Value] = {"ratio": shortest_ratio(squeeze, merge.shape[0])}
+        if act != "relu":
+            args["act"] = act
+        if gate != "sigmoid":
+            args["gate"] = gate
+        return Layer("se", args, path)
+    if (
+        merge.kind is NodeKind.ADD
+        and len(par.branches) == 2
+        and sum(not b for b in par.branches) == 1
+    ):
+        branch = next(b for b in par.branches if b)
+        if merge.act == "none":
+            found = _mbconv(branch, 0, ctx, residual=True)
+            if found is not None and found[1] == len(branch):
+                return found[0]
+        args = {"residual": True}
+        if merge.act != "none":
+            args["act"] = merge.act
+        return Layer("block", args, path, layers=units(branch, ctx))
+    args = {}
+    branches = list(par.branches)
+    if merge.kind is NodeKind.ADD:
+        args["merge"] = "add"
+    elif _split(par):
+        args["split"] = True
+        branches = [branch[1:] for branch in branches]
+    if merge.act != "none":
+        args["act"] = merge.act
+    return Layer("parallel", args, path, branches=[units(b, ctx) for b in branches])
+
+
+def _split(par: Par) -> bool:
+    """Whether each of n branches starts with the k-th of n equal slices of the channels."""
+    count = len(par.branches)
+    for index, branch in enumerate(par.branches):
+        first = branch[0] if branch else None
+        if not (isinstance(first, Op) and first.kind is NodeKind.SLICE):
+            return False
+        channels = first.shape_in[0]
+        if channels % count:
+            return False
+        part = channels // count
+        if (first.node.attrs["start"], first.node.attrs["stop"]) != (
+            index * part,
+            (index + 1) * part,
+        ):
+            return False
+    return True
+
+
+# --- plain layers ------------------------------------------------------------------------------
+
+
+def plain(op: Op, ctx: Context) -> Layer | None:
+    """The one layer `op` is, or None for a free op imported with `--unknown free`."""
+    kind = op.kind
+    args: dict[str, Value] = {}
+    if kind is NodeKind.CONV:
+        return _conv(op, ctx)
+    if kind is NodeKind.LINEAR:
+        args["out"] = op.shape[0]
+        if not op.node.attrs["bias"]:
+            args["bias"] = False
+        _common(args, "fc", op.act, False, ctx)
+        if id(op) != ctx.classifier:
+            args["scale"] = True
+            ctx.widths.append(op.shape[0])
+        return Layer("fc", args, op.path)
+    if kind in (NodeKind.POOL, NodeKind.GLOBAL_POOL, NodeKind.ADAPTIVE_POOL):
+        return _pool(op, ctx)
+    if kind in (NodeKind.BATCH_NORM, NodeKind.LAYER_NORM, NodeKind.GROUP_NORM):
+        if kind is NodeKind.LAYER_NORM:
+            args["kind"] = "layer"
+        elif kind is NodeKind.GROUP_NORM:
+            args["kind"] = "group"
+            args["groups"] = _int(op.node.attrs["groups"])
+        _common(args, "norm", op.act, False, ctx)
+        return Layer("norm", args, op.path)
+    if kind is NodeKind.LAYER_SCALE:
+        return Layer("layer_scale", args, op.path)
+    if kind is NodeKind.SHUFFLE:
+        return Layer("shuffle", {"groups": _int(op.node.attrs["groups"])}, op.path)
+    if kind is NodeKind.SOFTMAX:
+        return Layer("softmax", args, op.path)
+    return _unknown(op, ctx)
+
+
+def _conv(op: Op, ctx: Context) -> Layer | None:
+    if any(d != 1 for d in _tuple(op.node.attrs.get("dilation", (1, 1)))):
+        return _unknown(op, ctx, "a dilated conv: the spec language has no dilation")
+    args: dict[str, Value] = {}
+    if is_depthwise(op):
+        multiplier = op.shape[0] // op.shape_in[0]
+        args.update(_window_args(op))
+        if multiplier != 1:
+            args["multiplier"] = multiplier
+        if op.node.attrs["bias"]:
+            args["bias"] = True
+        _common(args, "depthwise", op.act, op.bn, ctx)
+        if args.get("padding") == LOPSIDED:
+            return _unknown(op, ctx, "its padding gives an output no padding of the spec gives")
+        return Layer("depthwise", args, op.path)
+    args["out"] = op.shape[0]
+    args.update(_window_args(op))
+    groups = _int(op.node.attrs["groups"])
+    if groups != 1:
+        args["groups"] = groups
+    if op.node.attrs["bias"]:
+        args["bias"] = True
+    _common(args, "conv", op.act, op.bn, ctx)
+    _scales(args, op, ctx)
+    if args.get("padding") == LOPSIDED:
+        return _unknown(op, ctx, "its padding gives an output no padding of the spec gives")
+    return Layer("conv", args, op.path)
+
+
+def _pool(op: Op, ctx: Context) -> Layer | None:
+    args: dict[str, Value] = {}
+    if op.node.attrs["pool"] == "max":
+        args["kind"] = "max"
+    if op.kind is NodeKind.GLOBAL_POOL or (
+        op.kind is NodeKind.ADAPTIVE_POOL and op.node.attrs["output"] == (1, 1)
+    ):
+        args["global"] = True
+    elif op.kind is NodeKind.ADAPTIVE_POOL:
+        args["output"] = window(_tuple(op.node.attrs["output"]))
+    else:
+        kernel, stride = kernel_of(op), stride_of(op)
+        args["kernel"] = window(kernel)
+        if stride != kernel:
+            args["stride"] = window(stride)
+        pad = padding(op, default_same=False)
+        if pad is not None:
+            args["padding"] = pad
+        if op.node.attrs.get("ceil"):
+            args["ceil"] = True
+    _common(args, "pool", op.act, False, ctx)
+    return Layer("pool", args, op.path)
+
+
+def _unknown(op: Op, ctx: Context, why: str = "mbcalc has no layer for it") -> Layer | None:
+    """None, the op imported as free where `--unknown free` allows it; else the refusal."""
+    if op.shape != op.shape_in or len(op.inputs) != 1:
+        raise ModelImportError(
+            f"{why}; it changes the tensor's shape, so no free op can stand for it",
+            source=ctx.source, node=op.node.name, op=op.node.op or op.kind.value, path=op.path,
+        )  # fmt: skip
+    if not ctx.unknown_free:
+        raise ModelImportError(
+            why, source=ctx.source, node=op.node.name, op=op.node.op or op.kind.value,
+            path=op.path, hint="`--unknown free` imports it as a free op",
+        )  # fmt: skip
+    ctx.free.append(f"node '{op.node.name}' (op {op.node.op or op.kind.value})")
+    return None
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+def _window_args(op: Op) -> dict[str, Value]:
+    args: dict[str, Value] = {"kernel": window(kernel_of(op))}
+    stride = stride_of(op)
+    if stride != (1, 1):
+        args["stride"] = window(stride)
+    pad = padding(op, default_same=True)
+    if pad is not None:
+        args["padding"] = pad
+    return args
+
+
+def _common(args: dict[str, Value], layer_type: str, act: str, bn: bool, ctx: Context) -> None:
+    """`bn` where it differs from the spec's default, `act` where from the type's."""
+    if layer_type in ("conv", "depthwise", "separable", "mbconv") and bn != ctx.batchnorm:
+        args["bn"] = bn
+    if act != DEFAULT_ACTS[layer_type]:
+        args["act"] = act
+
+
+def _scales(args: dict[str, Value], op: Op, ctx: Context) -> None:
+    """The classifier keeps its width under alpha; every other width scales."""
+    if id(op) == ctx.classifier:
+        args["scale"] = False
+    else:
+        ctx.widths.append(op.shape[0])
+        if "expanded" in args:
+            ctx.widths.append(int(args["expanded"]))  # type: ignore[arg-type]
+
+
+def _common_path(*ops: Op) -> str:
+    paths = [op.path.split(".") for op in ops if op.path]
+    if not paths:
+        return ""
+    prefix = paths[0]
+    for other in paths[1:]:
+        length = 0
+        while length < min(len(prefix), len(other)) and prefix[length] == other[length]:
+            length += 1
+        prefix = prefix[:length]
+    return ".".join(prefix)
+
+
+def _par_path(par: Par) -> str:
+    ops: list[Op] = [par.merge]
+    stack: list[Item] = [item for branch in par.branches for item in branch]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Par):
+            ops.append(item.merge)
+            stack.extend(i for branch in item.branches for i in branch)
+        else:
+            ops.append(item)
+    return _common_path(*ops)
+
+
+def _int(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def _tuple(value: object) -> tuple[int, ...]:
+    assert isinstance(value, tuple)
+    return tuple(int(v) for v in value)
