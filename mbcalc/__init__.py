@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mbcalc.core.graph import Graph, Op, OpKind, Unit, build_graph
     from mbcalc.core.report import Report
     from mbcalc.core.settings import Settings
+    from mbcalc.ingest.sources import import_model
     from mbcalc.spec import Spec, load_spec, parse_spec
 
 moved.install()
@@ -31,6 +32,7 @@ LAZY = {
     **dict.fromkeys(("Graph", "Op", "OpKind", "Unit", "build_graph"), "mbcalc.core.graph"),
     "Report": "mbcalc.core.report",
     "Settings": "mbcalc.core.settings",
+    "import_model": "mbcalc.ingest.sources",
     **dict.fromkeys(("Spec", "load_spec", "parse_spec"), "mbcalc.spec"),
 }
 """Each public name and the module that defines it, imported on first use: a command that
@@ -78,6 +80,7 @@ __all__ = [
     "build_graph",
     "compare",
     "fit",
+    "import_model",
     "load_spec",
     "op_cost",
     "parse_spec",

@@ -61,7 +61,7 @@ def import_model(
     + activation as one conv, separable, mbconv, se, residual blocks and parallel branches
     recognised, layer names from the module paths. Every command also reads an ONNX file
     where it takes a SPEC (`mbcalc table model.onnx --alpha 0.5`)."""
-    from mbcalc.ingest.sources import import_source, parse_input
+    from mbcalc.ingest.sources import import_model, parse_input
     from mbcalc.spec.parser import parse_spec
     from mbcalc.views.escape import for_stream, visible
 
@@ -74,7 +74,7 @@ def import_model(
                 str(error).removeprefix("--input: "), param_hint="--input"
             ) from None
     check_outputs(force, [output], source)
-    imported = import_source(source, input_shape=shape, unknown_free=unknown is Unknown.FREE)
+    imported = import_model(source, input=shape, unknown=unknown.value)
     parse_spec(imported.text, source=f"the spec imported from {source}")  # never a bad file
     if imported.free:
         listed = visible("; ".join(imported.free))

@@ -4,6 +4,7 @@ where consecutive layers share a module, under a header that says where they cam
 from __future__ import annotations
 
 import json
+import re
 
 from mbcalc.ingest.layers import Layer, Value
 
@@ -103,8 +104,19 @@ def _value(value: Value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return text(value)
     return repr(value) if isinstance(value, float) else str(value)
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "nan", "inf"}
+
+
+def text(value: str) -> str:
+    """A string as YAML: bare where it reads as that string alone, else quoted."""
+    if _PLAIN.fullmatch(value) and value.lower() not in _WORDS:
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def comment_lines(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mbcalc.ingest.emit import comment_lines, write_layers
+from mbcalc.ingest.emit import comment_lines, text, write_layers
 from mbcalc.ingest.fuse import Fused, Op, fuse
 from mbcalc.ingest.nesting import nest
 from mbcalc.ingest.network import Network, NodeKind
@@ -117,7 +117,5 @@ def _stem(source: str) -> str:
     return tail.rsplit(".", 1)[0] if tail.endswith(".onnx") else tail
 
 
-def _quoted(text: str) -> str:
-    import json
-
-    return json.dumps("".join(c if c.isprintable() else " " for c in text), ensure_ascii=False)
+def _quoted(value: str) -> str:
+    return text("".join(c if c.isprintable() else " " for c in value))

@@ -74,14 +74,26 @@ def import_callable(
     return spec_text(network, unknown_free=unknown_free, name=name)
 
 
-def import_source(
-    source: str, *, input_shape: Shape | None = None, unknown_free: bool = False
+def import_model(
+    source: str, *, input: Shape | str | None = None, unknown: str = "error"
 ) -> Imported:
-    """An ONNX file, or else a PyTorch callable; neither: one line saying what SOURCE takes."""
+    """The spec of an ONNX file (`model.onnx`) or of the module a PyTorch callable returns
+    (`package.module:factory`, `path/file.py:factory`), as `mbcalc import` writes it.
+
+    `input` is (C, H, W) or `CxHxW` text; `unknown` is `error` (an op no layer stands for
+    stops the import) or `free` (such an op is kept as free, listed in `Imported.free`).
+
+    >>> imported = import_model("model.onnx")  # doctest: +SKIP
+    >>> spec = mbcalc.parse_spec(imported.text)  # doctest: +SKIP
+    """
+    if unknown not in ("error", "free"):
+        raise ValueError(f"unknown must be 'error' or 'free', got {unknown!r}")
+    shape = parse_input(input) if isinstance(input, str) else input
+    free = unknown == "free"
     if is_model_file(source):
-        return import_onnx(source, input_shape=input_shape, unknown_free=unknown_free)
+        return import_onnx(source, input_shape=shape, unknown_free=free)
     if ":" in source:
-        return import_callable(source, input_shape=input_shape, unknown_free=unknown_free)
+        return import_callable(source, input_shape=shape, unknown_free=free)
     raise ModelImportError(
         "is neither an ONNX file (*.onnx) nor a PyTorch callable (package.module:factory or "
         "path/file.py:factory)",

@@ -108,6 +108,8 @@ def load_any(spec: Spec | str | PathLike[str]) -> Spec:
     if isinstance(spec, str):
         return resolve_spec(spec)
     if isinstance(spec, PathLike):
+        if is_model_file(str(spec)):
+            return resolve_spec(str(spec))
         return load_spec(spec, source=str(spec))
     raise TypeError(
         f"spec must be a shipped spec's name, a path or a Spec, got {type(spec).__name__}"

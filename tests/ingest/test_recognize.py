@@ -15,51 +15,24 @@ from fractions import Fraction
 import pytest
 
 from mbcalc.core.graph import Graph, build_graph
-from mbcalc.core.report import Report, analyze
+from mbcalc.core.report import analyze
 from mbcalc.core.settings import Settings
 from mbcalc.errors import ModelImportError
 from mbcalc.ingest.layers import DEFAULT_ACTS, same_pads, shortest_ratio
 from mbcalc.ingest.network import ACTS, Network, Node, NodeKind, Shape
 from mbcalc.ingest.recognize import spec_text
-from mbcalc.kinds import LayerType, OpKind
+from mbcalc.kinds import LayerType
 from mbcalc.spec.layer_types import LAYERS
 from mbcalc.spec.model import ACTIVATIONS
 from mbcalc.spec.parser import parse_spec
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.zoo_cost import at_fitting_size
 from tests.ingest.graph_network import network_of
+from tests.ingest.round_trip import EXTRA_UNITS, census
+from tests.ingest.round_trip import eval_totals as _eval_totals
 
 OTHER = Settings(alpha=Fraction(1, 2), res=160)
 """The second setting each shipped spec is imported at (Inception v3 at its own size)."""
-
-UNIT_KINDS = (LayerType.SEPARABLE, LayerType.MBCONV, LayerType.SE)
-MERGE_KINDS = (OpKind.ADD, OpKind.CONCAT, OpKind.SCALE, OpKind.SPLIT)
-
-# MNASNet's first block is a depthwise conv with ReLU and a linear 1x1 conv, written in its spec
-# as the two convs torchvision names; it is exactly an mbconv without expansion (MobileNetV2's
-# t = 1 block), which is what the import writes.
-EXTRA_UNITS = {"mnasnet1_0": Counter({"mbconv": 1})}
-
-
-def _eval_totals(report: Report) -> tuple[int, int, int]:
-    """Mult-adds, params and BN params of the ops that run in eval mode."""
-    rows = [row for row in report.rows if not row.op.aux]
-    return (
-        sum(row.cost.mult_adds for row in rows),
-        sum(row.cost.params for row in rows),
-        sum(row.cost.bn_params for row in rows),
-    )
-
-
-def census(graph: Graph) -> Counter[str]:
-    """The units of the kinds the import recognises and the merges, in eval mode."""
-    units = Counter(
-        unit.type.value
-        for unit in graph.units
-        if unit.type in UNIT_KINDS and not any(graph.ops[i].aux for i in unit.ops)
-    )
-    merges = Counter(op.kind.value for op in graph.ops if op.kind in MERGE_KINDS and not op.aux)
-    return units + merges
 
 
 def _imported(graph: Graph) -> Graph:
