@@ -84,12 +84,9 @@ def _parsed(path: Path, source: str) -> ModelProto:
     import onnx
     from google.protobuf.message import DecodeError
 
-    data = _mapped(path, source)
-    try:
-        with data:
-            stripped, _ = stripped_model(memoryview(data), path.parent, MAX_NODES, MAX_INITIALIZERS)
-    except WireError as error:
-        raise ModelImportError(f"not a readable ONNX model: {error}", source=source) from None
+    stripped, problem = _stripped(_mapped(path, source), path.parent)
+    if problem is not None:
+        raise ModelImportError(f"not a readable ONNX model: {problem}", source=source)
     model = onnx.ModelProto()
     try:
         model.ParseFromString(stripped)
@@ -99,7 +96,36 @@ def _parsed(path: Path, source: str) -> ModelProto:
         raise ModelImportError(
             "not an ONNX model: no IR version, opset or graph nodes", source=source
         )
+    _check_versions(model, source)
     return model
+
+
+def _check_versions(model: ModelProto, source: str) -> None:
+    """The IR version and the default domain's opset are ones the installed onnx knows."""
+    import onnx
+
+    newest = onnx.defs.onnx_opset_version()
+    if model.ir_version > onnx.IR_VERSION or _opset(model) > newest:
+        raise ModelImportError(
+            f"IR version {model.ir_version}, opset {_opset(model)}: the installed onnx "
+            f"{onnx.__version__} reads up to IR version {onnx.IR_VERSION}, opset {newest}",
+            source=source,
+            hint="pip install -U onnx",
+        )
+
+
+def _stripped(data: mmap.mmap, folder: Path) -> tuple[bytes, str | None]:
+    """The stripped model's bytes, or what is wrong with the file; the map closed either way
+    (once the walk's views of it are gone with its traceback)."""
+    stripped, problem = b"", None
+    view = memoryview(data)
+    try:
+        stripped, _ = stripped_model(view, folder, MAX_NODES, MAX_INITIALIZERS)
+    except WireError as error:
+        problem = str(error)
+    view.release()
+    data.close()
+    return stripped, problem
 
 
 def _mapped(path: Path, source: str) -> mmap.mmap:

@@ -107,6 +107,7 @@ class Mapped:
     attrs: dict[str, object]
     inputs: tuple[str, ...]
     last: int
+    shape: Shape | None = None  # the output's (C, H, W) where the last node's is H x W x C
 
 
 def read_nodes(graph: Graph) -> list[Node]:
@@ -137,13 +138,24 @@ def read_nodes(graph: Graph) -> list[Node]:
                 kind=mapped.kind,
                 inputs=tuple(graph.resolve(tensor) for tensor in mapped.inputs),
                 output=output,
-                shape=graph.batchless(output) or (),
-                path=module_path(node),
+                shape=mapped.shape or graph.batchless(output) or (),
+                path=_common_path([module_path(graph.nodes[at]) for at in sorted(span)]),
                 op=op,
                 attrs=mapped.attrs,
             )
         )
     return result
+
+
+def _common_path(paths: list[str]) -> str:
+    """The module holding all of a pattern's nodes: their paths' common dotted prefix."""
+    parts = [path.split(".") for path in paths]
+    common = []
+    for names in zip(*parts, strict=False):
+        if len(set(names)) != 1:
+            break
+        common.append(names[0])
+    return ".".join(common)
 
 
 def _slices(
@@ -572,7 +584,9 @@ def _perm(graph: Graph, index: int | None, perm: list[int]) -> bool:
 
 def _nhwc(graph: Graph, index: int) -> Mapped | None:
     """Transpose to N x H x W x C, then LayerNormalization over C and back (a layer norm over
-    the channels), or then Flatten (the flatten of an fc in H x W x C order)."""
+    the channels; without the way back when a Flatten follows, the exporter having cancelled
+    it against the flatten's own transpose), or then Flatten (an fc's flatten in H x W x C
+    order)."""
     node = graph.nodes[index]
     if node.op_type != "Transpose" or not _perm(graph, index, _TO_NHWC):
         return None
@@ -581,12 +595,23 @@ def _nhwc(graph: Graph, index: int) -> Mapped | None:
         back = _next(graph, norm, "Transpose")
         if back is not None and _perm(graph, back, _TO_NCHW):
             return Mapped(NodeKind.LAYER_NORM, {"affine": True}, (node.input[0],), back)
-    flat = _next(graph, index, "Flatten") or _next(graph, index, "Reshape")
-    if flat is not None and graph.batchless(graph.nodes[flat].output[0]) == (
-        math.prod(graph.batchless(node.input[0]) or (0,)),
-    ):
+        if _flattens(graph, _next(graph, norm, "Flatten") or _next(graph, norm, "Reshape")):
+            size = graph.batchless(node.input[0])
+            return Mapped(NodeKind.LAYER_NORM, {"affine": True}, (node.input[0],), norm, size)
+    if _flattens(graph, _next(graph, index, "Flatten") or _next(graph, index, "Reshape")):
+        flat = _next(graph, index, "Flatten") or _next(graph, index, "Reshape")
+        assert flat is not None
         return Mapped(NodeKind.FLATTEN, {}, (node.input[0],), flat)
     return None
+
+
+def _flattens(graph: Graph, index: int | None) -> bool:
+    """Node `index` makes its input one vector per image."""
+    if index is None:
+        return False
+    before = graph.batchless(graph.nodes[index].input[0])
+    after = graph.batchless(graph.nodes[index].output[0])
+    return before is not None and after == (math.prod(before),)
 
 
 def _shuffle(graph: Graph, index: int) -> Mapped | None:
