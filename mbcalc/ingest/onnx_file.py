@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mbcalc.errors import ModelImportError
-from mbcalc.ingest.network import Network, Shape
+from mbcalc.ingest.network import Network, Node, Shape
 from mbcalc.ingest.onnx_fold import Folded, fold, with_constants
 from mbcalc.ingest.onnx_ops import Graph, read_nodes
 from mbcalc.ingest.onnx_wire import WireError, stripped_model
@@ -53,6 +53,7 @@ def read_onnx(path: Path, *, source: str, input_shape: Shape | None = None) -> N
         dtypes=dtypes,
     )
     nodes = read_nodes(graph)
+    _check_static(nodes, shapes, source)
     return Network(
         source=source,
         producer=_producer(inferred),
@@ -77,6 +78,19 @@ def _settled(
             break
         model = with_constants(inferred, folded)
     return inferred, shapes, dtypes, folded
+
+
+def _check_static(nodes: list[Node], shapes: dict[str, tuple[int, ...]], source: str) -> None:
+    """Every node's output shape is static, or the node is named as the one that is not."""
+    for node in nodes:
+        if node.output not in shapes:
+            raise ModelImportError(
+                "shape inference leaves its output's shape unknown",
+                source=source,
+                node=node.name,
+                op=node.op,
+                path=node.path,
+            )
 
 
 def _parsed(path: Path, source: str) -> ModelProto:

@@ -650,4 +650,32 @@ def _linear_bias(graph: Graph, index: int) -> Mapped | None:
     return Mapped(NodeKind.LINEAR, {"bias": True}, (node.input[0],), add)
 
 
-_PATTERNS = (_gated, _erf_gelu, _nhwc, _shuffle, _linear_bias)
+def _padded_pool(graph: Graph, index: int) -> Mapped | None:
+    """mbcalc's PaddedPool: Pad(-inf), MaxPool, Where(a window holds input) is a max pool
+    ignoring the padding; Pad(0), AveragePool, Div(the share of input pixels) an average pool
+    not counting it. Where some window lies wholly in the padding (the Where's condition not
+    all true) it is left to the op table."""
+    node = graph.nodes[index]
+    padding = _pad(graph, node) if node.op_type == "Pad" else None
+    if padding is None:
+        return None
+    value = padding[1]["value"]
+    pool = _next(graph, index, "MaxPool" if value == -math.inf else "AveragePool")
+    window = None if pool is None else _pool(graph, graph.nodes[pool])
+    if pool is None or window is None or window[1]["pads"] != (0, 0, 0, 0):
+        return None
+    if value == -math.inf:
+        last = _next(graph, pool, "Where")
+        condition = None if last is None else graph.value(graph.nodes[last], 0)
+        if last is None or condition is None or not bool(condition.all()):
+            return None
+    else:
+        last = _next(graph, pool, "Div")
+        divisor = None if last is None else graph.value(graph.nodes[last], 1)
+        if last is None or divisor is None or value != 0.0:
+            return None
+    attrs = {**window[1], "pads": padding[1]["pads"], "count_pad": False}
+    return Mapped(NodeKind.POOL, attrs, (node.input[0],), last)
+
+
+_PATTERNS = (_gated, _erf_gelu, _nhwc, _shuffle, _linear_bias, _padded_pool)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import math
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -386,6 +388,46 @@ def test_pools(tmp_path: Path, op: str, ceil: int, count_pad: int) -> None:
     assert found.shape == (8, side, side)
 
 
+@pytest.mark.parametrize("all_inside", [True, False])
+def test_pad_max_pool_where_is_a_max_pool_when_every_window_holds_input(
+    tmp_path: Path, all_inside: bool
+) -> None:
+    holds = np.full((1, 1, 5, 5), True)
+    holds[0, 0, 0, 0] = all_inside
+    nodes = [
+        node("Pad", ["x", "p", "low"], ["padded"]),
+        node("MaxPool", ["padded"], ["m"], kernel_shape=[3, 3], strides=[2, 2]),
+        node("Where", ["holds", "m", "zero"], ["y"]),
+    ]
+    constants = [
+        ints("p", [0, 0, 0, 0, 0, 0, 1, 1]), scalar("low", -math.inf), scalar("zero", 0.0),
+        numpy_helper.from_array(holds, "holds"),
+    ]  # fmt: skip
+    kinds = [
+        found.kind for found in read(make_model(nodes, initializers=constants), tmp_path).nodes
+    ]
+    if all_inside:
+        assert kinds == [NodeKind.POOL]
+    else:
+        assert kinds == [NodeKind.PAD, NodeKind.POOL, NodeKind.UNKNOWN]
+
+
+def test_pad_average_pool_div_is_an_average_pool_not_counting_the_padding(tmp_path: Path) -> None:
+    nodes = [
+        node("Pad", ["x", "p"], ["padded"]),
+        node("AveragePool", ["padded"], ["a"], kernel_shape=[3, 3], strides=[2, 2]),
+        node("Div", ["a", "share"], ["y"]),
+    ]
+    share = numpy_helper.from_array(np.ones((1, 1, 5, 5), dtype=np.float32), "share")
+    model = make_model(nodes, initializers=[ints("p", [0, 0, 0, 0, 0, 0, 1, 1]), share])
+    found = only(read(model, tmp_path))
+    assert found.attrs == {
+        "pool": "avg", "kernel": (3, 3), "stride": (2, 2), "pads": (0, 0, 1, 1),
+        "ceil": False, "count_pad": False,
+    }  # fmt: skip
+    assert found.shape == (8, (10 + 1 - 3) // 2 + 1, (10 + 1 - 3) // 2 + 1)
+
+
 def test_add_concat_softmax(tmp_path: Path) -> None:
     nodes = [
         node("Relu", ["x"], ["r"]),
@@ -532,6 +574,24 @@ def test_an_op_with_a_wrong_input_count(tmp_path: Path) -> None:
     assert "onnx rejects the model" in _refusal(path)
 
 
+def test_an_output_of_unknown_shape_names_its_node(tmp_path: Path) -> None:
+    custom = node("Mystery", ["x"], ["y"], name="/features.3/mystery/Mystery", domain="custom")
+    model = make_model([custom])
+    model.opset_import.append(helper.make_opsetid("custom", 1))
+    assert _refusal(save(model, tmp_path)) == (
+        "model.onnx: node '/features.3/mystery/Mystery' (op Mystery, in 'features.3.mystery'): "
+        "shape inference leaves its output's shape unknown"
+    )
+
+
+def test_reading_onnx_files_imports_onnx_only_when_reading() -> None:
+    code = "import sys, mbcalc.ingest.onnx_file; print('onnx' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
 def test_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = save(make_model([node("Relu", ["x"], ["r"]), node("Relu", ["r"], ["y"])]), tmp_path)
     monkeypatch.setattr(onnx_file, "MAX_NODES", 1)
@@ -663,6 +723,40 @@ def test_shufflenet_exported_keeps_its_slices_and_shuffles(tmp_path: Path) -> No
     assert [(found.path, found.attrs["groups"]) for found in shuffles] == [
         (name, layer.groups) for name, layer in layers.items() if isinstance(layer, ChannelShuffle)
     ]
+    assert not [found for found in network.nodes if found.kind is NodeKind.UNKNOWN]
+
+
+PADDED_POOLS = """\
+name: padded pools
+input: {size: 15}
+layers:
+  - conv: {out: 8, kernel: 3, stride: 1}
+  - pool: {kind: max, kernel: 3, stride: 2, padding: same}
+  - pool: {kind: avg, kernel: 3, stride: 2, padding: same}
+  - pool: {global: true}
+  - fc: {out: 10}
+"""
+
+
+@pytest.mark.torch
+def test_padded_pools_exported_are_pools_with_their_padding(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from mbcalc.pytorch.network import PaddedPool
+
+    spec = tmp_path / "padded.yaml"
+    spec.write_text(PADDED_POOLS)
+    module = importlib.import_module("mbcalc.torch").build(str(spec))
+    network = read_onnx(_export(module, (3, 15, 15), tmp_path), source="p.onnx")
+    pools = [found for found in network.nodes if found.kind is NodeKind.POOL]
+    layers = [layer for layer in module.modules() if isinstance(layer, PaddedPool)]
+    assert [found.attrs for found in pools] == [
+        {
+            "pool": layer.kind, "kernel": layer.kernel, "stride": layer.stride,
+            "pads": (layer.pads[2], layer.pads[0], layer.pads[3], layer.pads[1]),
+            "ceil": False, "count_pad": not layer.exclude_padding,
+        }
+        for layer in layers
+    ]  # fmt: skip
     assert not [found for found in network.nodes if found.kind is NodeKind.UNKNOWN]
 
 
