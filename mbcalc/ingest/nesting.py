@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mbcalc.errors import ModelImportError
 from mbcalc.ingest.fuse import Fused, Op
-from mbcalc.ingest.network import NodeKind
+from mbcalc.ingest.network import Node, NodeKind
 
 MERGES = (NodeKind.ADD, NodeKind.CONCAT, NodeKind.MUL)
 """The ops that join branches."""
@@ -33,7 +33,7 @@ Seq = tuple[Item, ...]
 
 def nest(fused: Fused, source: str) -> Seq:
     """The ops from the network's input to its output as nested sequences."""
-    order = {id(op): index for index, op in enumerate(fused.ops)}
+    order: dict[int, float] = {id(op): index for index, op in enumerate(fused.ops)}
     nesting = _Nesting(fused, order, source)
     tree = nesting.sequence(fused.input, fused.output, set(order))
     unplaced = [op for op in fused.ops if id(op) not in nesting.placed]
@@ -52,7 +52,7 @@ def nest(fused: Fused, source: str) -> Seq:
 
 
 class _Nesting:
-    def __init__(self, fused: Fused, order: dict[int, int], source: str) -> None:
+    def __init__(self, fused: Fused, order: dict[int, float], source: str) -> None:
         self.fused, self.order, self.source = fused, order, source
         self.placed: set[int] = set()
         self.by_id = {id(op): op for op in fused.ops}
@@ -73,14 +73,54 @@ class _Nesting:
                 continue
             merge = self._merge(tensor, region)
             reach = self._reachable(tensor, region)
-            branches = []
-            for source in merge.inputs:
-                inside = self._reaching(source, reach) if source != tensor else set()
-                branches.append(self.sequence(tensor, source, inside))
+            branches = [
+                self.sequence(tensor, end, inside)
+                for end, inside in self._branch_ends(tensor, merge, reach)
+            ]
             self._place(merge)
             items.append(Par(tuple(branches), merge))
             tensor = merge.output
         return tuple(items)
+
+    def _branch_ends(self, tensor: str, merge: Op, reach: set[int]) -> list[tuple[str, set[int]]]:
+        """Each branch's last tensor and ops. An exporter may flatten nested concatenations
+        into one (`cat(a, cat(b, c))` as `Concat(a, b, c)`): consecutive inputs of a concat whose
+        paths share ops are joined again by a concat of their own, as the spec nests them."""
+        ends = [
+            (source, self._reaching(source, reach) if source != tensor else set())
+            for source in merge.inputs
+        ]
+        if merge.kind is not NodeKind.CONCAT:
+            return ends
+        groups: list[list[tuple[str, set[int]]]] = []
+        for end in ends:
+            if groups and end[1] and any(end[1] & other for _, other in groups[-1]):
+                groups[-1].append(end)
+            else:
+                groups.append([end])
+        return [group[0] if len(group) == 1 else self._joined(merge, group) for group in groups]
+
+    def _joined(self, merge: Op, group: list[tuple[str, set[int]]]) -> tuple[str, set[int]]:
+        """A concat of the group's tensors, read by `merge` in their place."""
+        sources = [source for source, _ in group]
+        shapes = [self.fused.producer[source].shape for source in sources]
+        channels = sum(shape[0] for shape in shapes)
+        output = f"{merge.output}#{len(self.by_id)}"
+        node = Node(
+            f"{merge.node.name}#{len(self.by_id)}", NodeKind.CONCAT, tuple(sources), output,
+            (channels, *shapes[0][1:]), merge.path, merge.node.op,
+        )  # fmt: skip
+        joined = Op(node, tuple(sources), output, shapes[0])
+        for source in sources:
+            self.fused.readers[source] = [
+                joined if reader is merge else reader for reader in self.fused.readers[source]
+            ]
+        self.fused.producer[output] = joined
+        self.fused.readers[output] = [merge]
+        self.by_id[id(joined)] = joined
+        self.order[id(joined)] = self.order[id(merge)] - 0.5
+        inside = set().union(*(ops for _, ops in group))
+        return output, inside | {id(joined)}
 
     def _place(self, op: Op) -> None:
         """Mark `op` placed; an op two branches both hold is a graph no nesting writes."""
