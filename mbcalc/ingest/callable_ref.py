@@ -86,15 +86,20 @@ def _import(where: str, ref: str) -> ModuleType:
         raise ModelImportError(
             f"no module named {error.name or where!r}",
             source=ref,
-            hint="run mbcalc where the module is importable, or name its file: path/to/file.py:factory",
+            hint="run mbcalc where it is importable, or name its file: path/to/file.py:factory",
         ) from None
     except Exception as error:  # the user's code: any exception is a failed import
         raise ModelImportError(f"importing {where} raised {failure(error)}", source=ref) from None
 
 
 def _import_file(path: Path, ref: str) -> ModuleType:
+    """The file's module, its directory on sys.path (as `python file.py` has it) for its own
+    imports of the modules beside it."""
     if not path.is_file():
         raise ModelImportError(f"no file {path}", source=ref)
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     digest = hashlib.sha1(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()[:12]
     name = f"_mbcalc_import_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)

@@ -111,16 +111,17 @@ class _Reader:
         user = [spec.arg.name for spec in program.graph_signature.input_specs
                 if spec.kind == spec.kind.USER_INPUT]  # fmt: skip
         self.input = str(user[0])
-        self.weights = {
+        weights = {
             node.name
             for node in program.graph.nodes
             if node.op in ("placeholder", "get_attr") and node.name != self.input
         }
         for node in program.graph.nodes:  # what is computed from weights alone is a weight
             if node.op == "call_function" and all(
-                part.name in self.weights for part in node.all_input_nodes
+                part.name in weights for part in node.all_input_nodes
             ):
-                self.weights.add(node.name)
+                weights.add(node.name)
+        self.weights = frozenset(weights)
         self.shapes = {name: self.shape(name) for name in self.fx if self._has_shape(name)}
         self.nodes: list[Node] = []
         self.written = {self.input}
@@ -196,11 +197,11 @@ class _Reader:
                 if found is not None:
                     fused[found.tail] = found
                     inside |= found.inside
-        output = ""
+        output, skipped = "", self.weights | inside
         for node in self.program.graph.nodes:
             if node.op == "output":
                 output = self._output(node)
-            elif node.op == "call_function" and node.name not in self.weights | inside:
+            elif node.op == "call_function" and node.name not in skipped:
                 if node.name in fused:
                     form = fused[node.name]
                     self._emit(form.principal, form.tail, form.mapped)
@@ -213,17 +214,17 @@ class _Reader:
         if self.fx[name].target is operator.getitem:
             self._getitem(name)
         elif op in VIEWS:
-            source = str(self.args(name).get("self", self.args(name).get("input")))
+            args = self.args(name)
+            source = str(args.get("self", args.get("input")))
             root, steps = self.chains.get(source, (source, ()))
             rank = len(self.shapes[source]) + 1
-            step = Step(op, permutation(op, self.args(name), rank), self.shapes[name])
+            step = Step(op, permutation(op, args, rank), self.shapes[name])
             self.chains[name] = (root, (*steps, step))
         elif op in SPLITS:
             self._split(name)
         else:
             handler = OPS.get(op)
-            call = Call(op, self.args(name), self.shapes.get(name, ()), self.shapes,
-                        frozenset(self.weights))  # fmt: skip
+            call = Call(op, self.args(name), self.shapes.get(name, ()), self.shapes, self.weights)
             mapped = handler(call) if handler is not None and name in self.shapes else None
             if op in TUPLES or not self._tensor_value(name):
                 self.tuples[name] = mapped
@@ -233,7 +234,6 @@ class _Reader:
     def _split(self, name: str) -> None:
         args = self.args(name)
         source = args.get("self")
-        sizes = [int(part.shape[1]) for part in self.fx[name].meta.get("val", ())]
         dim = args.get("dim", 0)
         if not isinstance(source, str) or not isinstance(dim, int):
             self.tuples[name] = None
@@ -241,12 +241,15 @@ class _Reader:
         if dim % (len(self.shapes[source]) + 1) != 1:
             self.tuples[name] = None
             return
+        sizes = [int(part.shape[1]) for part in self.fx[name].meta.get("val", ())]
         bounds = [sum(sizes[:index]) for index in range(len(sizes) + 1)]
         self.splits[name] = (source, list(itertools.pairwise(bounds)))
 
     def _getitem(self, name: str) -> None:
         whole, index = self.fx[name].args
         whole_name = str(getattr(whole, "name", ""))
+        if not self.fx[name].users:
+            return  # export takes every item of a split's list, read or not
         if whole_name in self.splits and isinstance(index, int):
             source, bounds = self.splits[whole_name]
             start, stop = bounds[index]

@@ -460,6 +460,18 @@ def test_load_by_absolute_path(in_dir: Path, tmp_path: Path) -> None:
     assert type(module).__name__ == "InceptionLike"
 
 
+def test_a_file_imports_the_modules_beside_it(in_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "project_blocks.py").write_text("from torch import nn\nBlock = nn.Hardswish\n")
+    (folder / "project_net.py").write_text("from project_blocks import Block\n")
+    try:
+        module = load_module("project/project_net.py:Block")
+    finally:
+        sys.modules.pop("project_blocks", None)
+    assert isinstance(module, nn.Hardswish)
+
+
 def test_load_module_from_a_package(in_dir: Path) -> None:
     module = load_module("tests.ingest.models:SENet")
     assert isinstance(module, models.SENet)
