@@ -172,6 +172,23 @@ def linear(call: Call) -> Mapped | None:
     return Mapped(NodeKind.LINEAR, (source,), {"bias": call.args.get("bias") is not None})
 
 
+def matrix_product(call: Call) -> Mapped | None:
+    """A flat input times an (in, out) weight (mm, matmul), plus an (out,) bias (addmm): a
+    fully connected layer written out."""
+    with_bias = call.op == "aten.addmm.default"
+    source = call.tensor("mat1" if with_bias else "self")
+    weight = call.weight("other" if call.op == "aten.matmul.default" else "mat2")
+    if source is None or len(call.shapes[source]) != 1 or len(call.shape) != 1:
+        return None
+    if weight != (call.shapes[source][0], call.shape[0]):
+        return None
+    if with_bias and (call.args.get("beta"), call.args.get("alpha")) != (1, 1):
+        return None
+    if with_bias and call.weight("self") not in ((call.shape[0],), (1, call.shape[0])):
+        return None
+    return Mapped(NodeKind.LINEAR, (source,), {"bias": with_bias})
+
+
 def _window(call: Call) -> dict[str, object] | None:
     kernel = pair(call.args.get("kernel_size"), 0)
     stride = pair(call.args.get("stride"), 0)
@@ -335,6 +352,9 @@ OPS: dict[str, Handler] = {
     "aten.hardtanh.default": hardtanh,
     "aten.hardtanh_.default": hardtanh,
     "aten.linear.default": linear,
+    "aten.addmm.default": matrix_product,
+    "aten.mm.default": matrix_product,
+    "aten.matmul.default": matrix_product,
     "aten.max_pool2d.default": max_pool,
     "aten.max_pool2d_with_indices.default": max_pool,
     "aten.avg_pool2d.default": avg_pool,

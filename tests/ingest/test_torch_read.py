@@ -367,6 +367,79 @@ def test_functional_forms() -> None:
     ]
 
 
+class MoreForms(nn.Module):
+    """padding="same", a reflect padding, a hand-written shuffle, pools and activations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.same = nn.Conv2d(4, 6, 4, padding="same", bias=False)
+        self.reflect = nn.Conv2d(6, 6, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = nn.functional.leaky_relu(self.same(x), 0.2)
+        x = nn.functional.elu(self.reflect(x))
+        b, c, h, w = x.shape
+        x = x.reshape(b, 3, c // 3, h, w).permute(0, 2, 1, 3, 4).reshape(b, c, h, w)
+        x = nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+        x = torch.tanh(nn.functional.adaptive_avg_pool2d(x, (2, 3)))
+        gate = nn.functional.gelu(x.amax((2, 3), keepdim=True), approximate="tanh")
+        y = gate * x.mean((2, 3), keepdim=True)
+        result: Tensor = torch.softmax(y.view(b, -1), dim=1)
+        return result
+
+
+def test_more_functional_forms() -> None:
+    network = read(MoreForms(), (4, 10, 10))
+    total = 4 - 1  # PyTorch's "same": the odd pixel of the padding at the bottom and right
+    same_pads = (total // 2, total // 2, total - total // 2, total - total // 2)
+    pooled = math.ceil((10 + 2 * 1 - 3) / 2) + 1
+    assert [(node.kind, node.attrs, node.shape) for node in network.nodes] == [
+        (NodeKind.CONV, {"kernel": (4, 4), "stride": (1, 1), "pads": same_pads,
+                         "dilation": (1, 1), "groups": 1, "bias": False}, (6, 10, 10)),
+        (NodeKind.ACT, {"act": "leaky_relu"}, (6, 10, 10)),
+        (NodeKind.UNKNOWN, {}, (6, 12, 12)),
+        (NodeKind.CONV, {"kernel": (3, 3), "stride": (1, 1), "pads": (0, 0, 0, 0),
+                         "dilation": (1, 1), "groups": 1, "bias": True}, (6, 10, 10)),
+        (NodeKind.ACT, {"act": "elu"}, (6, 10, 10)),
+        (NodeKind.SHUFFLE, {"groups": 3}, (6, 10, 10)),
+        (NodeKind.POOL, {"pool": "avg", "kernel": (3, 3), "stride": (2, 2), "pads": (1, 1, 1, 1),
+                         "ceil": True, "count_pad": False}, (6, pooled, pooled)),
+        (NodeKind.ADAPTIVE_POOL, {"pool": "avg", "output": (2, 3)}, (6, 2, 3)),
+        (NodeKind.ACT, {"act": "tanh"}, (6, 2, 3)),
+        (NodeKind.GLOBAL_POOL, {"pool": "max", "keep": True}, (6, 1, 1)),
+        (NodeKind.ACT, {"act": "gelu"}, (6, 1, 1)),
+        (NodeKind.GLOBAL_POOL, {"pool": "avg", "keep": True}, (6, 1, 1)),
+        (NodeKind.MUL, {}, (6, 1, 1)),
+        (NodeKind.FLATTEN, {}, (6,)),
+        (NodeKind.SOFTMAX, {}, (6,)),
+    ]  # fmt: skip
+    assert network.nodes[2].op == "aten.pad.default"  # mode "reflect"
+    assert [node.path for node in network.nodes[:4]] == ["same", "", "reflect", "reflect"]
+
+
+class WrittenOut(nn.Module):
+    """Fully connected layers written as matrix products."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(5, 12))
+        self.bias = nn.Parameter(torch.ones(5))
+        self.second = nn.Parameter(torch.ones(5, 3))
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = torch.addmm(self.bias, x.flatten(1), self.weight.t())
+        return x @ self.second
+
+
+def test_matrix_products_are_linear() -> None:
+    network = read(WrittenOut(), (3, 2, 2))
+    assert [(node.kind, node.attrs, node.shape) for node in network.nodes] == [
+        (NodeKind.FLATTEN, {}, (3 * 2 * 2,)),
+        (NodeKind.LINEAR, {"bias": True}, (5,)),
+        (NodeKind.LINEAR, {"bias": False}, (3,)),
+    ]
+
+
 class Unusual(nn.Module):
     """Forms mbcalc cannot count exactly: a plain reshape, hardtanh(-1, 1), a scalar product."""
 
