@@ -16,7 +16,8 @@ from mbcalc.ingest.emit import comment_lines, text, write_layers
 from mbcalc.ingest.fuse import Fused, Op, fuse
 from mbcalc.ingest.nesting import nest
 from mbcalc.ingest.network import Network, NodeKind
-from mbcalc.ingest.units import Context, units
+from mbcalc.ingest.plain import Context
+from mbcalc.ingest.units import units
 
 DIVISOR = 8
 """The divisor of `rounding: divisible` where every imported width is a multiple of it."""

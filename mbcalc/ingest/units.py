@@ -8,40 +8,22 @@ stays a plain layer (a conv, a pool, an fc ...), never a different count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from mbcalc.errors import ModelImportError
 from mbcalc.ingest.fuse import Op
 from mbcalc.ingest.layers import (
-    DEFAULT_ACTS,
-    LOPSIDED,
     Layer,
     Value,
     is_depthwise,
     is_pointwise,
     kernel_of,
-    padding,
     shortest_ratio,
     stride_of,
-    window,
 )
 from mbcalc.ingest.nesting import Item, Par, Seq
 from mbcalc.ingest.network import NodeKind
+from mbcalc.ingest.plain import Context, common, common_path, plain, scales, window_args
 
 _GATES = ("sigmoid", "hsigmoid")
-
-
-@dataclass(slots=True)
-class Context:
-    """What the whole import decides once: the spec's batch-norm default, which op is the
-    classifier (its width does not scale), what to do with unknown ops, and the free ops kept."""
-
-    source: str
-    batchnorm: bool
-    classifier: int  # id() of the op that writes the network's output channels
-    unknown_free: bool
-    free: list[str] = field(default_factory=list)
-    widths: list[int] = field(default_factory=list)  # every width alpha scales
 
 
 def units(seq: Seq, ctx: Context) -> list[Layer]:
@@ -79,10 +61,10 @@ def _separable(seq: Seq, i: int, ctx: Context) -> tuple[Layer, int] | None:
     if not (is_pointwise(pw) and pw.act == dw.act and pw.bn == dw.bn):
         return None
     args: dict[str, Value] = {"out": pw.shape[0]}
-    args.update(_window_args(dw))
-    _common(args, "separable", dw.act, dw.bn, ctx)
-    _scales(args, pw, ctx)
-    return Layer("separable", args, _common_path(dw, pw)), i + 2
+    args.update(window_args(dw))
+    common(args, "separable", dw.act, dw.bn, ctx)
+    scales(args, pw, ctx)
+    return Layer("separable", args, common_path(dw, pw)), i + 2
 
 
 def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, int] | None:
@@ -112,7 +94,7 @@ def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, i
     args: dict[str, Value] = {"out": project.shape[0]}
     if expand is not None:
         args["expanded"] = expand.shape[0]
-    args.update(_window_args(dw))
+    args.update(window_args(dw))
     if se is not None:
         parts = _se_parts(se)
         assert parts is not None
@@ -125,10 +107,10 @@ def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, i
     auto = stride_of(dw) == (1, 1) and project.shape == unit_input
     if residual != auto:
         args["residual"] = "always" if residual else "never"
-    _common(args, "mbconv", dw.act, dw.bn, ctx)
-    _scales(args, project, ctx)
+    common(args, "mbconv", dw.act, dw.bn, ctx)
+    scales(args, project, ctx)
     ops = [op for op in (expand, dw, project) if op is not None]
-    return Layer("mbconv", args, _common_path(*ops)), j + 1
+    return Layer("mbconv", args, common_path(*ops)), j + 1
 
 
 def _plain_depthwise(op: Op) -> bool:
@@ -238,157 +220,6 @@ def _split(par: Par) -> bool:
     return True
 
 
-# --- plain layers ------------------------------------------------------------------------------
-
-
-def plain(op: Op, ctx: Context) -> Layer | None:
-    """The one layer `op` is, or None for a free op imported with `--unknown free`."""
-    kind = op.kind
-    args: dict[str, Value] = {}
-    if kind is NodeKind.CONV:
-        return _conv(op, ctx)
-    if kind is NodeKind.LINEAR:
-        args["out"] = op.shape[0]
-        if not op.node.attrs["bias"]:
-            args["bias"] = False
-        _common(args, "fc", op.act, False, ctx)
-        if id(op) != ctx.classifier:
-            args["scale"] = True
-            ctx.widths.append(op.shape[0])
-        return Layer("fc", args, op.path)
-    if kind in (NodeKind.POOL, NodeKind.GLOBAL_POOL, NodeKind.ADAPTIVE_POOL):
-        return _pool(op, ctx)
-    if kind in (NodeKind.BATCH_NORM, NodeKind.LAYER_NORM, NodeKind.GROUP_NORM):
-        if kind is NodeKind.LAYER_NORM:
-            args["kind"] = "layer"
-        elif kind is NodeKind.GROUP_NORM:
-            args["kind"] = "group"
-            args["groups"] = _int(op.node.attrs["groups"])
-        _common(args, "norm", op.act, False, ctx)
-        return Layer("norm", args, op.path)
-    if kind is NodeKind.LAYER_SCALE:
-        return Layer("layer_scale", args, op.path)
-    if kind is NodeKind.SHUFFLE:
-        return Layer("shuffle", {"groups": _int(op.node.attrs["groups"])}, op.path)
-    if kind is NodeKind.SOFTMAX:
-        return Layer("softmax", args, op.path)
-    return _unknown(op, ctx)
-
-
-def _conv(op: Op, ctx: Context) -> Layer | None:
-    if any(d != 1 for d in _tuple(op.node.attrs.get("dilation", (1, 1)))):
-        return _unknown(op, ctx, "a dilated conv: the spec language has no dilation")
-    args: dict[str, Value] = {}
-    if is_depthwise(op):
-        multiplier = op.shape[0] // op.shape_in[0]
-        args.update(_window_args(op))
-        if multiplier != 1:
-            args["multiplier"] = multiplier
-        if op.node.attrs["bias"]:
-            args["bias"] = True
-        _common(args, "depthwise", op.act, op.bn, ctx)
-        if args.get("padding") == LOPSIDED:
-            return _unknown(op, ctx, "its padding gives an output no padding of the spec gives")
-        return Layer("depthwise", args, op.path)
-    args["out"] = op.shape[0]
-    args.update(_window_args(op))
-    groups = _int(op.node.attrs["groups"])
-    if groups != 1:
-        args["groups"] = groups
-    if op.node.attrs["bias"]:
-        args["bias"] = True
-    _common(args, "conv", op.act, op.bn, ctx)
-    _scales(args, op, ctx)
-    if args.get("padding") == LOPSIDED:
-        return _unknown(op, ctx, "its padding gives an output no padding of the spec gives")
-    return Layer("conv", args, op.path)
-
-
-def _pool(op: Op, ctx: Context) -> Layer | None:
-    args: dict[str, Value] = {}
-    if op.node.attrs["pool"] == "max":
-        args["kind"] = "max"
-    if op.kind is NodeKind.GLOBAL_POOL or (
-        op.kind is NodeKind.ADAPTIVE_POOL and op.node.attrs["output"] == (1, 1)
-    ):
-        args["global"] = True
-    elif op.kind is NodeKind.ADAPTIVE_POOL:
-        args["output"] = window(_tuple(op.node.attrs["output"]))
-    else:
-        kernel, stride = kernel_of(op), stride_of(op)
-        args["kernel"] = window(kernel)
-        if stride != kernel:
-            args["stride"] = window(stride)
-        pad = padding(op, default_same=False)
-        if pad is not None:
-            args["padding"] = pad
-        if op.node.attrs.get("ceil"):
-            args["ceil"] = True
-    _common(args, "pool", op.act, False, ctx)
-    return Layer("pool", args, op.path)
-
-
-def _unknown(op: Op, ctx: Context, why: str = "mbcalc has no layer for it") -> Layer | None:
-    """None, the op imported as free where `--unknown free` allows it; else the refusal."""
-    if op.shape != op.shape_in or len(op.inputs) != 1:
-        raise ModelImportError(
-            f"{why}; it changes the tensor's shape, so no free op can stand for it",
-            source=ctx.source, node=op.node.name, op=op.node.op or op.kind.value, path=op.path,
-        )  # fmt: skip
-    if not ctx.unknown_free:
-        raise ModelImportError(
-            why, source=ctx.source, node=op.node.name, op=op.node.op or op.kind.value,
-            path=op.path, hint="`--unknown free` imports it as a free op",
-        )  # fmt: skip
-    ctx.free.append(f"node '{op.node.name}' (op {op.node.op or op.kind.value})")
-    return None
-
-
-# --- arguments ---------------------------------------------------------------------------------
-
-
-def _window_args(op: Op) -> dict[str, Value]:
-    args: dict[str, Value] = {"kernel": window(kernel_of(op))}
-    stride = stride_of(op)
-    if stride != (1, 1):
-        args["stride"] = window(stride)
-    pad = padding(op, default_same=True)
-    if pad is not None:
-        args["padding"] = pad
-    return args
-
-
-def _common(args: dict[str, Value], layer_type: str, act: str, bn: bool, ctx: Context) -> None:
-    """`bn` where it differs from the spec's default, `act` where from the type's."""
-    if layer_type in ("conv", "depthwise", "separable", "mbconv") and bn != ctx.batchnorm:
-        args["bn"] = bn
-    if act != DEFAULT_ACTS[layer_type]:
-        args["act"] = act
-
-
-def _scales(args: dict[str, Value], op: Op, ctx: Context) -> None:
-    """The classifier keeps its width under alpha; every other width scales."""
-    if id(op) == ctx.classifier:
-        args["scale"] = False
-    else:
-        ctx.widths.append(op.shape[0])
-        if "expanded" in args:
-            ctx.widths.append(int(args["expanded"]))  # type: ignore[arg-type]
-
-
-def _common_path(*ops: Op) -> str:
-    paths = [op.path.split(".") for op in ops if op.path]
-    if not paths:
-        return ""
-    prefix = paths[0]
-    for other in paths[1:]:
-        length = 0
-        while length < min(len(prefix), len(other)) and prefix[length] == other[length]:
-            length += 1
-        prefix = prefix[:length]
-    return ".".join(prefix)
-
-
 def _par_path(par: Par) -> str:
     ops: list[Op] = [par.merge]
     stack: list[Item] = [item for branch in par.branches for item in branch]
@@ -399,14 +230,4 @@ def _par_path(par: Par) -> str:
             stack.extend(i for branch in item.branches for i in branch)
         else:
             ops.append(item)
-    return _common_path(*ops)
-
-
-def _int(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
-def _tuple(value: object) -> tuple[int, ...]:
-    assert isinstance(value, tuple)
-    return tuple(int(v) for v in value)
+    return common_path(*ops)

@@ -27,7 +27,8 @@ from mbcalc.spec.parser import parse_spec
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, one_line_error
 from tests.ingest.round_trip import eval_totals
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
+import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from tests.ingest import models  # noqa: E402
