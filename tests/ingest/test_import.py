@@ -28,10 +28,10 @@ from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, one_line_erro
 from tests.ingest.round_trip import eval_totals
 
 pytest.importorskip("torch")
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from torch import nn
 
-from tests.ingest import models  # noqa: E402
+from tests.ingest import models
 
 SHAPE = (3, 32, 32)
 
