@@ -43,12 +43,13 @@ def read_onnx(path: Path, *, source: str, input_shape: Shape | None = None) -> N
     model = _parsed(path, source)
     name = _set_input(model, source, input_shape)
     output = _single_output(model, source)
+    weights = {tensor.name: tuple(tensor.dims) for tensor in model.graph.initializer}
     inferred, shapes, dtypes, folded = _settled(model, source)
     graph = Graph(
         nodes=[node for index, node in enumerate(inferred.graph.node) if index not in folded.nodes],
         shapes=shapes,
         values=folded.values,
-        weights={tensor.name: tuple(tensor.dims) for tensor in inferred.graph.initializer},
+        weights=weights,
         opset=_opset(inferred),
         dtypes=dtypes,
     )

@@ -4,8 +4,10 @@ Each ONNX op maps onto one `NodeKind` with the attributes that change a count, o
 attribute is outside what mbcalc counts exactly, onto `NodeKind.UNKNOWN` (its `op` the ONNX op
 type). Decomposed forms exporters write are recognised as the op they compute, one `Node` for
 the whole pattern: x * Sigmoid(x) (swish), x * HardSigmoid(x) (hswish), the erf form of GELU,
-Transpose-LayerNormalization-Transpose (a layer norm over the channels), Reshape-Transpose-Reshape
-(a channel shuffle), Transpose-Flatten (an H x W x C flatten), MatMul + Add of a bias (a linear).
+Transpose-LayerNormalization-Transpose (a layer norm over the channels, affine when its scale is
+a weight rather than a constant; before opset 17 as ReduceMean, Sub, Pow, ...),
+Reshape-Transpose-Reshape (a channel shuffle), Transpose-Flatten (an H x W x C flatten), MatMul
++ Add of a bias (a linear), mbcalc's padded pools (Pad, pool, Where or Div).
 Identity, Dropout and float-to-float Cast nodes are dropped, their outputs renamed to their
 inputs. Shapes lose the batch dimension.
 """
@@ -37,7 +39,7 @@ class Graph:
     nodes: list[NodeProto]
     shapes: dict[str, tuple[int, ...]]  # ONNX shapes, with the batch
     values: dict[str, Array]  # folded constants
-    weights: dict[str, tuple[int, ...]]  # every initializer's dims
+    weights: dict[str, tuple[int, ...]]  # the dims of the model's initializers (its weights)
     opset: int
     dtypes: dict[str, int] = field(default_factory=dict)
     alias: dict[str, str] = field(default_factory=dict)
@@ -583,26 +585,74 @@ def _perm(graph: Graph, index: int | None, perm: list[int]) -> bool:
 
 
 def _nhwc(graph: Graph, index: int) -> Mapped | None:
-    """Transpose to N x H x W x C, then LayerNormalization over C and back (a layer norm over
-    the channels; without the way back when a Flatten follows, the exporter having cancelled
-    it against the flatten's own transpose), or then Flatten (an fc's flatten in H x W x C
-    order)."""
+    """Transpose to N x H x W x C, then LayerNormalization over C (or its decomposed form)
+    and back: a layer norm over the channels (without the way back when a Flatten follows, the
+    exporter having cancelled it against the flatten's own transpose); or then Flatten: an
+    fc's flatten in H x W x C order."""
     node = graph.nodes[index]
     if node.op_type != "Transpose" or not _perm(graph, index, _TO_NHWC):
         return None
     norm = _next(graph, index, "LayerNormalization")
-    if norm is not None and attributes(graph.nodes[norm]).get("axis", -1) in (-1, 3):
+    if norm is not None and attributes(graph.nodes[norm]).get("axis", -1) not in (-1, 3):
+        norm = None
+    affine = norm is not None and graph.resolve(graph.nodes[norm].input[1]) in graph.weights
+    decomposed = _decomposed_norm(graph, index) if norm is None else None
+    if decomposed is not None:
+        norm, affine = decomposed
+    if norm is not None:
         back = _next(graph, norm, "Transpose")
         if back is not None and _perm(graph, back, _TO_NCHW):
-            return Mapped(NodeKind.LAYER_NORM, {"affine": True}, (node.input[0],), back)
+            return Mapped(NodeKind.LAYER_NORM, {"affine": affine}, (node.input[0],), back)
         if _flattens(graph, _next(graph, norm, "Flatten") or _next(graph, norm, "Reshape")):
             size = graph.batchless(node.input[0])
-            return Mapped(NodeKind.LAYER_NORM, {"affine": True}, (node.input[0],), norm, size)
+            return Mapped(NodeKind.LAYER_NORM, {"affine": affine}, (node.input[0],), norm, size)
     if _flattens(graph, _next(graph, index, "Flatten") or _next(graph, index, "Reshape")):
         flat = _next(graph, index, "Flatten") or _next(graph, index, "Reshape")
         assert flat is not None
         return Mapped(NodeKind.FLATTEN, {}, (node.input[0],), flat)
     return None
+
+
+def _reader(graph: Graph, index: int, op: str, expected: int = 1) -> int | None:
+    """The one `op` node among the `expected` nodes reading node `index`'s output."""
+    readers = graph.consumers.get(graph.nodes[index].output[0], [])
+    found = [at for at in readers if graph.nodes[at].op_type == op]
+    return found[0] if len(readers) == expected and len(found) == 1 else None
+
+
+def _over_last_axis(graph: Graph, index: int | None) -> bool:
+    """Node `index` is a ReduceMean over the last of four axes, keeping it."""
+    if index is None:
+        return False
+    reduce = graph.nodes[index]
+    given = graph.value(reduce, 1)
+    axes = attributes(reduce).get("axes") if given is None else given.tolist()
+    keep = attributes(reduce).get("keepdims", 1)
+    return isinstance(axes, list) and [int(axis) % 4 for axis in axes] == [3] and keep == 1
+
+
+def _decomposed_norm(graph: Graph, index: int) -> tuple[int, bool] | None:
+    """After the Transpose at `index`: ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div (a
+    layer norm as opsets before 17 write it), then Mul and Add of its weights if it is
+    affine; the last node's index and whether it is affine."""
+    mean, centred = _reader(graph, index, "ReduceMean", 2), _reader(graph, index, "Sub", 2)
+    if not _over_last_axis(graph, mean) or centred is None:
+        return None
+    square, divide = _reader(graph, centred, "Pow", 2), _reader(graph, centred, "Div", 2)
+    variance = None if square is None else _next(graph, square, "ReduceMean")
+    if divide is None or not _over_last_axis(graph, variance):
+        return None
+    assert variance is not None
+    epsilon = _next(graph, variance, "Add")
+    root = None if epsilon is None else _next(graph, epsilon, "Sqrt")
+    if root is None or _next(graph, root, "Div") != divide:
+        return None
+    scale = _next(graph, divide, "Mul")
+    shift = None if scale is None else _next(graph, scale, "Add")
+    if scale is None or shift is None:
+        return divide, False
+    weights = [graph.resolve(graph.nodes[at].input[1]) for at in (scale, shift)]
+    return (shift, True) if all(name in graph.weights for name in weights) else None
 
 
 def _flattens(graph: Graph, index: int | None) -> bool:

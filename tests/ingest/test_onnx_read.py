@@ -786,6 +786,23 @@ def test_exported_activations_norms_and_shuffles(tmp_path: Path) -> None:
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("opset", [16, 17])
+@pytest.mark.parametrize("affine", [True, False])
+def test_exported_layer_norms_whole_or_decomposed(tmp_path: Path, opset: int, affine: bool) -> None:
+    """Opset 17 has LayerNormalization; before it, the exporter writes ReduceMean, Sub, Pow..."""
+    torch = pytest.importorskip("torch")
+    from mbcalc.pytorch.norm_modules import Permute
+
+    norm = torch.nn.LayerNorm(8, elementwise_affine=affine)
+    block = torch.nn.Sequential(Permute(0, 2, 3, 1), norm, Permute(0, 3, 1, 2))
+    network = read_onnx(_export(block, (8, 5, 5), tmp_path, opset=opset), source="n.onnx")
+    found = only(network)
+    assert (found.kind, found.attrs, found.shape) == (
+        NodeKind.LAYER_NORM, {"affine": affine}, (8, 5, 5),
+    )  # fmt: skip
+
+
+@pytest.mark.torch
 def test_the_dynamo_exporter_names_modules(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnxscript")
