@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 from mbcalc.errors import ModelImportError
 from mbcalc.ingest.network import Network, Node, Shape
 from mbcalc.ingest.onnx_fold import Folded, fold, with_constants
-from mbcalc.ingest.onnx_ops import Graph, read_nodes
+from mbcalc.ingest.onnx_graph import Graph
+from mbcalc.ingest.onnx_nodes import read_nodes
 from mbcalc.ingest.onnx_wire import WireError, stripped_model
 
 if TYPE_CHECKING:
