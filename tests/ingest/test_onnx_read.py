@@ -289,6 +289,13 @@ def test_a_mul_by_a_channel_vector_weight_is_a_layer_scale(tmp_path: Path) -> No
     assert only(read(model, tmp_path)).kind is NodeKind.LAYER_SCALE
 
 
+def test_a_mul_by_a_copy_of_a_weight_is_a_layer_scale(tmp_path: Path) -> None:
+    """The exporter shares equal weights through Identity nodes."""
+    nodes = [node("Identity", ["g"], ["shared"]), node("Mul", ["x", "shared"], ["y"])]
+    model = make_model(nodes, initializers=[weight("g", 8, 1, 1)])
+    assert only(read(model, tmp_path)).kind is NodeKind.LAYER_SCALE
+
+
 def test_a_mul_of_two_feature_maps_is_a_mul(tmp_path: Path) -> None:
     nodes = [
         node("GlobalAveragePool", ["x"], ["p"]),
