@@ -6,7 +6,7 @@ dynamo=False)` into a temporary folder, then, over several runs in this one proc
 
 - reading the file's bytes alone (`Path.read_bytes`);
 - `read_onnx` (the wire walk, shape inference, constant folding, the op table);
-- the whole import (`mbcalc.ingest.recognize`, where it exists) on top of the read.
+- the whole import: the read, then the recognizer's spec text (`mbcalc.ingest.recognize`).
 
 and prints each median, and the time beyond the bytes. Target: the import takes less than
 1 s beyond reading the file.
@@ -53,14 +53,11 @@ def export(spec: str, alpha: float, res: int, folder: Path) -> Path:
 
 
 def whole_import(path: Path) -> Callable[[], object] | None:
-    """The read and the recognizer together, when mbcalc has the recognizer."""
+    """The read and the recognizer together (the spec's text), when mbcalc has the recognizer."""
     if importlib.util.find_spec("mbcalc.ingest.recognize") is None:
         return None
-    recognize = importlib.import_module("mbcalc.ingest.recognize")
-    entry = getattr(recognize, "recognize", None)
-    if entry is None:
-        return None
-    return lambda: entry(read_onnx(path, source=path.name))
+    spec_text = importlib.import_module("mbcalc.ingest.recognize").spec_text
+    return lambda: spec_text(read_onnx(path, source=path.name), unknown_free=True)
 
 
 def main() -> None:

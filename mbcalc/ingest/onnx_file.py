@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 from mbcalc.errors import ModelImportError
 from mbcalc.ingest.network import Network, Node, Shape
 from mbcalc.ingest.onnx_fold import Folded, fold, with_constants
-from mbcalc.ingest.onnx_ops import Graph, read_nodes
+from mbcalc.ingest.onnx_graph import Graph
+from mbcalc.ingest.onnx_nodes import read_nodes
 from mbcalc.ingest.onnx_wire import WireError, stripped_model
 
 if TYPE_CHECKING:
@@ -43,12 +44,13 @@ def read_onnx(path: Path, *, source: str, input_shape: Shape | None = None) -> N
     model = _parsed(path, source)
     name = _set_input(model, source, input_shape)
     output = _single_output(model, source)
+    weights = _weights(model)
     inferred, shapes, dtypes, folded = _settled(model, source)
     graph = Graph(
         nodes=[node for index, node in enumerate(inferred.graph.node) if index not in folded.nodes],
         shapes=shapes,
         values=folded.values,
-        weights={tensor.name: tuple(tensor.dims) for tensor in inferred.graph.initializer},
+        weights=weights,
         opset=_opset(inferred),
         dtypes=dtypes,
     )
@@ -63,6 +65,16 @@ def read_onnx(path: Path, *, source: str, input_shape: Shape | None = None) -> N
         nodes=tuple(nodes),
         notes=_notes(inferred),
     )
+
+
+def _weights(model: ModelProto) -> dict[str, tuple[int, ...]]:
+    """The dims of the model's weights: its initializers and their Identity copies (the
+    exporter's for a weight it shares), not the constants folding makes."""
+    weights = {tensor.name: tuple(tensor.dims) for tensor in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in weights:
+            weights[node.output[0]] = weights[node.input[0]]
+    return weights
 
 
 def _settled(

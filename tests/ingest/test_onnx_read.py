@@ -289,6 +289,13 @@ def test_a_mul_by_a_channel_vector_weight_is_a_layer_scale(tmp_path: Path) -> No
     assert only(read(model, tmp_path)).kind is NodeKind.LAYER_SCALE
 
 
+def test_a_mul_by_a_copy_of_a_weight_is_a_layer_scale(tmp_path: Path) -> None:
+    """The exporter shares equal weights through Identity nodes."""
+    nodes = [node("Identity", ["g"], ["shared"]), node("Mul", ["x", "shared"], ["y"])]
+    model = make_model(nodes, initializers=[weight("g", 8, 1, 1)])
+    assert only(read(model, tmp_path)).kind is NodeKind.LAYER_SCALE
+
+
 def test_a_mul_of_two_feature_maps_is_a_mul(tmp_path: Path) -> None:
     nodes = [
         node("GlobalAveragePool", ["x"], ["p"]),
@@ -783,6 +790,23 @@ def test_exported_activations_norms_and_shuffles(tmp_path: Path) -> None:
         (NodeKind.LAYER_NORM, {"affine": True}, ""),  # the common module of 2, 3 and 4
         (NodeKind.SHUFFLE, {"groups": 2}, "5"),
     ]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("opset", [16, 17])
+@pytest.mark.parametrize("affine", [True, False])
+def test_exported_layer_norms_whole_or_decomposed(tmp_path: Path, opset: int, affine: bool) -> None:
+    """Opset 17 has LayerNormalization; before it, the exporter writes ReduceMean, Sub, Pow..."""
+    torch = pytest.importorskip("torch")
+    from mbcalc.pytorch.norm_modules import Permute
+
+    norm = torch.nn.LayerNorm(8, elementwise_affine=affine)
+    block = torch.nn.Sequential(Permute(0, 2, 3, 1), norm, Permute(0, 3, 1, 2))
+    network = read_onnx(_export(block, (8, 5, 5), tmp_path, opset=opset), source="n.onnx")
+    found = only(network)
+    assert (found.kind, found.attrs, found.shape) == (
+        NodeKind.LAYER_NORM, {"affine": affine}, (8, 5, 5),
+    )  # fmt: skip
 
 
 @pytest.mark.torch
