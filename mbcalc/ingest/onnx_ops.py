@@ -210,11 +210,14 @@ def _flatten(graph: Graph, node: NodeProto) -> Found:
 
 
 def _reshape(graph: Graph, node: NodeProto) -> Found:
-    """A reshape that flattens (C, H, W) or unflattens (F,) to (F, 1, 1); others are unknown."""
+    """A reshape (or Squeeze, Unsqueeze) that flattens (C, H, W), or that only adds or drops
+    unit dimensions after the channels ((C,) to (C, 1, 1) and back); others are unknown."""
     before, after = graph.batchless(node.input[0]), graph.batchless(node.output[0])
     if before is None or after is None or math.prod(before) != math.prod(after):
         return None
-    if before == after or (len(before) == 1 and after == (before[0], 1, 1)):
+    if before == after or (
+        before[:1] == after[:1] and all(side == 1 for side in (*before[1:], *after[1:]))
+    ):
         return NodeKind.IDENTITY, {}
     if len(before) == 3 and len(after) == 1:
         return NodeKind.FLATTEN, {}
@@ -295,6 +298,7 @@ _TABLE: dict[str, Callable[[Graph, NodeProto], Found]] = {
     "BatchNormalization": _batch_norm, "GroupNormalization": _group_norm,
     "Clip": _clip, "HardSigmoid": _act, "Gelu": _act, **dict.fromkeys(_SIMPLE_ACTS, _act),
     "Gemm": _gemm, "MatMul": matmul_linear, "Flatten": _flatten, "Reshape": _reshape,
+    "Squeeze": _reshape, "Unsqueeze": _reshape,
     "Concat": _concat, "Softmax": _softmax, "Add": _add, "Sum": _add, "Mul": _mul,
     "Slice": _slice,
 }  # fmt: skip
