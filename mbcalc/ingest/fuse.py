@@ -34,6 +34,7 @@ class Op:
     bn: bool = False
     act: str = "none"
     names: list[str] = field(default_factory=list)  # every node fused in
+    paths: list[str] = field(default_factory=list)  # their module paths
 
     @property
     def kind(self) -> NodeKind:
@@ -91,7 +92,7 @@ def fuse(network: Network) -> Fused:
         shape_in = (
             producer[inputs[0]].shape if inputs and inputs[0] in producer else network.input_shape
         )
-        op = Op(node, inputs, node.output, shape_in, names=[node.name])
+        op = Op(node, inputs, node.output, shape_in, names=[node.name], paths=[node.path])
         ops.append(op)
         producer[node.output] = op
         for tensor in inputs:
@@ -143,6 +144,7 @@ def _fuses(before: Op, node: Node) -> bool:
 def _absorb(before: Op, node: Node) -> None:
     """`node` joins `before`, whose output it alone read: `before` now writes `node`'s output."""
     before.names.append(node.name)
+    before.paths.append(node.path)
     before.output = node.output
     if node.kind is NodeKind.ACT:
         before.act = str(node.attrs["act"])

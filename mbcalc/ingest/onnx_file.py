@@ -63,7 +63,6 @@ def read_onnx(path: Path, *, source: str, input_shape: Shape | None = None) -> N
         input_shape=shapes[name][1:],
         output=graph.resolve(output),
         nodes=tuple(nodes),
-        notes=_notes(inferred),
     )
 
 
@@ -268,20 +267,3 @@ def _opset(model: ModelProto) -> int:
 def _producer(model: ModelProto) -> str:
     made_by = " ".join(part for part in (model.producer_name, model.producer_version) if part)
     return f"{made_by or 'unknown producer'}, onnx opset {_opset(model)}"
-
-
-def _notes(model: ModelProto) -> tuple[str, ...]:
-    """What the header should say about batch norms: kept as nodes, or folded into convs."""
-    nodes = model.graph.node
-    norms = sum(node.op_type == "BatchNormalization" for node in nodes)
-    biased = sum(
-        node.op_type == "Conv" and len(node.input) > 2 and bool(node.input[2]) for node in nodes
-    )
-    if norms:
-        return (f"{norms} BatchNormalization nodes kept",)
-    if biased:
-        return (
-            f"batch norms folded: {biased} convs carry a bias and the graph holds no "
-            "BatchNormalization",
-        )
-    return ()

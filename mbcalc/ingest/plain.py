@@ -4,6 +4,7 @@ and the context an import decides once."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from mbcalc.errors import ModelImportError
@@ -31,6 +32,7 @@ class Context:
     batchnorm: bool
     classifier: int  # id() of the op that writes the network's output channels
     unknown_free: bool
+    owners: Counter[str] = field(default_factory=Counter)  # nodes per module path (`owners`)
     free: list[str] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)  # every width alpha scales
 
@@ -49,7 +51,7 @@ def plain(op: Op, ctx: Context) -> Layer | None:
         if id(op) != ctx.classifier:
             args["scale"] = True
             ctx.widths.append(op.shape[0])
-        return Layer("fc", args, op.path)
+        return Layer("fc", args, own_path(ctx, op))
     if kind in (NodeKind.POOL, NodeKind.GLOBAL_POOL, NodeKind.ADAPTIVE_POOL):
         return _pool(op, ctx)
     if kind in (NodeKind.BATCH_NORM, NodeKind.LAYER_NORM, NodeKind.GROUP_NORM):
@@ -59,13 +61,13 @@ def plain(op: Op, ctx: Context) -> Layer | None:
             args["kind"] = "group"
             args["groups"] = int_of(op.node.attrs["groups"])
         common(args, "norm", op.act, False, ctx)
-        return Layer("norm", args, op.path)
+        return Layer("norm", args, own_path(ctx, op))
     if kind is NodeKind.LAYER_SCALE:
-        return Layer("layer_scale", args, op.path)
+        return Layer("layer_scale", args, own_path(ctx, op))
     if kind is NodeKind.SHUFFLE:
-        return Layer("shuffle", {"groups": int_of(op.node.attrs["groups"])}, op.path)
+        return Layer("shuffle", {"groups": int_of(op.node.attrs["groups"])}, own_path(ctx, op))
     if kind is NodeKind.SOFTMAX:
-        return Layer("softmax", args, op.path)
+        return Layer("softmax", args, own_path(ctx, op))
     return _unknown(op, ctx)
 
 
@@ -83,7 +85,7 @@ def _conv(op: Op, ctx: Context) -> Layer | None:
         common(args, "depthwise", op.act, op.bn, ctx)
         if args.get("padding") == LOPSIDED:
             return _unknown(op, ctx, "its padding gives an output no padding of the spec gives")
-        return Layer("depthwise", args, op.path)
+        return Layer("depthwise", args, own_path(ctx, op))
     args["out"] = op.shape[0]
     args.update(window_args(op))
     groups = int_of(op.node.attrs["groups"])
@@ -95,7 +97,7 @@ def _conv(op: Op, ctx: Context) -> Layer | None:
     scales(args, op, ctx)
     if args.get("padding") == LOPSIDED:
         return _unknown(op, ctx, "its padding gives an output no padding of the spec gives")
-    return Layer("conv", args, op.path)
+    return Layer("conv", args, own_path(ctx, op))
 
 
 def _pool(op: Op, ctx: Context) -> Layer | None:
@@ -119,7 +121,7 @@ def _pool(op: Op, ctx: Context) -> Layer | None:
         if op.node.attrs.get("ceil"):
             args["ceil"] = True
     common(args, "pool", op.act, False, ctx)
-    return Layer("pool", args, op.path)
+    return Layer("pool", args, own_path(ctx, op))
 
 
 def _unknown(op: Op, ctx: Context, why: str = "mbcalc has no layer for it") -> Layer | None:
@@ -167,17 +169,35 @@ def scales(args: dict[str, Value], op: Op, ctx: Context) -> None:
             ctx.widths.append(int(args["expanded"]))  # type: ignore[arg-type]
 
 
-def common_path(*ops: Op) -> str:
-    paths = [op.path.split(".") for op in ops if op.path]
+def own_path(ctx: Context, *ops: Op) -> str:
+    """The module path a layer made of `ops` is named after: the module that holds their nodes
+    and nothing else, the outermost such (`features.0` for its conv, batch norm and activation;
+    `classifier` for a linear beside a dropout), else the first
+    node's module one level below the one they share (`layer1.0.conv1`, not `layer1.0`)."""
+    paths = [path.split(".") for op in ops for path in op.paths if path]
     if not paths:
         return ""
-    prefix = paths[0]
+    shared = paths[0]
     for other in paths[1:]:
         length = 0
-        while length < min(len(prefix), len(other)) and prefix[length] == other[length]:
+        while length < min(len(shared), len(other)) and shared[length] == other[length]:
             length += 1
-        prefix = prefix[:length]
-    return ".".join(prefix)
+        shared = shared[:length]
+    if shared and ctx.owners[".".join(shared)] == len(paths):
+        while len(shared) > 1 and ctx.owners[".".join(shared[:-1])] == len(paths):
+            shared = shared[:-1]  # a module holding only these nodes names them best
+        return ".".join(shared)
+    return ".".join(paths[0][: len(shared) + 1])
+
+
+def owners(ops: tuple[Op, ...]) -> Counter[str]:
+    """How many nodes each module path (and each of its prefixes) holds."""
+    counts: Counter[str] = Counter()
+    for op in ops:
+        for path in op.paths:
+            parts = path.split(".") if path else []
+            counts.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+    return counts
 
 
 def int_of(value: object) -> int:

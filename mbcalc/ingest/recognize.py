@@ -16,7 +16,7 @@ from mbcalc.ingest.emit import comment_lines, text, write_layers
 from mbcalc.ingest.fuse import Fused, Op, fuse
 from mbcalc.ingest.nesting import nest
 from mbcalc.ingest.network import Network, NodeKind
-from mbcalc.ingest.plain import Context
+from mbcalc.ingest.plain import Context, owners
 from mbcalc.ingest.units import units
 
 DIVISOR = 8
@@ -46,6 +46,7 @@ def spec_text(network: Network, *, unknown_free: bool = False, name: str | None 
         batchnorm=batchnorm,
         classifier=_classifier(fused),
         unknown_free=unknown_free,
+        owners=owners(fused.ops),
     )
     layers = units(nest(fused, network.source), ctx)
     divisible = bool(ctx.widths) and all(width % DIVISOR == 0 for width in ctx.widths)

@@ -21,7 +21,7 @@ from mbcalc.ingest.layers import (
 )
 from mbcalc.ingest.nesting import Item, Par, Seq
 from mbcalc.ingest.network import NodeKind
-from mbcalc.ingest.plain import Context, common, common_path, plain, scales, window_args
+from mbcalc.ingest.plain import Context, common, own_path, plain, scales, window_args
 
 _GATES = ("sigmoid", "hsigmoid")
 
@@ -64,7 +64,7 @@ def _separable(seq: Seq, i: int, ctx: Context) -> tuple[Layer, int] | None:
     args.update(window_args(dw))
     common(args, "separable", dw.act, dw.bn, ctx)
     scales(args, pw, ctx)
-    return Layer("separable", args, common_path(dw, pw)), i + 2
+    return Layer("separable", args, own_path(ctx, dw, pw)), i + 2
 
 
 def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, int] | None:
@@ -110,7 +110,7 @@ def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, i
     common(args, "mbconv", dw.act, dw.bn, ctx)
     scales(args, project, ctx)
     ops = [op for op in (expand, dw, project) if op is not None]
-    return Layer("mbconv", args, common_path(*ops)), j + 1
+    return Layer("mbconv", args, own_path(ctx, *ops)), j + 1
 
 
 def _plain_depthwise(op: Op) -> bool:
@@ -159,7 +159,7 @@ def _se_fc(op: Op) -> bool:
 
 def _par(par: Par, ctx: Context) -> Layer:
     merge = par.merge
-    path = _par_path(par)
+    path = _par_path(par, ctx)
     if merge.kind is NodeKind.MUL:
         parts = _se_parts(par)
         if parts is None:
@@ -184,6 +184,7 @@ def _par(par: Par, ctx: Context) -> Layer:
         if merge.act == "none":
             found = _mbconv(branch, 0, ctx, residual=True)
             if found is not None and found[1] == len(branch):
+                found[0].path = path  # the unit's module holds its residual add too
                 return found[0]
         args = {"residual": True}
         if merge.act != "none":
@@ -220,14 +221,18 @@ def _split(par: Par) -> bool:
     return True
 
 
-def _par_path(par: Par) -> str:
-    ops: list[Op] = [par.merge]
-    stack: list[Item] = [item for branch in par.branches for item in branch]
-    while stack:
-        item = stack.pop()
+def _par_path(par: Par, ctx: Context) -> str:
+    """`own_path` of every op of a parallel item, its merge last."""
+    ops: list[Op] = []
+
+    def gather(item: Item) -> None:
         if isinstance(item, Par):
+            for branch in item.branches:
+                for inner in branch:
+                    gather(inner)
             ops.append(item.merge)
-            stack.extend(i for branch in item.branches for i in branch)
         else:
             ops.append(item)
-    return common_path(*ops)
+
+    gather(par)
+    return own_path(ctx, *ops)
