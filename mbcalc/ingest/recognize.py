@@ -80,16 +80,16 @@ def _header(network: Network, fused: Fused, divisible: bool, free: list[str]) ->
     norms = sum(op.bn for op in convs) + sum(op.kind is NodeKind.BATCH_NORM for op in fused.ops)
     if norms:
         seen = (
-            f"The file keeps {norms} batch norms (a training-mode graph): their scale and shift "
-            "are BN params, reported apart from the params."
+            f"It keeps {norms} batch norms: their scale and shift are BN params, reported apart "
+            "from the params."
         )
     elif any(op.node.attrs.get("bias") for op in convs):
         seen = (
-            "The file holds no batch norm and its convs carry biases: batch norms folded into "
-            "the convs (an eval-mode export) are counted as the conv biases they became."
+            "It holds no batch norm and its convs carry biases: batch norms folded into the "
+            "convs (as an ONNX export in eval mode folds them) count as the biases they became."
         )
     else:
-        seen = "The file holds no batch norm."
+        seen = "It holds no batch norm."
     rule = (
         f"rounding: divisible by {DIVISOR}, as every width of the model is a multiple of it"
         if divisible
@@ -98,7 +98,7 @@ def _header(network: Network, fused: Fused, divisible: bool, free: list[str]) ->
     parts = [
         f"Imported by mbcalc from {network.source} ({network.producer}).",
         seen,
-        *network.notes,
+        *(f"{note[:1].upper()}{note[1:].rstrip('.')}." for note in network.notes),
         "Under --alpha every channel count scales but the input's and the classifier's "
         f"(scale: false); {rule}.",
     ]

@@ -109,8 +109,7 @@ def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, i
         args["residual"] = "always" if residual else "never"
     common(args, "mbconv", dw.act, dw.bn, ctx)
     scales(args, project, ctx)
-    ops = [op for op in (expand, dw, project) if op is not None]
-    return Layer("mbconv", args, own_path(ctx, *ops)), j + 1
+    return Layer("mbconv", args, own_path(ctx, *ops_of(seq[i : j + 1]))), j + 1
 
 
 def _plain_depthwise(op: Op) -> bool:
@@ -159,7 +158,7 @@ def _se_fc(op: Op) -> bool:
 
 def _par(par: Par, ctx: Context) -> Layer:
     merge = par.merge
-    path = _par_path(par, ctx)
+    path = own_path(ctx, *ops_of((par,)))
     if merge.kind is NodeKind.MUL:
         parts = _se_parts(par)
         if parts is None:
@@ -221,18 +220,14 @@ def _split(par: Par) -> bool:
     return True
 
 
-def _par_path(par: Par, ctx: Context) -> str:
-    """`own_path` of every op of a parallel item, its merge last."""
+def ops_of(items: Seq) -> list[Op]:
+    """Every op of `items`, in order, a parallel item's merge after its branches."""
     ops: list[Op] = []
-
-    def gather(item: Item) -> None:
+    for item in items:
         if isinstance(item, Par):
             for branch in item.branches:
-                for inner in branch:
-                    gather(inner)
+                ops.extend(ops_of(branch))
             ops.append(item.merge)
         else:
             ops.append(item)
-
-    gather(par)
-    return own_path(ctx, *ops)
+    return ops

@@ -8,6 +8,7 @@ parameters (`parameters()`, batch norms apart), and its mult-adds from forward h
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import warnings
@@ -25,6 +26,7 @@ from mbcalc.kinds import LayerType
 from mbcalc.spec.model import walk_layers
 from mbcalc.spec.parser import parse_spec
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, one_line_error
+from tests.helpers.readme import readme_examples, readme_output
 from tests.ingest.round_trip import eval_totals
 
 pytest.importorskip("torch")
@@ -229,3 +231,16 @@ def test_table_never_imports_torch_or_onnx() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip() == "[]"
+
+
+def test_the_readme_import_example_is_what_mbcalc_prints() -> None:
+    examples = readme_examples("import")
+    assert examples
+    for args, head, output in examples:
+        printed = readme_output(args)
+        if head is not None:
+            printed = "".join(printed.splitlines(keepends=True)[:head])
+        # the torch release traced with is the one installed
+        assert re.sub(r"\(torch [^,]+,", "(torch X,", printed) == re.sub(
+            r"\(torch [^,]+,", "(torch X,", output
+        )
