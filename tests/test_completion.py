@@ -45,6 +45,12 @@ def test_spec_completes_yaml_files_and_folders(folder: Path) -> None:
     assert complete_spec("") == [*SHIPPED, "net.yaml", "net2.yml", "sub/"]
 
 
+def test_spec_completes_onnx_files_a_device_does_not(folder: Path) -> None:
+    (folder / "model.onnx").write_bytes(b"")
+    assert complete_spec("m") == [*(n for n in SHIPPED if n.startswith("m")), "model.onnx"]
+    assert complete_device("m") == [n for n in DEVICES if n.startswith("m")]
+
+
 def test_profile_and_device_complete(folder: Path) -> None:
     assert complete_profile("pt") == ["ptflops", "ptflops-aten"]
     assert complete_profile("") == ["paper", "torch", "fvcore", "thop", "ptflops", "ptflops-aten"]

@@ -11,14 +11,18 @@ from collections.abc import Iterable
 from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
-"""The files a SPEC or a --device may name."""
+"""The files a --device may name."""
+
+SPEC_SUFFIXES = (*YAML_SUFFIXES, ".onnx")
+"""The files a SPEC may name: a spec, or a model file imported on the fly."""
 
 
 def complete_spec(incomplete: str) -> list[str]:
-    """The shipped spec names, then the YAML files and folders, that start with `incomplete`."""
+    """The shipped spec names, then the YAML and ONNX files and folders, that start with
+    `incomplete`."""
     from mbcalc.spec.zoo import shipped_names
 
-    return _starting(shipped_names(), incomplete) + yaml_paths(incomplete)
+    return _starting(shipped_names(), incomplete) + yaml_paths(incomplete, SPEC_SUFFIXES)
 
 
 def complete_profile(incomplete: str) -> list[str]:
@@ -36,9 +40,9 @@ def complete_device(incomplete: str) -> list[str]:
     return _starting(shipped_devices(), incomplete) + yaml_paths(incomplete)
 
 
-def yaml_paths(incomplete: str) -> list[str]:
-    """The YAML files and the folders whose path starts with `incomplete` (folders end in /);
-    hidden ones only when `incomplete` names a dot."""
+def yaml_paths(incomplete: str, suffixes: tuple[str, ...] = YAML_SUFFIXES) -> list[str]:
+    """The files with one of `suffixes` (YAML's) and the folders whose path starts with
+    `incomplete` (folders end in /); hidden ones only when `incomplete` names a dot."""
     folder, _, start = incomplete.rpartition("/")
     prefix = f"{folder}/" if folder or incomplete.startswith("/") else ""
     try:
@@ -51,7 +55,7 @@ def yaml_paths(incomplete: str) -> list[str]:
             continue
         if entry.is_dir():
             paths.append(f"{prefix}{entry.name}/")
-        elif entry.name.lower().endswith(YAML_SUFFIXES):
+        elif entry.name.lower().endswith(suffixes):
             paths.append(f"{prefix}{entry.name}")
     return paths
 

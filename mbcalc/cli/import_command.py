@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mbcalc.cli.deliver import check_outputs, write_file, write_stdout
-from mbcalc.cli.options import ForceOpt, OutputOpt
+from mbcalc.cli.options import ForceOpt, file_path
 
 
 class Unknown(StrEnum):
@@ -25,6 +26,18 @@ SourceArg = Annotated[
         metavar="SOURCE",
         help="An ONNX file (model.onnx; needs mbcalc[onnx]) or a PyTorch callable returning an "
         "nn.Module: package.module:factory or path/file.py:factory (needs mbcalc[torch]).",
+        show_default=False,
+    ),
+]
+SpecOutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        parser=file_path,
+        metavar="FILE",
+        help="Write the spec to FILE (atomically) instead of standard output: a new file or a "
+        "regular one (a symlink's target); nothing is written when the import fails.",
         show_default=False,
     ),
 ]
@@ -52,15 +65,15 @@ UnknownOpt = Annotated[
 
 def import_model(
     source: SourceArg,
-    output: OutputOpt = None,
+    output: SpecOutputOpt = None,
     force: ForceOpt = False,
     input: InputOpt = None,
     unknown: UnknownOpt = Unknown.ERROR,
 ) -> None:
-    """Write the spec of an ONNX file or a PyTorch module, as a person would: conv + batch norm
-    + activation as one conv, separable, mbconv, se, residual blocks and parallel branches
-    recognised, layer names from the module paths. Every command also reads an ONNX file
-    where it takes a SPEC (`mbcalc table model.onnx --alpha 0.5`)."""
+    """Write the spec of an ONNX file or a PyTorch module as a person would write it: each conv
+    with its batch norm and activation one layer; separable, mbconv, se, residual blocks and
+    parallel branches recognised; layer names from the module paths. Every command also reads
+    an ONNX file where it takes a SPEC (`mbcalc table model.onnx --alpha 0.5`)."""
     from mbcalc.ingest.sources import import_model, parse_input
     from mbcalc.spec.parser import parse_spec
     from mbcalc.views.escape import for_stream, visible

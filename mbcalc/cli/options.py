@@ -32,7 +32,7 @@ def _fraction(text: str | Fraction) -> Fraction:
         raise typer.BadParameter(str(error)) from None
 
 
-def _file_path(text: str | Path) -> Path:
+def file_path(text: str | Path) -> Path:
     """An --output or --plot FILE: a name ending in a slash is a folder, not a file."""
     if isinstance(text, Path):
         return text
@@ -131,7 +131,7 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        parser=_file_path,
+        parser=file_path,
         metavar="FILE",
         help="Write the report to FILE (atomically) instead of standard output: a new file or a "
         "regular one (a symlink's target); never an input of the command.",
@@ -147,7 +147,7 @@ ForceOpt = Annotated[
 def plot_option(help: str) -> Any:
     """The --plot FILE option of a command that also draws an image; `help` says what."""
     return typer.Option(
-        "--plot", parser=_file_path, metavar="FILE.png|svg", help=help, show_default=False
+        "--plot", parser=file_path, metavar="FILE.png|svg", help=help, show_default=False
     )
 
 
