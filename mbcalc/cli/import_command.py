@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from mbcalc.cli.deliver import check_outputs, write_file, write_stdout
-from mbcalc.cli.options import ForceOpt, file_path
+from mbcalc.cli.options import ForceOpt, output_option
 
 
 class Unknown(StrEnum):
@@ -30,16 +30,7 @@ SourceArg = Annotated[
     ),
 ]
 SpecOutputOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        parser=file_path,
-        metavar="FILE",
-        help="Write the spec to FILE (atomically) instead of standard output: a new file or a "
-        "regular one (a symlink's target); nothing is written when the import fails.",
-        show_default=False,
-    ),
+    Path | None, output_option("the spec", "nothing is written when the import fails.")
 ]
 InputOpt = Annotated[
     str | None,

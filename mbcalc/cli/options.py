@@ -126,18 +126,23 @@ FormatOpt = Annotated[
         "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs.",
     ),
 ]
-OutputOpt = Annotated[
-    Path | None,
-    typer.Option(
+
+
+def output_option(what: str, after: str) -> Any:
+    """The --output FILE option: where `what` goes instead of standard output; `after` ends
+    its help."""
+    return typer.Option(
         "--output",
         "-o",
         parser=file_path,
         metavar="FILE",
-        help="Write the report to FILE (atomically) instead of standard output: a new file or a "
-        "regular one (a symlink's target); never an input of the command.",
+        help=f"Write {what} to FILE (atomically) instead of standard output: a new file or a "
+        f"regular one (a symlink's target); {after}",
         show_default=False,
-    ),
-]
+    )
+
+
+OutputOpt = Annotated[Path | None, output_option("the report", "never an input of the command.")]
 ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Replace a read-only --output or --plot file."),

@@ -52,6 +52,18 @@ class Op:
         return self.node.attrs[key]
 
 
+def refusal(op: Op, source: str, message: str, hint: str | None = None) -> ModelImportError:
+    """The error that names `op`'s node, its op type and module path."""
+    return ModelImportError(
+        message,
+        source=source,
+        node=op.node.name,
+        op=op.node.op or op.kind.value,
+        path=op.node.path,
+        hint=hint,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Fused:
     """A network's ops in topological order, with the tensors' readers."""

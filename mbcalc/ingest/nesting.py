@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mbcalc.errors import ModelImportError
-from mbcalc.ingest.fuse import Fused, Op
+from mbcalc.ingest.fuse import Fused, Op, refusal
 from mbcalc.ingest.network import Node, NodeKind
 
 MERGES = (NodeKind.ADD, NodeKind.CONCAT, NodeKind.MUL)
@@ -39,14 +39,12 @@ def nest(fused: Fused, source: str) -> Seq:
     unplaced = [op for op in fused.ops if id(op) not in nesting.placed]
     if unplaced:
         op = unplaced[0]
-        raise ModelImportError(
+        raise refusal(
+            op,
+            source,
             "its output does not lead to the network's output, or the graph's branches cross "
             "(a tensor read inside one branch and again after the merge): the spec language "
             "nests branches and cannot write it",
-            source=source,
-            node=op.node.name,
-            op=op.node.op,
-            path=op.path,
         )
     return tree
 
@@ -125,13 +123,11 @@ class _Nesting:
     def _place(self, op: Op) -> None:
         """Mark `op` placed; an op two branches both hold is a graph no nesting writes."""
         if id(op) in self.placed:
-            raise ModelImportError(
+            raise refusal(
+                op,
+                self.source,
                 "its output is read both inside a branch and after the merge of that branch: "
                 "the spec language nests branches and cannot write it",
-                source=self.source,
-                node=op.node.name,
-                op=op.node.op,
-                path=op.path,
             )
         self.placed.add(id(op))
 
@@ -151,13 +147,11 @@ class _Nesting:
                 [reader for reader in self.fused.readers.get(op.output, []) if id(reader) in reach]
             )
         first = self.fused.readers[tensor][0]
-        raise ModelImportError(
+        raise refusal(
+            first,
+            self.source,
             "its input is read by several ops whose paths do not meet again at one add, "
             "concatenation or product: the spec language cannot nest them",
-            source=self.source,
-            node=first.node.name,
-            op=first.node.op,
-            path=first.path,
         )
 
     def _in(self, tensor: str, ops: set[int]) -> bool:
@@ -192,10 +186,8 @@ class _Nesting:
             return ModelImportError(
                 "the network's input does not lead to its output", source=self.source
             )
-        return ModelImportError(
+        return refusal(
+            op,
+            self.source,
             "its output leads nowhere within its branch: the spec language cannot write it",
-            source=self.source,
-            node=op.node.name,
-            op=op.node.op,
-            path=op.path,
         )

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from mbcalc.errors import ModelImportError
-from mbcalc.ingest.fuse import Op
+from mbcalc.ingest.fuse import Op, refusal
 from mbcalc.ingest.layers import (
     DEFAULT_ACTS,
     LOPSIDED,
@@ -127,15 +126,11 @@ def _pool(op: Op, ctx: Context) -> Layer | None:
 def _unknown(op: Op, ctx: Context, why: str = "mbcalc has no layer for it") -> Layer | None:
     """None, the op imported as free where `--unknown free` allows it; else the refusal."""
     if op.shape != op.shape_in or len(op.inputs) != 1:
-        raise ModelImportError(
-            f"{why}; it changes the tensor's shape, so no free op can stand for it",
-            source=ctx.source, node=op.node.name, op=op.node.op or op.kind.value, path=op.path,
-        )  # fmt: skip
+        raise refusal(
+            op, ctx.source, f"{why}; it changes the tensor's shape, so no free op can stand for it"
+        )
     if not ctx.unknown_free:
-        raise ModelImportError(
-            why, source=ctx.source, node=op.node.name, op=op.node.op or op.kind.value,
-            path=op.path, hint="`--unknown free` imports it as a free op",
-        )  # fmt: skip
+        raise refusal(op, ctx.source, why, "`--unknown free` imports it as a free op")
     ctx.free.append(f"node '{op.node.name}' (op {op.node.op or op.kind.value})")
     return None
 

@@ -8,8 +8,7 @@ stays a plain layer (a conv, a pool, an fc ...), never a different count.
 
 from __future__ import annotations
 
-from mbcalc.errors import ModelImportError
-from mbcalc.ingest.fuse import Op
+from mbcalc.ingest.fuse import Op, refusal
 from mbcalc.ingest.layers import (
     Layer,
     Value,
@@ -162,11 +161,12 @@ def _par(par: Par, ctx: Context) -> Layer:
     if merge.kind is NodeKind.MUL:
         parts = _se_parts(par)
         if parts is None:
-            raise ModelImportError(
+            raise refusal(
+                merge,
+                ctx.source,
                 "multiplies two tensors in a way no layer of the spec language does (only a "
                 "squeeze-and-excite's gate: an input times sigmoid(fc(fc(global average pool)))",
-                source=ctx.source, node=merge.node.name, op=merge.node.op, path=merge.path,
-            )  # fmt: skip
+            )
         squeeze, act, gate = parts
         args: dict[str, Value] = {"ratio": shortest_ratio(squeeze, merge.shape[0])}
         if act != "relu":
