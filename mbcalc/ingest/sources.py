@@ -55,6 +55,14 @@ def import_onnx(
     from mbcalc.ingest.recognize import spec_text
 
     label = source if source is not None else str(path)
+    try:
+        import onnx  # noqa: F401 -- read_onnx imports it where it needs it
+    except ImportError:
+        raise ModelImportError(
+            "reading an ONNX file needs the onnx package",
+            source=label,
+            hint="pip install 'mbcalc[onnx]'",
+        ) from None
     network = read_onnx(Path(path), source=label, input_shape=input_shape)
     return spec_text(network, unknown_free=unknown_free)
 

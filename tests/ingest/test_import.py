@@ -244,3 +244,11 @@ def test_the_readme_import_example_is_what_mbcalc_prints() -> None:
         assert re.sub(r"\(torch [^,]+,", "(torch X,", printed) == re.sub(
             r"\(torch [^,]+,", "(torch X,", output
         )
+
+
+def test_without_onnx_an_onnx_file_asks_for_the_extra(
+    resnet_onnx: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError
+    result = invoke_mbcalc("table", str(resnet_onnx))
+    assert_clean_failure(result, 1, "needs the onnx package", "pip install 'mbcalc[onnx]'")
