@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mbcalc.ingest.concats import nested_concats
 from mbcalc.ingest.emit import comment_lines, text, write_layers
 from mbcalc.ingest.fuse import Fused, Op, fuse
 from mbcalc.ingest.nesting import nest
@@ -38,7 +39,7 @@ class Imported:
 
 def spec_text(network: Network, *, unknown_free: bool = False, name: str | None = None) -> Imported:
     """The spec a person would write for `network`."""
-    fused = fuse(network)
+    fused = fuse(nested_concats(network))
     convs = [op for op in fused.ops if op.kind is NodeKind.CONV]
     batchnorm = sum(op.bn for op in convs) * 2 > len(convs)
     ctx = Context(

@@ -231,3 +231,41 @@ class Nets:
     @staticmethod
     def small() -> nn.Module:
         return SeparableChain()
+
+
+class DenseLayer(nn.Module):
+    """torchvision's dense layer: the concatenation of every earlier feature map, then BN-ReLU-
+    1x1 conv to 4 x growth, BN-ReLU-3x3 conv to growth."""
+
+    def __init__(self, c_in: int, growth: int) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(c_in)
+        self.conv1 = nn.Conv2d(c_in, 4 * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(4 * growth)
+        self.conv2 = nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, features: list[Tensor]) -> Tensor:
+        x = torch.cat(features, 1)
+        x = self.conv1(functional.relu(self.norm1(x)))
+        result: Tensor = self.conv2(functional.relu(self.norm2(x)))
+        return result
+
+
+class DenseNetLike(nn.Module):
+    """A stem and one dense block of three layers as torchvision writes DenseNet: each layer
+    reads `torch.cat` of all the feature maps before it; a transition to the classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = conv_bn(3, 16, 3, 2)
+        self.layers = nn.ModuleList(DenseLayer(16 + 8 * i, 8) for i in range(3))
+        self.norm = nn.BatchNorm2d(16 + 8 * 3)
+        self.fc = nn.Linear(16 + 8 * 3, 5)
+
+    def forward(self, x: Tensor) -> Tensor:
+        features = [self.stem(x)]
+        for layer in self.layers:
+            features.append(layer(features))
+        x = functional.relu(self.norm(torch.cat(features, 1)))
+        result: Tensor = self.fc(functional.adaptive_avg_pool2d(x, 1).flatten(1))
+        return result

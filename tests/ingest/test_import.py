@@ -91,6 +91,7 @@ MODULES: dict[str, tuple[Callable[[], nn.Module], set[LayerType]]] = {
     "branches": (models.InceptionLike, {LayerType.PARALLEL}),
     "inverted_residual": (models.MobileNetV2Like, {LayerType.MBCONV}),
     "separable": (models.SeparableChain, {LayerType.SEPARABLE}),
+    "dense": (models.DenseNetLike, {LayerType.PARALLEL, LayerType.NORM}),
 }
 
 
