@@ -17,13 +17,14 @@ def nested_concats(network: Network) -> Network:
     earlier: list[Node] = []
     nodes: list[Node] = []
     changed = False
-    for node in network.nodes:
+    for written in network.nodes:
+        node = written
         if node.kind is NodeKind.CONCAT:
             prefix = _longest_prefix(earlier, node.inputs)
             if prefix is not None:
                 node = replace(node, inputs=(prefix.output, *node.inputs[len(prefix.inputs) :]))
                 changed = True
-            earlier.append(node if prefix is None else _as_written(node, prefix))
+            earlier.append(written)
         nodes.append(node)
     return replace(network, nodes=tuple(nodes)) if changed else network
 
@@ -33,13 +34,7 @@ def _longest_prefix(earlier: list[Node], inputs: tuple[str, ...]) -> Node | None
     best: Node | None = None
     for concat in earlier:
         count = len(concat.inputs)
-        if 1 < count < len(inputs) and inputs[:count] == concat.inputs:
-            if best is None or count > len(best.inputs):
-                best = concat
+        longer = best is None or count > len(best.inputs)
+        if 1 < count < len(inputs) and inputs[:count] == concat.inputs and longer:
+            best = concat
     return best
-
-
-def _as_written(node: Node, prefix: Node) -> Node:
-    """`node` with the inputs it was written with (the prefix's, then its own), so that a later
-    concat that repeats them all finds it."""
-    return replace(node, inputs=(*prefix.inputs, *node.inputs[1:]))
