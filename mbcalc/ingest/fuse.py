@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from mbcalc.errors import ModelImportError
 from mbcalc.ingest.network import Network, Node, NodeKind, Pads, Shape
 
-_ALIASES = (NodeKind.IDENTITY, NodeKind.FLATTEN, NodeKind.CONCAT, NodeKind.ADD)
-"""Kinds of node that pass their one input on: a copy, a flatten, a concat or sum of one."""
+_ALIASES = (NodeKind.IDENTITY, NodeKind.FLATTEN)
 _TAKES_ACT = (
     NodeKind.CONV, NodeKind.LINEAR, NodeKind.POOL, NodeKind.GLOBAL_POOL, NodeKind.ADAPTIVE_POOL,
     NodeKind.BATCH_NORM, NodeKind.LAYER_NORM, NodeKind.GROUP_NORM, NodeKind.ADD, NodeKind.CONCAT,
+    NodeKind.LAYER_SCALE, NodeKind.SHUFFLE, NodeKind.SOFTMAX,
 )  # fmt: skip
 
 

@@ -72,7 +72,7 @@ def _symmetric(op: Op, kernel: tuple[int, int], stride: tuple[int, int]) -> tupl
     for axis in (0, 1):
         size, out = op.shape_in[1 + axis], op.shape[1 + axis]
         options = [
-            pad for pad in range(kernel[axis])
+            pad for pad in range(kernel[axis] + size + 1)
             if _out(size + 2 * pad, kernel[axis], stride[axis], ceil) == out
         ]  # fmt: skip
         if not options:

@@ -39,9 +39,28 @@ _INPUT_HINT = "--input CxHxW"
 _FOLD_TURNS = 8
 
 
+MALFORMED = (IndexError, KeyError, TypeError, ValueError, AttributeError, UnicodeError)
+"""What reading a model that parses as protobuf but breaks ONNX's rules (a name that is no
+text, an attribute of the wrong type or missing, a node with too few inputs) raises on the
+way: each becomes one line naming the file."""
+
+
 def read_onnx(path: Path, *, source: str, input_shape: Shape | None = None) -> Network:
     """The network in the ONNX file at `path`; `source` names it in messages."""
     model = _parsed(path, source)
+    try:
+        return _network(model, source, input_shape)
+    except MALFORMED as error:
+        detail = str(error).splitlines()[0][:200] if str(error) else ""
+        raise ModelImportError(
+            f"a malformed ONNX model ({type(error).__name__}{': ' if detail else ''}{detail})",
+            source=source,
+            hint="onnx.checker.check_model(onnx.load(FILE)) names what is wrong",
+        ) from None
+
+
+def _network(model: ModelProto, source: str, input_shape: Shape | None) -> Network:
+    """The network of a parsed model."""
     name = _set_input(model, source, input_shape)
     output = _single_output(model, source)
     weights = _weights(model)

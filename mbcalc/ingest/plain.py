@@ -5,6 +5,7 @@ and the context an import decides once."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mbcalc.ingest.fuse import Op, refusal
@@ -39,35 +40,47 @@ class Context:
 def plain(op: Op, ctx: Context) -> Layer | None:
     """The one layer `op` is, or None for a free op imported with `--unknown free`."""
     kind = op.kind
-    args: dict[str, Value] = {}
     if kind is NodeKind.CONV:
         return _conv(op, ctx)
     if kind is NodeKind.LINEAR:
-        args["out"] = op.shape[0]
-        if not op.node.attrs["bias"]:
-            args["bias"] = False
-        common(args, "fc", op.act, False, ctx)
-        if id(op) != ctx.classifier:
-            args["scale"] = True
-            ctx.widths.append(op.shape[0])
-        return Layer("fc", args, own_path(ctx, op))
+        return _fc(op, ctx)
     if kind in (NodeKind.POOL, NodeKind.GLOBAL_POOL, NodeKind.ADAPTIVE_POOL):
         return _pool(op, ctx)
-    if kind in (NodeKind.BATCH_NORM, NodeKind.LAYER_NORM, NodeKind.GROUP_NORM):
-        if kind is NodeKind.LAYER_NORM:
-            args["kind"] = "layer"
-        elif kind is NodeKind.GROUP_NORM:
-            args["kind"] = "group"
-            args["groups"] = int_of(op.node.attrs["groups"])
-        common(args, "norm", op.act, False, ctx)
-        return Layer("norm", args, own_path(ctx, op))
-    if kind is NodeKind.LAYER_SCALE:
-        return Layer("layer_scale", args, own_path(ctx, op))
-    if kind is NodeKind.SHUFFLE:
-        return Layer("shuffle", {"groups": int_of(op.node.attrs["groups"])}, own_path(ctx, op))
-    if kind is NodeKind.SOFTMAX:
-        return Layer("softmax", args, own_path(ctx, op))
-    return _unknown(op, ctx)
+    if kind not in _SIMPLE:
+        return _unknown(op, ctx)
+    layer_type, args = _SIMPLE[kind](op)
+    common(args, layer_type, op.act, False, ctx)
+    branches: list[list[Layer]] = [[]] if layer_type == "parallel" else []
+    return Layer(layer_type, args, own_path(ctx, op), branches=branches)
+
+
+def _fc(op: Op, ctx: Context) -> Layer:
+    args: dict[str, Value] = {"out": op.shape[0]}
+    if not op.node.attrs["bias"]:
+        args["bias"] = False
+    common(args, "fc", op.act, False, ctx)
+    if id(op) != ctx.classifier:
+        args["scale"] = True
+        ctx.widths.append(op.shape[0])
+    return Layer("fc", args, own_path(ctx, op))
+
+
+def _groups(op: Op) -> dict[str, Value]:
+    return {"groups": int_of(op.node.attrs["groups"])}
+
+
+_SIMPLE: dict[NodeKind, Callable[[Op], tuple[str, dict[str, Value]]]] = {
+    NodeKind.BATCH_NORM: lambda op: ("norm", {}),
+    NodeKind.LAYER_NORM: lambda op: ("norm", {"kind": "layer"}),
+    NodeKind.GROUP_NORM: lambda op: ("norm", {"kind": "group", **_groups(op)}),
+    NodeKind.LAYER_SCALE: lambda op: ("layer_scale", {}),
+    NodeKind.SHUFFLE: lambda op: ("shuffle", _groups(op)),
+    NodeKind.SOFTMAX: lambda op: ("softmax", {}),
+    # a concat or sum of one tensor: a copy, written as a parallel layer of one empty branch
+    NodeKind.CONCAT: lambda op: ("parallel", {}),
+    NodeKind.ADD: lambda op: ("parallel", {"merge": "add"}),
+}
+"""The layer type and arguments of each op kind that is one layer with nothing to decide."""
 
 
 def _conv(op: Op, ctx: Context) -> Layer | None:

@@ -81,10 +81,12 @@ def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, i
     unit_input = expand.shape_in if expand is not None else dw.shape_in
     if expand is not None and expand.shape[0] == unit_input[0]:
         return None  # the spec language leaves out an expansion to the same width
-    se, j = None, j + 1
+    se: tuple[int, str, str] | None = None
+    j += 1
     candidate = seq[j] if j < len(seq) else None
-    if isinstance(candidate, Par) and _se_parts(candidate) is not None:
-        se, j = candidate, j + 1
+    squeezed = _se_parts(candidate) if isinstance(candidate, Par) else None
+    if squeezed is not None and squeezed[0] <= dw.shape[0]:  # an mbconv's `se` is a ratio
+        se, j = squeezed, j + 1
     project = seq[j] if j < len(seq) else None
     if not (isinstance(project, Op) and is_pointwise(project) and project.act == "none"):
         return None
@@ -95,9 +97,7 @@ def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, i
         args["expanded"] = expand.shape[0]
     args.update(window_args(dw))
     if se is not None:
-        parts = _se_parts(se)
-        assert parts is not None
-        squeeze, se_act, gate = parts
+        squeeze, se_act, gate = se
         args["se"] = shortest_ratio(squeeze, dw.shape[0])
         if se_act != dw.act:
             args["se_act"] = se_act
@@ -112,7 +112,11 @@ def _mbconv(seq: Seq, i: int, ctx: Context, *, residual: bool) -> tuple[Layer, i
 
 
 def _plain_depthwise(op: Op) -> bool:
-    return is_depthwise(op) and op.shape[0] == op.shape_in[0] and not op.node.attrs["bias"]
+    """A depthwise conv of multiplier 1 without bias (over one channel too: a unit's depthwise
+    conv on a single channel is a 1-group conv all the same)."""
+    channels = op.shape_in[0]
+    one_group = op.kind is NodeKind.CONV and op.node.attrs["groups"] == channels == 1
+    return (is_depthwise(op) or one_group) and op.shape[0] == channels and not op.node.attrs["bias"]
 
 
 def _se_parts(par: Par) -> tuple[int, str, str] | None:
@@ -168,7 +172,11 @@ def _par(par: Par, ctx: Context) -> Layer:
                 "squeeze-and-excite's gate: an input times sigmoid(fc(fc(global average pool)))",
             )
         squeeze, act, gate = parts
-        args: dict[str, Value] = {"ratio": shortest_ratio(squeeze, merge.shape[0])}
+        args: dict[str, Value] = (
+            {"ratio": shortest_ratio(squeeze, merge.shape[0])}
+            if squeeze <= merge.shape[0]
+            else {"squeeze": squeeze}  # wider than its input: a fixed width, as no ratio gives
+        )
         if act != "relu":
             args["act"] = act
         if gate != "sigmoid":

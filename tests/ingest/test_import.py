@@ -16,11 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mbcalc.core.graph import build_graph
 from mbcalc.core.report import analyze
 from mbcalc.core.settings import Settings
 from mbcalc.errors import ModelImportError
+from mbcalc.ingest.recognize import Imported
 from mbcalc.ingest.sources import import_model
 from mbcalc.kinds import LayerType
 from mbcalc.spec.model import walk_layers
@@ -253,3 +256,41 @@ def test_without_onnx_an_onnx_file_asks_for_the_extra(
     monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError
     result = invoke_mbcalc("table", str(resnet_onnx))
     assert_clean_failure(result, 1, "needs the onnx package", "pip install 'mbcalc[onnx]'")
+
+
+@pytest.fixture(scope="module")
+def small_onnx(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    pytest.importorskip("onnx")
+    path = tmp_path_factory.mktemp("small") / "small.onnx"
+    return _export(models.SeparableChain(), path).read_bytes()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_damaged_file_is_refused_in_one_line_or_read(
+    small_onnx: bytes, tmp_path: Path, data: st.DataObject
+) -> None:
+    """Bytes cut, flipped or overwritten anywhere: the import reads the file or refuses it with
+    a ModelImportError, never another exception."""
+    raw = bytearray(small_onnx)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        action = data.draw(st.sampled_from(["cut", "flip", "byte"]))
+        if action == "cut":
+            raw = raw[:at]
+            if not raw:
+                break
+        elif action == "flip":
+            raw[at] ^= 1 << data.draw(st.integers(0, 7))
+        else:
+            raw[at] = data.draw(st.integers(0, 255))
+    damaged = tmp_path / "damaged.onnx"
+    damaged.write_bytes(bytes(raw))
+    outcome: Imported | ModelImportError
+    try:
+        outcome = import_model(str(damaged))
+    except ModelImportError as error:
+        outcome = error
+    assert isinstance(outcome, Imported) or "\n" not in str(outcome)

@@ -13,6 +13,7 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
 
 from mbcalc.core.graph import Graph, build_graph
 from mbcalc.core.report import analyze
@@ -23,9 +24,10 @@ from mbcalc.ingest.network import ACTS, Network, Node, NodeKind, Shape
 from mbcalc.ingest.recognize import spec_text
 from mbcalc.kinds import LayerType
 from mbcalc.spec.layer_types import LAYERS
-from mbcalc.spec.model import ACTIVATIONS
+from mbcalc.spec.model import ACTIVATIONS, Spec
 from mbcalc.spec.parser import parse_spec
 from mbcalc.spec.zoo import load_shipped, shipped_names
+from tests.helpers.strategies import networks
 from tests.helpers.zoo_cost import at_fitting_size
 from tests.ingest.graph_network import network_of
 from tests.ingest.round_trip import EXTRA_UNITS, census
@@ -259,3 +261,18 @@ def test_names_from_the_model_are_kept_printable_and_unique() -> None:
     text = spec_text(network).text
     assert "\x1b" not in text
     parse_spec(text, source="imported")
+
+
+@given(spec=networks(fixed_width=True, varied=True))
+def test_a_random_network_imports_to_its_own_counts(spec: Spec) -> None:
+    """Any network the spec language writes, laid out as a reader gives it, imports to the same
+    mult-adds, params and BN params, the same merges, and keeps its separable and mbconv units
+    (an import may find more: a depthwise and a 1x1 conv written as two layers are one)."""
+    graph = build_graph(spec, Settings())
+    imported = _imported(graph)
+    assert _eval_totals(analyze(imported)) == _eval_totals(analyze(graph))
+    before, after = census(graph), census(imported)
+    for merge in ("add", "concat", "scale", "split"):
+        assert after[merge] == before[merge]
+    for unit in ("separable", "mbconv"):
+        assert after[unit] >= before[unit]
