@@ -36,7 +36,10 @@ class InvertedResidual(nn.Module):
     def __init__(self, c_in: int, c_out: int, expand: int, stride: int, se: bool) -> None:
         super().__init__()
         hidden = c_in * expand
-        layers: list[nn.Module] = [conv_bn(c_in, hidden, 1), conv_bn(hidden, hidden, 3, stride, hidden)]
+        layers: list[nn.Module] = [
+            conv_bn(c_in, hidden, 1),
+            conv_bn(hidden, hidden, 3, stride, hidden),
+        ]
         if se:
             layers.append(SqueezeExcite(hidden, hidden // 4))
         layers += [nn.Conv2d(hidden, c_out, 1, bias=False), nn.BatchNorm2d(c_out)]
