@@ -99,9 +99,8 @@ def through_onnx(name: str, settings: Settings, folder: Path) -> Trip:
 
 def through_torch(name: str, settings: Settings) -> Trip:
     """Build and trace with torch.export, import."""
-    from mbcalc.ingest.torch_module import read_module
-
     from mbcalc.ingest.recognize import spec_text
+    from mbcalc.ingest.torch_module import read_module
     from mbcalc.pytorch import build
 
     graph = original(name, settings)
