@@ -42,6 +42,9 @@ class LayerType(StrEnum):
     SHUFFLE = "shuffle"
     REGNET = "regnet"
     STAGE = "stage"
+    TOKENS = "tokens"
+    ATTENTION = "attention"
+    READOUT = "readout"
 
 
 class OpKind(StrEnum):
@@ -61,6 +64,9 @@ class OpKind(StrEnum):
     LAYER_SCALE = "layer_scale"
     SPLIT = "split"  # one branch's slice of a split's input channels: a view, no copy
     SHUFFLE = "shuffle"  # a channel shuffle: a permutation of the channels
+    TOKENS = "tokens"  # a map's positions as one row of tokens, a class token and positions added
+    ATTEND = "attend"  # self-attention's two products, QK^T and the weighted sum of V
+    READOUT = "readout"  # the class token taken out of a row of tokens: a view, no copy
 
 
 class Bound(StrEnum):

@@ -29,7 +29,7 @@ from mbcalc.core.graph import Graph
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.norms import EVERY_NORM
-from tests.helpers.strategies import networks
+from tests.helpers.strategies import networks, token_networks
 from tests.helpers.zoo_cost import at_fitting_size, checked_in_full
 
 pytestmark = pytest.mark.torch
@@ -228,6 +228,13 @@ def test_an_auxiliary_head(profile: str) -> None:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=networks(fixed_width=True, varied=True))
 def test_random_networks(profile: str, spec: Spec) -> None:
+    assert_profile_matches(profile, build_graph(spec))
+
+
+@pytest.mark.parametrize("profile", TOOLS)
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=token_networks())
+def test_random_token_networks(profile: str, spec: Spec) -> None:
     assert_profile_matches(profile, build_graph(spec))
 
 

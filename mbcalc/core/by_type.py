@@ -31,6 +31,9 @@ class Family(StrEnum):
     LAYER_SCALE = "layer_scale"
     SPLIT = "split"
     SHUFFLE = "shuffle"
+    TOKENS = "tokens"
+    ATTEND = "attend"
+    READOUT = "readout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +69,11 @@ _FREE_FAMILIES = {
     OpKind.LAYER_SCALE: Family.LAYER_SCALE,
     OpKind.SPLIT: Family.SPLIT,
     OpKind.SHUFFLE: Family.SHUFFLE,
+    OpKind.TOKENS: Family.TOKENS,
+    OpKind.READOUT: Family.READOUT,
 }
 """The ops without mult-adds, each its own category (a squeeze-excite's pool and scaling
-included; norms and layer scales have params)."""
+included; norms, layer scales and tokens have params)."""
 
 
 def categorize(row: OpRow, unit_type: LayerType | None) -> Category:
@@ -86,6 +91,8 @@ def categorize(row: OpRow, unit_type: LayerType | None) -> Category:
         return _category(family, op.kernel)
     if op.kind is OpKind.DEPTHWISE:
         return _category(Family.DEPTHWISE, op.kernel)
+    if op.kind is OpKind.ATTEND:
+        return _category(Family.ATTEND, None)
     return _category(Family.FC, None)
 
 

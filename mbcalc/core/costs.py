@@ -8,7 +8,11 @@ Counting convention:
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
   squeeze-and-excite's channel scaling, softmax, channel splits and shuffles are not mult-adds;
   nor are a standalone norm (batch, layer or group) and a layer scale.
-- params: weights and biases of conv, depthwise and fc ops; the scale and shift of a layer or
+  tokens: none (a position embedding is added like a bias); attention's products, for N
+  positions and an attention width D (all heads): 2 * N * N * D (QK^T and the weighted sum
+  of V), its softmax and scaling free; a readout (the class token, or the tokens' mean) none.
+- params: weights and biases of conv, depthwise and fc ops; a class token and a learned
+  position embedding (C per token) of a tokens op; the scale and shift of a layer or
   group norm (2 per channel) and a layer scale (1 per channel), which no conv absorbs.
 - bn_params: 2 per channel (scale and shift) of every batch norm, a conv's or a standalone one
   (foldable at inference), kept apart, so that `params` matches the paper and
@@ -157,9 +161,10 @@ def fc_counts(geometry: Geometry, d: Dims) -> Counts:
 @formula(OpKind.SOFTMAX)
 @formula(OpKind.SPLIT)
 @formula(OpKind.SHUFFLE)
+@formula(OpKind.READOUT)
 def free_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Pooling, merges, channel scaling, softmax, splits and shuffles: no mult-adds, no params
-    by the paper's convention."""
+    """Pooling, merges, channel scaling, softmax, splits, shuffles and a class token's readout:
+    no mult-adds, no params by the paper's convention."""
     return 0, 0, 0
 
 
@@ -180,3 +185,21 @@ def norm_counts(geometry: Geometry, d: Dims) -> Counts:
 def layer_scale_counts(geometry: Geometry, d: Dims) -> Counts:
     """A layer scale: one learned factor per channel, a param; no mult-adds."""
     return 0, d.c_out, 0
+
+
+@formula(OpKind.TOKENS)
+def tokens_counts(geometry: Geometry, d: Dims) -> Counts:
+    """A map to a row of tokens: a class token (C params) where the row is longer than the
+    map, a learned position embedding (C per token) where `bias` says; no mult-adds."""
+    tokens = d.h_out * d.w_out
+    class_tokens = tokens - d.h_in * d.w_in
+    position = tokens * d.c_out if geometry.bias else 0
+    return 0, class_tokens * d.c_out + position, 0
+
+
+@formula(OpKind.ATTEND)
+def attend_counts(geometry: Geometry, d: Dims) -> Counts:
+    """Self-attention's products over N = H x W positions of width D (all heads):
+    N * N * D for QK^T and as many for the weighted sum of V; no params."""
+    product = d.h_in * d.w_in * d.h_in * d.w_in * d.c_out  # QK^T's, as many as the sum's
+    return product + product, 0, 0

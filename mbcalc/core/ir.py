@@ -94,7 +94,16 @@ class Part:
     index: int
 
 
-ChannelRule = Scaled | Expand | Times | Same | Sum | Fixed | Ratio | Like | Part
+@dataclass(frozen=True, slots=True)
+class Heads:
+    """`copies` times the input's channels rounded up to a multiple of `heads`: an attention's
+    width, whole heads at every alpha (its qkv projection makes 3 copies)."""
+
+    heads: int
+    copies: int
+
+
+ChannelRule = Scaled | Expand | Times | Same | Sum | Fixed | Ratio | Like | Part | Heads
 
 
 # -- spatial rules ---------------------------------------------------------------------------
@@ -117,7 +126,7 @@ class Global:
 
 @dataclass(frozen=True, slots=True)
 class Flat:
-    """Fully connected: 1x1 out of the flattened input."""
+    """1x1 out of the whole input: a fully connected layer, a class token read out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +141,15 @@ class Adaptive:
     output: Pair
 
 
-SpatialRule = Window | Global | Flat | Keep | Adaptive
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """An H x W map as one row of H*W tokens, `extra` more put first (a class token): 1 x
+    (H*W + extra)."""
+
+    extra: int
+
+
+SpatialRule = Window | Global | Flat | Keep | Adaptive | TokenRow
 
 SAME = Same()
 SUM = Sum()

@@ -16,7 +16,7 @@ NORM_ELEMENTS = {
 }
 """The profile key (`mbcalc.core.profiles.Extra`) of each op's outputs; a batch norm's is `bn`."""
 
-THOP_SKIPS = (OpKind.GROUP_NORM, OpKind.LAYER_SCALE)
+THOP_SKIPS = (OpKind.GROUP_NORM, OpKind.LAYER_SCALE, OpKind.TOKENS)
 """The ops whose params thop leaves out: it has no rule for their modules."""
 
 

@@ -37,8 +37,10 @@ from mbcalc.core.ir import (
 )
 from mbcalc.core.norms import kept_shape_op
 from mbcalc.core.shapes import AtOne
+from mbcalc.core.token_plan import plan_token_layer
 from mbcalc.kinds import OpKind
 from mbcalc.spec import (
+    Attention,
     Aux,
     Block,
     Conv,
@@ -53,12 +55,14 @@ from mbcalc.spec import (
     Parallel,
     Pointwise,
     Pool,
+    Readout,
     Se,
     Separable,
     Shuffle,
     Softmax,
     Spec,
     Stage,
+    Tokens,
     Windowed,
 )
 from mbcalc.spec.stage import stage_copies
@@ -196,26 +200,35 @@ class _Planner:
             tensor = self.depthwise(layer, path, path, tensor, layer.multiplier, layer.bias)
         elif isinstance(layer, Pointwise):
             tensor = self.pointwise(layer, path, path, tensor, _width(layer), bias=layer.bias)
-        elif isinstance(layer, Pool):
-            tensor = self.pool(layer, path, tensor)
-        elif isinstance(layer, Fc):
-            channels = Scaled(layer.out, layer.scale)
-            tensor = self.add(
-                layer, path, path, OpKind.FC, (tensor,), channels, FLAT, bias=layer.bias
-            )
-        elif isinstance(layer, Se):
-            tensor = self.se(layer, path, tensor)
-        elif isinstance(layer, Softmax | Norm | LayerScale | Shuffle):
-            kind, groups = kept_shape_op(layer)
-            bn = kind is OpKind.BATCH_NORM  # its scale and shift are BN params
-            tensor = self.add(layer, path, path, kind, (tensor,), SAME, KEEP, groups=groups, bn=bn)
-        elif isinstance(layer, FusedMbconv):
-            tensor = self.fused_mbconv(layer, path, tensor)
-        else:  # pragma: no cover - the spec parser admits no other type
-            raise self.spec.error(f"layer type {layer.type} cannot be built", layer, path)
+        else:
+            tensor = self.other(layer, path, tensor)
         steps = tuple(range(first, len(self.steps)))
         self.units.append(UnitPlan(path, layer.type, layer.line, steps, twin))
         return tensor
+
+    def other(self, layer: Layer, path: str, tensor: int) -> int:
+        """The steps of a layer that is no conv: pools, fc, squeeze-and-excite, the layers that
+        keep their input's shape, fused-MBConv, tokens, attention and readouts."""
+        if isinstance(layer, Pool):
+            return self.pool(layer, path, tensor)
+        if isinstance(layer, Fc):
+            channels = Scaled(layer.out, layer.scale)
+            return self.add(
+                layer, path, path, OpKind.FC, (tensor,), channels, FLAT, bias=layer.bias
+            )
+        if isinstance(layer, Se):
+            return self.se(layer, path, tensor)
+        if isinstance(layer, Softmax | Norm | LayerScale | Shuffle):
+            kind, groups = kept_shape_op(layer)
+            bn = kind is OpKind.BATCH_NORM  # its scale and shift are BN params
+            return self.add(layer, path, path, kind, (tensor,), SAME, KEEP, groups=groups, bn=bn)
+        if isinstance(layer, FusedMbconv):
+            return self.fused_mbconv(layer, path, tensor)
+        if isinstance(layer, Tokens | Attention | Readout):
+            return plan_token_layer(self, layer, path, tensor)
+        raise self.spec.error(  # pragma: no cover - the spec parser admits no other type
+            f"layer type {layer.type} cannot be built", layer, path
+        )
 
     def depthwise(
         self,

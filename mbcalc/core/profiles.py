@@ -21,6 +21,7 @@ The elements an operation touches, by key (`family` or `family.qualifier`):
 | group_norm            | a standalone group norm                     | its outputs           |
 | layer_scale           | a layer scale's multiplication              | its outputs           |
 | pool_window.FORM      | an adaptive average pool, as thop counts it | see below             |
+| position              | a position embedding's addition to tokens   | the tokens' elements  |
 
 A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.core.graph.pool_form`): `global` (an
 `AdaptiveAvgPool2d` / `AdaptiveMaxPool2d` module), `window` (an `AvgPool2d` / `MaxPool2d`
@@ -39,7 +40,11 @@ for an uneven SAME padding), `BatchNorm2d`, the activation as a module (`nn.ReLU
 `Linear` after a permute and flatten, pools as above, residual adds with `+`, channel scaling
 with `*`, and `nn.Softmax(dim=1)` only where the spec declares a `softmax` layer; a standalone
 norm is `BatchNorm2d`, `nn.LayerNorm` between permutes, or `nn.GroupNorm`, a layer scale a
-tensor multiplied in (`mbcalc.pytorch.norm_modules`):
+tensor multiplied in (`mbcalc.pytorch.norm_modules`); tokens are a flatten, a `torch.cat` of
+the class token and an addition of the position embedding, attention's products two `@`
+between tensors with a scaling and `Tensor.softmax` between them
+(`mbcalc.pytorch.token_modules`). No tool counts the position embedding's addition, the
+scaling or that softmax:
 
 - fvcore 0.1.5 (`FlopCountAnalysis`): `aten::batch_norm` 2 per element (inference, affine),
   `aten::adaptive_avg_pool2d` 1 per input, `aten::layer_norm` and `aten::group_norm` 5 per
@@ -47,15 +52,17 @@ tensor multiplied in (`mbcalc.pytorch.norm_modules`):
 - thop 0.1.1 (`profile`, module hooks): `BatchNorm2d` 4 per element, `PReLU` 1 (others 0),
   `AvgPool2d` 1 per output, `AdaptiveAvgPool2d` per input and output (global; to a larger
   grid by `pool_window`), `nn.Softmax` 3C - 1 per position, `LayerNorm` 4 per element; max
-  pools, `GroupNorm` and functional calls (a split, a shuffle) 0; no biases. Its params are
-  those of the modules it has a rule for: not `GroupNorm`'s nor a layer scale's.
+  pools, `GroupNorm` and functional calls (a split, a shuffle, attention's products) 0; no
+  biases. Its params are those of the modules it has a rule for: not `GroupNorm`'s, a layer
+  scale's, a class token's nor a position embedding's.
 - ptflops 0.7.5, pytorch backend (module hooks + patched `torch.nn.functional`): biases,
   `BatchNorm2d` 2 per element; `ReLU`, `PReLU`, `ELU`, `GELU` twice (the module's hook and its
   patched functional call), `ReLU6` and `LeakyReLU` once (their functions are not patched),
   `SiLU` once (only its function is), `Hardswish`, `Hardsigmoid`, `Sigmoid`, `Tanh` 0; pool
   modules twice on their inputs, functional pools once; softmax 1 per element; `LayerNorm` 1
-  per element, `GroupNorm` 2.
-- ptflops 0.7.5, aten backend: convolutions and matrix products with their biases only.
+  per element, `GroupNorm` 2; not attention's products (`@` is not patched).
+- ptflops 0.7.5, aten backend: convolutions and matrix products (attention's too) with their
+  biases only.
 
 Parameters: the tools count every trainable tensor, PReLU's one weight included (thop: see above).
 
@@ -115,6 +122,7 @@ class Extra(StrEnum):
     GROUP_NORM = "group_norm"
     LAYER_SCALE = "layer_scale"
     POOL_WINDOW = "pool_window"
+    POSITION = "position"
 
 
 POOL_FAMILIES = (Extra.POOL, Extra.POOL_OUT, Extra.MAXPOOL, Extra.MAXPOOL_OUT, Extra.POOL_WINDOW)
@@ -150,6 +158,7 @@ class Profile:
     extras: dict[str, int] = field(default_factory=dict)  # cost per element, by key
     params: ParamsRule = ParamsRule.PAPER
     idle_params: bool = True  # whether an auxiliary head's params count (it does not run)
+    unseen: tuple[OpKind, ...] = ()  # op kinds whose multiply-accumulates the tool misses
 
     @property
     def is_paper(self) -> bool:
@@ -192,7 +201,7 @@ PROFILES: dict[str, Profile] = {
             "thop",
             "thop 0.1.1 profile: + batch norm at 4 per element, + PReLU, + AvgPool2d outputs, "
             "+ AdaptiveAvgPool2d inputs and outputs, + a declared softmax (3C - 1), + layer "
-            "norm at 4",
+            "norm at 4; not attention's products",
             extras={
                 Extra.BN: 4,
                 "act.prelu": 1,
@@ -206,13 +215,14 @@ PROFILES: dict[str, Profile] = {
             },
             params=ParamsRule.THOP,
             idle_params=False,
+            unseen=(OpKind.ATTEND,),
         ),
         Profile(
             "ptflops",
             "ptflops 0.7.5 (pytorch backend): + biases, batch norm at 2 per element, "
             "ReLU/PReLU/ELU/GELU twice and ReLU6/LeakyReLU/SiLU once, pool modules' inputs "
             "twice and functional pools' once, + a declared softmax at 1 per element, + layer "
-            "norm at 1 and group norm at 2",
+            "norm at 1 and group norm at 2; not attention's products",
             extras={
                 Extra.BIAS: 1,
                 Extra.BN: 2,
@@ -226,6 +236,7 @@ PROFILES: dict[str, Profile] = {
                 Extra.GROUP_NORM: 2,
             },
             params=ParamsRule.TORCH,
+            unseen=(OpKind.ATTEND,),
         ),
         Profile(
             "ptflops-aten",
@@ -246,8 +257,8 @@ def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num
     from mbcalc.core.norms import NORM_ELEMENTS
 
     size = d.h_out * d.w_out * d.c_out
-    if op.bias:
-        yield Extra.BIAS, size
+    if op.bias:  # a tokens op's: its position embedding
+        yield Extra.POSITION if op.kind is OpKind.TOKENS else Extra.BIAS, size
     if op.bn:
         yield Extra.BN, size
     if op.activation != "none":
@@ -320,7 +331,7 @@ class Counted:
     """A report's total under a profile."""
 
     profile: Profile
-    mult_adds: int
+    mult_adds: int  # those the profile's tool sees
     extras: dict[str, int]  # operations added per key of the profile (elements x cost)
     params: int
 
@@ -356,7 +367,9 @@ def count_rows(rows: Sequence[OpRow], total: Cost, profile: Profile) -> Counted:
     prelus = sum(row.op.act == "prelu" for row in rows) if torch_like else 0
     skipped = sum(row.cost.params for row in rows if thop and row.op.kind in THOP_SKIPS)
     params = counted_params(params, bn_params, prelus, profile.params, skipped)
-    return Counted(profile, total.mult_adds, {k: int(v) for k, v in extras.items()}, params)
+    unseen = sum(row.cost.mult_adds for row in rows if row.op.kind in profile.unseen)
+    mult_adds = total.mult_adds - unseen
+    return Counted(profile, mult_adds, {k: int(v) for k, v in extras.items()}, params)
 
 
 def count_units(report: Report, profile: Profile) -> tuple[Counted, ...]:
@@ -411,6 +424,7 @@ def custom_profile(
         extras={**kept, **extras},
         params=params or base.params,
         idle_params=base.idle_params,
+        unseen=base.unseen,
     )
 
 

@@ -316,6 +316,12 @@ def scale_channels_exact(
     return channels * num // den
 
 
+def whole_heads(channels: N, heads: int) -> N:
+    """An attention's width: `channels` rounded up to a multiple of `heads`, so that alpha
+    keeps every head whole (the width itself at alpha 1 in every published network)."""
+    return -(-channels // heads) * heads
+
+
 def make_divisible(value: Fraction, divisor: int) -> int:
     """The MobileNetV2/V3 rule on an exact value: nearest multiple of `divisor`, >= 90%."""
     return make_divisible_scaled(1, value.numerator, value.denominator, divisor)

@@ -26,6 +26,7 @@ from mbcalc.core.ir import (
     Fixed,
     Flat,
     Global,
+    Heads,
     Keep,
     Like,
     Part,
@@ -36,10 +37,11 @@ from mbcalc.core.ir import (
     Step,
     Sum,
     Times,
+    TokenRow,
     Window,
 )
-from mbcalc.core.settings import make_divisible_scaled, scale_channels_exact
-from mbcalc.kinds import OpKind, Pair
+from mbcalc.core.settings import make_divisible_scaled, scale_channels_exact, whole_heads
+from mbcalc.kinds import OpKind, Pair, Scale
 from mbcalc.spec import MAX_VALUE, Spec
 
 
@@ -191,8 +193,8 @@ def evaluate_channels(
     return counts
 
 
-_GROUPED = (OpKind.CONV, OpKind.GROUP_NORM, OpKind.SHUFFLE)
-"""The op kinds whose `groups` must divide their channels."""
+_GROUPED = (OpKind.CONV, OpKind.GROUP_NORM, OpKind.SHUFFLE, OpKind.ATTEND)
+"""The op kinds whose `groups` (an attention's heads) must divide their channels."""
 
 
 def _reads_one_input(step: Step) -> bool:
@@ -216,10 +218,7 @@ def _channel_rule(
     """The output channels of `step` by its channel rule, before they are checked."""
     match step.channels:
         case Scaled(out=out, scale=scale):
-            if not scale:
-                return out
-            scaled = scale_channels_exact(out, num, den, rounding, divisor, ar)
-            return ar.where(num > den, scaled, out) if scale == "up" else scaled
+            return _scaled(out, scale, num, den, rounding, divisor, ar)
         case Times(multiplier=multiplier):
             return c_in * multiplier
         case Same():
@@ -243,6 +242,18 @@ def _channel_rule(
             return of(tensor)
         case Part(parts=parts):
             return c_in // parts
+        case Heads(heads=heads, copies=copies):
+            return copies * whole_heads(c_in, heads)
+
+
+def _scaled(
+    out: int, scale: Scale, num: N, den: N, rounding: str, divisor: int, ar: Arith
+) -> N | int:
+    """`out` channels under alpha = num / den where `scale` says so (`up`: above 1 only)."""
+    if not scale:
+        return out
+    scaled = scale_channels_exact(out, num, den, rounding, divisor, ar)
+    return ar.where(num > den, scaled, out) if scale == "up" else scaled
 
 
 def _expanded(c_in: N, ratio: Fraction, rounding: str, divisor: int, ar: Arith) -> N:
@@ -317,6 +328,11 @@ def _size_out(
             )
         case Keep():
             return size_in
+        case TokenRow(extra=extra):
+            tokens = h_in * w_in + extra
+            if (too_large := tokens > MAX_VALUE) is not False:
+                _record(failures, index, Reason.TOO_LARGE, too_large, (1, tokens))
+            return (1, ar.minimum(tokens, MAX_VALUE))
         case Global() | Flat():
             return (1, 1)
         case Adaptive(output=output):

@@ -14,6 +14,10 @@ left unfolded, its scale, shift, running mean and running variance (4 values per
 shift into a bias, so a conv without a bias gains one and the batch norms disappear. A batch
 norm standing alone (no conv before it, as DenseNet's) folds into a per-channel scale and shift:
 its 2 values per channel stay, as params. Norms and layer scales read and write their tensor.
+
+Attention's products hold their attention matrix (heads x N x N weights for N positions) while
+they run: it counts toward the activations alive then, and is written once (by QK^T and its
+softmax) and read once (by the weighted sum of V) beside the op's own input and output.
 """
 
 from __future__ import annotations
@@ -45,6 +49,15 @@ def elements(shape: tuple[N, N, N]) -> N:
     """Values in a height x width x channels tensor (ints, or arrays over a grid)."""
     height, width, channels = shape
     return height * width * channels
+
+
+def attention_matrix(geometry: Geometry, output: tuple[N, N, N]) -> N | int:
+    """Values of the attention matrix an attend op holds while it runs (`groups`: its heads),
+    0 for any other op."""
+    if geometry.kind is not OpKind.ATTEND:
+        return 0
+    positions = output[0] * output[1]
+    return (geometry.groups or 1) * positions * positions
 
 
 def bytes_of_weights(values: N, dtype: DType) -> N:
@@ -213,8 +226,10 @@ class MemoryLedger:
             size = self.alive.pop(tensor)
             if tensor not in self.views:
                 self.running = self.running - size
-        self.peak_elements = self.ar.maximum(self.peak_elements, self.running)
-        read: Num = 0
+        matrix = attention_matrix(geometry, output)
+        running = self.running + matrix
+        self.peak_elements = self.ar.maximum(self.peak_elements, running)
+        read: Num = matrix
         moves = index not in self.views  # a view reads and writes nothing
         for source in sources if moves else ():
             read = read + self.alive[source]
@@ -231,12 +246,12 @@ class MemoryLedger:
         return OpBytes(
             input_bytes=activation_bytes(read, self.dtype, self.batch),
             output_bytes=activation_bytes(
-                self.alive.get(index, 0) if moves else 0, self.dtype, self.batch
+                matrix + self.alive.get(index, 0) if moves else 0, self.dtype, self.batch
             ),
             weight_bytes=bytes_of_weights(kept + bn_values, self.dtype),
             params=kept,
             bn_values=bn_values,
-            alive_elements=self.running,
+            alive_elements=running,
         )
 
     @property

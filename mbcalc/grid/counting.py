@@ -57,6 +57,7 @@ class GridCounter:
         self.extras: dict[str, Array] = {}
         self.idle: dict[str, Array] = {}  # params and bn_params the profile leaves out
         self.skipped: Array = np.zeros(shape, dtype=dtype)  # params thop skips (THOP_SKIPS)
+        self.unseen: Array = np.zeros(shape, dtype=dtype)  # mult-adds the tool misses
 
     def block(self, shape: tuple[int, int]) -> BlockCount:
         """A tally for one block of settings of this grid."""
@@ -73,6 +74,8 @@ class GridCounter:
                 target[block] = np.broadcast_to(value, tally.shape)
                 target[block][~valid] = 0
         self.skipped[block] = np.broadcast_to(tally.skipped, tally.shape)
+        self.unseen[block] = np.broadcast_to(tally.unseen, tally.shape)
+        self.unseen[block][~valid] = 0
 
     def result(self, plan: Plan, counts: tuple[Array, Array, Array], valid: Array) -> GridCount:
         """The grid's totals under the profile, from its mult-adds, params and BN params (0
@@ -88,7 +91,7 @@ class GridCounter:
         counted: Array = np.where(
             valid, counted_params(params, bn_params, prelus, profile.params, self.skipped), 0
         ).astype(params.dtype)
-        operations = mult_adds * profile.flops_per_mult_add
+        operations = (mult_adds - self.unseen) * profile.flops_per_mult_add
         for extra in self.extras.values():
             operations = operations + extra
         return GridCount(profile, operations, dict(self.extras), counted)
@@ -105,6 +108,7 @@ class BlockCount:
         self.priced = any(profile.extras.values())  # else no op adds anything
         self.thop = profile.params is ParamsRule.THOP
         self.skipped: Num = 0
+        self.unseen: Num = 0  # mult-adds of the op kinds the profile's tool misses
 
     def add(self, step: Step, dims: Dims, counts: Counts) -> None:
         """Op `step` runs at `dims` with its `counts` (mult-adds, params, BN params)."""
@@ -113,6 +117,8 @@ class BlockCount:
                 self.idle[key] = self.idle.get(key, 0) + count
         elif self.thop and step.kind in THOP_SKIPS:
             self.skipped = self.skipped + counts[1]
+        if step.kind in self.profile.unseen and not step.aux:
+            self.unseen = self.unseen + counts[0]
         if self.priced and not step.aux:  # an auxiliary head does not run
             for key, size in op_elements(step, dims, NUMPY):
                 add_extras(self.extras, key, size, self.profile)

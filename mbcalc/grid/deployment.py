@@ -21,6 +21,7 @@ from mbcalc.deploy.memory import (
     Liveness,
     MemoryLedger,
     activation_bytes,
+    attention_matrix,
     elements,
     live_tensors,
     liveness_changes,
@@ -69,7 +70,8 @@ class GridDeployment:
 
         The ledger run in Python ints at each op's largest shape (`dims`): every figure it
         keeps is a sum of products of sizes and channels, so it bounds the same figure at any
-        setting; all tensors together bound the activation memory alive at once.
+        setting; all tensors together, and every attention matrix, bound the activation memory
+        alive at once.
         """
         tensors = elements((*input_size, plan.spec.input_channels))
         ledger = MemoryLedger(
@@ -83,7 +85,7 @@ class GridDeployment:
             sources = () if step.aux else step.sources
             op = ledger.add(step.index, sources, step, output, int(params), int(bn_params))
             moved += int(moved_bytes(op))
-            tensors += elements(output)
+            tensors += elements(output) + attention_matrix(step, output)
         return int(activation_bytes(tensors, self.dtype, self.batch)) + moved
 
 

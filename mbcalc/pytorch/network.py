@@ -21,6 +21,8 @@ skeleton with mbcalc's exact geometry:
 - a softmax op is `nn.Softmax(dim=1)`, over the channels, then the op's activation if any.
 - a split's slices and a channel shuffle are torchvision ShuffleNetV2's `chunk` and
   `channel_shuffle` (`mbcalc.pytorch.split_modules`).
+- tokens, attention's products and a class token's readout as `mbcalc.pytorch.token_modules`
+  builds them, each then the op's activation; a mean readout is the global average pool.
 - every op is followed by the activation the graph records for it (`op.act`): add and concat
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
@@ -57,6 +59,7 @@ from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
+from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
 from mbcalc.spec import Spec
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
@@ -201,7 +204,24 @@ def _op_module(op: Op) -> nn.Module:
         return Slice(op.input[2] // op.output[2], op.part or 0)
     if op.kind is OpKind.SHUFFLE:
         return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
+    if op.kind in _TOKEN_KINDS:
+        return _sequence({op.kind.value: _token_module(op), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
+
+
+_TOKEN_KINDS = (OpKind.TOKENS, OpKind.ATTEND, OpKind.READOUT)
+
+
+def _token_module(op: Op) -> nn.Module:
+    """A tokens op (its class token where the row is longer than the map, its position
+    embedding where it has a bias), attention's products (`groups`: the heads), a readout."""
+    if op.kind is OpKind.TOKENS:
+        h_in, w_in, channels = op.input
+        tokens = op.output[1]
+        return Tokens(channels, tokens > h_in * w_in, tokens if op.bias else None)
+    if op.kind is OpKind.ATTEND:
+        return Attend(op.groups or 1)
+    return ClassToken()
 
 
 def _sequence(parts: dict[str, nn.Module | None]) -> nn.Sequential:

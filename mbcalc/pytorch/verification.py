@@ -2,7 +2,8 @@
 
 `verify(report)` runs the module on zeros and compares, op by op, the output shape, the params
 and BN params of the op's submodules and the mult-adds measured by forward hooks on every
-`Conv2d` and `Linear` (from the real tensors' shapes) with the report's analytic counts, and the
+`Conv2d` and `Linear` and on attention's two matrix products (from the real tensors' shapes)
+with the report's analytic counts, and the
 activation module the op's submodule holds with the report's `act`. An auxiliary head's ops
 do not run in eval: their params, BN params and activation are compared.
 """
@@ -21,6 +22,7 @@ from mbcalc.deploy.memory import bytes_of_weights, memory_report
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import nn, torch
 from mbcalc.pytorch.network import Network, activation_label, placed_activation
+from mbcalc.pytorch.token_modules import MatMul
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,8 @@ def module_bytes(report: Report) -> int:
 
 
 class _Probe:
-    """Forward hooks that record each op's output shape and its convs' and linears' mult-adds."""
+    """Forward hooks that record each op's output shape and the mult-adds of its convs, linears
+    and matrix products."""
 
     def __init__(self, count: int) -> None:
         self.current = 0
@@ -170,7 +173,7 @@ class _Probe:
             handles.append(module.register_forward_pre_hook(self._enter(index)))
             handles.append(module.register_forward_hook(self._leave(index)))
             for part in module.modules():
-                if isinstance(part, nn.Conv2d | nn.Linear):
+                if isinstance(part, nn.Conv2d | nn.Linear | MatMul):
                     handles.append(part.register_forward_hook(self._count(index)))
         return handles
 
@@ -197,6 +200,8 @@ class _Probe:
             elif isinstance(module, nn.Linear):
                 rows = inputs[0].numel() // module.in_features
                 self.mult_adds[index] += module.in_features * module.out_features * rows
+            elif isinstance(module, MatMul):  # a (... x n x k) @ (... x k x m): k per output
+                self.mult_adds[index] += output.numel() * inputs[0].shape[-1]
 
         return hook
 

@@ -17,8 +17,10 @@ from mbcalc.spec.model import (
     MERGES,
     NORM_KINDS,
     POOL_KINDS,
+    READOUT_TAKES,
     RESIDUALS,
     SE_BASES,
+    Attention,
     Aux,
     Block,
     Conv,
@@ -34,12 +36,14 @@ from mbcalc.spec.model import (
     Pointwise,
     Pool,
     PoolKind,
+    Readout,
     Residual,
     Se,
     Separable,
     Shuffle,
     Softmax,
     Stage,
+    Tokens,
 )
 from mbcalc.spec.record import Record
 from mbcalc.spec.regnet import regnet_layers
@@ -336,6 +340,20 @@ def _layer_scale(p: LayerContext, a: Args, common: Common) -> Layer:
     return LayerScale(**common)
 
 
+def _tokens(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Tokens(
+        **common, class_token=a.bool("class_token", False), position=a.bool("position", False)
+    )
+
+
+def _attention(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Attention(**common, heads=a.int("heads"))
+
+
+def _readout(p: LayerContext, a: Args, common: Common) -> Layer:
+    return Readout(**common, take=a.choice("take", READOUT_TAKES, "class"))
+
+
 def _regnet(p: LayerContext, a: Args, common: Common) -> Layer:
     """A RegNet trunk from its design-space parameters (`mbcalc.spec.regnet`): a block of stages."""
     return Block(**common, layers=regnet_layers(a, p.batchnorm, common["line"]), residual=False)
@@ -425,6 +443,11 @@ LAYERS: dict[LayerType, LayerRow] = {
     LayerType.NORM: LayerRow(prefix="norm", arguments=("kind", "groups"), build=_norm),
     LayerType.LAYER_SCALE: LayerRow(prefix="layer_scale", arguments=(), build=_layer_scale),
     LayerType.SHUFFLE: LayerRow(prefix="shuffle", arguments=("groups",), build=_shuffle),
+    LayerType.TOKENS: LayerRow(
+        prefix="tokens", arguments=("class_token", "position"), build=_tokens
+    ),
+    LayerType.ATTENTION: LayerRow(prefix="attention", arguments=("heads",), build=_attention),
+    LayerType.READOUT: LayerRow(prefix="readout", arguments=("take",), build=_readout),
     LayerType.REGNET: LayerRow(
         prefix="regnet",
         arguments=("depth", "w0", "wa", "wm", "group_width", "bottleneck", "se", "stem_width"),

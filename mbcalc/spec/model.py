@@ -38,6 +38,9 @@ SE_BASES: tuple[SeBase, ...] = ("expanded", "input")
 RESIDUALS: tuple[Residual, ...] = ("auto", "always", "never")
 POOL_KINDS: tuple[PoolKind, ...] = ("avg", "max")
 MERGES: tuple[Merge, ...] = ("concat", "add")
+ReadoutTake = Literal["class", "mean"]
+"""What a readout takes for the head: the class token, or the mean of the tokens."""
+READOUT_TAKES: tuple[ReadoutTake, ...] = ("class", "mean")
 NormKind = Literal["batch", "layer", "group"]
 NORM_KINDS: tuple[NormKind, ...] = ("batch", "layer", "group")
 """The values each choice of the spec language takes, as the parser offers them."""
@@ -268,6 +271,30 @@ class Shuffle(Layer):
 
     type: ClassVar[LayerType] = LayerType.SHUFFLE
     groups: int
+
+
+class Tokens(Layer):
+    """An H x W map as one row of H*W tokens (1 x H*W x C), with a learned class token put
+    first and a learned position embedding added, where asked."""
+
+    type: ClassVar[LayerType] = LayerType.TOKENS
+    class_token: bool
+    position: bool
+
+
+class Attention(Layer):
+    """Multi-head self-attention over every position of its input, with `heads` heads: a 1x1
+    qkv projection with bias, the attention products, a 1x1 output projection with bias."""
+
+    type: ClassVar[LayerType] = LayerType.ATTENTION
+    heads: int
+
+
+class Readout(Layer):
+    """A row of tokens to one 1 x 1 x C vector for the head: the class token, or the mean."""
+
+    type: ClassVar[LayerType] = LayerType.READOUT
+    take: ReadoutTake
 
 
 class Stage(Block):

@@ -38,6 +38,9 @@ FAMILY_LABELS = {
     Family.LAYER_SCALE: "Layer scale",
     Family.SPLIT: "Split",
     Family.SHUFFLE: "Shuffle",
+    Family.TOKENS: "Tokens",
+    Family.ATTEND: "Attention products",
+    Family.READOUT: "Readout",
 }
 
 

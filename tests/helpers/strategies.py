@@ -280,3 +280,45 @@ def networks(
     width = draw(st.integers(-(-height // 2), 2 * height))  # keeps width >= 1 at any --res
     size: int | list[int] = height if height == width else [height, width]
     return spec_of(layers, size, channels, rounding, divisor)
+
+
+@st.composite
+def token_networks(draw: st.DrawFn) -> Spec:
+    """A random small transformer that builds at every resolution and every alpha >= 1/4: a
+    patch embedding (or the input's own positions) as tokens, with a class token and positions
+    or not, encoder layers (layer norm, attention with residual, an MLP with residual, each
+    drawn), a class or mean readout and an fc, or neither."""
+    width = draw(st.integers(4, 12))
+    layers: list[Layer] = []
+    if draw(st.booleans()):
+        patch = draw(st.integers(1, 3))
+        embed = {"out": width, "kernel": patch, "stride": patch, "padding": "same", "bias": True}
+        layers.append({"conv": {**embed, "act": "none"}})
+    else:
+        width = draw(st.integers(1, 6))  # the input's own channels: alpha leaves them
+    tokens = {"class_token": draw(st.booleans()), "position": draw(st.booleans())}
+    layers.append({"tokens": tokens})
+    for _ in range(draw(st.integers(0, 3))):
+        attention: list[Layer] = [
+            {"norm": {"kind": "layer"}},
+            {"attention": {"heads": draw(st.integers(1, 4))}},
+        ]
+        mlp: list[Layer] = [
+            {"pointwise": {"out": draw(st.integers(4, 16)), "bias": True, "act": "gelu"}},
+            {"pointwise": {"out": width, "bias": True, "act": "none"}},
+        ]
+        if "conv" not in layers[0]:  # the input's width, which alpha leaves: no MLP back to it
+            mlp = []
+        for inner in (attention, mlp):
+            residual: bool = draw(st.booleans())
+            if inner and residual:
+                layers.append({"block": {"residual": True, "layers": inner}})
+            elif inner:
+                layers.extend(inner)
+    if draw(st.booleans()):
+        layers.append({"readout": {"take": draw(st.sampled_from(["class", "mean"]))}})
+        layers.append({"fc": {"out": draw(st.integers(1, 10))}})
+    height = draw(st.integers(1, 12))
+    size = [height, draw(st.integers(-(-height // 2), 2 * height))]
+    channels = 3 if "conv" in layers[0] else width
+    return spec_of(layers, size, channels, draw(st.sampled_from(["floor", "divisible"])), 1)
