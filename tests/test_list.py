@@ -41,7 +41,9 @@ FAMILY = {
     "squeezenet1_0": "SqueezeNet",
     "mnasnet1_0": "MNASNet",
     "alexnet": "AlexNet",
-    "vit_b_16": "Other",
+    "vit_b_16": "ViT",
+    "vit_h_14": "ViT",
+    "swin_t": "Other",
 }
 
 

@@ -67,6 +67,7 @@ FAMILIES = (
     ("regnet", "RegNet"),
     ("densenet", "DenseNet"),
     ("convnext", "ConvNeXt"),
+    ("vit_", "ViT"),
     ("shufflenet", "ShuffleNet"),
     ("inception", "Inception/GoogLeNet"),
     ("googlenet", "Inception/GoogLeNet"),

@@ -30,7 +30,7 @@ from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.strategies import networks
 from tests.helpers.zoo_cost import at_fitting_size
 from tests.ingest.graph_network import network_of
-from tests.ingest.round_trip import EXTRA_UNITS, census
+from tests.ingest.round_trip import EXTRA_UNITS, census, importable
 from tests.ingest.round_trip import eval_totals as _eval_totals
 
 OTHER = Settings(alpha=Fraction(1, 2), res=160)
@@ -43,7 +43,7 @@ def _imported(graph: Graph) -> Graph:
 
 
 @pytest.mark.parametrize("setting", [Settings(), OTHER], ids=["alpha1", "alpha0.5-160"])
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", importable(shipped_names()))
 def test_every_shipped_spec_imports_to_its_own_counts_and_units(
     name: str, setting: Settings
 ) -> None:

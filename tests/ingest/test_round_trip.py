@@ -18,7 +18,7 @@ import pytest
 
 from mbcalc.core.settings import Settings
 from tests.helpers.zoo_cost import at_fitting_size, checked_in_full
-from tests.ingest.round_trip import through_onnx, through_torch
+from tests.ingest.round_trip import importable, through_onnx, through_torch
 
 pytest.importorskip("torch")
 
@@ -26,7 +26,7 @@ AT_ONE = Settings()
 HALF = Settings(alpha=Fraction(1, 2))
 """The second setting: half the width (at which no grouped conv of the zoo becomes depthwise,
 as a ResNeXt's 32 groups of 4 channels would at a quarter)."""
-CASES = [(name, setting) for setting in (AT_ONE, HALF) for name in checked_in_full()]
+CASES = [(name, setting) for setting in (AT_ONE, HALF) for name in importable(checked_in_full())]
 
 
 def _id(case: tuple[str, Settings]) -> str:
@@ -45,7 +45,7 @@ def test_an_onnx_export_imports_to_the_specs_counts_and_units(
     assert trip.imported_units == trip.units
 
 
-@pytest.mark.parametrize("case", [(name, HALF) for name in checked_in_full()], ids=_id)
+@pytest.mark.parametrize("case", [(name, HALF) for name in importable(checked_in_full())], ids=_id)
 def test_a_traced_module_imports_to_the_specs_counts_and_units(case: tuple[str, Settings]) -> None:
     name, setting = case
     trip = through_torch(name, at_fitting_size(name, setting))
