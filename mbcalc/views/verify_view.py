@@ -93,7 +93,8 @@ def _summary(verification: Verification) -> Table:
     grid.add_row(
         "measured",
         "a forward pass on zeros (batch 1); mult-adds by hooks on Conv2d "
-        "(output elements x k_h x k_w x C_in/groups) and Linear (in x out x rows); "
+        "(output elements x k_h x k_w x C_in/groups), Linear (in x out x rows) and "
+        "attention's matrix products (output elements x inner size); "
         "activations: the activation modules in each op's submodule",
     )
     return grid
