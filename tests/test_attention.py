@@ -198,3 +198,12 @@ def test_thop_and_ptflops_miss_attentions_products() -> None:
     assert count(report, PROFILES["fvcore"]).mult_adds == projections + products
     assert count(report, PROFILES["thop"]).mult_adds == projections
     assert count(report, PROFILES["ptflops"]).mult_adds == projections
+
+
+def test_a_class_token_read_out_is_a_view_and_moves_nothing() -> None:
+    body = "  - tokens: {class_token: true}\n  - readout: {take: class}\n  - fc: {out: 5}\n"
+    memory = memory_report(report_of(body, (2, 2), 4))
+    tokens, readout, fc = memory.ops
+    assert (readout.input_bytes, readout.output_bytes) == (0, 0)
+    assert fc.input_bytes == 4 * 4  # the class token alone: C values
+    assert tokens.output_bytes == 4 * 5 * 4

@@ -5,8 +5,9 @@ network's input or an op's output) is allocated when it is produced and freed af
 reader, so a residual's input or a branch's input stays alive until the merge that reads it.
 While an op runs, its inputs and its output are alive together. Every op writes a new tensor
 (nothing is computed in place), which makes the peak the one a plain runtime would reach, but
-for a split's slices (`torch.chunk`): views of their input that copy nothing, hold no memory
-of their own, move no bytes, and keep the input alive until their own last reader.
+for a split's slices (`torch.chunk`) and a class token read out (`x[:, :, :, :1]`): views of
+their input that copy nothing, hold no memory of their own, move no bytes, and keep the input
+alive until their own last reader.
 
 Weights at deployment: every conv, depthwise and fc weight and bias, plus, for each batch norm
 left unfolded, its scale, shift, running mean and running variance (4 values per channel).
@@ -103,10 +104,11 @@ class Sourced(Protocol):
 
 
 def views_of(ops: Sequence[Sourced]) -> dict[int, int]:
-    """The ops whose output is a view (a split's slices), each with the tensor it views."""
+    """The ops whose output is a view (a split's slices, a class token read out), each with
+    the tensor it views."""
     views: dict[int, int] = {}
     for index, op in enumerate(ops):
-        if op.kind is OpKind.SPLIT:
+        if op.kind is OpKind.SPLIT or op.kind is OpKind.READOUT:
             source = op.sources[0]
             views[index] = views.get(source, source)
     return views
