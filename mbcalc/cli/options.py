@@ -223,7 +223,8 @@ CountOpt = Annotated[
         "--count",
         metavar="OP[=COST],...",
         help="Also count these operations at COST per element: bias, bn, act, pool, pool_out, "
-        "maxpool, maxpool_out, add, scale, softmax, softmax_sum, pool_window; act.NAME for one "
+        "maxpool, maxpool_out, add, scale, softmax, softmax_sum, layer_norm, group_norm, "
+        "layer_scale, pool_window, position (a position embedding's addition); act.NAME for one "
         "activation (act.relu6), pool.FORM for one pool form: global, window, padded or "
         "adaptive (e.g. "
         "bn=2,pool.global). A key replaces the profile's cost of that key and the keys under it.",
