@@ -139,13 +139,18 @@ def test_parses_builds_and_analyzes(path: Path, settings: Settings) -> None:
     assert report.graph.resolution == expected
     assert report.rows[0].op.input == (*expected, spec.input_channels)
 
-    # Weights do not depend on resolution, except an fc that flattens an H x W x C input.
+    # Weights do not depend on resolution, except an fc that flattens an H x W x C input and
+    # a position embedding (C per token; a class token's C besides).
     full = analyze(build_graph(spec, Settings(alpha=settings.alpha)))
     assert [row.op.name for row in report.rows] == [row.op.name for row in full.rows]
     for row, same in zip(report.rows, full.rows, strict=True):
         if row.op.kind == "fc" and row.op.input[:2] != (1, 1):
             out = row.op.output[2]
             assert row.cost.params == math.prod(row.op.input) * out + out, row.op.name
+        elif row.op.kind == "tokens":  # the shipped ViTs: a class token and positions
+            height, width, channels = row.op.input
+            tokens = row.op.output[1]
+            assert row.cost.params == (tokens - height * width + tokens) * channels
         else:
             assert row.cost.params == same.cost.params, row.op.name
     if settings.alpha < 1:
