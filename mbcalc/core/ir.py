@@ -120,6 +120,14 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenRow:
+    """An H x W map as one row of H*W tokens, `extra` more put first (a class token): 1 x
+    (H*W + extra)."""
+
+    extra: int
+
+
+@dataclass(frozen=True, slots=True)
 class Global:
     """The whole input pooled to 1x1."""
 
@@ -139,14 +147,6 @@ class Adaptive:
     """A fixed `output` grid whatever the input (an adaptive pool larger than 1x1)."""
 
     output: Pair
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRow:
-    """An H x W map as one row of H*W tokens, `extra` more put first (a class token): 1 x
-    (H*W + extra)."""
-
-    extra: int
 
 
 SpatialRule = Window | Global | Flat | Keep | Adaptive | TokenRow

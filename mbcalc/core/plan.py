@@ -225,7 +225,7 @@ class _Planner:
         if isinstance(layer, FusedMbconv):
             return self.fused_mbconv(layer, path, tensor)
         if isinstance(layer, Tokens | Attention | Readout):
-            return plan_token_layer(self, layer, path, tensor)
+            return plan_token_layer(self.add, layer, path, tensor)
         raise self.spec.error(  # pragma: no cover - the spec parser admits no other type
             f"layer type {layer.type} cannot be built", layer, path
         )

@@ -7,8 +7,8 @@ as written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Protocol
 
 from mbcalc.core.ir import (
     FLAT,
@@ -16,69 +16,49 @@ from mbcalc.core.ir import (
     KEEP,
     POINTWISE,
     SAME,
-    ChannelRule,
     Expand,
     Heads,
     Like,
-    SpatialRule,
     TokenRow,
 )
 from mbcalc.kinds import OpKind
-from mbcalc.spec import Attention, Layer, Readout, Tokens
+from mbcalc.spec import Attention, Readout, Tokens
 
 _ONE_THIRD = Expand(Fraction(1, 3), "floor")
 """The attention products' output: one of the three (q, k, v) widths of their input."""
 
 
-class StepAdder(Protocol):
-    """What the rules ask of the planner: to append one step (`mbcalc.core.plan`)."""
-
-    def add(
-        self,
-        layer: Layer,
-        name: str,
-        unit: str,
-        kind: OpKind,
-        sources: tuple[int, ...],
-        channels: ChannelRule,
-        spatial: SpatialRule,
-        *,
-        act: str | None = None,
-        groups: int | None = None,
-        bias: bool = False,
-        bn: bool = False,
-    ) -> int: ...
+StepAdder = Callable[..., int]
+"""The planner's `add` (`mbcalc.core.plan`): appends one step, returns its index."""
 
 
 def plan_token_layer(
-    planner: StepAdder, layer: Tokens | Attention | Readout, path: str, tensor: int
+    add: StepAdder, layer: Tokens | Attention | Readout, path: str, tensor: int
 ) -> int:
     """The steps of a tokens, attention or readout layer on `tensor`; returns its output."""
     if isinstance(layer, Tokens):
         # a learned position embedding is added like a bias, one per token and channel
         row = TokenRow(1 if layer.class_token else 0)
-        return planner.add(
-            layer, path, path, OpKind.TOKENS, (tensor,), SAME, row, bias=layer.position
-        )
+        return add(layer, path, path, OpKind.TOKENS, (tensor,), SAME, row, bias=layer.position)
     if isinstance(layer, Attention):
-        return _attention(planner, layer, path, tensor)
+        return _attention(add, layer, path, tensor)
     if layer.take == "mean":
-        return planner.add(layer, path, path, OpKind.POOL, (tensor,), SAME, GLOBAL)
-    return planner.add(layer, path, path, OpKind.READOUT, (tensor,), SAME, FLAT)
+        return add(layer, path, path, OpKind.POOL, (tensor,), SAME, GLOBAL)
+    return add(layer, path, path, OpKind.READOUT, (tensor,), SAME, FLAT)
 
 
-def _attention(planner: StepAdder, layer: Attention, path: str, tensor: int) -> int:
+def _attention(add: StepAdder, layer: Attention, path: str, tensor: int) -> int:
     """qkv (a 1x1 conv with bias to three whole-head widths), the products (`groups`: the
     heads), proj (a 1x1 conv with bias back to the input's width), the layer's act after it."""
-    qkv = planner.add(
+    qkv = add(
         layer, f"{path}.qkv", path, OpKind.CONV, (tensor,), Heads(layer.heads, 3), POINTWISE,
         act="none", groups=1, bias=True,
     )  # fmt: skip
-    attend = planner.add(
+    attend = add(
         layer, f"{path}.attend", path, OpKind.ATTEND, (qkv,), _ONE_THIRD, KEEP,
         act="none", groups=layer.heads,
     )  # fmt: skip
-    return planner.add(
+    return add(
         layer, f"{path}.proj", path, OpKind.CONV, (attend,), Like(tensor), POINTWISE,
         groups=1, bias=True,
     )  # fmt: skip
