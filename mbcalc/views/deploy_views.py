@@ -370,7 +370,7 @@ PARAMS_TEXT = {
     ParamsRule.PAPER: "weights and biases",
     ParamsRule.TORCH: "weights, biases and batch norm scale and shift, as PyTorch counts",
     ParamsRule.KERAS: "PyTorch's, and batch norm running mean and variance, as Keras counts",
-    ParamsRule.THOP: "PyTorch's, less group norms' and layer scales', as thop counts",
+    ParamsRule.THOP: "PyTorch's, less group norms', layer scales' and tokens', as thop counts",
 }
 
 
