@@ -48,6 +48,7 @@ UNIT_KEYS = {"name", "type", "mult_adds", "params"}
 TOTAL_KEYS = {"mult_adds", "params", "bn_params", "standard_mult_adds", "reduction"}
 OPS = {"conv", "depthwise", "fc", "pool", "add", "concat", "scale", "split", "shuffle"}
 OPS |= {"batch_norm", "layer_norm", "group_norm", "layer_scale"}  # standalone norms
+OPS |= {"tokens", "attend", "readout"}  # tokens and attention
 COUNTS = ("mult_adds", "params", "bn_params")
 INT_KEYS = {*COUNTS, "standard_mult_adds", "groups"}
 INT_LIST_KEYS = {"kernel", "stride", "input", "output", "resolution"}
