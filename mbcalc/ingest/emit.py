@@ -72,9 +72,7 @@ def write_layers(layers: list[Layer], scope: str, depth: int) -> list[str]:
     for name, layer in name_layers(layers, scope):
         args: dict[str, Value] = {} if name is None else {"name": name}
         args.update(layer.args)
-        inner = f"{scope}.{name}" if scope and name else (name or scope)
         if layer.type == "block":
-            inner = layer.path if not name else inner
             lines.append(f"{pad}- block:")
             lines.extend(f"{pad}{INDENT * 2}{key}: {_value(v)}" for key, v in args.items())
             lines.append(f"{pad}{INDENT * 2}layers:")
@@ -93,8 +91,7 @@ def write_layers(layers: list[Layer], scope: str, depth: int) -> list[str]:
                 lines.extend(body[1:])
         else:
             flow = ", ".join(f"{key}: {_value(v)}" for key, v in args.items())
-            comment = f"  # {layer.comment}" if layer.comment else ""
-            lines.append(f"{pad}- {layer.type}: {{{flow}}}{comment}")
+            lines.append(f"{pad}- {layer.type}: {{{flow}}}")
     return lines
 
 

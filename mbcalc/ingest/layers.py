@@ -22,7 +22,6 @@ class Layer:
     path: str
     layers: list[Layer] = field(default_factory=list)
     branches: list[list[Layer]] = field(default_factory=list)
-    comment: str = ""
 
 
 DEFAULT_ACTS = {

@@ -76,3 +76,13 @@ class Network:
     output: str  # the output tensor's name
     nodes: tuple[Node, ...]
     notes: tuple[str, ...] = ()  # what the reader saw that the spec's header should say
+
+
+def shared_prefix(paths: list[list[str]]) -> list[str]:
+    """The parts that every module path (split at its dots) begins with."""
+    shared: list[str] = []
+    for names in zip(*paths, strict=False):
+        if len(set(names)) != 1:
+            break
+        shared.append(names[0])
+    return shared

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mbcalc.ingest.network import Node, NodeKind
+from mbcalc.ingest.network import Node, NodeKind, shared_prefix
 from mbcalc.ingest.onnx_graph import Graph, attributes, module_path
 from mbcalc.ingest.onnx_ops import single, split_slices
 from mbcalc.ingest.onnx_patterns import pattern
@@ -58,13 +58,7 @@ def read_nodes(graph: Graph) -> list[Node]:
 
 def _common_path(paths: list[str]) -> str:
     """The module holding all of a pattern's nodes: their paths' common dotted prefix."""
-    parts = [path.split(".") for path in paths]
-    common = []
-    for names in zip(*parts, strict=False):
-        if len(set(names)) != 1:
-            break
-        common.append(names[0])
-    return ".".join(common)
+    return ".".join(shared_prefix([path.split(".") for path in paths]))
 
 
 def _slices(

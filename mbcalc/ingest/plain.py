@@ -20,7 +20,7 @@ from mbcalc.ingest.layers import (
     stride_of,
     window,
 )
-from mbcalc.ingest.network import NodeKind
+from mbcalc.ingest.network import NodeKind, shared_prefix
 
 
 @dataclass(slots=True)
@@ -180,17 +180,12 @@ def scales(args: dict[str, Value], op: Op, ctx: Context) -> None:
 def own_path(ctx: Context, *ops: Op) -> str:
     """The module path a layer made of `ops` is named after: the module that holds their nodes
     and nothing else, the outermost such (`features.0` for its conv, batch norm and activation;
-    `classifier` for a linear beside a dropout), else the first
-    node's module one level below the one they share (`layer1.0.conv1`, not `layer1.0`)."""
+    `classifier` for a linear beside a dropout), else the first node's module one level below
+    the one they share (`layer1.0.conv1`, not `layer1.0`)."""
     paths = [path.split(".") for op in ops for path in op.paths if path]
     if not paths:
         return ""
-    shared = paths[0]
-    for other in paths[1:]:
-        length = 0
-        while length < min(len(shared), len(other)) and shared[length] == other[length]:
-            length += 1
-        shared = shared[:length]
+    shared = shared_prefix(paths)
     if shared and ctx.owners[".".join(shared)] == len(paths):
         while len(shared) > 1 and ctx.owners[".".join(shared[:-1])] == len(paths):
             shared = shared[:-1]  # a module holding only these nodes names them best
