@@ -72,7 +72,7 @@ def _symmetric(op: Op, kernel: tuple[int, int], stride: tuple[int, int]) -> tupl
         size, out = op.shape_in[1 + axis], op.shape[1 + axis]
         options = [
             pad for pad in range(kernel[axis] + size + 1)
-            if _out(size + 2 * pad, kernel[axis], stride[axis], ceil) == out
+            if _out(size, pad, kernel[axis], stride[axis], ceil) == out
         ]  # fmt: skip
         if not options:
             return None
@@ -80,9 +80,14 @@ def _symmetric(op: Op, kernel: tuple[int, int], stride: tuple[int, int]) -> tupl
     return (found[0], found[1])
 
 
-def _out(size: int, kernel: int, stride: int, ceil: bool) -> int:
-    span = size - kernel
-    return (-(-span // stride) if ceil else span // stride) + 1
+def _out(size: int, pad: int, kernel: int, stride: int, ceil: bool) -> int:
+    """A window's output length with `pad` on both sides, as the spec language computes it
+    (PyTorch's rule: in ceil mode a last window that would start in the padding is dropped)."""
+    span = size + 2 * pad - kernel
+    if not ceil:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    return out - 1 if (out - 1) * stride >= size + pad else out
 
 
 def _pads(op: Op) -> Pads:

@@ -24,7 +24,7 @@ from mbcalc.ingest.network import ACTS, Network, Node, NodeKind, Shape
 from mbcalc.ingest.recognize import spec_text
 from mbcalc.kinds import LayerType
 from mbcalc.spec.layer_types import LAYERS
-from mbcalc.spec.model import ACTIVATIONS, Spec
+from mbcalc.spec.model import ACTIVATIONS, Pool, Spec, walk_layers
 from mbcalc.spec.parser import parse_spec
 from mbcalc.spec.zoo import load_shipped, shipped_names
 from tests.helpers.strategies import networks
@@ -174,6 +174,22 @@ def test_a_pad_conv_batch_norm_and_activation_are_one_conv() -> None:
     assert layer.type is LayerType.CONV
     assert (layer.padding, layer.act, layer.bn) == ("same", "relu6", True)  # type: ignore[attr-defined]
     assert _count(b.network(out)) == (8 * 8 * 9 * 8 * 16, 9 * 8 * 16, 2 * 16)
+
+
+def test_a_lopsided_ceil_mode_pool_gets_the_padding_that_gives_its_output() -> None:
+    """5 wide, padded 2 after, pooled 2/2 in ceil mode: 4 windows (the last starts at 6 < 7).
+    Padding 1 on both sides would give ceil(5 / 2) + 1 = 4 windows but drop the last, which
+    would start in the padding (6 >= 5 + 1): 3. The spec must write padding 2 (4 windows)."""
+    b = Builder((8, 5, 5))
+    pooled = b.add(
+        NodeKind.POOL, ["x"], (8, 4, 4), pool="max", kernel=(2, 2), stride=(2, 2),
+        pads=(0, 0, 2, 2), ceil=True, count_pad=False,
+    )  # fmt: skip
+    out = b.conv(pooled, 4, kernel=1)
+    spec = parse_spec(spec_text(b.network(out)).text, source="imported")
+    (pool,) = [layer for layer in walk_layers(spec.layers) if isinstance(layer, Pool)]
+    assert pool.padding == (2, 2)
+    assert _count(b.network(out))[0] == 4 * 4 * 8 * 4  # the 1x1 conv on a 4 x 4 map
 
 
 def test_a_graph_whose_branches_cross_is_refused_naming_a_node() -> None:
