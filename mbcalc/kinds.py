@@ -20,6 +20,10 @@ Scale = bool | Literal["up"]
 """Whether alpha scales a layer's channels; "up": only when alpha is above 1 (a last conv that
 keeps its width under thinner multipliers, as in MobileNetV2)."""
 
+PartitionMode = Literal["block", "grid", "patch", "strided"]
+"""Which positions an attention's queries see: contiguous windows, windows spread evenly over
+the map, the same offset of every patch, or keys down-sampled by a stride."""
+
 
 class LayerType(StrEnum):
     """The layer types of the spec language."""

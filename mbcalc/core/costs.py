@@ -8,11 +8,14 @@ Counting convention:
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
   squeeze-and-excite's channel scaling, softmax, channel splits and shuffles are not mult-adds;
   nor are a standalone norm (batch, layer or group) and a layer scale.
-  tokens: none (a position embedding is added like a bias); attention's products, for N
-  positions and an attention width D (all heads): 2 * N * N * D (QK^T and the weighted sum
-  of V), its softmax and scaling free; a readout (the class token, or the tokens' mean) none.
+  tokens: none (a position embedding is added like a bias); attention's products, for Nq
+  queries each seeing K keys and an attention width D (all heads): 2 * Nq * K * D (QK^T and
+  the weighted sum of V; Nq = K = N positions when global, maps padded up to whole windows
+  or patches),
+  its softmax, scaling, shifts and masks free; a readout (the class token, or the mean) none.
 - params: weights and biases of conv, depthwise and fc ops; a class token and a learned
-  position embedding (C per token) of a tokens op; the scale and shift of a layer or
+  position embedding (C per token) of a tokens op; a relative position bias table of an
+  attention in windows; the scale and shift of a layer or
   group norm (2 per channel) and a layer scale (1 per channel), which no conv absorbs.
 - bn_params: 2 per channel (scale and shift) of every batch norm, a conv's or a standalone one
   (foldable at inference), kept apart, so that `params` matches the paper and
@@ -32,8 +35,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from mbcalc.core.arith import Num
+from mbcalc.core.arith import N, Num
 from mbcalc.core.graph import Op, OpKind
+from mbcalc.kinds import PartitionMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,8 @@ class Geometry(Protocol):
     @property
     def kernel(self) -> tuple[int, int] | None: ...
     @property
+    def stride(self) -> tuple[int, int] | None: ...
+    @property
     def groups(self) -> int | None: ...  # None: one group per input channel (depthwise)
     @property
     def bias(self) -> bool: ...
@@ -70,6 +76,8 @@ class Geometry(Protocol):
     def bn(self) -> bool: ...
     @property
     def kind(self) -> OpKind: ...
+    @property
+    def partition(self) -> PartitionMode | None: ...  # which positions an attend op's queries see
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +128,10 @@ def op_costs(ops: Iterable[Op]) -> list[Cost]:
     costs = []
     for op in ops:
         # (the kind's id: an enum member hashes by a call in Python, its id does not)
-        key = (id(op.kind), op.kernel, op.groups, op.bias, op.bn, op.input, op.output, op.aux)
+        key = (
+            id(op.kind), op.kernel, op.stride, op.groups, op.bias, op.bn, op.input, op.output,
+            op.aux, op.partition,
+        )  # fmt: skip
         cost = known.get(key)
         if cost is None:
             cost = known[key] = op_cost(op)
@@ -199,7 +210,35 @@ def tokens_counts(geometry: Geometry, d: Dims) -> Counts:
 
 @formula(OpKind.ATTEND)
 def attend_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Self-attention's products over N = H x W positions of width D (all heads):
-    N * N * D for QK^T and as many for the weighted sum of V; no params."""
-    product = d.h_in * d.w_in * d.h_in * d.w_in * d.c_out  # QK^T's, as many as the sum's
-    return product + product, 0, 0
+    """Self-attention's products for Nq queries of width D (all heads), each seeing K keys
+    (`attention_span`): Nq * K * D for QK^T and as many for the weighted sum of V; params:
+    a relative position bias table, (2M_h - 1) x (2M_w - 1) per head, where `bias` says."""
+    queries, keys = attention_span(geometry, d.h_in, d.w_in)
+    product = queries * keys * d.c_out  # QK^T's, as many as the weighted sum's
+    window = geometry.kernel
+    table = 0
+    if geometry.bias and window is not None:
+        table = (2 * window[0] - 1) * (2 * window[1] - 1) * (geometry.groups or 1)
+    return product + product, table, 0
+
+
+def attention_span(geometry: Geometry, height: N, width: N) -> tuple[N, N]:
+    """(queries, keys each query sees) of an attend op over a height x width map.
+
+    Global: H*W and H*W. In M_h x M_w windows (`kernel`; blocks or a grid): the map padded up
+    to whole windows, ceil(H / M_h) * M_h * ceil(W / M_w) * M_w queries, each seeing M_h * M_w.
+    Over s_h x s_w patches (`stride`): the map padded up to whole patches, each query seeing
+    the ceil(H / s_h) * ceil(W / s_w) positions at its offset. With keys down-sampled by
+    `stride` ("strided"): H*W queries, each seeing ceil(H / s_h) * ceil(W / s_w).
+    """
+    mode, window, stride = geometry.partition, geometry.kernel, geometry.stride
+    if mode is None:
+        return height * width, height * width
+    if window is not None:
+        rows, cols = window
+        return -(-height // rows) * rows * (-(-width // cols) * cols), rows * cols
+    assert stride is not None
+    down, across = -(-height // stride[0]), -(-width // stride[1])  # each offset's positions
+    if mode == "patch":
+        return down * stride[0] * (across * stride[1]), down * across
+    return height * width, down * across

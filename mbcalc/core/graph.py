@@ -16,7 +16,7 @@ from typing import Protocol
 from mbcalc.core.adaptive import adaptive_kernel
 from mbcalc.core.arith import SCALAR, Arith, N
 from mbcalc.core.exact import exact_text
-from mbcalc.core.ir import NETWORK_INPUT, Global, Part, Scaled, Step, Window
+from mbcalc.core.ir import NETWORK_INPUT, Global, Part, Partition, Scaled, Step, Window
 from mbcalc.core.plan import MAX_OPS, Plan, make_plan
 from mbcalc.core.settings import Request, Settings
 from mbcalc.core.shapes import (
@@ -28,7 +28,7 @@ from mbcalc.core.shapes import (
     evaluate_sizes,
 )
 from mbcalc.errors import SettingsError, SettingValueError, SpecError, number_text, size_text
-from mbcalc.kinds import LayerType, OpKind, Padding, Pair
+from mbcalc.kinds import LayerType, OpKind, Padding, Pair, PartitionMode
 from mbcalc.spec import MAX_VALUE, Block, Spec
 
 __all__ = [
@@ -79,6 +79,7 @@ class Op:
     aux: bool = False  # in an auxiliary head: runs in training only
     grid: Pair | None = None  # an adaptive pool's output grid (its kernel the largest window)
     part: int | None = None  # a split op's slice of its input's channels, from 0
+    partition: PartitionMode | None = None  # which positions an attention's queries see
 
     @property
     def activation(self) -> str:
@@ -256,6 +257,11 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
             step.index, step.name, step.unit, kind, step.sources, input, output, spatial.kernel,
             spatial.stride, groups, step.bias, step.bn, act, pool, spatial.padding, spatial.ceil,
             False, step.aux,
+        )  # fmt: skip
+    if isinstance(spatial, Partition):
+        return Op(
+            step.index, step.name, step.unit, kind, step.sources, input, output, spatial.window,
+            spatial.stride, groups, step.bias, step.bn, act, pool, partition=spatial.mode,
         )  # fmt: skip
     is_global, grid = isinstance(spatial, Global), step.grid
     kernel = input[:2] if is_global else None if grid is None else adaptive_kernels(input, grid)

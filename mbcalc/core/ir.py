@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from mbcalc.kinds import OpKind, Padding, Pair, Scale
+from mbcalc.kinds import OpKind, Padding, Pair, PartitionMode, Scale
 from mbcalc.spec.model import Layer, Pool
 
 NETWORK_INPUT = -1
@@ -149,7 +149,23 @@ class Adaptive:
     output: Pair
 
 
-SpatialRule = Window | Global | Flat | Keep | Adaptive | TokenRow
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """Attention whose queries see some of the positions, the input's size kept (`mode`):
+
+    - "block": contiguous `window` blocks; "grid": `window` positions spread evenly over the
+      map. Either way the map is padded up to whole windows and each query sees one window.
+    - "patch": positions at the same offset of every `stride` patch see each other; "strided":
+      keys and values come from the map down-sampled by `stride` (by an op before this one).
+      Each query sees ceil(H / s_h) x ceil(W / s_w) keys.
+    """
+
+    mode: PartitionMode
+    window: Pair | None = None
+    stride: Pair | None = None
+
+
+SpatialRule = Window | Global | Flat | Keep | Adaptive | TokenRow | Partition
 
 SAME = Same()
 SUM = Sum()
@@ -188,14 +204,26 @@ class Step:
 
     @property
     def kernel(self) -> Pair | None:
-        """The window's kernel; None for a global, flat or size-keeping op."""
+        """The window's kernel (an attention's window); None for a global, flat or
+        size-keeping op."""
         spatial = self.spatial
+        if isinstance(spatial, Partition):
+            return spatial.window
         return spatial.kernel if isinstance(spatial, Window) else None
 
     @property
     def stride(self) -> Pair | None:
+        """The window's stride (the stride of an attention's keys)."""
         spatial = self.spatial
+        if isinstance(spatial, Partition):
+            return spatial.stride
         return spatial.stride if isinstance(spatial, Window) else None
+
+    @property
+    def partition(self) -> PartitionMode | None:
+        """How an attention's queries see the map (`Partition`); None for global attention."""
+        spatial = self.spatial
+        return spatial.mode if isinstance(spatial, Partition) else None
 
     @property
     def padding(self) -> Padding:

@@ -30,6 +30,7 @@ from mbcalc.core.ir import (
     Keep,
     Like,
     Part,
+    Partition,
     Ratio,
     Same,
     Scaled,
@@ -326,7 +327,7 @@ def _size_out(
                 ar.minimum(ar.maximum(h_out, 1), MAX_VALUE),
                 ar.minimum(ar.maximum(w_out, 1), MAX_VALUE),
             )
-        case Keep():
+        case Keep() | Partition():
             return size_in
         case TokenRow(extra=extra):
             tokens = h_in * w_in + extra

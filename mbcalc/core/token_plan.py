@@ -19,6 +19,8 @@ from mbcalc.core.ir import (
     Expand,
     Heads,
     Like,
+    Partition,
+    SpatialRule,
     TokenRow,
 )
 from mbcalc.kinds import OpKind
@@ -49,16 +51,27 @@ def plan_token_layer(
 
 def _attention(add: StepAdder, layer: Attention, path: str, tensor: int) -> int:
     """qkv (a 1x1 conv with bias to three whole-head widths), the products (`groups`: the
-    heads), proj (a 1x1 conv with bias back to the input's width), the layer's act after it."""
+    heads; `bias`: a relative position bias table), proj (a 1x1 conv with bias back to the
+    input's width), the layer's act after it."""
     qkv = add(
         layer, f"{path}.qkv", path, OpKind.CONV, (tensor,), Heads(layer.heads, 3), POINTWISE,
         act="none", groups=1, bias=True,
     )  # fmt: skip
+    partition, table = attention_partition(layer), layer.position_bias == "relative"
     attend = add(
-        layer, f"{path}.attend", path, OpKind.ATTEND, (qkv,), _ONE_THIRD, KEEP,
-        act="none", groups=layer.heads,
+        layer, f"{path}.attend", path, OpKind.ATTEND, (qkv,), _ONE_THIRD, partition,
+        act="none", groups=layer.heads, bias=table,
     )  # fmt: skip
     return add(
         layer, f"{path}.proj", path, OpKind.CONV, (attend,), Like(tensor), POINTWISE,
         groups=1, bias=True,
     )  # fmt: skip
+
+
+def attention_partition(layer: Attention) -> SpatialRule:
+    """The spatial rule of an attention's products: which positions each query sees."""
+    if layer.partition is None:
+        return KEEP
+    if layer.partition == "patch":
+        return Partition("patch", stride=layer.size)
+    return Partition(layer.partition, window=layer.size)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mbcalc.core.arith import SCALAR, Arith, N, Num
-from mbcalc.core.costs import Geometry
+from mbcalc.core.costs import Geometry, attention_span
 from mbcalc.core.graph import NETWORK_INPUT, OpKind
 from mbcalc.core.report import Report
 from mbcalc.deploy.dtypes import DType
@@ -57,8 +57,8 @@ def attention_matrix(geometry: Geometry, output: tuple[N, N, N]) -> N | int:
     0 for any other op."""
     if geometry.kind is not OpKind.ATTEND:
         return 0
-    positions = output[0] * output[1]
-    return (geometry.groups or 1) * positions * positions
+    queries, keys = attention_span(geometry, output[0], output[1])
+    return (geometry.groups or 1) * queries * keys
 
 
 def bytes_of_weights(values: N, dtype: DType) -> N:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mbcalc.errors import ModelImportError
 from mbcalc.ingest.concats import nested_concats
 from mbcalc.ingest.emit import comment_lines, text, write_layers
 from mbcalc.ingest.fuse import Fused, Op, fuse
@@ -39,6 +40,7 @@ class Imported:
 
 def spec_text(network: Network, *, unknown_free: bool = False, name: str | None = None) -> Imported:
     """The spec a person would write for `network`."""
+    _refuse_attention(network)
     fused = fuse(nested_concats(network))
     convs = [op for op in fused.ops if op.kind is NodeKind.CONV]
     batchnorm = sum(op.bn for op in convs) * 2 > len(convs)
@@ -66,6 +68,31 @@ def spec_text(network: Network, *, unknown_free: bool = False, name: str | None 
     lines.append("layers:")
     lines.extend(write_layers(layers, "", 1))
     return Imported("\n".join(lines) + "\n", tuple(ctx.free))
+
+
+_PRODUCTS = (
+    "MatMul", "Einsum", "aten.matmul.default", "aten.bmm.default", "aten.baddbmm.default",
+    "aten.einsum.default", "aten.scaled_dot_product_attention.default",
+    "aten._native_multi_head_attention.default",
+)  # fmt: skip
+"""Op types that multiply two activations (attention's products), or compute attention."""
+
+
+def _refuse_attention(network: Network) -> None:
+    """Refuse a network with attention by its first product of activations: the importer
+    writes no `tokens`, `attention` or `readout` layer, and would otherwise refuse the graph
+    somewhere less telling (the q, k and v slices look like branches that never meet)."""
+    for node in network.nodes:
+        if node.kind is NodeKind.UNKNOWN and node.op in _PRODUCTS:
+            raise ModelImportError(
+                "attention (a product of two activations) is beyond what the importer recognises",
+                source=network.source,
+                node=node.name,
+                op=node.op,
+                path=node.path,
+                hint="write it with the spec language's tokens, attention and readout layers, "
+                "as archs/vit_b_16.yaml does",
+            )
 
 
 def _classifier(fused: Fused) -> int:

@@ -220,6 +220,10 @@ def _token_module(op: Op) -> nn.Module:
         tokens = op.output[1]
         return Tokens(channels, tokens > h_in * w_in, tokens if op.bias else None)
     if op.kind is OpKind.ATTEND:
+        if op.partition is not None:
+            raise MbcalcError(
+                f"op '{op.name}': no PyTorch module for attention partitioned by {op.partition}"
+            )
         return Attend(op.groups or 1)
     return ClassToken()
 

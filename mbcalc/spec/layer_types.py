@@ -17,10 +17,12 @@ from mbcalc.spec.model import (
     MERGES,
     NORM_KINDS,
     POOL_KINDS,
+    POSITION_BIASES,
     READOUT_TAKES,
     RESIDUALS,
     SE_BASES,
     Attention,
+    AttentionPartition,
     Aux,
     Block,
     Conv,
@@ -346,8 +348,34 @@ def _tokens(p: LayerContext, a: Args, common: Common) -> Layer:
     )
 
 
+_PARTITIONS: tuple[tuple[str, AttentionPartition], ...] = (
+    ("window", "block"),
+    ("grid", "grid"),
+    ("patch", "patch"),
+)
+"""The attention argument that sets each partition."""
+
+
 def _attention(p: LayerContext, a: Args, common: Common) -> Layer:
-    return Attention(**common, heads=a.int("heads"))
+    given = [(key, mode) for key, mode in _PARTITIONS if key in a.mapping]
+    if len(given) > 1:
+        first, second = given[0][0], given[1][0]
+        raise a.error(
+            f"`{first}` and `{second}` are two ways of partitioning attention; give one",
+            a.mapping[second],
+        )
+    partition = given[0][1] if given else None
+    size = a.pair(given[0][0], None) if given else None
+    position_bias = a.choice("position_bias", POSITION_BIASES, "none")
+    if position_bias == "relative" and partition not in ("block", "grid"):
+        raise a.error(
+            "a relative position bias is a table per window offset: it needs a window",
+            a.mapping["position_bias"],
+            "add `window: M` or `grid: M`, or remove `position_bias`",
+        )
+    return Attention(
+        **common, heads=a.int("heads"), partition=partition, size=size, position_bias=position_bias
+    )
 
 
 def _readout(p: LayerContext, a: Args, common: Common) -> Layer:
@@ -446,7 +474,11 @@ LAYERS: dict[LayerType, LayerRow] = {
     LayerType.TOKENS: LayerRow(
         prefix="tokens", arguments=("class_token", "position"), build=_tokens
     ),
-    LayerType.ATTENTION: LayerRow(prefix="attention", arguments=("heads",), build=_attention),
+    LayerType.ATTENTION: LayerRow(
+        prefix="attention",
+        arguments=("heads", *(key for key, _ in _PARTITIONS), "position_bias"),
+        build=_attention,
+    ),
     LayerType.READOUT: LayerRow(prefix="readout", arguments=("take",), build=_readout),
     LayerType.REGNET: LayerRow(
         prefix="regnet",

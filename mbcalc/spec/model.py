@@ -41,6 +41,13 @@ MERGES: tuple[Merge, ...] = ("concat", "add")
 ReadoutTake = Literal["class", "mean"]
 """What a readout takes for the head: the class token, or the mean of the tokens."""
 READOUT_TAKES: tuple[ReadoutTake, ...] = ("class", "mean")
+
+AttentionPartition = Literal["block", "grid", "patch"]
+"""An attention's partition as written: `window` (block), `grid` or `patch`."""
+
+PositionBias = Literal["none", "relative"]
+POSITION_BIASES: tuple[PositionBias, ...] = ("none", "relative")
+
 NormKind = Literal["batch", "layer", "group"]
 NORM_KINDS: tuple[NormKind, ...] = ("batch", "layer", "group")
 """The values each choice of the spec language takes, as the parser offers them."""
@@ -283,11 +290,15 @@ class Tokens(Layer):
 
 
 class Attention(Layer):
-    """Multi-head self-attention over every position of its input, with `heads` heads: a 1x1
-    qkv projection with bias, the attention products, a 1x1 output projection with bias."""
+    """Multi-head self-attention with `heads` heads: a 1x1 qkv projection with bias, the
+    attention products, a 1x1 output projection with bias. Every position sees every other,
+    or (`partition`) only those of its `window` (block or grid) or `patch` offset."""
 
     type: ClassVar[LayerType] = LayerType.ATTENTION
     heads: int
+    partition: AttentionPartition | None = None  # None: global
+    size: Pair | None = None  # the window (block, grid) or the patch
+    position_bias: PositionBias = "none"  # "relative": a learned table per window offset
 
 
 class Readout(Layer):

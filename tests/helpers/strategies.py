@@ -322,3 +322,36 @@ def token_networks(draw: st.DrawFn) -> Spec:
     size = [height, draw(st.integers(-(-height // 2), 2 * height))]
     channels = 3 if "conv" in layers[0] else width
     return spec_of(layers, size, channels, draw(st.sampled_from(["floor", "divisible"])), 1)
+
+
+@st.composite
+def partitioned_networks(draw: st.DrawFn) -> Spec:
+    """A random small network of attention on a feature map in windows, grids or patches (with
+    a relative position bias or not), between per-position layers: a patch embedding, encoder
+    layers (layer norm, attention, an MLP, each with a residual or not), a mean readout and an
+    fc or neither."""
+    width = draw(st.integers(4, 12))
+    patch = draw(st.integers(1, 3))
+    embed = {"out": width, "kernel": patch, "stride": patch, "padding": "same", "bias": True}
+    layers: list[Layer] = [{"conv": {**embed, "act": "none"}}]
+    for _ in range(draw(st.integers(1, 3))):
+        key = draw(st.sampled_from(["window", "grid", "patch"]))
+        size = draw(st.integers(1, 4) | st.lists(st.integers(1, 4), min_size=2, max_size=2))
+        attention: dict[str, object] = {"heads": draw(st.integers(1, 4)), key: size}
+        if key != "patch" and draw(st.booleans()):
+            attention["position_bias"] = "relative"
+        mlp: list[Layer] = [
+            {"pointwise": {"out": draw(st.integers(4, 16)), "bias": True, "act": "gelu"}},
+            {"pointwise": {"out": width, "bias": True, "act": "none"}},
+        ]
+        encoder: list[Layer] = [{"norm": {"kind": "layer"}}, {"attention": attention}]
+        for inner in (encoder, mlp):
+            if draw(st.booleans()):
+                layers.append({"block": {"residual": True, "layers": inner}})
+            else:
+                layers.extend(inner)
+    if draw(st.booleans()):
+        layers.extend([{"readout": {"take": "mean"}}, {"fc": {"out": draw(st.integers(1, 10))}}])
+    height = draw(st.integers(1, 16))
+    size = [height, draw(st.integers(-(-height // 2), 2 * height))]
+    return spec_of(layers, size, 3, draw(st.sampled_from(["floor", "divisible"])), 1)

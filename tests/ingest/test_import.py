@@ -130,6 +130,23 @@ def test_an_op_mbcalc_lacks_stops_the_import_naming_it(path: str, tmp_path: Path
         import_model(source, input=SHAPE, unknown="free")
 
 
+@pytest.mark.parametrize("path", ["onnx", "torch"])
+def test_attention_stops_the_import_at_its_first_product(path: str, tmp_path: Path) -> None:
+    if path == "onnx":
+        pytest.importorskip("onnx")
+        source = str(_export(models.TinyViT(), tmp_path / "vit.onnx"))
+    else:
+        source = "tests/ingest/models.py:TinyViT"
+    with pytest.raises(ModelImportError) as caught:
+        import_model(source, input=SHAPE)
+    message = str(caught.value)
+    assert message.startswith(f"{source}: node '")
+    assert "attention (a product of two activations)" in message
+    assert "tokens, attention and readout" in message
+    with pytest.raises(ModelImportError, match="attention"):
+        import_model(source, input=SHAPE, unknown="free")
+
+
 class Clamped(nn.Module):
     """A conv, a clamp to [-1, 1] (no activation of the spec language), a conv."""
 
