@@ -169,3 +169,18 @@ def test_alike_attentions_partitioned_differently_are_counted_apart() -> None:
         2 * positions * 4 * 2,  # 2x2 windows
         2 * positions * 16 * 2,  # global
     ]
+
+
+def test_the_kernel_column_names_each_attentions_partition(tmp_path: Path) -> None:
+    spec = tmp_path / "parts.yaml"
+    spec.write_text(
+        "input: {size: 8, channels: 4}\nlayers:\n  - attention: {heads: 1, window: [4, 2]}\n"
+        "  - attention: {heads: 1, grid: 4}\n  - attention: {heads: 1, patch: 2}\n"
+        "  - attention: {heads: 1}\n"
+    )
+    result = invoke_mbcalc("table", str(spec), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    kernels = [
+        line.split("|")[3].strip() for line in result.stdout.splitlines() if ".attend |" in line
+    ]
+    assert kernels == ["4x2 block", "4x4 grid", "2x2 patch", ""]

@@ -18,7 +18,7 @@ from mbcalc.views.aux_text import (
 )
 from mbcalc.views.convention import CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown
-from mbcalc.views.formats import decimal, dims, exact, percent, unit_share, window
+from mbcalc.views.formats import decimal, dims, exact, op_window, percent, unit_share
 from mbcalc.views.text import (
     csv_text,
     multipliers,
@@ -350,7 +350,7 @@ def _md_cells(cells: list[str | Text]) -> str:
 
 def _markdown_op_row(report: Report, row: OpRow) -> str:
     op = row.op
-    geometry = "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride)
+    geometry = op_window(op)
     return (
         f"| {for_markdown(op.name)} | {op.kind.value} | {geometry} | "
         f"{dims(op.input)} → {dims(op.output)} | {mult_adds_text(row.cost, op.aux, exact)} | "

@@ -12,6 +12,7 @@ from mbcalc.core.exact import exact_decimal as exact_decimal  # noqa: PLC0414 (r
 from mbcalc.core.exact import exact_text as exact_text  # noqa: PLC0414 (re-exported)
 
 if TYPE_CHECKING:
+    from mbcalc.core.graph import Op
     from mbcalc.spec.defaults import SpecDefaults
 
 _SUFFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
@@ -56,6 +57,16 @@ def window(kernel: tuple[int, int], stride: tuple[int, int]) -> str:
     """Kernel and stride as 3x3 s2 (a square stride written once)."""
     step = str(stride[0]) if stride[0] == stride[1] else dims(stride)
     return f"{dims(kernel)} s{step}"
+
+
+def op_window(op: Op) -> str:
+    """The kernel column of an op: its window (3x3 s2), an attention's partition (7x7 block,
+    7x7 grid, 2x2 patch, 2x2 strided for keys taken every 2), or nothing."""
+    if op.partition is not None:
+        size = op.kernel or op.stride
+        assert size is not None
+        return f"{dims(size)} {op.partition}"
+    return "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride)
 
 
 def byte_size(count: int) -> str:

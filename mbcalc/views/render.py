@@ -26,7 +26,16 @@ from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.fitted import KEEP, MULT_ADDS_FIT, NAME_FIT, ColumnFit, FittedTable, Give
 from mbcalc.views.fitted_fixed import ColumnGroup, FittedFixedTable
 from mbcalc.views.fixed_table import Cell, FixedColumn, FixedTable, Styled
-from mbcalc.views.formats import dims, exact, human, multiplier, percent, ratio, unit_share, window
+from mbcalc.views.formats import (
+    dims,
+    exact,
+    human,
+    multiplier,
+    op_window,
+    percent,
+    ratio,
+    unit_share,
+)
 from mbcalc.views.label_grid import label_grid
 from mbcalc.views.text import category_label, multipliers, reduction_text, setting, twin_text
 
@@ -153,12 +162,12 @@ def _unit_cells(report: Report, unit: UnitRow, known: dict[object, Cells]) -> Ce
 def _op_cells(report: Report, row: OpRow, known: dict[object, Cells]) -> Cells:
     """An op row's cells after its name; `known` holds those of the ops seen."""
     op, cost = row.op, row.cost
-    key = (op.kind, op.kernel, op.stride, op.input, op.output, id(cost))  # alike share a cost
+    key = (op.kind, op.kernel, op.stride, op.partition, op.input, op.output, id(cost))
     cells = known.get(key)
     if cells is None:
         cells = known[key] = (
             op.kind.value,
-            "" if op.kernel is None or op.stride is None else window(op.kernel, op.stride),
+            op_window(op),
             f"{dims(op.input)} → {dims(op.output)}",
             mult_adds_text(cost, op.aux, human),
             "" if op.aux else percent(report.share(cost.mult_adds)),
