@@ -299,6 +299,12 @@ class Attention(Layer):
     partition: AttentionPartition | None = None  # None: global
     size: Pair | None = None  # the window (block, grid) or the patch
     position_bias: PositionBias = "none"  # "relative": a learned table per window offset
+    # multi-query (mbcalc.spec.multi_query): separate q, k and v projections, k and v of
+    # `kv_heads` heads of `head_width`, from the input down-sampled by `kv_stride`
+    kv_heads: int | None = None
+    head_width: int | None = None
+    kv_stride: Pair = (1, 1)
+    bias: bool = True  # the projections'
 
 
 class Readout(Layer):
