@@ -23,6 +23,7 @@ from mbcalc.core.profiles import PROFILES, count
 from mbcalc.deploy.memory import memory_report
 from mbcalc.grid.sweep import sweep
 from mbcalc.kinds import OpKind
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
 from tests.helpers.strategies import multi_query_networks
 from tests.helpers.sweep_check import assert_grid_matches_table
@@ -107,6 +108,16 @@ def test_the_ops_read_the_map_and_its_down_sampled_copies() -> None:
     assert rows["attn.attend"].kind is OpKind.ATTEND
 
 
+@pytest.mark.parametrize("alpha", ["0.25", "0.5", "1.5"])
+def test_alpha_scales_the_map_not_the_heads(alpha: str) -> None:
+    """heads x head_width stay 4 x 64 (timm's builder scales a block's out channels only)."""
+    spec = load_shipped("mobilenetv4_hybrid_medium")
+    report = analyze(build_graph(spec, Settings(alpha=Fraction(alpha), res=96)))
+    query = next(row.op for row in report.rows if row.op.name.endswith("attn.query.proj"))
+    assert query.output[2] == 4 * 64
+    assert query.input[2] == 160 * Fraction(alpha)  # a multiple of 8 at these alphas
+
+
 def test_head_width_alone_keeps_one_key_head_per_query_head() -> None:
     report = report_of("heads: 2, head_width: 3", (2, 2), 4)
     assert report.total.cost.mult_adds == sum(
@@ -141,6 +152,14 @@ def test_a_bad_multi_query_layer_on_the_command_line_is_one_line(tmp_path: Path)
     )
     result = invoke_mbcalc("table", str(spec))
     assert_clean_failure(result, 1, "bad.yaml:4", "attention1", "head_width")
+
+
+def test_hybrid_medium_over_a_grid_equals_the_one_setting_engine() -> None:
+    spec = load_shipped("mobilenetv4_hybrid_medium")
+    alphas = [Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), Fraction(1), Fraction(5, 4)]
+    grid = sweep(spec, alphas, [33, 64, 96, 127, 224])
+    assert grid.valid.all()
+    assert_grid_matches_table(grid)
 
 
 @settings(max_examples=40, deadline=None)

@@ -2,7 +2,7 @@
 MultiQueryAttention2d computes with the same weights (its transcription in
 tests/helpers/mobilenet_v4_torch.py), key and value heads shared by groups of query heads
 compute the per-head textbook attention, and `mbcalc verify` passes on such layers and on
-random networks of them, the products counted from the real tensors."""
+the hybrid MobileNetV4s, the products counted from the real tensors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.strategies import multi_query_networks
 
 pytestmark = pytest.mark.torch
@@ -109,4 +110,14 @@ def test_random_multi_query_networks_verify_at_any_setting(
     result = verification.verify(analyze(build_graph(spec, Settings(alpha=alpha, res=res))))
     assert result.ok, result.verdict
     total, got = result.report.total.cost, result.measured()
+    assert (got.mult_adds, got.params) == (total.mult_adds, total.params)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mobilenetv4_hybrid_medium", "mobilenetv4_hybrid_large"])
+def test_verify_passes_on_the_hybrids(name: str) -> None:
+    report = analyze(build_graph(load_shipped(name), Settings(alpha=Fraction(1, 2), res=96)))
+    result = verification.verify(report)
+    assert result.ok, result.verdict
+    total, got = report.total.cost, result.measured()
     assert (got.mult_adds, got.params) == (total.mult_adds, total.params)

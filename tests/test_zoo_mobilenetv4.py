@@ -35,6 +35,10 @@ PUBLISHED = {
     ("mobilenetv4_conv_medium", "1", 320): (9.72, 1.71),
     ("mobilenetv4_conv_large", "1", 256): (32.59, 2.86),
     ("mobilenetv4_conv_large", "1", 384): (32.59, 6.43),
+    ("mobilenetv4_hybrid_medium", "1", 224): (11.07, 0.98),
+    ("mobilenetv4_hybrid_medium", "1", 256): (11.07, 1.29),
+    ("mobilenetv4_hybrid_large", "1", 384): (37.76, 7.77),
+    ("mobilenetv4_hybrid_large", "1", 448): (37.76, 10.74),
 }
 
 
@@ -87,7 +91,11 @@ def assert_agrees(name: str, alpha: str, side: int) -> None:
 @pytest.mark.torch
 @pytest.mark.parametrize(
     ("name", "side"),
-    [("mobilenetv4_conv_small", 224), ("mobilenetv4_conv_medium", 224)],
+    [
+        ("mobilenetv4_conv_small", 224),
+        ("mobilenetv4_conv_medium", 224),
+        ("mobilenetv4_hybrid_medium", 224),
+    ],
 )
 def test_exact_at_alpha_1(name: str, side: int) -> None:
     assert_agrees(name, "1", side)
@@ -95,8 +103,11 @@ def test_exact_at_alpha_1(name: str, side: int) -> None:
 
 @pytest.mark.torch
 @pytest.mark.slow
-def test_conv_large_exact_at_its_eval_size() -> None:
-    assert_agrees("mobilenetv4_conv_large", "1", 256)
+@pytest.mark.parametrize(
+    ("name", "side"), [("mobilenetv4_conv_large", 256), ("mobilenetv4_hybrid_large", 384)]
+)
+def test_the_large_ones_exact_at_their_eval_sizes(name: str, side: int) -> None:
+    assert_agrees(name, "1", side)
 
 
 @pytest.mark.torch
@@ -107,8 +118,12 @@ def test_conv_large_exact_at_its_eval_size() -> None:
         ("mobilenetv4_conv_small", "0.35", 224),
         ("mobilenetv4_conv_medium", "0.75", 192),
         ("mobilenetv4_conv_large", "1.25", 160),
+        ("mobilenetv4_hybrid_medium", "0.5", 96),
+        ("mobilenetv4_hybrid_medium", "1.5", 130),
+        ("mobilenetv4_hybrid_large", "0.75", 128),
     ],
 )
 def test_exact_at_other_widths(name: str, alpha: str, side: int) -> None:
-    """alpha is timm's channel_multiplier: outs made divisible by 8, the stem fixed below 1."""
+    """alpha is timm's channel_multiplier: outs made divisible by 8, the stem fixed below 1,
+    attention's heads and head widths kept."""
     assert_agrees(name, alpha, side)
