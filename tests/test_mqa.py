@@ -118,6 +118,12 @@ def test_alpha_scales_the_map_not_the_heads(alpha: str) -> None:
     assert query.input[2] == 160 * Fraction(alpha)  # a multiple of 8 at these alphas
 
 
+def test_bias_false_drops_the_biases_of_global_attentions_projections() -> None:
+    (qkv, attend, proj) = report_of("heads: 2, bias: false", (3, 3), 6).rows
+    assert (qkv.op.name, qkv.cost.params) == ("attn.qkv", 6 * 18)
+    assert (attend.cost.params, proj.cost.params) == (0, 6 * 6)
+
+
 def test_head_width_alone_keeps_one_key_head_per_query_head() -> None:
     report = report_of("heads: 2, head_width: 3", (2, 2), 4)
     assert report.total.cost.mult_adds == sum(

@@ -290,9 +290,10 @@ class Tokens(Layer):
 
 
 class Attention(Layer):
-    """Multi-head self-attention with `heads` heads: a 1x1 qkv projection with bias, the
-    attention products, a 1x1 output projection with bias. Every position sees every other,
-    or (`partition`) only those of its `window` (block or grid) or `patch` offset."""
+    """Multi-head self-attention with `heads` heads: a 1x1 qkv projection (with bias unless
+    `bias` is false), the attention products, a 1x1 output projection. Every position sees
+    every other, or (`partition`) only those of its `window` (block or grid) or `patch` offset,
+    or (multi-query) the keys of the map down-sampled by `kv_stride`."""
 
     type: ClassVar[LayerType] = LayerType.ATTENTION
     heads: int
