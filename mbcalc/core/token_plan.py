@@ -23,6 +23,7 @@ from mbcalc.core.ir import (
     SpatialRule,
     TokenRow,
 )
+from mbcalc.core.mqa_plan import is_multi_query, plan_multi_query
 from mbcalc.kinds import OpKind
 from mbcalc.spec import Attention, Readout, Tokens
 
@@ -43,6 +44,8 @@ def plan_token_layer(
         row = TokenRow(1 if layer.class_token else 0)
         return add(layer, path, path, OpKind.TOKENS, (tensor,), SAME, row, bias=layer.position)
     if isinstance(layer, Attention):
+        if is_multi_query(layer):
+            return plan_multi_query(add, layer, path, tensor)
         return _attention(add, layer, path, tensor)
     if layer.take == "mean":
         return add(layer, path, path, OpKind.POOL, (tensor,), SAME, GLOBAL)
@@ -55,7 +58,7 @@ def _attention(add: StepAdder, layer: Attention, path: str, tensor: int) -> int:
     input's width), the layer's act after it."""
     qkv = add(
         layer, f"{path}.qkv", path, OpKind.CONV, (tensor,), Heads(layer.heads, 3), POINTWISE,
-        act="none", groups=1, bias=True,
+        act="none", groups=1, bias=layer.bias,
     )  # fmt: skip
     partition, table = attention_partition(layer), layer.position_bias == "relative"
     attend = add(
@@ -64,7 +67,7 @@ def _attention(add: StepAdder, layer: Attention, path: str, tensor: int) -> int:
     )  # fmt: skip
     return add(
         layer, f"{path}.proj", path, OpKind.CONV, (attend,), Like(tensor), POINTWISE,
-        groups=1, bias=True,
+        groups=1, bias=layer.bias,
     )  # fmt: skip
 
 

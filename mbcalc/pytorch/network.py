@@ -56,6 +56,7 @@ from mbcalc.core.graph import (
 )
 from mbcalc.core.settings import Multiplier, Pixels, Settings, request_of
 from mbcalc.errors import MbcalcError
+from mbcalc.pytorch.mqa_modules import MultiQueryAttend
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
@@ -204,6 +205,8 @@ def _op_module(op: Op) -> nn.Module:
         return Slice(op.input[2] // op.output[2], op.part or 0)
     if op.kind is OpKind.SHUFFLE:
         return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
+    if op.kind is OpKind.ATTEND and len(op.sources) == 3:  # q, k, v: multi-query, no act
+        return MultiQueryAttend(op.groups or 1)
     if op.kind in _TOKEN_KINDS:
         return _sequence({op.kind.value: _token_module(op), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")

@@ -47,6 +47,7 @@ from mbcalc.spec.model import (
     Stage,
     Tokens,
 )
+from mbcalc.spec.multi_query import MULTI_QUERY_ARGUMENTS, multi_query_args
 from mbcalc.spec.record import Record
 from mbcalc.spec.regnet import regnet_layers
 
@@ -373,9 +374,12 @@ def _attention(p: LayerContext, a: Args, common: Common) -> Layer:
             a.mapping["position_bias"],
             "add `window: M` or `grid: M`, or remove `position_bias`",
         )
+    heads = a.int("heads")
+    multi_query = multi_query_args(a, heads, given[0][0] if given else None)
     return Attention(
-        **common, heads=a.int("heads"), partition=partition, size=size, position_bias=position_bias
-    )
+        **common, heads=heads, partition=partition, size=size, position_bias=position_bias,
+        **multi_query,
+    )  # fmt: skip
 
 
 def _readout(p: LayerContext, a: Args, common: Common) -> Layer:
@@ -476,7 +480,12 @@ LAYERS: dict[LayerType, LayerRow] = {
     ),
     LayerType.ATTENTION: LayerRow(
         prefix="attention",
-        arguments=("heads", *(key for key, _ in _PARTITIONS), "position_bias"),
+        arguments=(
+            "heads",
+            *(key for key, _ in _PARTITIONS),
+            "position_bias",
+            *MULTI_QUERY_ARGUMENTS,
+        ),
         build=_attention,
     ),
     LayerType.READOUT: LayerRow(prefix="readout", arguments=("take",), build=_readout),

@@ -290,15 +290,22 @@ class Tokens(Layer):
 
 
 class Attention(Layer):
-    """Multi-head self-attention with `heads` heads: a 1x1 qkv projection with bias, the
-    attention products, a 1x1 output projection with bias. Every position sees every other,
-    or (`partition`) only those of its `window` (block or grid) or `patch` offset."""
+    """Multi-head self-attention with `heads` heads: a 1x1 qkv projection (with bias unless
+    `bias` is false), the attention products, a 1x1 output projection. Every position sees
+    every other, or (`partition`) only those of its `window` (block or grid) or `patch` offset,
+    or (multi-query) the keys of the map down-sampled by `kv_stride`."""
 
     type: ClassVar[LayerType] = LayerType.ATTENTION
     heads: int
     partition: AttentionPartition | None = None  # None: global
     size: Pair | None = None  # the window (block, grid) or the patch
     position_bias: PositionBias = "none"  # "relative": a learned table per window offset
+    # multi-query (mbcalc.spec.multi_query): separate q, k and v projections, k and v of
+    # `kv_heads` heads of `head_width`, from the input down-sampled by `kv_stride`
+    kv_heads: int | None = None
+    head_width: int | None = None
+    kv_stride: Pair = (1, 1)
+    bias: bool = True  # the projections'
 
 
 class Readout(Layer):

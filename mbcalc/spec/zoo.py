@@ -59,6 +59,7 @@ def index_path() -> Path:
 
 FAMILIES = (
     ("mobilenet", "MobileNet"),
+    ("mobilenetv4", "MobileNetV4"),
     ("efficientnet", "EfficientNet"),
     ("resnet", "ResNet"),
     ("resnext", "ResNeXt"),
@@ -81,8 +82,10 @@ OTHER_FAMILY = "Other"
 
 
 def family_of(name: str) -> str:
-    """The family a shipped spec's name places it in (`Other` when none)."""
-    return next((family for start, family in FAMILIES if name.startswith(start)), OTHER_FAMILY)
+    """The family a shipped spec's name places it in, by the longest start it has (`Other`
+    when none)."""
+    starts = [(len(start), family) for start, family in FAMILIES if name.startswith(start)]
+    return max(starts)[1] if starts else OTHER_FAMILY
 
 
 def load_shipped(name: str) -> Spec:

@@ -355,3 +355,37 @@ def partitioned_networks(draw: st.DrawFn) -> Spec:
     height = draw(st.integers(1, 16))
     size = [height, draw(st.integers(-(-height // 2), 2 * height))]
     return spec_of(layers, size, 3, draw(st.sampled_from(["floor", "divisible"])), 1)
+
+
+@st.composite
+def multi_query_networks(draw: st.DrawFn) -> Spec:
+    """A random small hybrid of MobileNetV4's kind: a stem conv, then multi-query attention
+    blocks (batch norm, attention with `kv_heads` dividing the heads, a `head_width`, keys and
+    values down-sampled by a `kv_stride` or not, projection biases or not, a layer scale; with
+    a residual or not) between pointwise layers, a mean readout and an fc or neither."""
+    width = draw(st.integers(4, 24))
+    layers: list[Layer] = [{"conv": {"out": width, "stride": draw(st.integers(1, 2))}}]
+    for _ in range(draw(st.integers(1, 3))):
+        heads = draw(st.integers(1, 4))
+        attention: dict[str, object] = {
+            "heads": heads,
+            "kv_heads": draw(st.sampled_from([k for k in range(1, heads + 1) if heads % k == 0])),
+            "head_width": draw(st.integers(1, 8)),
+            "bias": draw(st.booleans()),
+        }
+        if draw(st.booleans()):
+            attention["kv_stride"] = draw(
+                st.integers(1, 3) | st.lists(st.integers(1, 3), min_size=2, max_size=2)
+            )
+        block: list[Layer] = [
+            {"norm": {"kind": "batch"}},
+            {"attention": attention},
+            {"layer_scale": {}},
+        ]
+        layers.append({"block": {"residual": draw(st.booleans()), "layers": block}})
+        layers.append({"pointwise": {"out": width}})
+    if draw(st.booleans()):
+        layers.extend([{"readout": {"take": "mean"}}, {"fc": {"out": draw(st.integers(1, 10))}}])
+    height = draw(st.integers(1, 12))
+    size = [height, draw(st.integers(-(-height // 2), 2 * height))]
+    return spec_of(layers, size, 3, draw(st.sampled_from(["floor", "divisible"])), 1)

@@ -22,10 +22,18 @@ from mbcalc.spec.zoo import load_shipped
 UNIT_KINDS = (LayerType.SEPARABLE, LayerType.MBCONV, LayerType.SE)
 MERGE_KINDS = (OpKind.ADD, OpKind.CONCAT, OpKind.SCALE, OpKind.SPLIT)
 
-EXTRA_UNITS = {"mnasnet1_0": Counter({"mbconv": 1})}
+EXTRA_UNITS = {
+    "mnasnet1_0": Counter({"mbconv": 1}),
+    "mobilenetv4_conv_small": Counter({"mbconv": 11}),
+    "mobilenetv4_conv_medium": Counter({"mbconv": 13}),
+    "mobilenetv4_conv_large": Counter({"mbconv": 19}),
+}
 """Units an import writes that the shipped spec writes as plain layers. MNASNet's first block
 is a depthwise conv with ReLU and a linear 1x1 conv, which the spec writes as the two convs
-torchvision names; it is exactly an mbconv without expansion (MobileNetV2's t = 1 block)."""
+torchvision names; it is exactly an mbconv without expansion (MobileNetV2's t = 1 block).
+MobileNetV4's UIBs with a depthwise after the expansion (its ExtraDW and IR kinds: 1x1
+expansion, depthwise, linear 1x1 projection, an ExtraDW's first depthwise before them) are
+mbconv units, which the specs write as the layers timm names."""
 
 
 def eval_totals(report: Report) -> tuple[int, int, int]:
@@ -125,7 +133,7 @@ def _trip(name: str, graph: Graph, text: str, export: float, read: float) -> Tri
     )
 
 
-TOKEN_SPECS = ("vit_",)
+TOKEN_SPECS = ("vit_", "mobilenetv4_hybrid")
 """Shipped specs of tokens and attention, which the importer does not recognize yet."""
 
 
