@@ -23,6 +23,8 @@ skeleton with mbcalc's exact geometry:
   `channel_shuffle` (`mbcalc.pytorch.split_modules`).
 - tokens, attention's products and a class token's readout as `mbcalc.pytorch.token_modules`
   builds them, each then the op's activation; a mean readout is the global average pool.
+- a resize is a bilinear interpolation, run where the size changes
+  (`mbcalc.pytorch.patch_modules`, with the products of attention over patches).
 - every op is followed by the activation the graph records for it (`op.act`): add and concat
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
@@ -58,6 +60,7 @@ from mbcalc.core.settings import Multiplier, Pixels, Settings, request_of
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
+from mbcalc.pytorch.patch_modules import Resize
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
 from mbcalc.spec import Spec
@@ -206,6 +209,8 @@ def _op_module(op: Op) -> nn.Module:
         return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
     if op.kind in _TOKEN_KINDS:
         return _sequence({op.kind.value: _token_module(op), "act": activation(op.act)})
+    if op.kind is OpKind.RESIZE:
+        return _sequence({"resize": Resize(op.output[:2]), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
