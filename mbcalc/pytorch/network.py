@@ -60,7 +60,7 @@ from mbcalc.core.settings import Multiplier, Pixels, Settings, request_of
 from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
-from mbcalc.pytorch.patch_modules import Resize
+from mbcalc.pytorch.patch_modules import PatchAttend, Resize
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
 from mbcalc.spec import Spec
@@ -225,6 +225,8 @@ def _token_module(op: Op) -> nn.Module:
         tokens = op.output[1]
         return Tokens(channels, tokens > h_in * w_in, tokens if op.bias else None)
     if op.kind is OpKind.ATTEND:
+        if op.partition == "patch" and op.stride is not None:
+            return PatchAttend(op.groups or 1, op.stride)
         if op.partition is not None:
             raise MbcalcError(
                 f"op '{op.name}': no PyTorch module for attention partitioned by {op.partition}"

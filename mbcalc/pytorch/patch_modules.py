@@ -3,54 +3,42 @@
 
 - `PatchAttend`: the products of an attention with `patch: p` (partition mode "patch"): the
   map cut into p x p patches, the positions at the same offset of every patch attend to each
-  other (timm's `MobileVitBlock` unfolds them into p*p sequences of (H/p)*(W/p) tokens). Where
-  the map is not whole patches the keys and values are zero-padded to whole patches, so that
-  every query meets ceil(H/p)*ceil(W/p) keys, as the spec language counts them.
+  other (timm's `MobileVitBlock` unfolds them into p*p sequences of (H/p)*(W/p) tokens), by
+  `mbcalc.pytorch.token_modules.Attend` on each offset's positions. A map that is not whole
+  patches is zero-padded to whole patches, as the spec language counts it (ceil(H/p)*p *
+  ceil(W/p)*p queries, each seeing ceil(H/p)*ceil(W/p) keys), and the padding cropped off.
 - `Resize`: a bilinear interpolation to the op's output size (`align_corners=False`, as timm
   interpolates), run only where the size changes, as timm's MobileViT block does.
 """
 
 from __future__ import annotations
 
-import math
-
 from mbcalc.kinds import Pair
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn
-from mbcalc.pytorch.token_modules import MatMul
-
-
-def _heads(x: Tensor, heads: int) -> Tensor:
-    """N x (heads * d) x h x w -> N x heads x (h * w) x d."""
-    batch, channels = x.shape[:2]
-    return x.reshape(batch, heads, channels // heads, -1).transpose(2, 3)
+from mbcalc.pytorch.token_modules import Attend
 
 
 class PatchAttend(nn.Module):
-    """N x 3D x H x W (q, k and v of every position) -> N x D x H x W: per head and offset in
-    a `patch`, softmax(q k^T / sqrt(D / heads)) v over the positions at that offset."""
+    """N x 3D x H x W (q, k and v of every position) -> N x D x H x W: `Attend` among the
+    positions at each offset of a `patch`, the map zero-padded to whole patches (the padding
+    cropped off the output)."""
 
     def __init__(self, heads: int, patch: Pair) -> None:
         super().__init__()
-        self.heads = heads
         self.patch = patch
-        self.scores = MatMul()  # q @ k^T
-        self.weighted = MatMul()  # weights @ v
+        self.attend = Attend(heads)
 
     def forward(self, x: Tensor) -> Tensor:
-        channels, height, width = x.shape[1:]
+        batch, channels, height, width = x.shape
         ph, pw = self.patch
-        q, k, v = x.chunk(3, dim=1)
-        k, v = (functional.pad(t, (0, -width % pw, 0, -height % ph)) for t in (k, v))
-        scale = math.sqrt(channels // 3 // self.heads)
-        out = q.new_zeros(q.shape)
-        for row in range(ph):
-            for col in range(pw):
-                query = q[:, :, row::ph, col::pw]
-                keys, values = (_heads(t[:, :, row::ph, col::pw], self.heads) for t in (k, v))
-                scores = self.scores(_heads(query, self.heads), keys.transpose(-2, -1))
-                mixed = self.weighted((scores / scale).softmax(dim=-1), values)
-                out[:, :, row::ph, col::pw] = mixed.transpose(2, 3).reshape(query.shape)
-        return out
+        x = functional.pad(x, (0, -width % pw, 0, -height % ph))
+        rows, cols = x.shape[2] // ph, x.shape[3] // pw
+        # one map of rows x cols positions per offset in the patch
+        offsets = x.reshape(batch, channels, rows, ph, cols, pw).permute(0, 3, 5, 1, 2, 4)
+        out = self.attend(offsets.reshape(batch * ph * pw, channels, rows, cols))
+        out = out.reshape(batch, ph, pw, -1, rows, cols).permute(0, 3, 4, 1, 5, 2)
+        cropped: Tensor = out.reshape(batch, -1, rows * ph, cols * pw)[:, :, :height, :width]
+        return cropped
 
 
 class Resize(nn.Module):
