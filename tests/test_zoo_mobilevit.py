@@ -94,6 +94,23 @@ SETTINGS = [  # (spec, alpha, resolution): 160 and 96 leave maps of odd sides (5
 
 
 @pytest.mark.torch
+def test_fvcore_on_the_pytorch_reference_counts_what_the_fvcore_profile_counts() -> None:
+    pytest.importorskip("torch")
+    fvcore = pytest.importorskip("fvcore.nn")
+    import torch
+
+    from tests.helpers.mobilevit_torch import MobileViT
+
+    analysis = fvcore.FlopCountAnalysis(
+        MobileViT("mobilevit_xxs").eval(), torch.zeros(1, 3, 256, 256)
+    )
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    report = analyze(build_graph(load_shipped("mobilevit_xxs"), Settings(res=256)))
+    assert analysis.total() == count(report, PROFILES["fvcore"]).operations
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize(("name", "alpha", "side"), SETTINGS)
 def test_the_pytorch_reference_agrees_exactly(name: str, alpha: Fraction, side: int) -> None:
     pytest.importorskip("torch")

@@ -230,11 +230,12 @@ class MobileViT(nn.Module):
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
         self.final_conv = ConvNormAct(prev, width(cfg.num_features), 1)
+        self.global_pool = nn.AdaptiveAvgPool2d(1)  # timm's SelectAdaptivePool2d('avg')
         self.fc = nn.Linear(width(cfg.num_features), 1000)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.final_conv(self.stages(self.stem(x)))
-        out: Tensor = self.fc(x.mean((2, 3)))
+        x = self.global_pool(self.final_conv(self.stages(self.stem(x))))
+        out: Tensor = self.fc(x.flatten(1))
         return out
 
 
