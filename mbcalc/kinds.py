@@ -71,6 +71,7 @@ class OpKind(StrEnum):
     TOKENS = "tokens"  # a map's positions as one row of tokens, a class token and positions added
     ATTEND = "attend"  # self-attention's two products, QK^T and the weighted sum of V
     READOUT = "readout"  # the class token taken out of a row of tokens: a view, no copy
+    RESIZE = "resize"  # a bilinear interpolation of the map to another size
 
 
 class Bound(StrEnum):

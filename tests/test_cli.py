@@ -48,7 +48,7 @@ UNIT_KEYS = {"name", "type", "mult_adds", "params"}
 TOTAL_KEYS = {"mult_adds", "params", "bn_params", "standard_mult_adds", "reduction"}
 OPS = {"conv", "depthwise", "fc", "pool", "add", "concat", "scale", "split", "shuffle"}
 OPS |= {"batch_norm", "layer_norm", "group_norm", "layer_scale"}  # standalone norms
-OPS |= {"tokens", "attend", "readout"}  # tokens and attention
+OPS |= {"tokens", "attend", "readout", "resize"}  # tokens, attention and resizes
 COUNTS = ("mult_adds", "params", "bn_params")
 INT_KEYS = {*COUNTS, "standard_mult_adds", "groups"}
 INT_LIST_KEYS = {"kernel", "stride", "input", "output", "resolution"}
@@ -117,8 +117,8 @@ def check_report(data: dict[str, Any]) -> None:
     unit_names = [unit["name"] for unit in units]
     assert len(unit_names) == len(set(unit_names))
     for layer in layers:
-        if layer["unit"] not in unit_names:  # a merge or split belongs to its block or parallel
-            assert layer["op"] in {"add", "concat", "split"}
+        if layer["unit"] not in unit_names:  # a merge, split or resize: its block's or parallel's
+            assert layer["op"] in {"add", "concat", "split", "resize"}
             assert layer["mult_adds"] == layer["params"] == 0
     standard_total = total["mult_adds"]
     for unit in units:

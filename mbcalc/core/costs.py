@@ -173,9 +173,10 @@ def fc_counts(geometry: Geometry, d: Dims) -> Counts:
 @formula(OpKind.SPLIT)
 @formula(OpKind.SHUFFLE)
 @formula(OpKind.READOUT)
+@formula(OpKind.RESIZE)
 def free_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Pooling, merges, channel scaling, softmax, splits, shuffles and a class token's readout:
-    no mult-adds, no params by the paper's convention."""
+    """Pooling, merges, channel scaling, softmax, splits, shuffles, a class token's readout and
+    a resize: no mult-adds, no params by the paper's convention."""
     return 0, 0, 0
 
 

@@ -165,7 +165,21 @@ class Partition:
     stride: Pair | None = None
 
 
-SpatialRule = Window | Global | Flat | Keep | Adaptive | TokenRow | Partition
+@dataclass(frozen=True, slots=True)
+class Multiple:
+    """The input's size rounded up to whole multiples of `multiple` (a resize up)."""
+
+    multiple: Pair
+
+
+@dataclass(frozen=True, slots=True)
+class SizeOf:
+    """The size of tensor `tensor` (a resize back)."""
+
+    tensor: int
+
+
+SpatialRule = Window | Global | Flat | Keep | Adaptive | TokenRow | Partition | Multiple | SizeOf
 
 SAME = Same()
 SUM = Sum()

@@ -36,6 +36,7 @@ from mbcalc.core.ir import (
     Window,
 )
 from mbcalc.core.norms import kept_shape_op
+from mbcalc.core.resize_plan import resized
 from mbcalc.core.shapes import AtOne
 from mbcalc.core.token_plan import plan_token_layer
 from mbcalc.kinds import OpKind
@@ -415,7 +416,10 @@ class _Planner:
         """The block's layers (a stage's copies under the depth); with a residual, the add,
         followed by the block's `act`."""
         layers = stage_copies(layer, self.depth) if isinstance(layer, Stage) else layer.layers
-        result = self.sequence(layers, f"{path}.", tensor)
+        if layer.multiple is None:
+            result = self.sequence(layers, f"{path}.", tensor)
+        else:
+            result = resized(self.add, self.sequence, layer, path, tensor)
         if not layer.residual:
             return result
         return self.add(layer, f"{path}.add", path, OpKind.ADD, (tensor, result), SAME, KEEP)

@@ -22,6 +22,7 @@ The elements an operation touches, by key (`family` or `family.qualifier`):
 | layer_scale           | a layer scale's multiplication              | its outputs           |
 | pool_window.FORM      | an adaptive average pool, as thop counts it | see below             |
 | position              | a position embedding's addition to tokens   | the tokens' elements  |
+| resize                | a bilinear resize that changes the size     | its outputs           |
 
 A pool's FORM is how `mbcalc.torch` runs it (`mbcalc.core.graph.pool_form`): `global` (an
 `AdaptiveAvgPool2d` / `AdaptiveMaxPool2d` module), `window` (an `AvgPool2d` / `MaxPool2d`
@@ -48,19 +49,21 @@ scaling or that softmax:
 
 - fvcore 0.1.5 (`FlopCountAnalysis`): `aten::batch_norm` 2 per element (inference, affine),
   `aten::adaptive_avg_pool2d` 1 per input, `aten::layer_norm` and `aten::group_norm` 5 per
-  element; no biases, activations, other pools, adds, softmax, layer scales.
+  element, `aten::upsample_bilinear2d` 4 per output; no biases, activations, other pools,
+  adds, softmax, layer scales.
 - thop 0.1.1 (`profile`, module hooks): `BatchNorm2d` 4 per element, `PReLU` 1 (others 0),
   `AvgPool2d` 1 per output, `AdaptiveAvgPool2d` per input and output (global; to a larger
   grid by `pool_window`), `nn.Softmax` 3C - 1 per position, `LayerNorm` 4 per element; max
-  pools, `GroupNorm` and functional calls (a split, a shuffle, attention's products) 0; no
-  biases. Its params are those of the modules it has a rule for: not `GroupNorm`'s, a layer
-  scale's, a class token's nor a position embedding's.
+  pools, `GroupNorm` and functional calls (a split, a shuffle, attention's products, a
+  resize) 0; no biases. Its params are those of the modules it has a rule for: not
+  `GroupNorm`'s, a layer scale's, a class token's nor a position embedding's.
 - ptflops 0.7.5, pytorch backend (module hooks + patched `torch.nn.functional`): biases,
   `BatchNorm2d` 2 per element; `ReLU`, `PReLU`, `ELU`, `GELU` twice (the module's hook and its
   patched functional call), `ReLU6` and `LeakyReLU` once (their functions are not patched),
   `SiLU` once (only its function is), `Hardswish`, `Hardsigmoid`, `Sigmoid`, `Tanh` 0; pool
   modules twice on their inputs, functional pools once; softmax 1 per element; `LayerNorm` 1
-  per element, `GroupNorm` 2; not attention's products (`@` is not patched).
+  per element, `GroupNorm` 2, `F.interpolate` 1 per output; not attention's products (`@` is
+  not patched).
 - ptflops 0.7.5, aten backend: convolutions and matrix products (attention's too) with their
   biases only.
 
@@ -123,6 +126,7 @@ class Extra(StrEnum):
     LAYER_SCALE = "layer_scale"
     POOL_WINDOW = "pool_window"
     POSITION = "position"
+    RESIZE = "resize"
 
 
 POOL_FAMILIES = (Extra.POOL, Extra.POOL_OUT, Extra.MAXPOOL, Extra.MAXPOOL_OUT, Extra.POOL_WINDOW)
@@ -187,13 +191,14 @@ PROFILES: dict[str, Profile] = {
         Profile(
             "fvcore",
             "fvcore 0.1.5 FlopCountAnalysis: + batch norm at 2 per element, + adaptive "
-            "(global) average pools' inputs, + layer and group norm at 5",
+            "(global) average pools' inputs, + layer and group norm at 5, + resizes at 4",
             extras={
                 Extra.BN: 2,
                 "pool.global": 1,
                 "pool.adaptive": 1,
                 Extra.LAYER_NORM: 5,
                 Extra.GROUP_NORM: 5,
+                Extra.RESIZE: 4,
             },
             params=ParamsRule.TORCH,
         ),
@@ -222,7 +227,7 @@ PROFILES: dict[str, Profile] = {
             "ptflops 0.7.5 (pytorch backend): + biases, batch norm at 2 per element, "
             "ReLU/PReLU/ELU/GELU twice and ReLU6/LeakyReLU/SiLU once, pool modules' inputs "
             "twice and functional pools' once, + a declared softmax at 1 per element, + layer "
-            "norm at 1 and group norm at 2; not attention's products",
+            "norm at 1 and group norm at 2, + resizes at 1; not attention's products",
             extras={
                 Extra.BIAS: 1,
                 Extra.BN: 2,
@@ -234,6 +239,7 @@ PROFILES: dict[str, Profile] = {
                 Extra.SOFTMAX: 1,
                 Extra.LAYER_NORM: 1,
                 Extra.GROUP_NORM: 2,
+                Extra.RESIZE: 1,
             },
             params=ParamsRule.TORCH,
             unseen=(OpKind.ATTEND,),
@@ -283,6 +289,8 @@ def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num
         yield Extra.SOFTMAX_SUM, size - d.h_out * d.w_out
     if (norm := NORM_ELEMENTS.get(op.kind)) is not None:
         yield norm, size
+    if op.kind is OpKind.RESIZE:  # run only where the size changes
+        yield Extra.RESIZE, size * ((d.h_in != d.h_out) | (d.w_in != d.w_out))
 
 
 def elements(report: Report) -> dict[str, int]:

@@ -29,11 +29,13 @@ from mbcalc.core.ir import (
     Heads,
     Keep,
     Like,
+    Multiple,
     Part,
     Partition,
     Ratio,
     Same,
     Scaled,
+    SizeOf,
     SpatialRule,
     Step,
     Sum,
@@ -290,7 +292,9 @@ def evaluate_sizes(
         spatial = step.spatial
         key = (id(spatial), h_in, w_in)
         size_out = fitted.get(key) if fitted is not None else None
-        if size_out is None:
+        if isinstance(spatial, SizeOf):  # not of the input: never taken from `fitted`
+            size_out = of(spatial.tensor)
+        elif size_out is None:
             failed = len(failures)
             size_out = _size_out(index, spatial, size_in, failures, ar)
             if fitted is not None and len(failures) == failed:
@@ -338,6 +342,10 @@ def _size_out(
             return (1, 1)
         case Adaptive(output=output):
             return output
+        case Multiple(multiple=(m_h, m_w)):
+            return (h_in + -h_in % m_h, w_in + -w_in % m_w)
+        case SizeOf():  # pragma: no cover - evaluate_sizes reads the tensor's size
+            raise AssertionError("a SizeOf rule is evaluated by evaluate_sizes")
 
 
 @dataclass(eq=False, frozen=True, slots=True)

@@ -23,6 +23,8 @@ skeleton with mbcalc's exact geometry:
   `channel_shuffle` (`mbcalc.pytorch.split_modules`).
 - tokens, attention's products and a class token's readout as `mbcalc.pytorch.token_modules`
   builds them, each then the op's activation; a mean readout is the global average pool.
+- a resize is a bilinear interpolation, run where the size changes
+  (`mbcalc.pytorch.patch_modules`, with the products of attention over patches).
 - every op is followed by the activation the graph records for it (`op.act`): add and concat
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
@@ -59,6 +61,7 @@ from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.mqa_modules import MultiQueryAttend
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
+from mbcalc.pytorch.patch_modules import PatchAttend, Resize
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
 from mbcalc.spec import Spec
@@ -209,6 +212,8 @@ def _op_module(op: Op) -> nn.Module:
         return MultiQueryAttend(op.groups or 1)
     if op.kind in _TOKEN_KINDS:
         return _sequence({op.kind.value: _token_module(op), "act": activation(op.act)})
+    if op.kind is OpKind.RESIZE:
+        return _sequence({"resize": Resize(op.output[:2]), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
@@ -223,6 +228,8 @@ def _token_module(op: Op) -> nn.Module:
         tokens = op.output[1]
         return Tokens(channels, tokens > h_in * w_in, tokens if op.bias else None)
     if op.kind is OpKind.ATTEND:
+        if op.partition == "patch" and op.stride is not None:
+            return PatchAttend(op.groups or 1, op.stride)
         if op.partition is not None:
             raise MbcalcError(
                 f"op '{op.name}': no PyTorch module for attention partitioned by {op.partition}"

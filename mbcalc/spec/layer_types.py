@@ -215,7 +215,8 @@ def _block(p: LayerContext, a: Args, common: Common) -> Layer:
             "put `act` on the block's last layer, or add `residual: true`",
         )
     layers = p.nested_layers(a, "layers")
-    return Block(**common, layers=layers, residual=residual)
+    multiple = a.optional_pair("multiple")
+    return Block(**common, layers=layers, residual=residual, multiple=multiple)
 
 
 def _parallel(p: LayerContext, a: Args, common: Common) -> Layer:
@@ -438,7 +439,9 @@ LAYERS: dict[LayerType, LayerRow] = {
         prefix="pool", arguments=("kind", *_WINDOW, "global", "ceil", "output"), build=_pool
     ),
     LayerType.FC: LayerRow(prefix="fc", arguments=("out", "bias", "scale"), build=_fc),
-    LayerType.BLOCK: LayerRow(prefix="block", arguments=("layers", "residual"), build=_block),
+    LayerType.BLOCK: LayerRow(
+        prefix="block", arguments=("layers", "residual", "multiple"), build=_block
+    ),
     LayerType.PARALLEL: LayerRow(
         prefix="parallel", arguments=("branches", "merge", "split"), build=_parallel
     ),

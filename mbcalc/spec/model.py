@@ -182,6 +182,7 @@ class Block(Layer):
     type: ClassVar[LayerType] = LayerType.BLOCK
     layers: tuple[Layer, ...]
     residual: bool
+    multiple: Pair | None = None  # its layers run on the map resized up to whole multiples
 
 
 class Parallel(Layer):

@@ -69,6 +69,7 @@ FAMILIES = (
     ("densenet", "DenseNet"),
     ("convnext", "ConvNeXt"),
     ("vit_", "ViT"),
+    ("mobilevit", "MobileViT"),
     ("shufflenet", "ShuffleNet"),
     ("inception", "Inception/GoogLeNet"),
     ("googlenet", "Inception/GoogLeNet"),

@@ -41,6 +41,7 @@ FAMILY_LABELS = {
     Family.TOKENS: "Tokens",
     Family.ATTEND: "Attention products",
     Family.READOUT: "Readout",
+    Family.RESIZE: "Resize",
 }
 
 

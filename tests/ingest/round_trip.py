@@ -16,6 +16,7 @@ from mbcalc.core.graph import Graph, build_graph
 from mbcalc.core.report import Report, analyze
 from mbcalc.core.settings import Settings
 from mbcalc.kinds import LayerType, OpKind
+from mbcalc.spec.model import Layer, walk_layers
 from mbcalc.spec.parser import parse_spec
 from mbcalc.spec.zoo import load_shipped
 
@@ -133,10 +134,11 @@ def _trip(name: str, graph: Graph, text: str, export: float, read: float) -> Tri
     )
 
 
-TOKEN_SPECS = ("vit_", "mobilenetv4_hybrid")
-"""Shipped specs of tokens and attention, which the importer does not recognize yet."""
-
-
 def importable(names: list[str]) -> list[str]:
-    """The shipped specs among `names` the importer reads back (none of tokens)."""
-    return [name for name in names if not name.startswith(TOKEN_SPECS)]
+    """The shipped specs among `names` the importer reads back: none with attention, which
+    it refuses (it writes no tokens, attention or readout layer)."""
+    return [name for name in names if not _attends(load_shipped(name).layers)]
+
+
+def _attends(layers: tuple[Layer, ...]) -> bool:
+    return any(layer.type is LayerType.ATTENTION for layer in walk_layers(layers))
