@@ -1,7 +1,8 @@
 """Block and grid attention as PyTorch runs them: the partition module mbcalc.torch builds
 against a straightforward reference written here (each group's positions gathered by their
 coordinates, the relative position bias read entry by entry), with the same weights, and
-`mbcalc verify` on MaxViT-T at a small setting."""
+`mbcalc verify` on partitioned attention at sizes that need padding (MaxViT-T:
+tests/test_verify.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ torch = pytest.importorskip("torch")
 
 from torch import Tensor  # noqa: E402 - after the skip: the whole module needs PyTorch
 
-from mbcalc.pytorch import partition_modules  # noqa: E402
+from mbcalc import Settings, analyze, build_graph, parse_spec  # noqa: E402
+from mbcalc.pytorch import partition_modules, verify  # noqa: E402
 
 
 def group_positions(
@@ -97,3 +99,16 @@ def test_windows_round_trip(mode: str) -> None:
     windows = partition_modules.to_windows(x, (2, 3), mode)
     assert windows.shape == (2 * 9, 6, 3)
     torch.testing.assert_close(partition_modules.from_windows(windows, (2, 3), mode, 6, 9), x)
+
+
+@pytest.mark.parametrize("partition", ["window: 3", "grid: [2, 3]", "window: 4"])
+@pytest.mark.parametrize("size", [6, 7, 2])
+def test_partitioned_attention_verifies(partition: str, size: int) -> None:
+    spec = parse_spec(
+        "input: {size: 8, channels: 8}\nlayers:\n"
+        "  - block:\n      residual: true\n      layers:\n"
+        "        - norm: {kind: layer}\n"
+        f"        - attention: {{heads: 2, {partition}, position_bias: relative}}\n"
+    )
+    result = verify(analyze(build_graph(spec, Settings(res=size))))
+    assert result.ok, result.verdict
