@@ -15,10 +15,8 @@ The two differ only in which half of each split axis indexes the group (`to_wind
 
 from __future__ import annotations
 
-import math
-
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
-from mbcalc.pytorch.token_modules import MatMul
+from mbcalc.pytorch.token_modules import MatMul, attend_tokens
 
 Window = tuple[int, int]
 """A partition's window, (Mh, Mw) positions."""
@@ -99,17 +97,6 @@ class PartitionAttend(nn.Module):
         height, width = x.shape[-2:]
         padded = pad_to_windows(x, self.window)
         groups = to_windows(padded, self.window, self.mode)  # G x P x 3D
-        count, positions, channels = groups.shape
-        head = channels // 3 // self.heads
-        q, k, v = (
-            part.reshape(count, positions, self.heads, head).transpose(1, 2)
-            for part in groups.chunk(3, dim=-1)
-        )
-        logits = self.scores(q, k.transpose(-2, -1)) / math.sqrt(head)
-        bias = self.bias()
-        if bias is not None:
-            logits = logits + bias
-        out: Tensor = self.weighted(logits.softmax(dim=-1), v)  # G x heads x P x head
-        merged = out.transpose(1, 2).reshape(count, positions, channels // 3)
-        full = from_windows(merged, self.window, self.mode, *padded.shape[-2:])
+        out = attend_tokens(groups, self.heads, (self.scores, self.weighted), self.bias())
+        full = from_windows(out, self.window, self.mode, *padded.shape[-2:])
         return full[..., :height, :width]
