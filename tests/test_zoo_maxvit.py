@@ -5,22 +5,23 @@ stem 64, stages of 2, 2, 5, 2 layers at 64, 128, 256, 512 channels, heads of 32 
 7 x 7 partitions): every figure is recomputed here from the modules' textbook formulas.
 
 What torchvision's 5.558 GFLOPS counts. Its weights metadata (`_ops`) was measured by the
-script of pytorch/vision pull request 6936, a `TorchDispatchMode` counter after Chillee's
-(the one `torch.utils.flop_counter` grew from) that counts the mult-adds of the aten
-convolutions and matrix products (mm, addmm, bmm) and nothing else: no norm, activation,
-pooling, softmax, scaling or addition. In MaxViT every Linear runs as a matrix product and
-both `einsum`s of RelativePositionalMultiHeadAttention as bmm, so the figure is the convs',
-the Linears' and the attention products' mult-adds, 2 * Nq * K * D per attention layer
-(Nq positions, K = 7 * 7 keys per query, D channels). Summed by hand below, that is
-5,558,046,720 -> 5.558; without the products (177,020,928 -> 5.381) it is not. Adding the
-relative position bias, the scaling of k by C^-0.5, the softmax, the layer and batch norms and
-the residual adds would be mult-adds none of these counters see.
+script of pytorch/vision pull request 6936, a `TorchDispatchMode` counter after Chillee's (the
+one `torch.utils.flop_counter` grew from), which counts the aten convolutions and matrix
+products in mult-adds. In MaxViT every Linear runs as a matrix product and both `einsum`s of
+RelativePositionalMultiHeadAttention as batched ones, so the figure is the convs', the
+Linears' and the attention products' mult-adds, 2 * Nq * K * D per attention layer (Nq
+positions, K = 7 * 7 keys per query, D channels): summed by hand below, 5,558,046,720 -> 5.558.
+Without the products (5,381,025,792 -> 5.381) it is not, and nothing else is in it: the
+relative position bias's addition, the scaling of k by C^-0.5, the softmax, the layer and
+batch norms, the pools, the squeeze-excitation's scaling and the residual adds are not
+mult-adds of a convolution or a matrix product.
 
-What the spec language without windows missed (issue 13: "MaxViT-T misses 177 M mult-adds and
-28,392 params"): the attention products over partitions (177,020,928 mult-adds: global
-attention over a 56 x 56 map would count 3,136 keys per query instead of 49), and the relative
-position bias tables, (2 * 7 - 1)^2 * heads params in each of the 22 attention layers
-(169 * 168 heads in all = 28,392).
+What the spec language could not write before partitioned attention (issue 13: "MaxViT-T
+misses 177 M mult-adds and 28,392 params"): the attention products within 7 x 7 partitions,
+2 * Nq * 49 * D over the 22 attention layers, 177,020,928 mult-adds (global attention, all it
+had, lets each query see the whole map: 3,136 keys in the first stage instead of 49), and the
+relative position bias tables, (2 * 7 - 1)^2 params per head in each attention layer (169 * 168
+heads in all = 28,392).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import pytest
 
 from mbcalc import Settings, analyze, build_graph
+from mbcalc.kinds import OpKind
 from mbcalc.spec.zoo import load_shipped
 
 STAGES = ((64, 2), (128, 2), (256, 5), (512, 2))  # channels, layers: torchvision's maxvit_t
@@ -98,17 +100,20 @@ def test_maxvit_t_spec_is_its_formula(side: int) -> None:
 
 
 def test_torchvisions_figure_includes_the_products_and_no_norm() -> None:
+    report = analyze(build_graph(load_shipped("maxvit_t"), Settings(res=224)))
+    attends = [row.cost for row in report.rows if row.op.kind is OpKind.ATTEND]
     mult_adds, products, params, bn_params = maxvit_by_formula(224)
+    assert sum(cost.mult_adds for cost in attends) == products
     # torchvision's MaxVit_T_Weights.IMAGENET1K_V1: num_params 30,919,624, 5.558 GFLOPS
     assert params + bn_params == 30_919_624
     assert round(mult_adds / 1e9, 3) == 5.558
     assert round((mult_adds - products) / 1e9, 3) != 5.558
 
 
-def test_what_the_language_without_windows_missed() -> None:
-    _, products, _, _ = maxvit_by_formula(224)
-    layers = sum(layers for _, layers in STAGES)
+def test_what_the_language_without_partitions_missed() -> None:
+    report = analyze(build_graph(load_shipped("maxvit_t"), Settings(res=224)))
+    attends = [row.cost for row in report.rows if row.op.kind is OpKind.ATTEND]
     heads = sum(2 * layers * (c // HEAD_DIM) for c, layers in STAGES)
-    assert (layers, heads) == (11, 168)  # 22 attention layers
-    assert round(products / 1e6) == 177  # the issue's 177 M mult-adds
-    assert 13 * 13 * heads == 28_392  # the issue's 28,392 params
+    assert (len(attends), heads) == (22, 168)
+    assert round(sum(cost.mult_adds for cost in attends) / 1e6) == 177  # the issue's 177 M
+    assert sum(cost.params for cost in attends) == 13 * 13 * heads == 28_392  # the issue's
