@@ -43,6 +43,7 @@ FAMILY = {
     "alexnet": "AlexNet",
     "vit_b_16": "ViT",
     "vit_h_14": "ViT",
+    "maxvit_t": "MaxViT",
     "swin_t": "Other",
 }
 

@@ -22,7 +22,8 @@ skeleton with mbcalc's exact geometry:
 - a split's slices and a channel shuffle are torchvision ShuffleNetV2's `chunk` and
   `channel_shuffle` (`mbcalc.pytorch.split_modules`).
 - tokens, attention's products and a class token's readout as `mbcalc.pytorch.token_modules`
-  builds them, each then the op's activation; a mean readout is the global average pool.
+  builds them (products in block and grid partitions as `mbcalc.pytorch.partition_modules`
+  does), each then the op's activation; a mean readout is the global average pool.
 - a resize is a bilinear interpolation, run where the size changes
   (`mbcalc.pytorch.patch_modules`, with the products of attention over patches).
 - every op is followed by the activation the graph records for it (`op.act`): add and concat
@@ -61,6 +62,7 @@ from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.mqa_modules import MultiQueryAttend
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
+from mbcalc.pytorch.partition_modules import PARTITION_MODES, PartitionAttend
 from mbcalc.pytorch.patch_modules import PatchAttend, Resize
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
@@ -230,6 +232,9 @@ def _token_module(op: Op) -> nn.Module:
     if op.kind is OpKind.ATTEND:
         if op.partition == "patch" and op.stride is not None:
             return PatchAttend(op.groups or 1, op.stride)
+        if op.partition in PARTITION_MODES:
+            assert op.kernel is not None
+            return PartitionAttend(op.groups or 1, op.kernel, op.partition, op.bias)
         if op.partition is not None:
             raise MbcalcError(
                 f"op '{op.name}': no PyTorch module for attention partitioned by {op.partition}"

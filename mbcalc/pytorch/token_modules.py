@@ -47,6 +47,25 @@ class MatMul(nn.Module):
         return a @ b
 
 
+def attend_tokens(
+    tokens: Tensor, heads: int, products: tuple[MatMul, MatMul], bias: Tensor | None = None
+) -> Tensor:
+    """B x T x 3D (q, k and v of T tokens) -> B x T x D: per head,
+    softmax(q k^T / sqrt(D / heads) + bias) v, by the two `products` (q @ k^T, weights @ v);
+    `bias` (heads x T x T) where given."""
+    batch, count, channels = tokens.shape
+    head = channels // 3 // heads
+    q, k, v = (
+        part.reshape(batch, count, heads, head).transpose(1, 2) for part in tokens.chunk(3, dim=-1)
+    )
+    scores, weighted = products
+    logits = scores(q, k.transpose(-2, -1)) / math.sqrt(head)
+    if bias is not None:
+        logits = logits + bias
+    out: Tensor = weighted(logits.softmax(dim=-1), v)  # B x heads x T x head
+    return out.transpose(1, 2).reshape(batch, count, channels // 3)
+
+
 class Attend(nn.Module):
     """N x 3D x H x W (q, k and v of every position) -> N x D x H x W: per head,
     softmax(q k^T / sqrt(D / heads)) v over all H*W positions."""
@@ -59,16 +78,9 @@ class Attend(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         batch, channels, height, width = x.shape
-        width_d = channels // 3
-        head = width_d // self.heads
         tokens = x.flatten(2).transpose(1, 2)  # N x T x 3D
-        q, k, v = (
-            part.reshape(batch, -1, self.heads, head).transpose(1, 2)
-            for part in tokens.chunk(3, dim=-1)
-        )
-        weights = (self.scores(q, k.transpose(-2, -1)) / math.sqrt(head)).softmax(dim=-1)
-        out: Tensor = self.weighted(weights, v)  # N x heads x T x head
-        return out.transpose(2, 3).reshape(batch, width_d, height, width)
+        out = attend_tokens(tokens, self.heads, (self.scores, self.weighted))
+        return out.transpose(1, 2).reshape(batch, channels // 3, height, width)
 
 
 class ClassToken(nn.Module):

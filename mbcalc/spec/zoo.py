@@ -70,6 +70,7 @@ FAMILIES = (
     ("convnext", "ConvNeXt"),
     ("vit_", "ViT"),
     ("mobilevit", "MobileViT"),
+    ("maxvit_", "MaxViT"),
     ("shufflenet", "ShuffleNet"),
     ("inception", "Inception/GoogLeNet"),
     ("googlenet", "Inception/GoogLeNet"),
