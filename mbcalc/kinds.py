@@ -49,6 +49,7 @@ class LayerType(StrEnum):
     TOKENS = "tokens"
     ATTENTION = "attention"
     READOUT = "readout"
+    SPACE_TO_DEPTH = "space_to_depth"
 
 
 class OpKind(StrEnum):
@@ -71,6 +72,7 @@ class OpKind(StrEnum):
     TOKENS = "tokens"  # a map's positions as one row of tokens, a class token and positions added
     ATTEND = "attend"  # self-attention's two products, QK^T and the weighted sum of V
     READOUT = "readout"  # the class token taken out of a row of tokens: a view, no copy
+    SPACE_TO_DEPTH = "space_to_depth"  # b x b neighbours side by side in the channels: a copy
 
 
 class Bound(StrEnum):

@@ -34,6 +34,7 @@ class Family(StrEnum):
     TOKENS = "tokens"
     ATTEND = "attend"
     READOUT = "readout"
+    SPACE_TO_DEPTH = "space_to_depth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ _FREE_FAMILIES = {
     OpKind.SHUFFLE: Family.SHUFFLE,
     OpKind.TOKENS: Family.TOKENS,
     OpKind.READOUT: Family.READOUT,
+    OpKind.SPACE_TO_DEPTH: Family.SPACE_TO_DEPTH,
 }
 """The ops without mult-adds, each its own category (a squeeze-excite's pool and scaling
 included; norms, layer scales and tokens have params)."""

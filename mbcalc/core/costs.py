@@ -6,7 +6,8 @@ Counting convention:
   conv: H_out * W_out * k_h * k_w * (C_in / groups) * C_out;
   depthwise: H_out * W_out * k_h * k_w * C_in * multiplier; fc: inputs * outputs.
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
-  squeeze-and-excite's channel scaling, softmax, channel splits and shuffles are not mult-adds;
+  squeeze-and-excite's channel scaling, softmax, channel splits and shuffles, a space-to-depth
+  (neighbours side by side in the channels) are not mult-adds;
   nor are a standalone norm (batch, layer or group) and a layer scale.
   tokens: none (a position embedding is added like a bias); attention's products, for Nq
   queries each seeing K keys and an attention width D (all heads): 2 * Nq * K * D (QK^T and
@@ -173,9 +174,10 @@ def fc_counts(geometry: Geometry, d: Dims) -> Counts:
 @formula(OpKind.SPLIT)
 @formula(OpKind.SHUFFLE)
 @formula(OpKind.READOUT)
+@formula(OpKind.SPACE_TO_DEPTH)
 def free_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Pooling, merges, channel scaling, softmax, splits, shuffles and a class token's readout:
-    no mult-adds, no params by the paper's convention."""
+    """Pooling, merges, channel scaling, softmax, splits, shuffles, a class token's readout and
+    a space-to-depth: no mult-adds, no params by the paper's convention."""
     return 0, 0, 0
 
 

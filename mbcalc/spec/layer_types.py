@@ -44,6 +44,7 @@ from mbcalc.spec.model import (
     Separable,
     Shuffle,
     Softmax,
+    SpaceToDepth,
     Stage,
     Tokens,
 )
@@ -382,6 +383,10 @@ def _readout(p: LayerContext, a: Args, common: Common) -> Layer:
     return Readout(**common, take=a.choice("take", READOUT_TAKES, "class"))
 
 
+def _space_to_depth(p: LayerContext, a: Args, common: Common) -> Layer:
+    return SpaceToDepth(**common, block=a.int("block", 2))
+
+
 def _regnet(p: LayerContext, a: Args, common: Common) -> Layer:
     """A RegNet trunk from its design-space parameters (`mbcalc.spec.regnet`): a block of stages."""
     return Block(**common, layers=regnet_layers(a, p.batchnorm, common["line"]), residual=False)
@@ -480,6 +485,9 @@ LAYERS: dict[LayerType, LayerRow] = {
         build=_attention,
     ),
     LayerType.READOUT: LayerRow(prefix="readout", arguments=("take",), build=_readout),
+    LayerType.SPACE_TO_DEPTH: LayerRow(
+        prefix="space_to_depth", arguments=("block",), build=_space_to_depth
+    ),
     LayerType.REGNET: LayerRow(
         prefix="regnet",
         arguments=("depth", "w0", "wa", "wm", "group_width", "bottleneck", "se", "stem_width"),

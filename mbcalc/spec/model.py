@@ -308,6 +308,15 @@ class Readout(Layer):
     take: ReadoutTake
 
 
+class SpaceToDepth(Layer):
+    """Each `block` x `block` patch of neighbours side by side in the channels (Swin's patch
+    merging): H x W x C -> ceil(H/b) x ceil(W/b) x b*b*C, the map padded at the bottom and
+    right to whole patches; free."""
+
+    type: ClassVar[LayerType] = LayerType.SPACE_TO_DEPTH
+    block: int
+
+
 class Stage(Block):
     """`count` copies of its layers, ceil(count x depth) under a depth multiplier; copies after
     the first have stride 1 (`mbcalc.spec.stage`). Never residual; its own `repeat` is 1."""
