@@ -17,6 +17,7 @@ import pytest
 
 from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.by_type import Family, breakdown
+from mbcalc.core.profiles import PROFILES, count
 from mbcalc.kinds import OpKind
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
 
@@ -88,3 +89,111 @@ def test_alpha_scales_the_gathered_channels() -> None:
     body = "  - conv: {out: 8, kernel: 1, act: none}\n  - space_to_depth: {}\n"
     _, merge = report_of(body, (6, 6), 3, Settings(alpha=Fraction(1, 2))).rows
     assert merge.op.output == (3, 3, 4 * 4)
+
+
+SWIN_ATTENTION = "heads: {heads}, window: {window}, shift: true, padded: true, {bias}"
+
+
+def swin_attention(heads: int, window: int, v2: bool) -> str:
+    bias = "position_bias: continuous, cosine: true" if v2 else "position_bias: relative"
+    return SWIN_ATTENTION.format(heads=heads, window=window, bias=bias)
+
+
+@pytest.mark.parametrize(("size", "window"), [((5, 6), 3), ((7, 7), 7), ((3, 2), 4), ((9, 4), 2)])
+def test_padded_window_attention_runs_qkv_the_products_and_proj_on_whole_windows(
+    size: tuple[int, int], window: int
+) -> None:
+    heads, channels = 2, 6
+    body = f"  - attention: {{{swin_attention(heads, window, v2=False)}}}\n"
+    pad, qkv, attend, proj, crop = report_of(body, size, channels).rows
+    padded = (math.ceil(size[0] / window) * window, math.ceil(size[1] / window) * window)
+    positions = padded[0] * padded[1]
+    assert [pad.op.kind, crop.op.kind] == [OpKind.PAD, OpKind.CROP]
+    assert pad.op.output == (*padded, channels)
+    assert qkv.cost.mult_adds == positions * channels * 3 * channels
+    assert attend.cost.mult_adds == 2 * positions * window * window * channels
+    assert attend.cost.params == (2 * window - 1) ** 2 * heads
+    assert proj.cost.mult_adds == positions * channels * channels
+    assert crop.op.output == (*size, channels)
+    assert pad.cost == crop.cost == type(pad.cost)()
+
+
+def test_the_shift_is_free() -> None:
+    def costs(shift: str) -> list[tuple[int, int]]:
+        body = f"  - attention: {{heads: 2, window: 3, shift: {shift}, padded: true}}\n"
+        rows = report_of(body, (5, 5), 4).rows
+        return [(row.cost.mult_adds, row.cost.params) for row in rows]
+
+    assert costs("true") == costs("false")
+
+
+@pytest.mark.parametrize(("size", "window", "heads"), [((8, 8), 8, 3), ((5, 3), 2, 4)])
+@pytest.mark.parametrize("alpha", [Fraction(1), Fraction(1, 2)])
+def test_a_continuous_position_bias_is_an_mlp_on_the_windows_offsets(
+    size: tuple[int, int], window: int, heads: int, alpha: Fraction
+) -> None:
+    body = (
+        "  - conv: {out: 16, kernel: 1, act: none}\n"
+        f"  - attention: {{heads: {heads}, window: {window}, position_bias: continuous}}\n"
+    )
+    rows = report_of(body, size, 3, Settings(alpha=alpha)).rows
+    _, _, positions, hidden, table, attend, _ = rows
+    offsets = (2 * window - 1) ** 2  # whatever the map and alpha
+    assert positions.op.kind is OpKind.POSITIONS
+    assert positions.op.output == (2 * window - 1, 2 * window - 1, 2)
+    assert (hidden.cost.mult_adds, hidden.cost.params) == (offsets * 2 * 512, 2 * 512 + 512)
+    assert hidden.op.act == "relu"
+    assert (table.cost.mult_adds, table.cost.params) == (offsets * 512 * heads, 512 * heads)
+    assert attend.op.sources[1] == table.op.index  # the products read the table
+    assert attend.cost.params == 0
+
+
+@pytest.mark.parametrize("bias", ["none", "relative"])
+def test_cosine_attention_learns_a_logit_scale_per_head(bias: str) -> None:
+    body = f"  - attention: {{heads: 3, window: 2, cosine: true, position_bias: {bias}}}\n"
+    _, attend, _ = report_of(body, (4, 4), 6).rows
+    table = 3 * 3 * 3 if bias == "relative" else 0
+    assert attend.cost.params == table + 3
+    assert attend.cost.mult_adds == 2 * 16 * 4 * 6
+
+
+@pytest.mark.parametrize(
+    ("attention", "message"),
+    [
+        ("heads: 1, shift: true", "`shift`"),
+        ("heads: 1, grid: 2, padded: true", "`padded`"),
+        ("heads: 1, window: 2, shift: 1", "`shift` must be true or false"),
+        ("heads: 1, window: 2, cosine: 2", "`cosine`"),
+        ("heads: 1, patch: 2, position_bias: continuous", "needs a window"),
+        ("heads: 1, position_bias: continuous", "needs a window"),
+    ],
+)
+def test_bad_window_options_are_one_line_naming_the_argument(attention: str, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        report_of(f"  - attention: {{{attention}}}\n", (4, 4), 2)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_bad_window_option_on_the_command_line_is_one_line(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        "input: {size: 4, channels: 8}\nlayers:\n  - attention: {heads: 2, shift: true}\n"
+    )
+    assert_clean_failure(invoke_mbcalc("table", str(spec)), 1, "bad.yaml:3", "attention1", "shift")
+
+
+def test_the_tools_add_no_bias_for_a_position_bias_table_and_thop_skips_its_params() -> None:
+    heads, channels = 2, 4
+    body = f"  - attention: {{{swin_attention(heads, 2, v2=False)}}}\n"
+    report = report_of(body, (4, 4), channels)
+    projections = 16 * channels * 3 * channels + 16 * channels * channels
+    biases = 16 * 3 * channels + 16 * channels  # qkv's and proj's outputs
+    products = 2 * 16 * 4 * channels
+    table = 3 * 3 * heads
+    weights = 3 * channels * channels + 3 * channels + channels * channels + channels
+    ptflops = count(report, PROFILES["ptflops"])
+    assert (ptflops.operations, ptflops.params) == (projections + biases, weights + table)
+    aten = count(report, PROFILES["ptflops-aten"])
+    assert aten.operations == projections + biases + products
+    assert count(report, PROFILES["thop"]).params == weights  # no rule for the products' module

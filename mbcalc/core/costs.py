@@ -79,6 +79,8 @@ class Geometry(Protocol):
     def kind(self) -> OpKind: ...
     @property
     def partition(self) -> PartitionMode | None: ...  # which positions an attend op's queries see
+    @property
+    def cosine(self) -> bool: ...  # an attend op's scaled cosine attention: a scale per head
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ def op_costs(ops: Iterable[Op]) -> list[Cost]:
         # (the kind's id: an enum member hashes by a call in Python, its id does not)
         key = (
             id(op.kind), op.kernel, op.stride, op.groups, op.bias, op.bn, op.input, op.output,
-            op.aux, op.partition,
+            op.aux, op.partition, op.cosine,
         )  # fmt: skip
         cost = known.get(key)
         if cost is None:
@@ -175,9 +177,13 @@ def fc_counts(geometry: Geometry, d: Dims) -> Counts:
 @formula(OpKind.SHUFFLE)
 @formula(OpKind.READOUT)
 @formula(OpKind.SPACE_TO_DEPTH)
+@formula(OpKind.PAD)
+@formula(OpKind.CROP)
+@formula(OpKind.POSITIONS)
 def free_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Pooling, merges, channel scaling, softmax, splits, shuffles, a class token's readout and
-    a space-to-depth: no mult-adds, no params by the paper's convention."""
+    """Pooling, merges, channel scaling, softmax, splits, shuffles, a class token's readout, a
+    space-to-depth, padding, cropping and a window's table of offsets: no mult-adds, no params
+    by the paper's convention."""
     return 0, 0, 0
 
 
@@ -214,14 +220,15 @@ def tokens_counts(geometry: Geometry, d: Dims) -> Counts:
 def attend_counts(geometry: Geometry, d: Dims) -> Counts:
     """Self-attention's products for Nq queries of width D (all heads), each seeing K keys
     (`attention_span`): Nq * K * D for QK^T and as many for the weighted sum of V; params:
-    a relative position bias table, (2M_h - 1) x (2M_w - 1) per head, where `bias` says."""
+    a relative position bias table, (2M_h - 1) x (2M_w - 1) per head, where `bias` says, and
+    a learned logit scale per head where the attention is `cosine`."""
     queries, keys = attention_span(geometry, d.h_in, d.w_in)
     product = queries * keys * d.c_out  # QK^T's, as many as the weighted sum's
-    window = geometry.kernel
+    window, heads = geometry.kernel, geometry.groups or 1
     table = 0
     if geometry.bias and window is not None:
-        table = (2 * window[0] - 1) * (2 * window[1] - 1) * (geometry.groups or 1)
-    return product + product, table, 0
+        table = (2 * window[0] - 1) * (2 * window[1] - 1) * heads
+    return product + product, table + heads if geometry.cosine else table, 0
 
 
 def attention_span(geometry: Geometry, height: N, width: N) -> tuple[N, N]:

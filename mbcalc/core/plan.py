@@ -156,6 +156,8 @@ class _Planner:
         groups: int | None = None,
         bias: bool = False,
         bn: bool = False,
+        shift: bool = False,
+        cosine: bool = False,
     ) -> int:
         """Append one step; returns its index (the tensor it makes)."""
         index = len(self.steps)
@@ -168,7 +170,7 @@ class _Planner:
             )
         step = Step(
             index, name, unit, kind, sources, layer, channels, spatial, act, groups, bias, bn,
-            self.in_aux,
+            self.in_aux, shift, cosine,
         )  # fmt: skip
         self.steps.append(step)
         return index

@@ -24,16 +24,19 @@ from mbcalc.core.ir import (
     Adaptive,
     Expand,
     Fixed,
+    FixedSize,
     Flat,
     Global,
     Heads,
     Keep,
     Like,
+    PadTo,
     Part,
     Partition,
     Ratio,
     Same,
     Scaled,
+    SizeOf,
     SpatialRule,
     Step,
     Sum,
@@ -290,7 +293,9 @@ def evaluate_sizes(
         spatial = step.spatial
         key = (id(spatial), h_in, w_in)
         size_out = fitted.get(key) if fitted is not None else None
-        if size_out is None:
+        if isinstance(spatial, SizeOf):  # another tensor's size: not the input's to remember
+            size_out = of(spatial.tensor)
+        elif size_out is None:
             failed = len(failures)
             size_out = _size_out(index, spatial, size_in, failures, ar)
             if fitted is not None and len(failures) == failed:
@@ -336,8 +341,12 @@ def _size_out(
             return (1, ar.minimum(tokens, MAX_VALUE))
         case Global() | Flat():
             return (1, 1)
-        case Adaptive(output=output):
+        case Adaptive(output=output) | FixedSize(size=output):
             return output
+        case PadTo(multiple=(rows, cols)):
+            return -(-h_in // rows) * rows, -(-w_in // cols) * cols
+        case SizeOf():  # pragma: no cover - evaluate_sizes reads the tensor's size
+            raise AssertionError("a SizeOf rule is evaluated by evaluate_sizes")
 
 
 @dataclass(eq=False, frozen=True, slots=True)

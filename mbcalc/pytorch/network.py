@@ -27,7 +27,9 @@ skeleton with mbcalc's exact geometry:
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
   and the channel scaling.
-- a space-to-depth (Swin's patch merging) as `mbcalc.pytorch.window_modules` builds it.
+- a space-to-depth (Swin's patch merging), the padding and cropping around attention in
+  windows, a window's offsets for a position-bias MLP and attention in contiguous windows as
+  `mbcalc.pytorch.window_modules` builds them.
 - standalone norms and layer scales as `mbcalc.pytorch.norm_modules` builds them, then the op's
   activation.
 - activations by name; `prelu` is one `PReLU` parameter per op, counted apart from mbcalc's
@@ -61,7 +63,7 @@ from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
-from mbcalc.pytorch.window_modules import SpaceToDepth
+from mbcalc.pytorch.window_modules import WINDOW_KINDS, window_attend, window_module
 from mbcalc.spec import Spec
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
@@ -206,9 +208,10 @@ def _op_module(op: Op) -> nn.Module:
         return Slice(op.input[2] // op.output[2], op.part or 0)
     if op.kind is OpKind.SHUFFLE:
         return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
-    if op.kind is OpKind.SPACE_TO_DEPTH:
-        assert op.kernel is not None
-        return _sequence({"merge": SpaceToDepth(op.kernel[0]), "act": activation(op.act)})
+    if op.kind in WINDOW_KINDS:
+        return _sequence({op.kind.value: window_module(op), "act": activation(op.act)})
+    if op.kind is OpKind.ATTEND and op.partition == "block":
+        return window_attend(op)  # reads a position-bias table too, where one is planned
     if op.kind in _TOKEN_KINDS:
         return _sequence({op.kind.value: _token_module(op), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")

@@ -368,14 +368,33 @@ def _attention(p: LayerContext, a: Args, common: Common) -> Layer:
     partition = given[0][1] if given else None
     size = a.pair(given[0][0], None) if given else None
     position_bias = a.choice("position_bias", POSITION_BIASES, "none")
-    if position_bias == "relative" and partition not in ("block", "grid"):
+    if position_bias != "none" and partition not in ("block", "grid"):
         raise a.error(
-            "a relative position bias is a table per window offset: it needs a window",
+            f"a {position_bias} position bias is a table per window offset: it needs a window",
             a.mapping["position_bias"],
             "add `window: M` or `grid: M`, or remove `position_bias`",
         )
     return Attention(
-        **common, heads=a.int("heads"), partition=partition, size=size, position_bias=position_bias
+        **common, heads=a.int("heads"), partition=partition, size=size, position_bias=position_bias,
+        **window_options(a, partition == "block"),
+    )  # fmt: skip
+
+
+class WindowOptions(TypedDict):
+    """Attention in windows as Swin runs it (`shift`, `padded`) and Swin V2's `cosine`."""
+
+    shift: bool
+    padded: bool
+    cosine: bool
+
+
+def window_options(a: Args, windowed: bool) -> WindowOptions:
+    """`shift` and `padded` need `window` (contiguous windows); all three default to false."""
+    for key in ("shift", "padded"):
+        if key in a.mapping and not windowed:
+            raise a.error(f"`{key}` moves or pads windows: it needs `window`", a.mapping[key])
+    return WindowOptions(
+        shift=a.bool("shift", False), padded=a.bool("padded", False), cosine=a.bool("cosine", False)
     )
 
 
@@ -481,7 +500,14 @@ LAYERS: dict[LayerType, LayerRow] = {
     ),
     LayerType.ATTENTION: LayerRow(
         prefix="attention",
-        arguments=("heads", *(key for key, _ in _PARTITIONS), "position_bias"),
+        arguments=(
+            "heads",
+            *(key for key, _ in _PARTITIONS),
+            "position_bias",
+            "shift",
+            "padded",
+            "cosine",
+        ),
         build=_attention,
     ),
     LayerType.READOUT: LayerRow(prefix="readout", arguments=("take",), build=_readout),
