@@ -43,7 +43,8 @@ FAMILY = {
     "alexnet": "AlexNet",
     "vit_b_16": "ViT",
     "vit_h_14": "ViT",
-    "swin_t": "Other",
+    "swin_t": "Swin",
+    "swin_v2_b": "Swin",
 }
 
 

@@ -14,12 +14,18 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
+from mbcalc import Report, Settings, Spec, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.by_type import Family, breakdown
 from mbcalc.core.profiles import PROFILES, count
+from mbcalc.grid.sweep import sweep
 from mbcalc.kinds import OpKind
+from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
+from tests.helpers.strategies import swin_networks
+from tests.helpers.sweep_check import assert_grid_matches_table
 
 
 def report_of(
@@ -61,20 +67,6 @@ def test_the_breakdown_has_a_space_to_depth_family() -> None:
     (row,) = breakdown(report)
     assert row.category.family is Family.SPACE_TO_DEPTH
     assert row.ops == 1
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ("  - space_to_depth: {block: 0}\n", "block"),
-        ("  - space_to_depth: {block: two}\n", "block"),
-        ("  - space_to_depth: {size: 2}\n", "size"),
-    ],
-)
-def test_a_bad_space_to_depth_is_one_line_naming_the_argument(body: str, message: str) -> None:
-    with pytest.raises(SpecError) as caught:
-        report_of(body, (4, 4), 2)
-    assert message in str(caught.value)
 
 
 def test_a_bad_space_to_depth_on_the_command_line_is_one_line(tmp_path: Path) -> None:
@@ -158,19 +150,22 @@ def test_cosine_attention_learns_a_logit_scale_per_head(bias: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("attention", "message"),
+    ("body", "message"),
     [
-        ("heads: 1, shift: true", "`shift`"),
-        ("heads: 1, grid: 2, padded: true", "`padded`"),
-        ("heads: 1, window: 2, shift: 1", "`shift` must be true or false"),
-        ("heads: 1, window: 2, cosine: 2", "`cosine`"),
-        ("heads: 1, patch: 2, position_bias: continuous", "needs a window"),
-        ("heads: 1, position_bias: continuous", "needs a window"),
+        ("space_to_depth: {block: 0}", "block"),
+        ("space_to_depth: {block: two}", "block"),
+        ("space_to_depth: {size: 2}", "size"),
+        ("attention: {heads: 1, shift: true}", "`shift`"),
+        ("attention: {heads: 1, grid: 2, padded: true}", "`padded`"),
+        ("attention: {heads: 1, window: 2, shift: 1}", "`shift` must be true or false"),
+        ("attention: {heads: 1, window: 2, cosine: 2}", "`cosine`"),
+        ("attention: {heads: 1, patch: 2, position_bias: continuous}", "needs a window"),
+        ("attention: {heads: 1, position_bias: continuous}", "needs a window"),
     ],
 )
-def test_bad_window_options_are_one_line_naming_the_argument(attention: str, message: str) -> None:
+def test_bad_swin_layers_are_one_line_naming_the_argument(body: str, message: str) -> None:
     with pytest.raises(SpecError) as caught:
-        report_of(f"  - attention: {{{attention}}}\n", (4, 4), 2)
+        report_of(f"  - {body}\n", (4, 4), 2)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
 
@@ -197,3 +192,33 @@ def test_the_tools_add_no_bias_for_a_position_bias_table_and_thop_skips_its_para
     aten = count(report, PROFILES["ptflops-aten"])
     assert aten.operations == projections + biases + products
     assert count(report, PROFILES["thop"]).params == weights  # no rule for the products' module
+
+
+@pytest.mark.parametrize("name", ["swin_t", "swin_v2_t"])
+def test_a_swin_over_a_grid_equals_the_one_setting_engine(name: str) -> None:
+    alphas = [Fraction(1, 4), Fraction(3, 10), Fraction(1, 2), Fraction(1)]
+    grid = sweep(load_shipped(name), alphas, [32, 96, 160, 224, 250])
+    assert grid.valid.all()
+    assert_grid_matches_table(grid)
+
+
+@pytest.mark.parametrize("alpha", [Fraction(3, 10), Fraction(1, 3)])
+def test_alpha_keeps_every_swin_head_whole(alpha: Fraction) -> None:
+    report = analyze(build_graph(load_shipped("swin_t"), Settings(alpha=alpha)))
+    for row in report.rows:
+        if row.op.kind is OpKind.ATTEND:
+            assert row.op.output[2] % (row.op.groups or 1) == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    spec=swin_networks(),
+    alphas=st.lists(st.fractions(Fraction(1, 4), 3, max_denominator=20), min_size=1, max_size=4),
+    heights=st.lists(st.integers(1, 40), min_size=1, max_size=4),
+)
+def test_random_swins_over_a_grid_equal_the_one_setting_engine(
+    spec: Spec, alphas: list[Fraction], heights: list[int]
+) -> None:
+    grid = sweep(spec, alphas, heights)
+    assert grid.valid.all()  # a Swin builds at every setting drawn
+    assert_grid_matches_table(grid)

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 
 from torch import Tensor, nn  # noqa: E402 - after the skip: the whole module needs PyTorch
 
-from mbcalc import build_graph, parse_spec  # noqa: E402
+from mbcalc import Settings, Spec, analyze, build_graph, parse_spec  # noqa: E402
+from mbcalc.spec.zoo import load_shipped  # noqa: E402
+from tests.helpers.strategies import swin_networks  # noqa: E402
 
 network = pytest.importorskip("mbcalc.pytorch.network")
 verification = pytest.importorskip("mbcalc.pytorch.verification")
@@ -203,3 +208,27 @@ def test_window_attention_is_swins_with_the_same_weights(
         expected = window_attention_reference(x, weights, heads, window, shift)
         got = module(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["swin_t", "swin_v2_t"])
+@pytest.mark.parametrize("res", [64, 96])
+def test_swins_verify_at_a_quarter_width(name: str, res: int) -> None:
+    # at 96 the stages' maps, 24, 12, 6 and 3, are padded to whole windows, and the last
+    # stage's single window is not shifted
+    graph = build_graph(load_shipped(name), Settings(alpha=Fraction(1, 4), res=res))
+    result = verification.verify(graph)
+    assert result.ok, result.verdict
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spec=swin_networks(),
+    alpha=st.integers(25, 150).map(lambda n: Fraction(n, 100)),
+    res=st.integers(1, 40),
+)
+def test_random_swins_verify_at_any_setting(spec: Spec, alpha: Fraction, res: int) -> None:
+    result = verification.verify(analyze(build_graph(spec, Settings(alpha=alpha, res=res))))
+    assert result.ok, result.verdict
+    total, got = result.report.total.cost, result.measured()
+    assert (got.mult_adds, got.params) == (total.mult_adds, total.params)

@@ -68,6 +68,7 @@ FAMILIES = (
     ("densenet", "DenseNet"),
     ("convnext", "ConvNeXt"),
     ("vit_", "ViT"),
+    ("swin_", "Swin"),
     ("shufflenet", "ShuffleNet"),
     ("inception", "Inception/GoogLeNet"),
     ("googlenet", "Inception/GoogLeNet"),

@@ -6,7 +6,7 @@ members are built from the layer types and rules of the member checked in full (
 -152 from ResNet-50's bottlenecks, ResNeXt-101 from ResNeXt-50's grouped ones, VGG 19 from
 VGG 16's convs, EfficientNetV2-M and -L from -S's units, DenseNet-169 from DenseNet-121's dense
 layers, ConvNeXt-B from ConvNeXt-T's blocks, ShuffleNet V2's other widths from 1.0x's units, the
-ViTs from ViT-B/16's encoder layers).
+ViTs from ViT-B/16's encoder layers, the Swins from Swin-T's or Swin-V2-T's blocks).
 `mbcalc verify` checks them once, at REDUCED (a quarter of the width, 64x64), where every op is
 still compared with PyTorch's; the real tools, whose counts depend on the op kinds alone, count
 them through the member they are built like. A check's cost grows with the number of ops far
@@ -58,6 +58,8 @@ CHECKED_LIKE = {
     **{f"regnet_{kind}_{size}": f"regnet_{kind}_400mf" for kind, size in _LARGER_REGNETS},
     **{f"efficientnet_b{n}": "efficientnet_b0" for n in range(1, 8)},
     **{f"vit_{size}": "vit_b_16" for size in ("b_32", "l_16", "l_32", "h_14")},
+    **{f"swin_{size}": "swin_t" for size in ("s", "b")},
+    **{f"swin_v2_{size}": "swin_v2_t" for size in ("s", "b")},
 }
 LARGEST = "regnet_y_128gf"
 """The shipped spec with the most mult-adds at its own resolution."""

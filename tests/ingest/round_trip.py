@@ -125,7 +125,7 @@ def _trip(name: str, graph: Graph, text: str, export: float, read: float) -> Tri
     )
 
 
-TOKEN_SPECS = ("vit_",)
+TOKEN_SPECS = ("vit_", "swin_")
 """Shipped specs of tokens and attention, which the importer does not recognize yet."""
 
 
