@@ -7,7 +7,7 @@ Counting convention:
   depthwise: H_out * W_out * k_h * k_w * C_in * multiplier; fc: inputs * outputs.
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
   squeeze-and-excite's channel scaling, softmax, channel splits and shuffles, a space-to-depth
-  (neighbours side by side in the channels) are not mult-adds;
+  (neighbours side by side in the channels), padding and cropping are not mult-adds;
   nor are a standalone norm (batch, layer or group) and a layer scale.
   tokens: none (a position embedding is added like a bias); attention's products, for Nq
   queries each seeing K keys and an attention width D (all heads): 2 * Nq * K * D (QK^T and
@@ -16,7 +16,8 @@ Counting convention:
   its softmax, scaling, shifts and masks free; a readout (the class token, or the mean) none.
 - params: weights and biases of conv, depthwise and fc ops; a class token and a learned
   position embedding (C per token) of a tokens op; a relative position bias table of an
-  attention in windows; the scale and shift of a layer or
+  attention in windows, and a logit scale per head of a cosine one; the scale and shift of a
+  layer or
   group norm (2 per channel) and a layer scale (1 per channel), which no conv absorbs.
 - bn_params: 2 per channel (scale and shift) of every batch norm, a conv's or a standalone one
   (foldable at inference), kept apart, so that `params` matches the paper and
