@@ -222,3 +222,10 @@ def test_random_swins_over_a_grid_equal_the_one_setting_engine(
     grid = sweep(spec, alphas, heights)
     assert grid.valid.all()  # a Swin builds at every setting drawn
     assert_grid_matches_table(grid)
+
+
+def test_the_breakdown_names_swins_free_ops() -> None:
+    result = invoke_mbcalc("breakdown", "swin_v2_t", "--res", "160")
+    assert result.exit_code == 0, result.output
+    for label in ("Space to depth", "Pad", "Crop", "Window offsets", "Attention products"):
+        assert label in result.stdout

@@ -41,6 +41,10 @@ FAMILY_LABELS = {
     Family.TOKENS: "Tokens",
     Family.ATTEND: "Attention products",
     Family.READOUT: "Readout",
+    Family.SPACE_TO_DEPTH: "Space to depth",
+    Family.PAD: "Pad",
+    Family.CROP: "Crop",
+    Family.POSITIONS: "Window offsets",
 }
 
 
