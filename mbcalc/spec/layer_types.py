@@ -388,11 +388,16 @@ class WindowOptions(TypedDict):
     cosine: bool
 
 
+_WINDOW_ONLY = {"shift": "shifts windows", "padded": "pads the map to whole windows"}
+"""What the options that need contiguous windows do."""
+
+
 def window_options(a: Args, windowed: bool) -> WindowOptions:
     """`shift` and `padded` need `window` (contiguous windows); all three default to false."""
-    for key in ("shift", "padded"):
+    for key, what in _WINDOW_ONLY.items():
         if key in a.mapping and not windowed:
-            raise a.error(f"`{key}` moves or pads windows: it needs `window`", a.mapping[key])
+            hint = f"add `window: M`, or remove `{key}`"
+            raise a.error(f"`{key}` {what}: it needs `window`", a.mapping[key], hint)
     return WindowOptions(
         shift=a.bool("shift", False), padded=a.bool("padded", False), cosine=a.bool("cosine", False)
     )
