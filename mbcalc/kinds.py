@@ -49,6 +49,7 @@ class LayerType(StrEnum):
     TOKENS = "tokens"
     ATTENTION = "attention"
     READOUT = "readout"
+    SPACE_TO_DEPTH = "space_to_depth"
 
 
 class OpKind(StrEnum):
@@ -72,6 +73,10 @@ class OpKind(StrEnum):
     ATTEND = "attend"  # self-attention's two products, QK^T and the weighted sum of V
     READOUT = "readout"  # the class token taken out of a row of tokens: a view, no copy
     RESIZE = "resize"  # a bilinear interpolation of the map to another size
+    SPACE_TO_DEPTH = "space_to_depth"  # b x b neighbours side by side in the channels: a copy
+    PAD = "pad"  # zeros added at the bottom and right, up to whole windows
+    CROP = "crop"  # the map's top-left part: a padded map back to its size
+    POSITIONS = "positions"  # a window's relative coordinates (a constant table) for a bias MLP
 
 
 class Bound(StrEnum):

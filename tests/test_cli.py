@@ -49,6 +49,7 @@ TOTAL_KEYS = {"mult_adds", "params", "bn_params", "standard_mult_adds", "reducti
 OPS = {"conv", "depthwise", "fc", "pool", "add", "concat", "scale", "split", "shuffle"}
 OPS |= {"batch_norm", "layer_norm", "group_norm", "layer_scale"}  # standalone norms
 OPS |= {"tokens", "attend", "readout", "resize"}  # tokens, attention and resizes
+OPS |= {"space_to_depth", "pad", "crop", "positions"}  # Swin: patch merging, windows
 COUNTS = ("mult_adds", "params", "bn_params")
 INT_KEYS = {*COUNTS, "standard_mult_adds", "groups"}
 INT_LIST_KEYS = {"kernel", "stride", "input", "output", "resolution"}

@@ -44,7 +44,8 @@ FAMILY = {
     "vit_b_16": "ViT",
     "vit_h_14": "ViT",
     "maxvit_t": "MaxViT",
-    "swin_t": "Other",
+    "swin_t": "Swin",
+    "swin_v2_b": "Swin",
 }
 
 

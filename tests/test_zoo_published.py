@@ -60,6 +60,7 @@ TORCHVISION_FAMILIES = {
     ),
     "vit": ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
     "maxvit": ("maxvit_t",),
+    "swin": ("swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b"),
 }
 
 # torchvision's other widths of a shipped spec: (the spec, its alpha). MNASNet's _get_depths

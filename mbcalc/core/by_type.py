@@ -35,6 +35,10 @@ class Family(StrEnum):
     ATTEND = "attend"
     READOUT = "readout"
     RESIZE = "resize"
+    SPACE_TO_DEPTH = "space_to_depth"
+    PAD = "pad"
+    CROP = "crop"
+    POSITIONS = "positions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,10 @@ _FREE_FAMILIES = {
     OpKind.TOKENS: Family.TOKENS,
     OpKind.READOUT: Family.READOUT,
     OpKind.RESIZE: Family.RESIZE,
+    OpKind.SPACE_TO_DEPTH: Family.SPACE_TO_DEPTH,
+    OpKind.PAD: Family.PAD,
+    OpKind.CROP: Family.CROP,
+    OpKind.POSITIONS: Family.POSITIONS,
 }
 """The ops without mult-adds, each its own category (a squeeze-excite's pool and scaling
 included; norms, layer scales and tokens have params)."""

@@ -6,7 +6,8 @@ Counting convention:
   conv: H_out * W_out * k_h * k_w * (C_in / groups) * C_out;
   depthwise: H_out * W_out * k_h * k_w * C_in * multiplier; fc: inputs * outputs.
   Bias adds, batch norm, activations, pooling, residual adds, concatenation,
-  squeeze-and-excite's channel scaling, softmax, channel splits and shuffles are not mult-adds;
+  squeeze-and-excite's channel scaling, softmax, channel splits and shuffles, a space-to-depth
+  (neighbours side by side in the channels), padding and cropping are not mult-adds;
   nor are a standalone norm (batch, layer or group) and a layer scale.
   tokens: none (a position embedding is added like a bias); attention's products, for Nq
   queries each seeing K keys and an attention width D (all heads): 2 * Nq * K * D (QK^T and
@@ -15,7 +16,8 @@ Counting convention:
   its softmax, scaling, shifts and masks free; a readout (the class token, or the mean) none.
 - params: weights and biases of conv, depthwise and fc ops; a class token and a learned
   position embedding (C per token) of a tokens op; a relative position bias table of an
-  attention in windows; the scale and shift of a layer or
+  attention in windows, and a logit scale per head of a cosine one; the scale and shift of a
+  layer or
   group norm (2 per channel) and a layer scale (1 per channel), which no conv absorbs.
 - bn_params: 2 per channel (scale and shift) of every batch norm, a conv's or a standalone one
   (foldable at inference), kept apart, so that `params` matches the paper and
@@ -78,6 +80,8 @@ class Geometry(Protocol):
     def kind(self) -> OpKind: ...
     @property
     def partition(self) -> PartitionMode | None: ...  # which positions an attend op's queries see
+    @property
+    def cosine(self) -> bool: ...  # an attend op's scaled cosine attention: a scale per head
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +134,7 @@ def op_costs(ops: Iterable[Op]) -> list[Cost]:
         # (the kind's id: an enum member hashes by a call in Python, its id does not)
         key = (
             id(op.kind), op.kernel, op.stride, op.groups, op.bias, op.bn, op.input, op.output,
-            op.aux, op.partition,
+            op.aux, op.partition, op.cosine,
         )  # fmt: skip
         cost = known.get(key)
         if cost is None:
@@ -174,9 +178,14 @@ def fc_counts(geometry: Geometry, d: Dims) -> Counts:
 @formula(OpKind.SHUFFLE)
 @formula(OpKind.READOUT)
 @formula(OpKind.RESIZE)
+@formula(OpKind.SPACE_TO_DEPTH)
+@formula(OpKind.PAD)
+@formula(OpKind.CROP)
+@formula(OpKind.POSITIONS)
 def free_counts(geometry: Geometry, d: Dims) -> Counts:
-    """Pooling, merges, channel scaling, softmax, splits, shuffles, a class token's readout and
-    a resize: no mult-adds, no params by the paper's convention."""
+    """Pooling, merges, channel scaling, softmax, splits, shuffles, a class token's readout, a
+    resize, a space-to-depth, padding, cropping and a window's table of offsets: no mult-adds,
+    no params by the paper's convention."""
     return 0, 0, 0
 
 
@@ -213,14 +222,15 @@ def tokens_counts(geometry: Geometry, d: Dims) -> Counts:
 def attend_counts(geometry: Geometry, d: Dims) -> Counts:
     """Self-attention's products for Nq queries of width D (all heads), each seeing K keys
     (`attention_span`): Nq * K * D for QK^T and as many for the weighted sum of V; params:
-    a relative position bias table, (2M_h - 1) x (2M_w - 1) per head, where `bias` says."""
+    a relative position bias table, (2M_h - 1) x (2M_w - 1) per head, where `bias` says, and
+    a learned logit scale per head where the attention is `cosine`."""
     queries, keys = attention_span(geometry, d.h_in, d.w_in)
     product = queries * keys * d.c_out  # QK^T's, as many as the weighted sum's
-    window = geometry.kernel
+    window, heads = geometry.kernel, geometry.groups or 1
     table = 0
     if geometry.bias and window is not None:
-        table = (2 * window[0] - 1) * (2 * window[1] - 1) * (geometry.groups or 1)
-    return product + product, table, 0
+        table = (2 * window[0] - 1) * (2 * window[1] - 1) * heads
+    return product + product, table + heads if geometry.cosine else table, 0
 
 
 def attention_span(geometry: Geometry, height: N, width: N) -> tuple[N, N]:

@@ -80,6 +80,8 @@ class Op:
     grid: Pair | None = None  # an adaptive pool's output grid (its kernel the largest window)
     part: int | None = None  # a split op's slice of its input's channels, from 0
     partition: PartitionMode | None = None  # which positions an attention's queries see
+    shift: bool = False  # an attention's windows shifted by half a window (free)
+    cosine: bool = False  # scaled cosine attention: a learned logit scale per head
 
     @property
     def activation(self) -> str:
@@ -262,6 +264,7 @@ def _op(step: Step, input: Shape, output: Shape) -> Op:
         return Op(
             step.index, step.name, step.unit, kind, step.sources, input, output, spatial.window,
             spatial.stride, groups, step.bias, step.bn, act, pool, partition=spatial.mode,
+            shift=step.shift, cosine=step.cosine,
         )  # fmt: skip
     is_global, grid = isinstance(spatial, Global), step.grid
     kernel = input[:2] if is_global else None if grid is None else adaptive_kernels(input, grid)

@@ -8,6 +8,7 @@ how the output height and width follow from the input's. `mbcalc.core.plan` writ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -17,6 +18,9 @@ from mbcalc.spec.model import Layer, Pool
 
 NETWORK_INPUT = -1
 """The producer index that stands for the network's input."""
+
+StepAdder = Callable[..., int]
+"""The planner's `add` (`mbcalc.core.plan`): appends one step, returns its index."""
 
 Rounding = Literal["round", "floor", "divisible"]
 """How `Expand` rounds: to the nearest (halves to even), down, or to a multiple of the divisor."""
@@ -167,19 +171,30 @@ class Partition:
 
 @dataclass(frozen=True, slots=True)
 class Multiple:
-    """The input's size rounded up to whole multiples of `multiple` (a resize up)."""
+    """The input's size rounded up to whole multiples of `multiple`: ceil(H / m_h) * m_h x
+    ceil(W / m_w) * m_w (a map resized up, or padded at the bottom and right to whole
+    windows)."""
 
     multiple: Pair
 
 
 @dataclass(frozen=True, slots=True)
 class SizeOf:
-    """The size of tensor `tensor` (a resize back)."""
+    """The size of tensor `tensor`, whatever the input's (a map resized or cropped back)."""
 
     tensor: int
 
 
-SpatialRule = Window | Global | Flat | Keep | Adaptive | TokenRow | Partition | Multiple | SizeOf
+@dataclass(frozen=True, slots=True)
+class FixedSize:
+    """`size`, whatever the input's (a table of a window's relative positions)."""
+
+    size: Pair
+
+
+SpatialRule = (
+    Window | Global | Flat | Keep | Adaptive | TokenRow | Partition | Multiple | SizeOf | FixedSize
+)
 
 SAME = Same()
 SUM = Sum()
@@ -198,7 +213,9 @@ class Step:
 
     `act` is the activation after the op when it is not its layer's (a linear projection or
     residual add in an mbconv unit, the parts of a squeeze-and-excite); `groups` is None on a
-    depthwise op, which has one group per input channel. A step is never changed once made
+    depthwise op, which has one group per input channel. `shift` and `cosine` are an attend
+    op's in windows: its windows shifted by half a window (Swin's odd blocks; free), scaled
+    cosine attention (a learned logit scale per head). A step is never changed once made
     (not frozen: a frozen record takes five times as long to make).
     """
 
@@ -215,6 +232,8 @@ class Step:
     bias: bool = False
     bn: bool = False
     aux: bool = False  # in an auxiliary head: runs in training only
+    shift: bool = False
+    cosine: bool = False
 
     @property
     def kernel(self) -> Pair | None:

@@ -11,8 +11,6 @@ map; the output projection maps the heads back to the input's width.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from mbcalc.core.ir import (
     KEEP,
     ONE_PER_CHANNEL,
@@ -23,6 +21,7 @@ from mbcalc.core.ir import (
     Heads,
     Like,
     Partition,
+    StepAdder,
     Window,
 )
 from mbcalc.kinds import OpKind
@@ -30,8 +29,6 @@ from mbcalc.spec import Attention
 
 KV_KERNEL = 3
 """The key and value down-sampling conv's kernel (timm's `dw_kernel_size`)."""
-
-StepAdder = Callable[..., int]  # the planner's `add` (mbcalc.core.plan)
 
 
 def is_multi_query(layer: Attention) -> bool:

@@ -17,8 +17,8 @@ NORM_ELEMENTS = {
 """The profile key (`mbcalc.core.profiles.Extra`) of each op's outputs; a batch norm's is `bn`."""
 
 THOP_SKIPS = (OpKind.GROUP_NORM, OpKind.LAYER_SCALE, OpKind.TOKENS, OpKind.ATTEND)
-"""The ops whose params thop leaves out: it has no rule for their modules (an attend op's
-params are a relative position bias table)."""
+"""The ops whose params thop leaves out: it has no rule for their modules (an attend op's are
+a relative position bias table, or a logit scale per head)."""
 
 
 def kept_shape_op(layer: Softmax | Norm | LayerScale | Shuffle) -> tuple[OpKind, int | None]:

@@ -39,6 +39,7 @@ from mbcalc.core.norms import kept_shape_op
 from mbcalc.core.resize_plan import resized
 from mbcalc.core.shapes import AtOne
 from mbcalc.core.token_plan import plan_token_layer
+from mbcalc.core.window_plan import plan_space_to_depth
 from mbcalc.kinds import OpKind
 from mbcalc.spec import (
     Attention,
@@ -61,6 +62,7 @@ from mbcalc.spec import (
     Separable,
     Shuffle,
     Softmax,
+    SpaceToDepth,
     Spec,
     Stage,
     Tokens,
@@ -155,6 +157,8 @@ class _Planner:
         groups: int | None = None,
         bias: bool = False,
         bn: bool = False,
+        shift: bool = False,
+        cosine: bool = False,
     ) -> int:
         """Append one step; returns its index (the tensor it makes)."""
         index = len(self.steps)
@@ -167,7 +171,7 @@ class _Planner:
             )
         step = Step(
             index, name, unit, kind, sources, layer, channels, spatial, act, groups, bias, bn,
-            self.in_aux,
+            self.in_aux, shift, cosine,
         )  # fmt: skip
         self.steps.append(step)
         return index
@@ -209,7 +213,7 @@ class _Planner:
 
     def other(self, layer: Layer, path: str, tensor: int) -> int:
         """The steps of a layer that is no conv: pools, fc, squeeze-and-excite, the layers that
-        keep their input's shape, fused-MBConv, tokens, attention and readouts."""
+        keep their input's shape, fused-MBConv, tokens, attention, readouts and space-to-depth."""
         if isinstance(layer, Pool):
             return self.pool(layer, path, tensor)
         if isinstance(layer, Fc):
@@ -227,6 +231,8 @@ class _Planner:
             return self.fused_mbconv(layer, path, tensor)
         if isinstance(layer, Tokens | Attention | Readout):
             return plan_token_layer(self.add, layer, path, tensor)
+        if isinstance(layer, SpaceToDepth):
+            return plan_space_to_depth(self.add, layer, path, tensor)
         raise self.spec.error(  # pragma: no cover - the spec parser admits no other type
             f"layer type {layer.type} cannot be built", layer, path
         )

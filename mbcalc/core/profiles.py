@@ -45,8 +45,11 @@ tensor multiplied in (`mbcalc.pytorch.norm_modules`); tokens are a flatten, a `t
 the class token and an addition of the position embedding, attention's products two `@`
 between tensors with a scaling and `Tensor.softmax` between them
 (`mbcalc.pytorch.token_modules`), in block and grid partitions with a relative position bias
-added to the products (`mbcalc.pytorch.partition_modules`). No tool counts the position
-embedding's addition, the relative position bias's, the scaling or that softmax:
+added to the products (`mbcalc.pytorch.partition_modules`); attention in windows pads and crops
+with `F.pad` and slicing, rolls, gathers its position bias table by index and adds it, and a
+space-to-depth slices and concatenates (`mbcalc.pytorch.window_modules`). No tool counts the
+position embedding's addition, the scaling or that softmax, nor a position bias's gathering or
+addition:
 
 - fvcore 0.1.5 (`FlopCountAnalysis`): `aten::batch_norm` 2 per element (inference, affine),
   `aten::adaptive_avg_pool2d` 1 per input, `aten::layer_norm` and `aten::group_norm` 5 per
@@ -57,8 +60,8 @@ embedding's addition, the relative position bias's, the scaling or that softmax:
   grid by `pool_window`), `nn.Softmax` 3C - 1 per position, `LayerNorm` 4 per element; max
   pools, `GroupNorm` and functional calls (a split, a shuffle, attention's products, a
   resize) 0; no biases. Its params are those of the modules it has a rule for: not
-  `GroupNorm`'s, a layer scale's, a class token's, a position embedding's nor a relative
-  position bias table's.
+  `GroupNorm`'s, a layer scale's, a class token's, a position embedding's, nor an attention's
+  position bias table or logit scale.
 - ptflops 0.7.5, pytorch backend (module hooks + patched `torch.nn.functional`): biases,
   `BatchNorm2d` 2 per element; `ReLU`, `PReLU`, `ELU`, `GELU` twice (the module's hook and its
   patched functional call), `ReLU6` and `LeakyReLU` once (their functions are not patched),
@@ -265,7 +268,7 @@ def op_elements(op: Countable, d: Dims, arith: Arith) -> Iterator[tuple[str, Num
     from mbcalc.core.norms import NORM_ELEMENTS
 
     size = d.h_out * d.w_out * d.c_out
-    if op.bias and op.kind is not OpKind.ATTEND:  # an attend op's: a table no tool counts
+    if op.bias and op.kind is not OpKind.ATTEND:  # an attend op's is a table, added to scores
         yield Extra.POSITION if op.kind is OpKind.TOKENS else Extra.BIAS, size
     if op.bn:
         yield Extra.BN, size

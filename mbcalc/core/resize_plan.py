@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from mbcalc.core.ir import SAME, Multiple, SizeOf
-from mbcalc.core.token_plan import StepAdder
+from mbcalc.core.ir import SAME, Multiple, SizeOf, StepAdder
 from mbcalc.kinds import OpKind
 from mbcalc.spec import Block, Layer
 

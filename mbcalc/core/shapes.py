@@ -24,6 +24,7 @@ from mbcalc.core.ir import (
     Adaptive,
     Expand,
     Fixed,
+    FixedSize,
     Flat,
     Global,
     Heads,
@@ -340,7 +341,7 @@ def _size_out(
             return (1, ar.minimum(tokens, MAX_VALUE))
         case Global() | Flat():
             return (1, 1)
-        case Adaptive(output=output):
+        case Adaptive(output=output) | FixedSize(size=output):
             return output
         case Multiple(multiple=(m_h, m_w)):
             return (h_in + -h_in % m_h, w_in + -w_in % m_w)

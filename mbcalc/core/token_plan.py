@@ -7,7 +7,6 @@ as written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from fractions import Fraction
 
 from mbcalc.core.ir import (
@@ -21,18 +20,16 @@ from mbcalc.core.ir import (
     Like,
     Partition,
     SpatialRule,
+    StepAdder,
     TokenRow,
 )
 from mbcalc.core.mqa_plan import is_multi_query, plan_multi_query
+from mbcalc.core.window_plan import crop_back, pad_to_windows, position_mlp
 from mbcalc.kinds import OpKind
 from mbcalc.spec import Attention, Readout, Tokens
 
 _ONE_THIRD = Expand(Fraction(1, 3), "floor")
 """The attention products' output: one of the three (q, k, v) widths of their input."""
-
-
-StepAdder = Callable[..., int]
-"""The planner's `add` (`mbcalc.core.plan`): appends one step, returns its index."""
 
 
 def plan_token_layer(
@@ -55,20 +52,24 @@ def plan_token_layer(
 def _attention(add: StepAdder, layer: Attention, path: str, tensor: int) -> int:
     """qkv (a 1x1 conv with bias to three whole-head widths), the products (`groups`: the
     heads; `bias`: a relative position bias table), proj (a 1x1 conv with bias back to the
-    input's width), the layer's act after it."""
+    input's width), the layer's act after it; Swin's padding, cropping and position-bias MLP
+    around them where the layer asks (`mbcalc.core.window_plan`)."""
     qkv = add(
-        layer, f"{path}.qkv", path, OpKind.CONV, (tensor,), Heads(layer.heads, 3), POINTWISE,
-        act="none", groups=1, bias=layer.bias,
+        layer, f"{path}.qkv", path, OpKind.CONV, (pad_to_windows(add, layer, path, tensor),),
+        Heads(layer.heads, 3), POINTWISE, act="none", groups=1, bias=layer.bias,
     )  # fmt: skip
     partition, table = attention_partition(layer), layer.position_bias == "relative"
+    bias_table = position_mlp(add, layer, path, tensor)  # a continuous bias's, or none
     attend = add(
-        layer, f"{path}.attend", path, OpKind.ATTEND, (qkv,), _ONE_THIRD, partition,
-        act="none", groups=layer.heads, bias=table,
+        layer, f"{path}.attend", path, OpKind.ATTEND, (qkv, *bias_table), _ONE_THIRD,
+        partition, act="none", groups=layer.heads, bias=table, shift=layer.shift,
+        cosine=layer.cosine,
     )  # fmt: skip
-    return add(
+    proj = add(
         layer, f"{path}.proj", path, OpKind.CONV, (attend,), Like(tensor), POINTWISE,
         groups=1, bias=layer.bias,
     )  # fmt: skip
+    return crop_back(add, layer, path, proj, tensor)
 
 
 def attention_partition(layer: Attention) -> SpatialRule:

@@ -30,6 +30,9 @@ skeleton with mbcalc's exact geometry:
   by the block's or parallel's (none after an mbconv unit's add); squeeze-and-excite is its
   global average pool, fc1 with the SE's activation, fc2 with its gate (sigmoid or hard sigmoid)
   and the channel scaling.
+- a space-to-depth (Swin's patch merging), the padding and cropping around attention in
+  windows, a window's offsets for a position-bias MLP and attention in contiguous windows as
+  `mbcalc.pytorch.window_modules` builds them.
 - standalone norms and layer scales as `mbcalc.pytorch.norm_modules` builds them, then the op's
   activation.
 - activations by name; `prelu` is one `PReLU` parameter per op, counted apart from mbcalc's
@@ -66,6 +69,7 @@ from mbcalc.pytorch.partition_modules import PARTITION_MODES, PartitionAttend
 from mbcalc.pytorch.patch_modules import PatchAttend, Resize
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
+from mbcalc.pytorch.window_modules import WINDOW_KINDS, window_attend, window_module
 from mbcalc.spec import Spec
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
@@ -212,19 +216,24 @@ def _op_module(op: Op) -> nn.Module:
         return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
     if op.kind is OpKind.ATTEND and len(op.sources) == 3:  # q, k, v: multi-query, no act
         return MultiQueryAttend(op.groups or 1)
-    if op.kind in _TOKEN_KINDS:
-        return _sequence({op.kind.value: _token_module(op), "act": activation(op.act)})
-    if op.kind is OpKind.RESIZE:
-        return _sequence({"resize": Resize(op.output[:2]), "act": activation(op.act)})
+    if op.kind is OpKind.ATTEND and op.partition == "block":
+        return window_attend(op)  # reads a position-bias table too, where one is planned
+    if op.kind in _SHAPING_KINDS:
+        return _sequence({op.kind.value: _shaping_module(op), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
-_TOKEN_KINDS = (OpKind.TOKENS, OpKind.ATTEND, OpKind.READOUT)
+_SHAPING_KINDS = (OpKind.TOKENS, OpKind.ATTEND, OpKind.READOUT, OpKind.RESIZE, *WINDOW_KINDS)
 
 
-def _token_module(op: Op) -> nn.Module:
+def _shaping_module(op: Op) -> nn.Module:
     """A tokens op (its class token where the row is longer than the map, its position
-    embedding where it has a bias), attention's products (`groups`: the heads), a readout."""
+    embedding where it has a bias), attention's products (`groups`: the heads), a readout, a
+    resize, Swin's space-to-depth, padding, cropping and window offsets."""
+    if op.kind in WINDOW_KINDS:
+        return window_module(op)
+    if op.kind is OpKind.RESIZE:
+        return Resize(op.output[:2])
     if op.kind is OpKind.TOKENS:
         h_in, w_in, channels = op.input
         tokens = op.output[1]

@@ -44,6 +44,7 @@ from mbcalc.spec.model import (
     Separable,
     Shuffle,
     Softmax,
+    SpaceToDepth,
     Stage,
     Tokens,
 )
@@ -369,9 +370,9 @@ def _attention(p: LayerContext, a: Args, common: Common) -> Layer:
     partition = given[0][1] if given else None
     size = a.pair(given[0][0], None) if given else None
     position_bias = a.choice("position_bias", POSITION_BIASES, "none")
-    if position_bias == "relative" and partition not in ("block", "grid"):
+    if position_bias != "none" and partition not in ("block", "grid"):
         raise a.error(
-            "a relative position bias is a table per window offset: it needs a window",
+            f"a {position_bias} position bias is a table per window offset: it needs a window",
             a.mapping["position_bias"],
             "add `window: M` or `grid: M`, or remove `position_bias`",
         )
@@ -379,12 +380,39 @@ def _attention(p: LayerContext, a: Args, common: Common) -> Layer:
     multi_query = multi_query_args(a, heads, given[0][0] if given else None)
     return Attention(
         **common, heads=heads, partition=partition, size=size, position_bias=position_bias,
-        **multi_query,
+        **multi_query, **window_options(a, partition == "block"),
     )  # fmt: skip
+
+
+class WindowOptions(TypedDict):
+    """Attention in windows as Swin runs it (`shift`, `padded`) and Swin V2's `cosine`."""
+
+    shift: bool
+    padded: bool
+    cosine: bool
+
+
+_WINDOW_ONLY = {"shift": "shifts windows", "padded": "pads the map to whole windows"}
+"""What the options that need contiguous windows do."""
+
+
+def window_options(a: Args, windowed: bool) -> WindowOptions:
+    """`shift` and `padded` need `window` (contiguous windows); all three default to false."""
+    for key, what in _WINDOW_ONLY.items():
+        if key in a.mapping and not windowed:
+            hint = f"add `window: M`, or remove `{key}`"
+            raise a.error(f"`{key}` {what}: it needs `window`", a.mapping[key], hint)
+    return WindowOptions(
+        shift=a.bool("shift", False), padded=a.bool("padded", False), cosine=a.bool("cosine", False)
+    )
 
 
 def _readout(p: LayerContext, a: Args, common: Common) -> Layer:
     return Readout(**common, take=a.choice("take", READOUT_TAKES, "class"))
+
+
+def _space_to_depth(p: LayerContext, a: Args, common: Common) -> Layer:
+    return SpaceToDepth(**common, block=a.int("block", 2))
 
 
 def _regnet(p: LayerContext, a: Args, common: Common) -> Layer:
@@ -488,10 +516,16 @@ LAYERS: dict[LayerType, LayerRow] = {
             *(key for key, _ in _PARTITIONS),
             "position_bias",
             *MULTI_QUERY_ARGUMENTS,
+            "shift",
+            "padded",
+            "cosine",
         ),
         build=_attention,
     ),
     LayerType.READOUT: LayerRow(prefix="readout", arguments=("take",), build=_readout),
+    LayerType.SPACE_TO_DEPTH: LayerRow(
+        prefix="space_to_depth", arguments=("block",), build=_space_to_depth
+    ),
     LayerType.REGNET: LayerRow(
         prefix="regnet",
         arguments=("depth", "w0", "wa", "wm", "group_width", "bottleneck", "se", "stem_width"),

@@ -45,8 +45,8 @@ READOUT_TAKES: tuple[ReadoutTake, ...] = ("class", "mean")
 AttentionPartition = Literal["block", "grid", "patch"]
 """An attention's partition as written: `window` (block), `grid` or `patch`."""
 
-PositionBias = Literal["none", "relative"]
-POSITION_BIASES: tuple[PositionBias, ...] = ("none", "relative")
+PositionBias = Literal["none", "relative", "continuous"]
+POSITION_BIASES: tuple[PositionBias, ...] = ("none", "relative", "continuous")
 
 NormKind = Literal["batch", "layer", "group"]
 NORM_KINDS: tuple[NormKind, ...] = ("batch", "layer", "group")
@@ -300,7 +300,11 @@ class Attention(Layer):
     heads: int
     partition: AttentionPartition | None = None  # None: global
     size: Pair | None = None  # the window (block, grid) or the patch
-    position_bias: PositionBias = "none"  # "relative": a learned table per window offset
+    position_bias: PositionBias = "none"  # "relative": a learned table per window offset;
+    # "continuous": a table made by an MLP from the offsets (Swin V2)
+    shift: bool = False  # windows shifted by half a window (Swin's odd blocks)
+    padded: bool = False  # qkv and proj run on the map padded to whole windows, then cropped
+    cosine: bool = False  # scaled cosine attention: a learned logit scale per head (Swin V2)
     # multi-query (mbcalc.spec.multi_query): separate q, k and v projections, k and v of
     # `kv_heads` heads of `head_width`, from the input down-sampled by `kv_stride`
     kv_heads: int | None = None
@@ -314,6 +318,15 @@ class Readout(Layer):
 
     type: ClassVar[LayerType] = LayerType.READOUT
     take: ReadoutTake
+
+
+class SpaceToDepth(Layer):
+    """Each `block` x `block` patch of neighbours side by side in the channels (Swin's patch
+    merging): H x W x C -> ceil(H/b) x ceil(W/b) x b*b*C, the map padded at the bottom and
+    right to whole patches; free."""
+
+    type: ClassVar[LayerType] = LayerType.SPACE_TO_DEPTH
+    block: int
 
 
 class Stage(Block):

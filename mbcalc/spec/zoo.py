@@ -71,6 +71,7 @@ FAMILIES = (
     ("vit_", "ViT"),
     ("mobilevit", "MobileViT"),
     ("maxvit_", "MaxViT"),
+    ("swin_", "Swin"),
     ("shufflenet", "ShuffleNet"),
     ("inception", "Inception/GoogLeNet"),
     ("googlenet", "Inception/GoogLeNet"),

@@ -42,6 +42,10 @@ FAMILY_LABELS = {
     Family.ATTEND: "Attention products",
     Family.READOUT: "Readout",
     Family.RESIZE: "Resize",
+    Family.SPACE_TO_DEPTH: "Space to depth",
+    Family.PAD: "Pad",
+    Family.CROP: "Crop",
+    Family.POSITIONS: "Window offsets",
 }
 
 

@@ -389,3 +389,48 @@ def multi_query_networks(draw: st.DrawFn) -> Spec:
     height = draw(st.integers(1, 12))
     size = [height, draw(st.integers(-(-height // 2), 2 * height))]
     return spec_of(layers, size, 3, draw(st.sampled_from(["floor", "divisible"])), 1)
+
+
+@st.composite
+def swin_networks(draw: st.DrawFn) -> Spec:
+    """A random small Swin: a patch embedding and layer norm, stages of blocks (attention in
+    windows, shifted or not, padded or not, with a relative, continuous or no position bias,
+    cosine or not; an MLP; each part with a residual, V2's post-norm or V1's pre-norm), patch
+    mergings (a space-to-depth, a norm and a pointwise conv) between the stages."""
+    width = draw(st.integers(2, 6)) * 2
+    layers: list[Layer] = [
+        {"conv": {"out": width, "kernel": 2, "stride": 2, "padding": "same", "bias": True}},
+        {"norm": {"kind": "layer"}},
+    ]
+    post_norm = draw(st.booleans())
+    for stage in range(draw(st.integers(1, 3))):
+        if stage:
+            width *= 2
+            merge: list[Layer] = [
+                {"norm": {"kind": "layer"}},
+                {"pointwise": {"out": width, "bias": False, "act": "none"}},
+            ]
+            layers += [{"space_to_depth": {}}, *(merge[::-1] if post_norm else merge)]
+        for _ in range(draw(st.integers(1, 2))):
+            attention: dict[str, object] = {
+                "heads": draw(st.sampled_from([1, 2])),
+                "window": draw(
+                    st.integers(1, 4) | st.lists(st.integers(2, 4), min_size=2, max_size=2)
+                ),
+                "shift": draw(st.booleans()),
+                "padded": draw(st.booleans()),
+                "position_bias": draw(st.sampled_from(["none", "relative", "continuous"])),
+                "cosine": draw(st.booleans()),
+            }
+            mlp: list[Layer] = [
+                {"pointwise": {"out": 2 * width, "bias": True, "act": "gelu"}},
+                {"pointwise": {"out": width, "bias": True, "act": "none"}},
+            ]
+            for part in ([{"attention": attention}], mlp):
+                norm: Layer = {"norm": {"kind": "layer"}}
+                inner = [*part, norm] if post_norm else [norm, *part]
+                layers.append({"block": {"residual": True, "layers": inner}})
+    layers += [{"norm": {"kind": "layer"}}, {"pool": {"global": True}}, {"fc": {"out": 5}}]
+    height = draw(st.integers(2, 20))
+    size = [height, draw(st.integers(-(-height // 2), 2 * height))]
+    return spec_of(layers, size, 3, draw(st.sampled_from(["floor", "divisible"])), 1)

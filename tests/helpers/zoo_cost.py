@@ -7,7 +7,8 @@ members are built from the layer types and rules of the member checked in full (
 VGG 16's convs, EfficientNetV2-M and -L from -S's units, DenseNet-169 from DenseNet-121's dense
 layers, ConvNeXt-B from ConvNeXt-T's blocks, ShuffleNet V2's other widths from 1.0x's units, the
 ViTs from ViT-B/16's encoder layers, MobileNetV4 Conv-M and -L from Conv-S's UIBs, Hybrid-L
-from Hybrid-M's UIBs and multi-query attention, MobileViT XS and S from XXS's blocks).
+from Hybrid-M's UIBs and multi-query attention, MobileViT XS and S from XXS's blocks, the Swins
+from Swin-T's or Swin-V2-T's blocks).
 `mbcalc verify` checks them once, at REDUCED (a quarter of the width, 64x64), where every op is
 still compared with PyTorch's; the real tools, whose counts depend on the op kinds alone, count
 them through the member they are built like. A check's cost grows with the number of ops far
@@ -62,6 +63,8 @@ CHECKED_LIKE = {
     **{f"mobilenetv4_conv_{size}": "mobilenetv4_conv_small" for size in ("medium", "large")},
     "mobilenetv4_hybrid_large": "mobilenetv4_hybrid_medium",
     **{f"mobilevit_{size}": "mobilevit_xxs" for size in ("xs", "s")},
+    **{f"swin_{size}": "swin_t" for size in ("s", "b")},
+    **{f"swin_v2_{size}": "swin_v2_t" for size in ("s", "b")},
 }
 LARGEST = "regnet_y_128gf"
 """The shipped spec with the most mult-adds at its own resolution."""
