@@ -8,6 +8,7 @@ N*N*D mult-adds for QK^T and as many for the weighted sum of V.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from mbcalc.core.settings import whole_heads
 from mbcalc.deploy.memory import memory_report
 from mbcalc.grid.sweep import sweep
 from mbcalc.kinds import OpKind
+from tests.helpers.attention_networks import ATTENTION_NETWORKS
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
-from tests.helpers.strategies import token_networks
 from tests.helpers.sweep_check import assert_grid_matches_table
 
 
@@ -156,20 +157,6 @@ def test_a_bad_token_layer_on_the_command_line_is_one_line(tmp_path: Path) -> No
     assert_clean_failure(invoke_mbcalc("table", str(spec)), 1, "bad.yaml:3", "attention1", "heads")
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    spec=token_networks(),
-    alphas=st.lists(st.fractions(Fraction(1, 4), 3, max_denominator=20), min_size=1, max_size=4),
-    heights=st.lists(st.integers(1, 24), min_size=1, max_size=4),
-)
-def test_random_token_networks_over_a_grid_equal_the_one_setting_engine(
-    spec: Spec, alphas: list[Fraction], heights: list[int]
-) -> None:
-    grid = sweep(spec, alphas, heights)
-    assert grid.valid.all()  # a token network builds at every setting drawn
-    assert_grid_matches_table(grid)
-
-
 def test_the_attention_matrix_is_alive_while_the_products_run() -> None:
     # 2x3 map of 4 channels -> 6 tokens; 2 heads: a 2 x 6 x 6 matrix beside q, k, v and output
     report = report_of("  - tokens: {}\n  - attention: {heads: 2}\n", (2, 3), 4)
@@ -207,3 +194,20 @@ def test_a_class_token_read_out_is_a_view_and_moves_nothing() -> None:
     assert (readout.input_bytes, readout.output_bytes) == (0, 0)
     assert fc.input_bytes == 4 * 4  # the class token alone: C values
     assert tokens.output_bytes == 4 * 5 * 4
+
+
+@pytest.mark.parametrize("networks", ATTENTION_NETWORKS.values(), ids=ATTENTION_NETWORKS.keys())
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_random_attention_networks_over_a_grid_equal_the_one_setting_engine(
+    networks: tuple[Callable[[], st.SearchStrategy[Spec]], int], data: st.DataObject
+) -> None:
+    strategy, largest = networks
+    spec = data.draw(strategy())
+    alphas = data.draw(
+        st.lists(st.fractions(Fraction(1, 4), 3, max_denominator=20), min_size=1, max_size=4)
+    )
+    heights = data.draw(st.lists(st.integers(1, largest), min_size=1, max_size=4))
+    grid = sweep(spec, alphas, heights)
+    assert grid.valid.all()  # every attention network drawn builds at every setting drawn
+    assert_grid_matches_table(grid)

@@ -9,19 +9,13 @@ on the map padded up to whole windows where windows are used.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from mbcalc import Report, Settings, Spec, SpecError, analyze, build_graph, parse_spec
 from mbcalc.deploy.memory import memory_report
-from mbcalc.grid.sweep import sweep
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
-from tests.helpers.strategies import partitioned_networks
-from tests.helpers.sweep_check import assert_grid_matches_table
 
 
 def report_of(attention: str, size: tuple[int, int], channels: int = 4) -> Report:
@@ -138,20 +132,6 @@ def test_a_bad_partition_on_the_command_line_is_one_line(tmp_path: Path) -> None
     )
     result = invoke_mbcalc("table", str(spec))
     assert_clean_failure(result, 1, "bad.yaml:3", "attention1", "`window` and `grid`")
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    spec=partitioned_networks(),
-    alphas=st.lists(st.fractions(Fraction(1, 4), 3, max_denominator=20), min_size=1, max_size=4),
-    heights=st.lists(st.integers(1, 24), min_size=1, max_size=4),
-)
-def test_random_partitioned_networks_over_a_grid_equal_the_one_setting_engine(
-    spec: Spec, alphas: list[Fraction], heights: list[int]
-) -> None:
-    grid = sweep(spec, alphas, heights)
-    assert grid.valid.all()
-    assert_grid_matches_table(grid)
 
 
 def test_alike_attentions_partitioned_differently_are_counted_apart() -> None:

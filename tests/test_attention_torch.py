@@ -5,6 +5,7 @@ position embedding included."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import pytest
@@ -12,25 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mbcalc import Settings, Spec, analyze, build_graph, parse_spec
-from tests.helpers.strategies import token_networks
+from tests.helpers.attention_networks import ATTENTION_NETWORKS
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 network = pytest.importorskip("mbcalc.pytorch.network")
 verification = pytest.importorskip("mbcalc.pytorch.verification")
-
-
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    spec=token_networks(),
-    alpha=st.integers(25, 150).map(lambda n: Fraction(n, 100)),
-    res=st.integers(1, 24),
-)
-def test_random_token_networks_verify_at_any_setting(spec: Spec, alpha: Fraction, res: int) -> None:
-    result = verification.verify(analyze(build_graph(spec, Settings(alpha=alpha, res=res))))
-    assert result.ok, result.verdict
-    total, got = result.report.total.cost, result.measured()
-    assert (got.mult_adds, got.params) == (total.mult_adds, total.params)
 
 
 @pytest.mark.parametrize(("tokens", "width", "heads"), [(5, 8, 2), (7, 12, 3), (1, 4, 4)])
@@ -69,3 +57,19 @@ def test_tokens_put_the_class_token_first_and_add_the_positions() -> None:
         expected = torch.cat([torch.arange(4.0).reshape(1, 4, 1), x.flatten(2)], dim=2) + 1
         torch.testing.assert_close(row, expected.unsqueeze(2))
         torch.testing.assert_close(module(x).flatten(), torch.arange(4.0) + 1)
+
+
+@pytest.mark.parametrize("networks", ATTENTION_NETWORKS.values(), ids=ATTENTION_NETWORKS.keys())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_attention_networks_verify_at_any_setting(
+    networks: tuple[Callable[[], st.SearchStrategy[Spec]], int], data: st.DataObject
+) -> None:
+    strategy, largest = networks
+    spec = data.draw(strategy())
+    alpha = data.draw(st.integers(25, 150).map(lambda n: Fraction(n, 100)))
+    res = data.draw(st.integers(1, largest))
+    result = verification.verify(analyze(build_graph(spec, Settings(alpha=alpha, res=res))))
+    assert result.ok, result.verdict
+    total, got = result.report.total.cost, result.measured()
+    assert (got.mult_adds, got.params) == (total.mult_adds, total.params)

@@ -15,17 +15,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from mbcalc import Report, Settings, Spec, SpecError, analyze, build_graph, parse_spec
+from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.deploy.memory import memory_report
 from mbcalc.grid.sweep import sweep
 from mbcalc.kinds import OpKind
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
-from tests.helpers.strategies import multi_query_networks
 from tests.helpers.sweep_check import assert_grid_matches_table
 
 OPS = (
@@ -164,20 +161,6 @@ def test_hybrid_medium_over_a_grid_equals_the_one_setting_engine() -> None:
     spec = load_shipped("mobilenetv4_hybrid_medium")
     alphas = [Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), Fraction(1), Fraction(5, 4)]
     grid = sweep(spec, alphas, [33, 64, 96, 127, 224])
-    assert grid.valid.all()
-    assert_grid_matches_table(grid)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    spec=multi_query_networks(),
-    alphas=st.lists(st.fractions(Fraction(1, 4), 3, max_denominator=20), min_size=1, max_size=4),
-    heights=st.lists(st.integers(1, 24), min_size=1, max_size=4),
-)
-def test_random_multi_query_networks_over_a_grid_equal_the_one_setting_engine(
-    spec: Spec, alphas: list[Fraction], heights: list[int]
-) -> None:
-    grid = sweep(spec, alphas, heights)
     assert grid.valid.all()
     assert_grid_matches_table(grid)
 

@@ -14,16 +14,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from mbcalc import Report, Settings, Spec, SpecError, analyze, build_graph, parse_spec
+from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.by_type import Family, breakdown
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.grid.sweep import sweep
 from mbcalc.kinds import OpKind
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
-from tests.helpers.patch_networks import patch_networks
 from tests.helpers.sweep_check import assert_grid_matches_table
 
 
@@ -116,17 +113,3 @@ def test_a_resized_block_at_a_setting_keeps_its_input_size() -> None:
     )
     assert graph.ops[-1].output[:2] == (11, 11)
     assert graph.ops[0].output[:2] == (12, 12)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    spec=patch_networks(),
-    alphas=st.lists(st.fractions(Fraction(1, 4), 3, max_denominator=20), min_size=1, max_size=4),
-    heights=st.lists(st.integers(1, 24), min_size=1, max_size=4),
-)
-def test_random_patch_networks_over_a_grid_equal_the_one_setting_engine(
-    spec: Spec, alphas: list[Fraction], heights: list[int]
-) -> None:
-    grid = sweep(spec, alphas, heights)
-    assert grid.valid.all()
-    assert_grid_matches_table(grid)

@@ -14,17 +14,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from mbcalc import Report, Settings, Spec, SpecError, analyze, build_graph, parse_spec
+from mbcalc import Report, Settings, SpecError, analyze, build_graph, parse_spec
 from mbcalc.core.by_type import Family, breakdown
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.grid.sweep import sweep
 from mbcalc.kinds import OpKind
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc
-from tests.helpers.strategies import swin_networks
 from tests.helpers.sweep_check import assert_grid_matches_table
 
 
@@ -208,20 +205,6 @@ def test_alpha_keeps_every_swin_head_whole(alpha: Fraction) -> None:
     for row in report.rows:
         if row.op.kind is OpKind.ATTEND:
             assert row.op.output[2] % (row.op.groups or 1) == 0
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    spec=swin_networks(),
-    alphas=st.lists(st.fractions(Fraction(1, 4), 3, max_denominator=20), min_size=1, max_size=4),
-    heights=st.lists(st.integers(1, 40), min_size=1, max_size=4),
-)
-def test_random_swins_over_a_grid_equal_the_one_setting_engine(
-    spec: Spec, alphas: list[Fraction], heights: list[int]
-) -> None:
-    grid = sweep(spec, alphas, heights)
-    assert grid.valid.all()  # a Swin builds at every setting drawn
-    assert_grid_matches_table(grid)
 
 
 def test_the_breakdown_names_swins_free_ops() -> None:

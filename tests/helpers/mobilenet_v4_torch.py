@@ -15,10 +15,11 @@ modules, so that a forward hook counts them from the real tensors.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+
+from tests.helpers.hook_counts import Counted, count_with_hooks
 
 Activation = Callable[[], nn.Module]
 
@@ -266,39 +267,6 @@ class MobileNetV4(nn.Module):
         return logits
 
 
-@dataclass(frozen=True)
-class Counted:
-    params: int  # sum(p.numel() for p in model.parameters()): BN scale and shift included
-    mult_adds: int  # convolutions, the classifier and the attention products
-    products: int  # the attention products alone
-
-
 def count(model: nn.Module, side: int) -> Counted:
-    """Run `model` on a 1 x 3 x side x side input, with forward hooks on every Conv2d (output
-    numel x kernel numel x in_channels / groups), Linear (in x out) and MatMul (output numel x
-    the operands' shared inner size)."""
-    counts = {"layers": 0, "products": 0}
-
-    def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-        if isinstance(module, nn.Conv2d):
-            kernel = module.kernel_size[0] * module.kernel_size[1]
-            counts["layers"] += output.numel() * kernel * module.in_channels // module.groups
-        elif isinstance(module, nn.Linear):
-            counts["layers"] += module.in_features * module.out_features
-        else:
-            counts["products"] += output.numel() * inputs[0].shape[-1]
-
-    handles = [
-        module.register_forward_hook(hook)
-        for module in model.modules()
-        if isinstance(module, nn.Conv2d | nn.Linear | MatMul)
-    ]
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(torch.randn(1, 3, side, side))
-    finally:
-        for handle in handles:
-            handle.remove()
-    params = sum(p.numel() for p in model.parameters())
-    return Counted(params, counts["layers"] + counts["products"], counts["products"])
+    """`model`'s params and mult-adds on a 1 x 3 x side x side input, by forward hooks."""
+    return count_with_hooks(model, side, (MatMul,))

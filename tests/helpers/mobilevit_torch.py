@@ -29,6 +29,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional
 
+from tests.helpers.hook_counts import Counted, count_with_hooks
+
 
 def make_divisible(v: float, divisor: int = 8) -> int:
     """timm/layers/helpers.py `make_divisible` (min_value = divisor, round_limit = 0.9)."""
@@ -239,41 +241,6 @@ class MobileViT(nn.Module):
         return out
 
 
-@dataclass(frozen=True)
-class Counted:
-    params: int  # sum(p.numel() for p in model.parameters()): BN and LayerNorm included
-    mult_adds: int
-    products: int  # the attention products' share of mult_adds
-
-
 def count(model: nn.Module, size: int) -> Counted:
-    """Run `model` on a 1 x 3 x size x size input; forward hooks count every Conv2d (output
-    numel x kernel numel x in_channels / groups), Linear (output numel x in_features: once per
-    token) and attention product (output numel x the operands' shared dimension, from the
-    real tensors)."""
-    convs: list[int] = []
-    products: list[int] = []
-
-    def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-        if isinstance(module, nn.Conv2d):
-            kernel = module.kernel_size[0] * module.kernel_size[1]
-            convs.append(output.numel() * kernel * module.in_channels // module.groups)
-        elif isinstance(module, nn.Linear):
-            convs.append(output.numel() * module.in_features)
-        else:
-            products.append(output.numel() * inputs[0].shape[-1])
-
-    handles = [
-        module.register_forward_hook(hook)
-        for module in model.modules()
-        if isinstance(module, nn.Conv2d | nn.Linear | Product)
-    ]
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, 3, size, size))
-    finally:
-        for handle in handles:
-            handle.remove()
-    params = sum(p.numel() for p in model.parameters())
-    return Counted(params, sum(convs) + sum(products), sum(products))
+    """`model`'s params and mult-adds on a 1 x 3 x size x size input, by forward hooks."""
+    return count_with_hooks(model, size, (Product,))
