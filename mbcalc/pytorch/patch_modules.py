@@ -3,10 +3,11 @@
 
 - `PatchAttend`: the products of an attention with `patch: p` (partition mode "patch"): the
   map cut into p x p patches, the positions at the same offset of every patch attend to each
-  other (timm's `MobileVitBlock` unfolds them into p*p sequences of (H/p)*(W/p) tokens), by
-  `mbcalc.pytorch.token_modules.Attend` on each offset's positions. A map that is not whole
-  patches is zero-padded to whole patches, as the spec language counts it (ceil(H/p)*p *
-  ceil(W/p)*p queries, each seeing ceil(H/p)*ceil(W/p) keys), and the padding cropped off.
+  other (timm's `MobileVitBlock` unfolds them into p*p sequences of (H/p)*(W/p) tokens): the
+  grid partition of `mbcalc.pytorch.partition_modules` with (H/p) x (W/p) windows. A map
+  that is not whole patches is zero-padded to whole patches, as the spec language counts it
+  (ceil(H/p)*p * ceil(W/p)*p queries, each seeing ceil(H/p)*ceil(W/p) keys), the padding
+  cropped off.
 - `Resize`: a bilinear interpolation to the op's output size (`align_corners=False`, as timm
   interpolates), run only where the size changes, as timm's MobileViT block does.
 """
@@ -15,30 +16,30 @@ from __future__ import annotations
 
 from mbcalc.kinds import Pair
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn
-from mbcalc.pytorch.token_modules import Attend
+from mbcalc.pytorch.partition_modules import from_windows, pad_to_windows, to_windows
+from mbcalc.pytorch.token_modules import MatMul, attend_tokens
 
 
 class PatchAttend(nn.Module):
-    """N x 3D x H x W (q, k and v of every position) -> N x D x H x W: `Attend` among the
-    positions at each offset of a `patch`, the map zero-padded to whole patches (the padding
-    cropped off the output)."""
+    """N x 3D x H x W (q, k and v of every position) -> N x D x H x W: per head, attention
+    among the positions at each offset of a `patch`, the map zero-padded to whole patches (the
+    padding cropped off the output). Each offset's positions, spread evenly over the map, are
+    a window of `mbcalc.pytorch.partition_modules`'s grid partition."""
 
     def __init__(self, heads: int, patch: Pair) -> None:
         super().__init__()
-        self.patch = patch
-        self.attend = Attend(heads)
+        self.heads, self.patch = heads, patch
+        self.scores = MatMul()  # q @ k^T
+        self.weighted = MatMul()  # weights @ v
 
     def forward(self, x: Tensor) -> Tensor:
-        batch, channels, height, width = x.shape
-        ph, pw = self.patch
-        x = functional.pad(x, (0, -width % pw, 0, -height % ph))
-        rows, cols = x.shape[2] // ph, x.shape[3] // pw
-        # one map of rows x cols positions per offset in the patch
-        offsets = x.reshape(batch, channels, rows, ph, cols, pw).permute(0, 3, 5, 1, 2, 4)
-        out = self.attend(offsets.reshape(batch * ph * pw, channels, rows, cols))
-        out = out.reshape(batch, ph, pw, -1, rows, cols).permute(0, 3, 4, 1, 5, 2)
-        cropped: Tensor = out.reshape(batch, -1, rows * ph, cols * pw)[:, :, :height, :width]
-        return cropped
+        height, width = x.shape[-2:]
+        padded = pad_to_windows(x, self.patch)
+        size = (padded.shape[2], padded.shape[3])
+        window = (size[0] // self.patch[0], size[1] // self.patch[1])  # an offset's positions
+        groups = to_windows(padded, window, "grid")
+        out = attend_tokens(groups, self.heads, (self.scores, self.weighted))
+        return from_windows(out, window, "grid", *size)[..., :height, :width]
 
 
 class Resize(nn.Module):

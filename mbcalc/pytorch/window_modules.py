@@ -26,6 +26,12 @@ import math
 
 from mbcalc.core.graph import Op, OpKind
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
+from mbcalc.pytorch.partition_modules import (
+    from_windows,
+    pad_to_windows,
+    relative_position_index,
+    to_windows,
+)
 from mbcalc.pytorch.token_modules import MatMul
 
 
@@ -38,14 +44,8 @@ class SpaceToDepth(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         b = self.block
-        x = pad_to(x, (b, b))
+        x = pad_to_windows(x, (b, b))
         return torch.cat([x[:, :, i::b, j::b] for j in range(b) for i in range(b)], dim=1)
-
-
-def pad_to(x: Tensor, multiple: tuple[int, int]) -> Tensor:
-    """`x` (N x C x H x W) with zeros at the bottom and right up to whole `multiple`s."""
-    height, width = x.shape[-2:]
-    return functional.pad(x, (0, -width % multiple[1], 0, -height % multiple[0]))
 
 
 class Pad(nn.Module):
@@ -95,17 +95,6 @@ class Positions(nn.Module):
         return self.table
 
 
-def offset_index(window: tuple[int, int]) -> Tensor:
-    """For each (query, key) of a window's M_h*M_w tokens, its offset's row in a
-    (2M_h-1)(2M_w-1) table: (dy + M_h - 1) * (2M_w - 1) + dx + M_w - 1."""
-    rows, cols = window
-    cells = torch.stack(
-        torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")
-    ).flatten(1)
-    offsets = cells[:, :, None] - cells[:, None, :]  # 2 x T x T
-    return (offsets[0] + rows - 1) * (2 * cols - 1) + offsets[1] + cols - 1
-
-
 def region_mask(size: tuple[int, int], window: tuple[int, int], shift: tuple[int, int]) -> Tensor:
     """windows x T x T: -100 between a window's tokens from different regions of the rolled
     map (bands [0, H-M), [H-M, H-s), [H-s, H) in each direction that has a shift), else 0."""
@@ -115,23 +104,8 @@ def region_mask(size: tuple[int, int], window: tuple[int, int], shift: tuple[int
             band = torch.zeros(length)
             band[length - m : length - s], band[length - s :] = 1, 2
             labels += band.view((-1, 1) if dim == 0 else (1, -1)) * (3 if dim == 0 else 1)
-    tokens = partition(labels[None, None], window).squeeze(-1)  # windows x T
+    tokens = to_windows(labels[None, None], window, "block").squeeze(-1)  # windows x T
     return (tokens[:, :, None] != tokens[:, None, :]).float() * -100.0
-
-
-def partition(x: Tensor, window: tuple[int, int]) -> Tensor:
-    """N x C x H x W (H, W whole windows) -> N*windows x M_h*M_w x C, windows in row order."""
-    batch, channels, height, width = x.shape
-    rows, cols = window
-    x = x.view(batch, channels, height // rows, rows, width // cols, cols)
-    return x.permute(0, 2, 4, 3, 5, 1).reshape(-1, rows * cols, channels)
-
-
-def unpartition(x: Tensor, window: tuple[int, int], size: tuple[int, int]) -> Tensor:
-    """`partition` undone: N*windows x M_h*M_w x C -> N x C x H x W."""
-    (rows, cols), (height, width) = window, size
-    x = x.view(-1, height // rows, width // cols, rows, cols, x.shape[-1])
-    return x.permute(0, 5, 1, 3, 2, 4).reshape(-1, x.shape[-1], height, width)
 
 
 class WindowAttend(nn.Module):
@@ -150,17 +124,17 @@ class WindowAttend(nn.Module):
         self.logit_scale = (
             nn.Parameter(torch.full((heads, 1, 1), math.log(10.0))) if cosine else None
         )
-        self.register_buffer("index", offset_index(window), persistent=False)
+        self.register_buffer("index", relative_position_index(window), persistent=False)
         self.scores = MatMul()  # q @ k^T
         self.weighted = MatMul()  # weights @ v
 
     def forward(self, qkv: Tensor, mlp_table: Tensor | None = None) -> Tensor:
         height, width = qkv.shape[-2:]
-        x = pad_to(qkv, self.window)
+        x = pad_to_windows(qkv, self.window)
         size = (x.shape[-2], x.shape[-1])
         shift = self._shift(size)
         x = torch.roll(x, (-shift[0], -shift[1]), (2, 3))
-        tokens = partition(x, self.window)  # B x T x 3D
+        tokens = to_windows(x, self.window, "block")  # B x T x 3D
         attn = self._logits(tokens) + self._bias(mlp_table)  # B x heads x T x T
         if any(shift):
             mask = region_mask(size, self.window, shift).to(attn)
@@ -168,7 +142,7 @@ class WindowAttend(nn.Module):
             attn = (attn.view(-1, windows, *attn.shape[1:]) + mask[None, :, None]).flatten(0, 1)
         v = self._heads(tokens.chunk(3, dim=-1)[2])
         out = self.weighted(attn.softmax(dim=-1), v).transpose(1, 2).flatten(2)  # B x T x D
-        out = torch.roll(unpartition(out, self.window, size), shift, (2, 3))
+        out = torch.roll(from_windows(out, self.window, "block", *size), shift, (2, 3))
         return out[:, :, :height, :width]
 
     def _shift(self, size: tuple[int, int]) -> tuple[int, int]:
