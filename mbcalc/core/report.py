@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mbcalc.core.activations import op_activations
 from mbcalc.core.costs import ZERO, Cost, op_costs
 from mbcalc.core.graph import Graph, Op, Unit
 from mbcalc.spec import LayerType
@@ -29,6 +30,11 @@ class OpRow:
     op: Op
     cost: Cost
 
+    @property
+    def activations(self) -> int:
+        """The op's output activations (`mbcalc.core.activations`)."""
+        return op_activations(self.op)
+
 
 @dataclass(eq=False, slots=True)
 class UnitRow:
@@ -45,6 +51,11 @@ class UnitRow:
     rows: tuple[OpRow, ...]
     cost: Cost
     standard_mult_adds: int | None = None
+
+    @property
+    def activations(self) -> int:
+        """The output activations of the unit's ops."""
+        return sum([row.activations for row in self.rows])
 
     @property
     def reduction(self) -> Fraction | None:
@@ -86,6 +97,7 @@ class Totals:
 
     cost: Cost
     standard_mult_adds: int
+    activations: int  # output activations of every op (`mbcalc.core.activations`)
 
     @property
     def reduction(self) -> Fraction:
@@ -171,7 +183,8 @@ def analyze(graph: Graph) -> Report:
         units.append(UnitRow(unit, unit_rows, cost, standard))
     total = _total(costs)
     standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
-    return Report(graph, rows, tuple(units), Totals(total, standard_total))
+    activations = sum([row.activations for row in rows])
+    return Report(graph, rows, tuple(units), Totals(total, standard_total, activations))
 
 
 def _total(costs: list[Cost]) -> Cost:

@@ -15,7 +15,7 @@ from mbcalc.views.formats import decimal, dims, exact, exact_decimal, ratio
 from mbcalc.views.text import category_label, csv_text, setting, setting_record, unit_counts
 
 if TYPE_CHECKING:
-    from mbcalc.core.compare import Column, Comparison, Row, Versus
+    from mbcalc.core.compare import Change, Column, Comparison, Row, Versus
     from mbcalc.core.costs import Cost
     from mbcalc.core.profiles import Counted
     from mbcalc.deploy.deployment import Deployment
@@ -109,6 +109,7 @@ def compare_record(
                     "mult_adds": column.report.total.cost.mult_adds,
                     "params": column.report.total.cost.params,
                     "bn_params": column.report.total.cost.bn_params,
+                    "activations": column.report.total.activations,
                 },
                 "vs_first": versus_record(column.versus),
                 "fewest_mult_adds": k in fewest_mult_adds,
@@ -340,19 +341,23 @@ def _signed(count: int) -> str:
 def _markdown_totals(comparison: Comparison) -> list[str]:
     columns = comparison.columns
     lines = [
-        "| column | mult-adds | vs first | params | vs first | BN params |",
-        "|---|--:|--:|--:|--:|--:|",
+        "| column | mult-adds | vs first | params | vs first | BN params | activations "
+        "| vs first |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for column in columns:
         total = column.report.total.cost
         against = column.versus
-        mult_adds = params = ""
+        mult_adds = params = activations = ""
         if against is not None:
-            mult_adds = f"{_signed(against.mult_adds.delta)} ({_times(against.mult_adds.ratio)})"
-            params = f"{_signed(against.params.delta)} ({_times(against.params.ratio)})"
+            mult_adds = _change_text(against.mult_adds)
+            params = _change_text(against.params)
+        if column.activations_versus is not None:
+            activations = _change_text(column.activations_versus)
         lines.append(
             f"| {column_heading(column)} | {exact(total.mult_adds)} | {mult_adds} | "
-            f"{exact(total.params)} | {params} | {exact(total.bn_params)} |"
+            f"{exact(total.params)} | {params} | {exact(total.bn_params)} | "
+            f"{exact(column.report.total.activations)} | {activations} |"
         )
     fewest = [
         f"fewest {what}: "
@@ -363,6 +368,11 @@ def _markdown_totals(comparison: Comparison) -> list[str]:
         )
     ]
     return [*lines, "", f"F{'; '.join(fewest)[1:]}."]
+
+
+def _change_text(change: Change) -> str:
+    """`+1,234 (1.5x)`: a count's difference from the first column's, and their ratio."""
+    return f"{_signed(change.delta)} ({_times(change.ratio)})"
 
 
 def _times(value: Fraction | None) -> str:
