@@ -22,30 +22,18 @@ from mbcalc.core.graph import Graph
 from mbcalc.kinds import OpKind
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import ok
-from tests.helpers.mobilenet_v1 import V1_CLASSES, V1_SEPARABLE, V1_STEM
+from tests.helpers.mobilenet_v1 import v1_activations_by_op
 
 COUNTED = {OpKind.CONV, OpKind.DEPTHWISE, OpKind.FC, OpKind.ATTEND}
 """The op kinds fvcore's default handles see (convolutions and matrix products)."""
 
 
-def v1_activations_by_op(side: int) -> list[int]:
-    """MobileNet v1 (the paper's Table 1) at alpha 1, a side x side input: each conv's, depthwise
-    conv's and pointwise conv's output elements, then the fc's."""
-    side = -(-side // 2)
-    counts = [side * side * V1_STEM]
-    channels = V1_STEM
-    for stride, out in V1_SEPARABLE:
-        side = -(-side // stride)
-        counts += [side * side * channels, side * side * out]  # depthwise, pointwise
-        channels = out
-    return [*counts, V1_CLASSES]
-
-
-def test_mobilenet_v1_at_224_op_by_op() -> None:
-    report = analyze(build_graph(load_shipped("mobilenet_v1")))
+@pytest.mark.parametrize(("alpha", "side"), [(Fraction(1), 224), (Fraction(1, 2), 160)])
+def test_mobilenet_v1_op_by_op(alpha: Fraction, side: int) -> None:
+    report = analyze(build_graph(load_shipped("mobilenet_v1"), Settings(alpha, res=side)))
     counted = [row.activations for row in report.rows if row.op.kind in COUNTED]
-    assert counted == v1_activations_by_op(224)
-    assert report.total.activations == sum(v1_activations_by_op(224))
+    assert counted == v1_activations_by_op(alpha, side, side)
+    assert report.total.activations == sum(v1_activations_by_op(alpha, side, side))
 
 
 def test_vit_b_16_at_224_by_hand() -> None:
@@ -134,7 +122,7 @@ def test_an_auxiliary_head_is_not_counted_by_fvcore_either() -> None:
 
 # --- reports ------------------------------------------------------------------------------
 
-V1_TOTAL = sum(v1_activations_by_op(224))
+V1_TOTAL = sum(v1_activations_by_op(Fraction(1), 224, 224))
 
 
 def test_table_summary_line() -> None:
@@ -144,7 +132,7 @@ def test_table_summary_line() -> None:
 def test_json_layers_and_total() -> None:
     data: dict[str, Any] = json.loads(ok("table", "mobilenet_v1", "--format", "json"))
     counted = [layer["activations"] for layer in data["layers"] if layer["op"] in COUNTED]
-    assert counted == v1_activations_by_op(224)
+    assert counted == v1_activations_by_op(Fraction(1), 224, 224)
     assert data["total"]["activations"] == V1_TOTAL
 
 
@@ -158,7 +146,7 @@ def test_markdown_summary() -> None:
 
 
 def test_compare_side_by_side() -> None:
-    half = sum(v1_activations_by_op(112))
+    half = sum(v1_activations_by_op(Fraction(1), 112, 112))
     args = ("compare", "mobilenet_v1", "mobilenet_v1@res=112")
     data = json.loads(ok(*args, "--format", "json"))
     assert [column["total"]["activations"] for column in data["columns"]] == [V1_TOTAL, half]
@@ -169,7 +157,7 @@ def test_compare_side_by_side() -> None:
 def test_sweep_json_and_csv() -> None:
     args = ("sweep", "mobilenet_v1", "--alpha", "1", "--res", "224,112")
     records = json.loads(ok(*args, "--format", "json"))["settings"]
-    expected = [V1_TOTAL, sum(v1_activations_by_op(112))]
+    expected = [V1_TOTAL, sum(v1_activations_by_op(Fraction(1), 112, 112))]
     assert [record["activations"] for record in records] == expected
     rows = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
     assert [int(row["activations"]) for row in rows] == expected
