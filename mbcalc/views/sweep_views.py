@@ -27,9 +27,8 @@ from mbcalc.views.formats import (
 from mbcalc.views.text import csv_text
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
-SWEEP_FIELDS = (
-    "alpha", "height", "width", "valid", "mult_adds", "params", "bn_params", "activations",
-)  # fmt: skip
+SWEEP_COUNTS = ("mult_adds", "params", "bn_params", "activations")
+SWEEP_FIELDS = ("alpha", "height", "width", "valid", *SWEEP_COUNTS)
 
 
 # -- sweep ---------------------------------------------------------------------------------
