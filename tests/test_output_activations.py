@@ -90,7 +90,12 @@ FVCORE_SETTINGS = {
     "mobilenet_v1": Settings(),
     "resnet18": Settings(res=64),
     "vit_b_16": Settings(Fraction(1, 4), res=64),
-    "mobilenetv4_hybrid_medium": Settings(Fraction(1, 2), res=96),
+    "mobilenetv4_hybrid_medium": Settings(Fraction(1, 2), res=96),  # multi-query attention
+    "mobilenet_v3_large": Settings(Fraction(1, 2), res=96),  # squeeze-and-excite's fcs
+    "efficientnet_b0": Settings(Fraction(1, 2), res=96),
+    "swin_t": Settings(Fraction(1, 4), res=64),  # shifted windows, padded
+    "swin_v2_t": Settings(Fraction(1, 4), res=64),  # cosine attention, continuous bias
+    "mobilevit_xs": Settings(Fraction(1, 2), res=64),  # attention over patches
 }
 
 
