@@ -157,6 +157,13 @@ def test_compare_side_by_side() -> None:
     assert [column["total"]["activations"] for column in data["columns"]] == [V1_TOTAL, half]
     assert f"{half:,} activations ({half - V1_TOTAL:+,}, " in ok(*args)
     assert f"| {V1_TOTAL:,} |  |" in ok(*args, "--format", "markdown")
+    rows = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
+    totals = [int(row["activations"]) for row in rows if row["row"] == "total"]
+    assert totals == [V1_TOTAL, half]
+    units = [
+        int(row["activations"]) for row in rows if row["row"] != "total" and row["column"] == "1"
+    ]
+    assert sum(units) == V1_TOTAL
 
 
 def test_sweep_json_and_csv() -> None:

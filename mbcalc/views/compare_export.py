@@ -25,8 +25,8 @@ COMPARE_SCHEMA = "mbcalc.compare/1"
 
 COMPARE_FIELDS = (
     "row", "aligned", "column", "argument", "spec", "alpha", "resolution", "unit", "type",
-    "mult_adds", "params", "bn_params", "mult_adds_delta", "params_delta", "bn_params_delta",
-    "mult_adds_ratio", "params_ratio", "bn_params_ratio",
+    "mult_adds", "params", "bn_params", "activations", "mult_adds_delta", "params_delta",
+    "bn_params_delta", "mult_adds_ratio", "params_ratio", "bn_params_ratio",
 )  # fmt: skip
 
 POSITION_MARK = "≈"
@@ -213,12 +213,13 @@ def compare_to_csv(
     for number, row in enumerate(rows, start=1):
         for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
             name = (None, None) if unit is None else (unit.unit.name, unit.unit.type.value)
-            cost = None if unit is None else unit.cost
-            line = _csv_line(comparison, k, (number, row.aligned.value, *name), cost, against)
+            counts = None if unit is None else (unit.cost, unit.activations)
+            line = _csv_line(comparison, k, (number, row.aligned.value, *name), counts, against)
             lines.append(line + [None] * (len(extra) + len(profile_fields)))
     for k, column in enumerate(comparison.columns):
-        total = column.report.total.cost
-        line = _csv_line(comparison, k, ("total", None, None, None), total, column.versus)
+        total = column.report.total
+        counts = (total.cost, total.activations)
+        line = _csv_line(comparison, k, ("total", None, None, None), counts, column.versus)
         deployment = deployments[k] if deployments else None
         line += deploy_views.compare_csv_cells(deployment)
         if counted:
@@ -231,10 +232,11 @@ def _csv_line(
     comparison: Comparison,
     k: int,
     labels: tuple[Any, Any, Any, Any],
-    cost: Cost | None,
+    counts: tuple[Cost, int] | None,
     against: Versus | None,
 ) -> list[Any]:
-    """One CSV line: `labels` are (row, aligned, unit, type) around column k's fields."""
+    """One CSV line: `labels` are (row, aligned, unit, type) around column k's fields, `counts`
+    its unit's (or total) cost and activations."""
     column = comparison.columns[k]
     graph = column.report.graph
     record = versus_record(against)
@@ -246,9 +248,13 @@ def _csv_line(
         exact_decimal(graph.alpha),
         dims(graph.resolution),
         *labels[2:],
-        *((None,) * 3 if cost is None else (cost.mult_adds, cost.params, cost.bn_params)),
+        *((None,) * 4 if counts is None else _count_cells(*counts)),
         *(record[key] if record else None for key in COMPARE_FIELDS[-6:]),
     ]
+
+
+def _count_cells(cost: Cost, activations: int) -> tuple[int, int, int, int]:
+    return cost.mult_adds, cost.params, cost.bn_params, activations
 
 
 def compare_to_markdown(
