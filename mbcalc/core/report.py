@@ -24,16 +24,12 @@ def quotient(numerator: int, denominator: int) -> Fraction:
 
 @dataclass(eq=False, slots=True)
 class OpRow:
-    """One primitive op and its cost; never changed once made (not frozen: a frozen record
-    takes five times as long to make)."""
+    """One primitive op, its cost and its output activations (`mbcalc.core.activations`);
+    never changed once made (not frozen: a frozen record takes five times as long to make)."""
 
     op: Op
     cost: Cost
-
-    @property
-    def activations(self) -> int:
-        """The op's output activations (`mbcalc.core.activations`)."""
-        return op_activations(self.op)
+    activations: int
 
 
 @dataclass(eq=False, slots=True)
@@ -154,7 +150,7 @@ def sum_costs(costs: Iterable[Cost]) -> Cost:
 def analyze(graph: Graph) -> Report:
     """Cost every op of `graph` and sum by unit and over the network."""
     costs = op_costs(graph.ops)
-    rows = tuple(map(OpRow, graph.ops, costs))
+    rows = tuple(map(OpRow, graph.ops, costs, _activations(graph.ops, costs)))
     twins = iter(op_costs(unit.standard for unit in graph.units if unit.standard is not None))
     units = []
     sums: dict[tuple[int, ...], Cost] = {}  # units alike (a layer's repeats) summed once
@@ -185,6 +181,19 @@ def analyze(graph: Graph) -> Report:
     standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
     activations = sum([row.activations for row in rows])
     return Report(graph, rows, tuple(units), Totals(total, standard_total, activations))
+
+
+def _activations(ops: Iterable[Op], costs: list[Cost]) -> list[int]:
+    """Each op's output activations, counted once for the ops alike (those sharing a cost:
+    alike in every shape and property the count reads)."""
+    known: dict[int, int] = {}
+    counts = []
+    for op, cost in zip(ops, costs, strict=True):
+        count = known.get(id(cost))
+        if count is None:
+            count = known[id(cost)] = op_activations(op)
+        counts.append(count)
+    return counts
 
 
 def _total(costs: list[Cost]) -> Cost:
