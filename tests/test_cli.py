@@ -196,6 +196,7 @@ def test_json_report_of_mobilenet_v1_matches_spec_md() -> None:
         "name": "conv1", "unit": "conv1", "op": "conv", "kernel": [3, 3], "stride": [2, 2],
         "groups": 1, "input": [224, 224, 3], "output": [112, 112, 32],
         "mult_adds": 112 * 112 * 3 * 3 * 3 * 32, "params": 3 * 3 * 3 * 32, "bn_params": 2 * 32,
+        "activations": 112 * 112 * 32,
     }  # fmt: skip
     sep1 = data["units"][1]
     assert sep1["name"] == "sep1"

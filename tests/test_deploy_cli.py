@@ -1063,6 +1063,7 @@ def test_sweep_without_deployment_options_has_no_deployment() -> None:
     assert "deployment" not in data
     assert set(data["settings"][0]) == {
         "alpha", "depth", "resolution", "valid", "mult_adds", "params", "bn_params",
+        "activations",
     }  # fmt: skip
 
 

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from mbcalc.cli.app import app
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
-from tests.helpers.mobilenet_v1 import v1_reference
+from tests.helpers.mobilenet_v1 import v1_activations_by_op, v1_reference
 from tests.helpers.readme import check_readme_examples
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
@@ -430,7 +430,10 @@ def test_the_suggested_compare_command_runs_and_compares_the_best_with_the_full_
     assert full["total"]["mult_adds"] == v1_reference(Fraction(1), 224, 224)["mult_adds"]
     assert chosen["alpha"] == 0.5
     assert chosen["resolution"] == [224, 224]
-    assert chosen["total"] == {key: HALF_224[key] for key in ("mult_adds", "params", "bn_params")}
+    assert chosen["total"] == {
+        **{key: HALF_224[key] for key in ("mult_adds", "params", "bn_params")},
+        "activations": sum(v1_activations_by_op(Fraction(1, 2), 224, 224)),
+    }
 
 
 def test_the_suggested_command_names_the_spec_as_typed(

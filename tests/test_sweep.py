@@ -70,7 +70,7 @@ def test_chunking_does_not_change_the_grid() -> None:
     whole = sweep(spec, alphas, heights)
     for chunk in (1, 7, 64, 333):
         parts = sweep(spec, alphas, heights, chunk_cells=chunk)
-        for name in ("mult_adds", "params", "bn_params", "valid"):
+        for name in ("mult_adds", "params", "bn_params", "activations", "valid"):
             assert np.array_equal(getattr(parts, name), getattr(whole, name)), (chunk, name)
 
 

@@ -49,8 +49,12 @@ HEIGHTS = (224, 192, 160, 128)
 PAPER_GRID = ("--alpha", ",".join(ALPHAS), "--res", ",".join(map(str, HEIGHTS)))
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
-RECORD_KEYS = {"alpha", "depth", "resolution", "valid", "mult_adds", "params", "bn_params"}
-CSV_HEADER = ["alpha", "height", "width", "valid", "mult_adds", "params", "bn_params"]
+RECORD_KEYS = {
+    "alpha", "depth", "resolution", "valid", "mult_adds", "params", "bn_params", "activations",
+}  # fmt: skip
+CSV_HEADER = [
+    "alpha", "height", "width", "valid", "mult_adds", "params", "bn_params", "activations",
+]  # fmt: skip
 COUNTS = ("mult_adds", "params", "bn_params")
 
 
@@ -265,6 +269,7 @@ def test_alpha_001_is_invalid_with_the_refusal_in_every_format() -> None:
         "mult_adds": None,
         "params": None,
         "bn_params": None,
+        "activations": None,
     }
     refusal = {"alpha": 0.01, "depth": 1.0, "resolution": [224, 224], "error": message}
     assert data["refused"] == [refusal]
@@ -276,6 +281,7 @@ def test_alpha_001_is_invalid_with_the_refusal_in_every_format() -> None:
         "mult_adds": "",
         "params": "",
         "bn_params": "",
+        "activations": "",
     }
     for fmt in ("table", "markdown"):
         text = ok("sweep", "mobilenet_v1", *options, "--format", fmt)

@@ -9,17 +9,20 @@ import json
 from fractions import Fraction
 
 from tests.helpers.cli import ok
-from tests.helpers.mobilenet_v1 import v1_reference
+from tests.helpers.mobilenet_v1 import v1_activations_by_op, v1_reference
 
 ARGS = ("table", "mobilenet_v1", "--alpha", "0.5", "--res", "160")
-EXPECTED = v1_reference(Fraction(1, 2), 160, 160)
+EXPECTED = v1_reference(Fraction(1, 2), 160, 160) | {
+    "activations": sum(v1_activations_by_op(Fraction(1, 2), 160, 160))
+}
 
 
 def test_the_terminal_shows_one_line_of_totals_with_the_setting() -> None:
     text = ok(*ARGS, "--summary")
     assert text.splitlines() == [
         f"MobileNet v1 · alpha 0.5 · 160x160 · {EXPECTED['mult_adds']:,} mult-adds · "
-        f"{EXPECTED['params']:,} params · {EXPECTED['bn_params']:,} BN params"
+        f"{EXPECTED['params']:,} params · {EXPECTED['bn_params']:,} BN params · "
+        f"{EXPECTED['activations']:,} activations"
     ]
 
 
@@ -36,7 +39,7 @@ def test_json_has_the_reports_keys_but_its_rows() -> None:
 def test_csv_is_a_header_and_one_row() -> None:
     (row,) = csv.DictReader(io.StringIO(ok(*ARGS, "--summary", "--format", "csv")))
     assert (row["alpha"], row["height"], row["width"]) == ("0.5", "160", "160")
-    for key in ("mult_adds", "params", "bn_params", "standard_mult_adds"):
+    for key in ("mult_adds", "params", "bn_params", "activations", "standard_mult_adds"):
         assert int(row[key]) == EXPECTED[key], key
 
 

@@ -57,7 +57,8 @@ class Analysis(Report):
     @classmethod
     def of(cls, report: Report, label: str, counted: Counted | None = None) -> Analysis:
         """`report` with its label (`mobilenet_v2`, a path) and its profile's count."""
-        total = Total(report.total.cost, report.total.standard_mult_adds)
+        own = report.total
+        total = Total(own.cost, own.standard_mult_adds, own.activations)
         return cls(report.graph, report.rows, report.units, total, label, counted)
 
     @cached_property

@@ -56,6 +56,8 @@ def table(
     shows its reduction against a standard convolution beside 1/N + 1/k^2.
     An auxiliary head's mult-adds, run in training only, are in parentheses, out of the
     totals; its params are in them.
+    Activations: the output elements of convs, fcs and attention's products (Dollar et al.'s
+    measure, fvcore's count, timm's infer_macts), per op and in total.
     --memory and --device add the deployment view: bytes, peak memory, roofline time.
     --summary shows one line of totals with the setting instead.
     """
@@ -132,6 +134,7 @@ def compare(
     Networks whose units mostly do not correspond (fewer than half) are shown by layer
     type instead, totals side by side; --by-layer pairs their units anyway.
     Ratios are against the first column; the fewest mult-adds and params win.
+    Each column's total activations (as `mbcalc table`'s) stand side by side.
     """
     from mbcalc.core.compare import compare_arguments, layout_of
     from mbcalc.views import compare_export as export

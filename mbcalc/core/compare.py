@@ -176,12 +176,14 @@ def versus(cost: Cost, first: Cost) -> Versus:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One argument and its report; `versus` holds its totals against the first column's."""
+    """One argument and its report; `versus` holds its totals against the first column's,
+    `activations_versus` its output activations."""
 
     target: Target
     report: Report
     versus: Versus | None = None
     counted: Counted | None = None  # the totals under a counting profile, when asked for
+    activations_versus: Change | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +366,7 @@ def compare(
             report,
             None if k == 0 else versus(report.total.cost, reports[0].total.cost),
             None if profile is None else count(report, profile),
+            None if k == 0 else change(report.total.activations, reports[0].total.activations),
         )
         for k, (target, report) in enumerate(zip(targets, reports, strict=True))
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mbcalc.core.activations import op_activations
 from mbcalc.core.costs import ZERO, Cost, op_costs
 from mbcalc.core.graph import Graph, Op, Unit
 from mbcalc.spec import LayerType
@@ -23,11 +24,12 @@ def quotient(numerator: int, denominator: int) -> Fraction:
 
 @dataclass(eq=False, slots=True)
 class OpRow:
-    """One primitive op and its cost; never changed once made (not frozen: a frozen record
-    takes five times as long to make)."""
+    """One primitive op, its cost and its output activations (`mbcalc.core.activations`);
+    never changed once made (not frozen: a frozen record takes five times as long to make)."""
 
     op: Op
     cost: Cost
+    activations: int
 
 
 @dataclass(eq=False, slots=True)
@@ -45,6 +47,11 @@ class UnitRow:
     rows: tuple[OpRow, ...]
     cost: Cost
     standard_mult_adds: int | None = None
+
+    @property
+    def activations(self) -> int:
+        """The output activations of the unit's ops."""
+        return sum([row.activations for row in self.rows])
 
     @property
     def reduction(self) -> Fraction | None:
@@ -86,6 +93,7 @@ class Totals:
 
     cost: Cost
     standard_mult_adds: int
+    activations: int  # output activations of every op (`mbcalc.core.activations`)
 
     @property
     def reduction(self) -> Fraction:
@@ -142,7 +150,7 @@ def sum_costs(costs: Iterable[Cost]) -> Cost:
 def analyze(graph: Graph) -> Report:
     """Cost every op of `graph` and sum by unit and over the network."""
     costs = op_costs(graph.ops)
-    rows = tuple(map(OpRow, graph.ops, costs))
+    rows = tuple(map(OpRow, graph.ops, costs, _activations(graph.ops, costs)))
     twins = iter(op_costs(unit.standard for unit in graph.units if unit.standard is not None))
     units = []
     sums: dict[tuple[int, ...], Cost] = {}  # units alike (a layer's repeats) summed once
@@ -171,7 +179,21 @@ def analyze(graph: Graph) -> Report:
         units.append(UnitRow(unit, unit_rows, cost, standard))
     total = _total(costs)
     standard_total = total.mult_adds - twinned_mult_adds + standard_mult_adds
-    return Report(graph, rows, tuple(units), Totals(total, standard_total))
+    activations = sum([row.activations for row in rows])
+    return Report(graph, rows, tuple(units), Totals(total, standard_total, activations))
+
+
+def _activations(ops: Iterable[Op], costs: list[Cost]) -> list[int]:
+    """Each op's output activations, counted once for the ops alike (those sharing a cost:
+    alike in every shape and property the count reads)."""
+    known: dict[int, int] = {}
+    counts = []
+    for op, cost in zip(ops, costs, strict=True):
+        count = known.get(id(cost))
+        if count is None:
+            count = known[id(cost)] = op_activations(op)
+        counts.append(count)
+    return counts
 
 
 def _total(costs: list[Cost]) -> Cost:

@@ -20,7 +20,10 @@ from mbcalc.grid.counting import GridCount
 from mbcalc.spec import MAX_VALUE, Spec
 from mbcalc.spec.stage import stage_counts
 
-STACKED = ("mult_adds", "params", "bn_params", "valid", "peak_bytes", "weight_bytes", "latency")
+STACKED = (
+    "mult_adds", "params", "bn_params", "activations", "valid", "peak_bytes", "weight_bytes",
+    "latency",
+)  # fmt: skip
 """The arrays of a grid, one row per (depth, alpha), that each depth's grid contributes."""
 
 

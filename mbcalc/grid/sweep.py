@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from mbcalc.core.activations import activations
 from mbcalc.core.arith import Num
 from mbcalc.core.costs import FORMULAS, Counts, Dims
 from mbcalc.core.exact import exact_text
@@ -77,6 +78,7 @@ class Grid:
     mult_adds: Array
     params: Array
     bn_params: Array
+    activations: Array  # output activations (`mbcalc.core.activations`)
     valid: Array
     peak_bytes: Array | None = None
     weight_bytes: Array | None = None
@@ -183,6 +185,7 @@ def _sweep_plan(
     mult_adds: Array = np.zeros(shape, dtype=counts_dtype)
     params: Array = np.zeros(shape, dtype=counts_dtype)
     bn_params: Array = np.zeros(shape, dtype=counts_dtype)
+    activation_counts: Array = np.zeros(shape, dtype=counts_dtype)  # at most the mult-adds
     valid = np.zeros(shape, dtype=bool)
     extra = {} if deployment is None else deployment.arrays(shape, work)
     counter = None if profile is None else GridCounter(profile, shape, counts_dtype)
@@ -199,13 +202,15 @@ def _sweep_plan(
             tally = None if counter is None else counter.block(block_shape)
             observers = [observer for observer in (accounts, tally) if observer is not None]
             counts, ok = _block_costs(plan, channels, sizes, block_shape, work, observers)
-            mult_adds[block], params[block], bn_params[block] = counts
+            mult_adds[block], params[block], bn_params[block], activation_counts[block] = counts
             valid[block] = ok
             if accounts is not None:
                 accounts.store(extra, block, ok)
             if counter is not None and tally is not None:
                 counter.store(tally, block, ok)
-    grid = Grid(spec, tuple(alphas), resolutions, mult_adds, params, bn_params, valid)
+    grid = Grid(
+        spec, tuple(alphas), resolutions, mult_adds, params, bn_params, activation_counts, valid
+    )
     if counter is not None:
         grid = replace(grid, counted=counter.result(plan, (mult_adds, params, bn_params), valid))
     if deployment is None:
@@ -257,8 +262,9 @@ def _block_costs(
     shape: tuple[int, int],
     dtype: type,
     observers: Sequence[StepObserver] = (),
-) -> tuple[tuple[Array, Array, Array], Array]:
-    """Mult-adds, params and BN params of one block of settings, and which are valid.
+) -> tuple[tuple[Array, Array, Array, Array], Array]:
+    """Mult-adds, params, BN params and activations of one block of settings, and which are
+    valid.
 
     Every op's shape and counts also go to each of `observers` (the deployment figures, the
     counting profile's extras of the block).
@@ -266,7 +272,7 @@ def _block_costs(
     failed = failures_mask(channels) | failures_mask(sizes)
     valid: Array = ~np.broadcast_to(np.asarray(failed, dtype=bool), shape)
     c_in, c_out = _as_ints(channels.inputs), _as_ints(channels.outputs)
-    totals: list[Array] = [np.zeros(shape, dtype=dtype) for _ in range(3)]
+    totals: list[Array] = [np.zeros(shape, dtype=dtype) for _ in range(4)]
     for step in plan.steps:
         i = step.index
         (h_in, w_in), (h_out, w_out) = sizes.inputs[i], sizes.outputs[i]
@@ -277,11 +283,13 @@ def _block_costs(
             counts = (0, counts[1], counts[2])
         for k, count in enumerate(counts):
             totals[k] += count
+        if not step.aux:
+            totals[3] += activations(step, dims)
         for observer in observers:
             observer.add(step, dims, counts)
     for total in totals:
         total[~valid] = 0
-    return (totals[0], totals[1], totals[2]), valid
+    return (totals[0], totals[1], totals[2], totals[3]), valid
 
 
 def _as_ints(values: list[Num]) -> list[Num]:

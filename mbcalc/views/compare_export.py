@@ -15,7 +15,7 @@ from mbcalc.views.formats import decimal, dims, exact, exact_decimal, ratio
 from mbcalc.views.text import category_label, csv_text, setting, setting_record, unit_counts
 
 if TYPE_CHECKING:
-    from mbcalc.core.compare import Column, Comparison, Row, Versus
+    from mbcalc.core.compare import Change, Column, Comparison, Row, Versus
     from mbcalc.core.costs import Cost
     from mbcalc.core.profiles import Counted
     from mbcalc.deploy.deployment import Deployment
@@ -25,8 +25,8 @@ COMPARE_SCHEMA = "mbcalc.compare/1"
 
 COMPARE_FIELDS = (
     "row", "aligned", "column", "argument", "spec", "alpha", "resolution", "unit", "type",
-    "mult_adds", "params", "bn_params", "mult_adds_delta", "params_delta", "bn_params_delta",
-    "mult_adds_ratio", "params_ratio", "bn_params_ratio",
+    "mult_adds", "params", "bn_params", "activations", "mult_adds_delta", "params_delta",
+    "bn_params_delta", "mult_adds_ratio", "params_ratio", "bn_params_ratio",
 )  # fmt: skip
 
 POSITION_MARK = "≈"
@@ -109,6 +109,7 @@ def compare_record(
                     "mult_adds": column.report.total.cost.mult_adds,
                     "params": column.report.total.cost.params,
                     "bn_params": column.report.total.cost.bn_params,
+                    "activations": column.report.total.activations,
                 },
                 "vs_first": versus_record(column.versus),
                 "fewest_mult_adds": k in fewest_mult_adds,
@@ -212,12 +213,13 @@ def compare_to_csv(
     for number, row in enumerate(rows, start=1):
         for k, (unit, against) in enumerate(zip(row.units, row.versus, strict=True)):
             name = (None, None) if unit is None else (unit.unit.name, unit.unit.type.value)
-            cost = None if unit is None else unit.cost
-            line = _csv_line(comparison, k, (number, row.aligned.value, *name), cost, against)
+            counts = None if unit is None else (unit.cost, unit.activations)
+            line = _csv_line(comparison, k, (number, row.aligned.value, *name), counts, against)
             lines.append(line + [None] * (len(extra) + len(profile_fields)))
     for k, column in enumerate(comparison.columns):
-        total = column.report.total.cost
-        line = _csv_line(comparison, k, ("total", None, None, None), total, column.versus)
+        total = column.report.total
+        counts = (total.cost, total.activations)
+        line = _csv_line(comparison, k, ("total", None, None, None), counts, column.versus)
         deployment = deployments[k] if deployments else None
         line += deploy_views.compare_csv_cells(deployment)
         if counted:
@@ -230,10 +232,11 @@ def _csv_line(
     comparison: Comparison,
     k: int,
     labels: tuple[Any, Any, Any, Any],
-    cost: Cost | None,
+    counts: tuple[Cost, int] | None,
     against: Versus | None,
 ) -> list[Any]:
-    """One CSV line: `labels` are (row, aligned, unit, type) around column k's fields."""
+    """One CSV line: `labels` are (row, aligned, unit, type) around column k's fields, `counts`
+    its unit's (or total) cost and activations."""
     column = comparison.columns[k]
     graph = column.report.graph
     record = versus_record(against)
@@ -245,9 +248,13 @@ def _csv_line(
         exact_decimal(graph.alpha),
         dims(graph.resolution),
         *labels[2:],
-        *((None,) * 3 if cost is None else (cost.mult_adds, cost.params, cost.bn_params)),
+        *((None,) * 4 if counts is None else _count_cells(*counts)),
         *(record[key] if record else None for key in COMPARE_FIELDS[-6:]),
     ]
+
+
+def _count_cells(cost: Cost, activations: int) -> tuple[int, int, int, int]:
+    return cost.mult_adds, cost.params, cost.bn_params, activations
 
 
 def compare_to_markdown(
@@ -340,19 +347,23 @@ def _signed(count: int) -> str:
 def _markdown_totals(comparison: Comparison) -> list[str]:
     columns = comparison.columns
     lines = [
-        "| column | mult-adds | vs first | params | vs first | BN params |",
-        "|---|--:|--:|--:|--:|--:|",
+        "| column | mult-adds | vs first | params | vs first | BN params | activations "
+        "| vs first |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for column in columns:
         total = column.report.total.cost
         against = column.versus
-        mult_adds = params = ""
+        mult_adds = params = activations = ""
         if against is not None:
-            mult_adds = f"{_signed(against.mult_adds.delta)} ({_times(against.mult_adds.ratio)})"
-            params = f"{_signed(against.params.delta)} ({_times(against.params.ratio)})"
+            mult_adds = _change_text(against.mult_adds)
+            params = _change_text(against.params)
+        if column.activations_versus is not None:
+            activations = _change_text(column.activations_versus)
         lines.append(
             f"| {column_heading(column)} | {exact(total.mult_adds)} | {mult_adds} | "
-            f"{exact(total.params)} | {params} | {exact(total.bn_params)} |"
+            f"{exact(total.params)} | {params} | {exact(total.bn_params)} | "
+            f"{exact(column.report.total.activations)} | {activations} |"
         )
     fewest = [
         f"fewest {what}: "
@@ -363,6 +374,11 @@ def _markdown_totals(comparison: Comparison) -> list[str]:
         )
     ]
     return [*lines, "", f"F{'; '.join(fewest)[1:]}."]
+
+
+def _change_text(change: Change) -> str:
+    """`+1,234 (1.5x)`: a count's difference from the first column's, and their ratio."""
+    return f"{_signed(change.delta)} ({_times(change.ratio)})"
 
 
 def _times(value: Fraction | None) -> str:

@@ -16,7 +16,7 @@ from mbcalc.views.aux_text import (
     aux_total_fields,
     mult_adds_text,
 )
-from mbcalc.views.convention import CONVENTION, markdown_convention
+from mbcalc.views.convention import ACTIVATIONS_MEANING, CONVENTION, markdown_convention
 from mbcalc.views.escape import for_markdown
 from mbcalc.views.formats import decimal, dims, exact, op_window, percent, unit_share
 from mbcalc.views.text import (
@@ -38,7 +38,7 @@ SCHEMA = "mbcalc.report/1"
 
 LAYER_FIELDS = (
     "name", "unit", "op", "kernel", "stride", "groups", "input", "output",
-    "mult_adds", "params", "bn_params",
+    "mult_adds", "params", "bn_params", "activations",
 )  # fmt: skip
 
 
@@ -59,6 +59,7 @@ def layer_record(row: OpRow, names: tuple[str, ...]) -> dict[str, Any]:
         "mult_adds": cost.mult_adds,
         "params": cost.params,
         "bn_params": cost.bn_params,
+        "activations": row.activations,
         **aux_fields(cost, op.aux),
         "sources": [names[i] for i in op.sources],
         "act": op.act,
@@ -136,6 +137,7 @@ def _document_fields(
             "mult_adds": total.cost.mult_adds,
             "params": total.cost.params,
             "bn_params": total.cost.bn_params,
+            "activations": total.activations,
             "standard_mult_adds": total.standard_mult_adds,
             "reduction": decimal(total.reduction),
             **aux_total_fields(report),
@@ -203,6 +205,7 @@ def _layer_middle(row: OpRow) -> tuple[str, str]:
         "mult_adds": cost.mult_adds,
         "params": cost.params,
         "bn_params": cost.bn_params,
+        "activations": row.activations,
         **aux_fields(cost, op.aux),
     }
     return f'{json.dumps(fields)[1:-1]}, "sources": [', f'], "act": {json_string(op.act)}'
@@ -328,6 +331,8 @@ def to_markdown(
         f"With {twin_text(report)}: "
         f"{exact(total.standard_mult_adds)} mult-adds; reduction "
         f"{decimal(total.reduction, 4)}.",
+        "",
+        f"Activations: {exact(total.activations)} ({ACTIVATIONS_MEANING}).",
         "",
     ]
     aux = aux_summary(report)

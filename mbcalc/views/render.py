@@ -21,7 +21,7 @@ from mbcalc.views.compare_export import (
     position_mark,
     ratio_text,
 )
-from mbcalc.views.convention import CONVENTION
+from mbcalc.views.convention import ACTIVATIONS_MEANING, CONVENTION
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.fitted import KEEP, MULT_ADDS_FIT, NAME_FIT, ColumnFit, FittedTable, Give
 from mbcalc.views.fitted_fixed import ColumnGroup, FittedFixedTable
@@ -190,6 +190,7 @@ def summary(
         f"{exact(total.cost.mult_adds)} mult-adds · {exact(total.cost.params)} params · "
         f"{exact(total.cost.bn_params)} BN params",
     )
+    grid.add_row("activations", f"{exact(total.activations)} ({ACTIVATIONS_MEANING})")
     aux = aux_summary(report)
     if aux is not None:
         grid.add_row(AUX_LABEL, aux)
@@ -410,6 +411,9 @@ def compare_summary(comparison: Comparison) -> Table:
         line.append("" if against is None else _against(against.params))
         line.append(f" · {exact(total.bn_params)} BN params")
         line.append("" if against is None else _against(against.bn_params))
+        line.append(f" · {exact(column.report.total.activations)} activations")
+        activations = column.activations_versus
+        line.append("" if activations is None else _against(activations))
         grid.add_row(Text(visible(column.target.argument)), line)
     winners = Text()
     for what, fewest in (("mult-adds", fewest_mult_adds), ("params", fewest_params)):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mbcalc.deploy.deployment import Deployment
 
 SUMMARY_FIELDS = (
-    "spec", "alpha", "height", "width", "mult_adds", "params", "bn_params",
+    "spec", "alpha", "height", "width", "mult_adds", "params", "bn_params", "activations",
     "standard_mult_adds", "reduction",
 )  # fmt: skip
 PROFILE_FIELDS = ("profile", "operations", "counted_params")
@@ -35,13 +35,14 @@ def _profile(counted: Counted | None) -> Counted | None:
 
 
 def totals_line(report: Report) -> str:
-    """`MobileNet v1 · alpha 1 · 224x224 · 568,740,352 mult-adds · 4,210,088 params · ...`"""
+    """`MobileNet v1 · alpha 1 · 224x224 · 568,740,352 mult-adds · 4,210,088 params · ...`,
+    BN params and activations."""
     graph, cost = report.graph, report.total.cost
     aux = report.aux_cost() is not None
     return (
         f"{graph.spec.name} · {multipliers(graph, ' · ')} · {dims(graph.resolution)} · "
         f"{exact(cost.mult_adds)} mult-adds · {exact(cost.params)} params · "
-        f"{exact(cost.bn_params)} BN params"
+        f"{exact(cost.bn_params)} BN params · {exact(report.total.activations)} activations"
         + (f" (aux head: {exact(cost.aux_mult_adds)} mult-adds, train only)" if aux else "")
     )
 
@@ -76,7 +77,7 @@ def summary_csv(
     graph, total = report.graph, report.total
     row: list[Any] = [
         graph.spec.name, exact_number(graph.alpha), *graph.resolution, total.cost.mult_adds,
-        total.cost.params, total.cost.bn_params, total.standard_mult_adds,
+        total.cost.params, total.cost.bn_params, total.activations, total.standard_mult_adds,
         decimal(total.reduction),
     ]  # fmt: skip
     header = list(SUMMARY_FIELDS)

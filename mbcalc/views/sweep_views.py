@@ -27,16 +27,20 @@ from mbcalc.views.formats import (
 from mbcalc.views.text import csv_text
 
 SWEEP_SCHEMA = "mbcalc.sweep/1"
-SWEEP_FIELDS = ("alpha", "height", "width", "valid", "mult_adds", "params", "bn_params")
+SWEEP_COUNTS = ("mult_adds", "params", "bn_params", "activations")
+SWEEP_FIELDS = ("alpha", "height", "width", "valid", *SWEEP_COUNTS)
 
 
 # -- sweep ---------------------------------------------------------------------------------
 
 
-def _cell(grid: Grid, a: int, r: int) -> tuple[int, int, int] | None:
+def _cell(grid: Grid, a: int, r: int) -> tuple[int, int, int, int] | None:
+    """(mult-adds, params, BN params, activations) of a valid setting."""
     if not grid.valid[a, r]:
         return None
-    return int(grid.mult_adds[a, r]), int(grid.params[a, r]), int(grid.bn_params[a, r])
+    arrays = (grid.mult_adds, grid.params, grid.bn_params, grid.activations)
+    mult_adds, params, bn_params, activations = (int(array[a, r]) for array in arrays)
+    return mult_adds, params, bn_params, activations
 
 
 def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
@@ -219,6 +223,7 @@ def sweep_records(grid: Grid) -> list[dict[str, Any]]:
                     "mult_adds": None if cell is None else cell[0],
                     "params": None if cell is None else cell[1],
                     "bn_params": None if cell is None else cell[2],
+                    "activations": None if cell is None else cell[3],
                     **_deployment_record(grid, a, r),
                     **_counted_record(grid, a, r),
                 }
@@ -278,7 +283,7 @@ def sweep_csv(grid: Grid) -> str:
             height,
             width,
             "true" if cell is not None else "false",
-            *(("", "", "") if cell is None else cell),
+            *(("", "", "", "") if cell is None else cell),
             *("" if value is None else value for value in added(a, r).values()),
         ]
         for a, alpha in enumerate(map(exact_number, grid.alphas))  # each alpha written once

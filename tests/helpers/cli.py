@@ -12,7 +12,7 @@ from mbcalc.cli.app import app
 # The JSON report's keys of one layer, in the order it writes them.
 LAYER_KEYS = (
     "name", "unit", "op", "kernel", "stride", "groups", "input", "output",
-    "mult_adds", "params", "bn_params",
+    "mult_adds", "params", "bn_params", "activations",
 )  # fmt: skip
 
 # The first bytes of every PNG file.

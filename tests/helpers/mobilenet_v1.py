@@ -54,3 +54,17 @@ def v1_reference(alpha: Fraction, height: int, width: int) -> dict[str, int]:
         "bn_params": bn_params,
         "standard_mult_adds": standard,
     }
+
+
+def v1_activations_by_op(alpha: Fraction, height: int, width: int) -> list[int]:
+    """Each conv's, depthwise conv's and pointwise conv's output elements, then the fc's: the
+    activations of Dollár et al. ("Fast and Accurate Model Scaling"), from Table 1's shapes."""
+    channels = math.floor(V1_STEM * alpha)
+    height, width = -(-height // 2), -(-width // 2)
+    counts = [height * width * channels]
+    for stride, out in V1_SEPARABLE:
+        n = math.floor(out * alpha)
+        height, width = -(-height // stride), -(-width // stride)
+        counts += [height * width * channels, height * width * n]  # depthwise, pointwise
+        channels = n
+    return [*counts, V1_CLASSES]

@@ -7,7 +7,8 @@ from mbcalc.grid.sweep import Grid
 
 
 def assert_grid_matches_table(grid: Grid) -> None:
-    """Every cell equals the one-setting engine, or is invalid exactly where it refuses."""
+    """Every cell (its activations too) equals the one-setting engine, or is invalid exactly
+    where it refuses."""
     for a, alpha in enumerate(grid.alphas):
         for r, (height, width) in enumerate(grid.resolutions):
             try:
@@ -16,7 +17,9 @@ def assert_grid_matches_table(grid: Grid) -> None:
                 assert not grid.valid[a, r], (alpha, height)
                 continue
             assert graph.resolution == (height, width)
-            cost = analyze(graph).total.cost
+            total = analyze(graph).total
+            cost = total.cost
             cell = (grid.mult_adds[a, r], grid.params[a, r], grid.bn_params[a, r])
             assert grid.valid[a, r], (alpha, height)
             assert cell == (cost.mult_adds, cost.params, cost.bn_params), (alpha, height)
+            assert grid.activations[a, r] == total.activations, (alpha, height)
