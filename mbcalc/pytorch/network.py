@@ -65,7 +65,7 @@ from mbcalc.errors import MbcalcError
 from mbcalc.pytorch.mqa_modules import MultiQueryAttend
 from mbcalc.pytorch.needs_torch import Tensor, functional, nn, torch
 from mbcalc.pytorch.norm_modules import NORM_KINDS, norm_module
-from mbcalc.pytorch.partition_modules import PARTITION_MODES, PartitionAttend
+from mbcalc.pytorch.partition_modules import PartitionAttend
 from mbcalc.pytorch.patch_modules import PatchAttend, Resize
 from mbcalc.pytorch.split_modules import ChannelShuffle, Slice
 from mbcalc.pytorch.token_modules import Attend, ClassToken, Tokens
@@ -214,22 +214,20 @@ def _op_module(op: Op) -> nn.Module:
         return Slice(op.input[2] // op.output[2], op.part or 0)
     if op.kind is OpKind.SHUFFLE:
         return _sequence({"shuffle": ChannelShuffle(op.groups or 1), "act": activation(op.act)})
-    if op.kind is OpKind.ATTEND and len(op.sources) == 3:  # q, k, v: multi-query, no act
-        return MultiQueryAttend(op.groups or 1)
-    if op.kind is OpKind.ATTEND and op.partition == "block":
-        return window_attend(op)  # reads a position-bias table too, where one is planned
+    if op.kind is OpKind.ATTEND:
+        return _attend_module(op)
     if op.kind in _SHAPING_KINDS:
         return _sequence({op.kind.value: _shaping_module(op), "act": activation(op.act)})
     raise MbcalcError(f"op '{op.name}': no PyTorch module for the op kind {op.kind.value!r}")
 
 
-_SHAPING_KINDS = (OpKind.TOKENS, OpKind.ATTEND, OpKind.READOUT, OpKind.RESIZE, *WINDOW_KINDS)
+_SHAPING_KINDS = (OpKind.TOKENS, OpKind.READOUT, OpKind.RESIZE, *WINDOW_KINDS)
 
 
 def _shaping_module(op: Op) -> nn.Module:
     """A tokens op (its class token where the row is longer than the map, its position
-    embedding where it has a bias), attention's products (`groups`: the heads), a readout, a
-    resize, Swin's space-to-depth, padding, cropping and window offsets."""
+    embedding where it has a bias), a readout, a resize, Swin's space-to-depth, padding,
+    cropping and window offsets."""
     if op.kind in WINDOW_KINDS:
         return window_module(op)
     if op.kind is OpKind.RESIZE:
@@ -238,18 +236,32 @@ def _shaping_module(op: Op) -> nn.Module:
         h_in, w_in, channels = op.input
         tokens = op.output[1]
         return Tokens(channels, tokens > h_in * w_in, tokens if op.bias else None)
-    if op.kind is OpKind.ATTEND:
-        if op.partition == "patch" and op.stride is not None:
-            return PatchAttend(op.groups or 1, op.stride)
-        if op.partition in PARTITION_MODES:
-            assert op.kernel is not None
-            return PartitionAttend(op.groups or 1, op.kernel, op.partition, op.bias)
-        if op.partition is not None:
-            raise MbcalcError(
-                f"op '{op.name}': no PyTorch module for attention partitioned by {op.partition}"
-            )
-        return Attend(op.groups or 1)
     return ClassToken()
+
+
+def _attend_module(op: Op) -> nn.Module:
+    """Attention's products (`groups`: the heads) by which keys each query sees: multi-query
+    (q, k and v made by three ops), contiguous windows (Swin's, with its shift, position bias
+    and cosine; no activation follows), a grid, the offsets of patches, or every position."""
+    heads = op.groups or 1
+    if len(op.sources) == 3:
+        return MultiQueryAttend(heads)
+    if op.partition == "block":
+        return window_attend(op)
+    products: nn.Module
+    if op.partition == "grid":
+        assert op.kernel is not None
+        products = PartitionAttend(heads, op.kernel, "grid", op.bias)
+    elif op.partition == "patch":
+        assert op.stride is not None
+        products = PatchAttend(heads, op.stride)
+    elif op.partition is None:
+        products = Attend(heads)
+    else:
+        raise MbcalcError(
+            f"op '{op.name}': no PyTorch module for attention partitioned by {op.partition}"
+        )
+    return _sequence({op.kind.value: products, "act": activation(op.act)})
 
 
 def _sequence(parts: dict[str, nn.Module | None]) -> nn.Sequential:
