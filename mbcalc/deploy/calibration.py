@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mbcalc.core.costs import Dims
+from mbcalc.deploy.calibration_file import Quality
 from mbcalc.deploy.latency_model import NETWORK_TERM, TERMS, CostModel, terms
 from mbcalc.deploy.memory import MemoryReport
 from mbcalc.deploy.roofline import moved_bytes
@@ -49,15 +50,6 @@ class Sample:
     name: str
     terms: dict[str, int]
     seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Quality:
-    """How well a model fitted without them predicts the held-out networks."""
-
-    held_out: int
-    median_error: float  # median of |predicted / measured - 1|
-    within_15: float  # share of networks predicted within 15%
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
-"""The deployment view of a report: memory and, on a device, roofline time. Data only."""
+"""The deployment view of a report: memory and, on a device, its time (the roofline bound, or a
+calibrated device's estimate). Data only."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -18,7 +20,7 @@ class CategoryTime:
 
     category: Category
     mult_adds: int
-    seconds: Fraction
+    seconds: Fraction | float  # exact on the roofline, float from a calibrated model
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,23 @@ class Deployment:
         """Mult-adds and estimated time per layer type, the slowest first."""
         if self.roofline is None:
             return ()
+        roofline = self.roofline
         mult_adds: dict[Category, int] = {}
         seconds: dict[Category, list[Fraction]] = {}
+        estimated: dict[Category, list[float]] = {}
         # Merges cost no mult-adds, but moving their tensors takes time.
         ops = categorized(self.memory.report)
-        for (row, category), time in zip(ops, self.roofline.ops, strict=True):
+        for index, (row, category) in enumerate(ops):
             mult_adds[category] = mult_adds.get(category, 0) + row.cost.mult_adds
-            seconds.setdefault(category, []).append(time.seconds)
-        rows = [CategoryTime(cat, ma, repeated_sum(seconds[cat])) for cat, ma in mult_adds.items()]
+            seconds.setdefault(category, []).append(roofline.ops[index].seconds)
+            if roofline.estimates is not None:
+                estimated.setdefault(category, []).append(roofline.estimates[index])
+        rows = [
+            CategoryTime(
+                cat, ma, math.fsum(estimated[cat]) if estimated else repeated_sum(seconds[cat])
+            )
+            for cat, ma in mult_adds.items()
+        ]
         rows.sort(key=lambda row: -row.seconds)
         return tuple(rows)
 
@@ -51,14 +62,14 @@ class DeploymentVersus:
 
     peak: Fraction
     weights: Fraction
-    latency: Fraction | None
+    latency: Fraction | float | None
 
 
 def deployment_versus(deployment: Deployment, first: Deployment) -> DeploymentVersus:
     memory, base = deployment.memory, first.memory
     latency = None
-    if deployment.roofline is not None and first.roofline is not None and first.roofline.seconds:
-        latency = deployment.roofline.seconds / first.roofline.seconds
+    if deployment.roofline is not None and first.roofline is not None and first.roofline.time:
+        latency = deployment.roofline.time / first.roofline.time
     return DeploymentVersus(
         peak=Fraction(memory.peak.bytes, base.peak.bytes or 1),
         weights=Fraction(memory.weight_bytes, base.weight_bytes or 1),

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from mbcalc.core.arith import Num, Real
 from mbcalc.core.costs import Dims
@@ -191,14 +191,12 @@ class CostModel:
 
     coefficients: Mapping[str, float]
 
-    def op_seconds(
-        self, op: Timed, dims: Dims, mult_adds: Num, moved: Num, batch: int
-    ) -> Real:
+    def op_seconds(self, op: Timed, dims: Dims, mult_adds: Num, moved: Num, batch: int) -> Real:
         """One op's time (arguments as `terms` takes them)."""
-        seconds: Real = 0.0
+        seconds: Any = 0.0  # a float, or an array of them over a grid
         for term, amount in terms(op, dims, mult_adds, moved, batch):
             seconds = seconds + amount * self.coefficients[term]
-        return seconds
+        return cast(Real, seconds)
 
     @property
     def network_overhead(self) -> float:

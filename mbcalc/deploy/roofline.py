@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import overload
 
 from mbcalc.core.arith import Num, Real
+from mbcalc.core.costs import Dims
 from mbcalc.core.graph import OpKind
 from mbcalc.core.limits import rate_problem
 from mbcalc.core.ranges import parse_count
 from mbcalc.core.settings import to_fraction
+from mbcalc.deploy.calibration_file import Calibration, parse_calibration
 from mbcalc.deploy.memory import DType, MemoryReport, OpBytes, OpMemory
 from mbcalc.errors import SpecError
 from mbcalc.kinds import Bound as Bound  # noqa: PLC0414 (re-exported: its users name it here)
@@ -45,6 +47,7 @@ _FIELDS = (
     "depthwise_mult_adds_per_second",
     "bandwidth_bytes_per_second",
     "source",
+    "calibration",
 )
 
 
@@ -59,6 +62,7 @@ class Device:
     depthwise_mult_adds_per_second: Fraction | None
     bandwidth: Fraction  # bytes per second
     source: str
+    calibration: Calibration | None = None  # a measured cost model: the estimate, not the bound
 
     @property
     def ridge(self) -> Fraction:
@@ -111,9 +115,12 @@ class OpTime:
 
 @dataclass(frozen=True)
 class Roofline:
+    """Each op's roofline bound on a device and, where the device is calibrated, its estimate."""
+
     device: Device
     memory: MemoryReport
     ops: tuple[OpTime, ...]
+    estimates: tuple[float, ...] | None = None  # each op's calibrated time, in seconds
     _shares: dict[tuple[int, int], Fraction] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )  # time shares asked for so far: the repeats of a layer ask for one again and again
@@ -122,6 +129,35 @@ class Roofline:
     def seconds(self) -> Fraction:
         """The network's estimated latency: its ops one after another (summed once)."""
         return repeated_sum(op.seconds for op in self.ops)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.estimates is not None
+
+    @functools.cached_property
+    def time(self) -> Fraction | float:
+        """The network's time as reported: on a calibrated device its estimate (its ops and
+        the fixed cost of a run, in float seconds), else the roofline bound (exact)."""
+        if self.estimates is None or self.device.calibration is None:
+            return self.seconds
+        return math.fsum(self.estimates) + self.device.calibration.model.network_overhead
+
+    @property
+    def latency(self) -> float:
+        """`time` in float seconds."""
+        return float(self.time)
+
+    def op_time(self, index: int) -> Fraction | float:
+        """Op `index`'s time as reported: its estimate, else its bound."""
+        if self.estimates is None:
+            return self.ops[index].seconds
+        return self.estimates[index]
+
+    def share(self, seconds: Fraction | float) -> Fraction | float:
+        """`seconds` as a share of the network's `time`."""
+        if isinstance(seconds, Fraction):
+            return self.time_share(seconds)
+        return seconds / self.latency if self.latency else 0.0
 
     @functools.cached_property
     def running(self) -> tuple[OpTime, ...]:
@@ -190,7 +226,25 @@ def roofline(memory: MemoryReport, device: Device) -> Roofline:
             compute, traffic = op_bounds(mult_adds, moved, peak, device.bandwidth)
             time = known[peak, mult_adds, moved] = OpTime(mult_adds, moved, compute, traffic)
         ops.append(time)
-    return Roofline(device, memory, tuple(ops))
+    return Roofline(device, memory, tuple(ops), _estimates(memory, device))
+
+
+def _estimates(memory: MemoryReport, device: Device) -> tuple[float, ...] | None:
+    """Each op's time by the device's calibrated model (0 for an auxiliary head's, which does
+    not run at inference), or None on a device with none."""
+    if device.calibration is None:
+        return None
+    model = device.calibration.model
+    times = []
+    for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
+        op = row.op
+        if op.aux:
+            times.append(0.0)
+            continue
+        dims = Dims(*op.input, *op.output)
+        moved = moved_bytes(op_memory)
+        times.append(float(model.op_seconds(op, dims, row.cost.mult_adds, moved, memory.batch)))
+    return tuple(times)
 
 
 # -- device files ----------------------------------------------------------------------------
@@ -270,6 +324,9 @@ def parse_device(text: str, source: str) -> Device:
         else _rate(fields, "depthwise_mult_adds_per_second", source, root.line),
         bandwidth=_rate(fields, "bandwidth_bytes_per_second", source, root.line),
         source=text_of("source", True),
+        calibration=None
+        if fields.get("calibration") is None
+        else parse_calibration(fields["calibration"], source),
     )
 
 

@@ -1,8 +1,10 @@
-"""Deployment figures over a grid: peak activation bytes, weight bytes and roofline latency.
+"""Deployment figures over a grid: peak activation bytes, weight bytes and latency (a calibrated
+device's estimate, else the roofline bound).
 
 Nothing here restates a rule: each block of settings runs the memory ledger of
-`mbcalc.deploy.memory` and the roofline bounds of `mbcalc.deploy.roofline` on arrays, op by op,
-exactly as `memory_report` and `roofline` run them on the ints of one setting.
+`mbcalc.deploy.memory`, the roofline bounds of `mbcalc.deploy.roofline` and the calibrated model
+of `mbcalc.deploy.latency_model` on arrays, op by op, exactly as `memory_report` and `roofline`
+run them on the ints of one setting.
 """
 
 from __future__ import annotations
@@ -114,6 +116,13 @@ class BlockDeployment:
         op = self.ledger.add(step.index, sources, step, output, params, bn_params)
         if options.device is None or step.aux:  # an auxiliary head takes no time: it does not run
             return
+        calibration = options.device.calibration
+        if calibration is not None:
+            estimate = calibration.model.op_seconds(
+                step, dims, mult_adds, moved_bytes(op), options.batch
+            )
+            np.add(self.seconds, estimate, out=self.seconds, casting="unsafe")
+            return
         batch_mult_adds = mult_adds * options.batch if options.batch != 1 else mult_adds
         compute, traffic = op_bounds(
             batch_mult_adds, moved_bytes(op), options.peaks[step.kind], options.bandwidth
@@ -123,10 +132,13 @@ class BlockDeployment:
 
     def store(self, arrays: dict[str, Array], block: Any, valid: Array) -> None:
         """Write the block's results into the grid's `arrays`, 0 where a setting is invalid."""
+        calibration = None if self.options.device is None else self.options.device.calibration
         results = {
             "peak_bytes": self.ledger.peak_bytes,
             "weight_bytes": self.ledger.weight_bytes,
-            "latency": self.seconds,
+            "latency": self.seconds
+            if calibration is None
+            else self.seconds + calibration.model.network_overhead,
         }
         for name, array in arrays.items():
             array[block] = results[name]

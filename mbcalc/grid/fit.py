@@ -1,7 +1,7 @@
 """Which (alpha, resolution, depth) settings fit a budget of mult-adds, FLOPs, latency and params.
 
 A setting fits when the network builds there and stays within every budget given: mult-adds,
-FLOPs (the operations a counting profile counts), the roofline latency on a device
+FLOPs (the operations a counting profile counts), the latency on a device (calibrated or roofline)
 (`mbcalc.grid.deployment`, as `mbcalc table --device` estimates it) and params. Of the fitting
 settings, those kept are the ones no other fitting setting dominates: none has at least as much
 computation (the FLOPs under a FLOPs budget, else the mult-adds) and at least as many params,

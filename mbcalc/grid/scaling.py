@@ -7,7 +7,7 @@ phi about doubles the mult-adds. Each factor is rounded to 4 decimals (halves up
 input side to a whole pixel (halves up, `scaled_side`); the multipliers apply to the spec's own
 setting (its `defaults:`, else alpha 1, depth 1 and its input size), so that phi = 0 is that
 setting exactly. Every row is `mbcalc table` at its setting, with its peak memory and, on a
-device, its roofline latency.
+device, its latency (a calibrated device's estimate, else the roofline bound).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ScaledRow:
     """One value of phi: its rounded factors, its setting and that setting's figures.
 
     `growth` is mult-adds over those at phi = 0; `peak_bytes` the peak activation memory;
-    `latency` the roofline estimate in seconds on the device, None without one.
+    `latency` the estimate in seconds on the device, None without one.
     """
 
     phi: Fraction
@@ -86,7 +86,7 @@ class ScaledRow:
     growth: Fraction
     peak_bytes: int
     weight_bytes: int
-    latency: Fraction | None
+    latency: float | None
 
     @property
     def target(self) -> float:
@@ -249,5 +249,5 @@ def _row(
         phi, *_factors(phi, steps), settings.depth, settings.alpha,
         settings.resolution(spec.input_size), cost.mult_adds, cost.params, cost.bn_params,
         Fraction(cost.mult_adds, base_count or 1), deployment.memory.peak.bytes,
-        deployment.memory.weight_bytes, None if roofline is None else roofline.seconds,
+        deployment.memory.weight_bytes, None if roofline is None else roofline.latency,
     )  # fmt: skip

@@ -68,8 +68,9 @@ class Grid:
 
     The deployment arrays are None unless asked for (see `sweep`): `peak_bytes` and
     `weight_bytes` are exact integers, each cell equal to `memory_report` at that setting with
-    `dtype`, `batch` and `fold_bn`; `latency` is float64 seconds, `roofline(...).seconds` on
-    `device`. All three are 0 where the setting is invalid.
+    `dtype`, `batch` and `fold_bn`; `latency` is float64 seconds, `roofline(...).latency` on
+    `device` (a calibrated device's estimate, else the roofline bound). All three are 0 where
+    the setting is invalid.
     """
 
     spec: Spec

@@ -5,6 +5,7 @@ Formatting only: every figure comes from a `Deployment`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # every report imports this module: the deployment code loads
 
     from mbcalc.core.report import Report, UnitRow
     from mbcalc.deploy.deployment import Deployment
-    from mbcalc.deploy.roofline import OpTime
+    from mbcalc.deploy.roofline import OpTime, Roofline
 
 MEMORY_COLUMNS = ("in", "out", "weights")
 ROOFLINE_COLUMNS = ("MAC/B", "bound", "time", "% time")
@@ -62,7 +63,7 @@ def footers(deployment: Deployment | None) -> tuple[str, ...]:
     estimate = deployment.roofline
     if estimate is None:
         return memory
-    return (*memory, "", "", duration(float(estimate.seconds)), "100.00%")
+    return (*memory, "", "", duration(estimate.latency), "100.00%")
 
 
 def _bound(time: OpTime) -> Text:
@@ -86,11 +87,12 @@ def op_cells(deployment: Deployment | None, index: int) -> list[str | Text]:
     estimate = deployment.roofline
     if estimate is not None:
         time = estimate.ops[index]
+        seconds = estimate.op_time(index)
         cells += [
             f"{float(time.intensity):.1f}",
             _bound(time),
-            duration(float(time.seconds)),
-            percent(estimate.time_share(time.seconds)),
+            duration(float(seconds)),
+            percent(estimate.share(seconds)),
         ]
     return cells
 
@@ -102,12 +104,33 @@ def unit_cells(deployment: Deployment | None, unit: UnitRow) -> list[str | Text]
     cells: list[str | Text] = ["", "", ""] if deployment.show_memory else []
     estimate = deployment.roofline
     if estimate is not None:
-        seconds = sum((estimate.ops[i].seconds for i in unit.unit.ops), Fraction(0))
+        seconds = _sum([estimate.op_time(i) for i in unit.unit.ops])
         from rich.text import Text
 
-        share = Text(unit_share(estimate.time_share(seconds)), style="bold")
+        share = Text(unit_share(estimate.share(seconds)), style="bold")
         cells += ["", "", Text(duration(float(seconds)), style="bold"), share]
     return cells
+
+
+def _sum(times: list[Fraction | float]) -> Fraction | float:
+    """Op times added up: exact where they are the roofline's fractions."""
+    if all(isinstance(time, Fraction) for time in times):
+        return sum((time for time in times if isinstance(time, Fraction)), Fraction(0))
+    return math.fsum(float(time) for time in times)
+
+
+def _latency_text(estimate: Roofline) -> str:
+    """The summary's latency: a calibrated estimate beside the bound, or the bound alone."""
+    memory_bound = f"{estimate.memory_bound} of {len(estimate.running)} ops memory-bound"
+    calibration = estimate.device.calibration
+    if calibration is None:
+        return (
+            f"{duration(float(estimate.seconds))} estimated (roofline lower bound); {memory_bound}"
+        )
+    return (
+        f"{duration(estimate.latency)} estimated ({calibration.describe()}); roofline lower "
+        f"bound {duration(float(estimate.seconds))}; {memory_bound}"
+    )
 
 
 def _op_name(report: Report, tensor: int) -> str:
@@ -153,18 +176,14 @@ def summary_rows(deployment: Deployment | None, escape: Escape) -> list[tuple[st
                 f"{depthwise}, {rate(float(device.bandwidth), 'B/s')}, "
                 f"ridge {float(device.ridge):.1f} MAC/B — {escape(device.source)}",
             ),
-            (
-                "latency",
-                f"{duration(float(estimate.seconds))} estimated (roofline lower bound); "
-                f"{estimate.memory_bound} of {len(estimate.running)} ops memory-bound",
-            ),
+            ("latency", _latency_text(estimate)),
         ]
         for row in deployment.by_category():
             label = category_label(row.category)
             rows.append(
                 (
                     "",
-                    f"{label}: {percent(estimate.time_share(row.seconds))} of the time, "
+                    f"{label}: {percent(estimate.share(row.seconds))} of the time, "
                     f"{percent(report.share(row.mult_adds))} of the mult-adds",
                 )
             )
@@ -196,6 +215,12 @@ def layer_fields(deployment: Deployment | None, index: int) -> dict[str, Any]:
             "seconds": float(time.seconds),
             "time_share": decimal(estimate.time_share(time.seconds)),
         }
+        if estimate.estimates is not None:
+            seconds = estimate.estimates[index]
+            fields["estimate"] = {
+                "seconds": seconds,
+                "time_share": decimal(estimate.share(seconds)),
+            }
     return fields
 
 
@@ -257,11 +282,21 @@ def total_fields(deployment: Deployment | None) -> dict[str, Any]:
                 {
                     "type": category_label(row.category),
                     "mult_adds_share": decimal(report.share(row.mult_adds)),
-                    "time_share": decimal(estimate.time_share(row.seconds)),
+                    "time_share": decimal(estimate.share(row.seconds)),
                 }
                 for row in deployment.by_category()
             ],
         }
+        calibration = device.calibration
+        if calibration is not None:
+            fields["estimate"] = {
+                "seconds": estimate.latency,
+                "runtime": calibration.runtime,
+                "device": calibration.device,
+                "threads": calibration.threads,
+                "batch": calibration.batch,
+                "held_out_median_error": calibration.quality.median_error,
+            }
     return fields
 
 
@@ -307,7 +342,7 @@ def compare_lines(
             weights += f" (x{float(against.weights):.2f})"
         text = f"peak activations {peak} · weights {weights} at {memory.dtype.value}"
         if estimate is not None:
-            latency = duration(float(estimate.seconds))
+            latency = duration(estimate.latency)
             if against is not None and against.latency is not None:
                 latency += f" (x{float(against.latency):.2f})"
             text += f" · {latency} on {escape(estimate.device.name)}"
@@ -328,7 +363,7 @@ def compare_fields(deployment: Deployment, first: Deployment) -> dict[str, Any]:
         "peak_bytes": deployment.memory.peak.bytes,
         "weight_bytes": deployment.memory.weight_bytes,
         "device": None if estimate is None else estimate.device.name,
-        "latency_seconds": None if estimate is None else float(estimate.seconds),
+        "latency_seconds": None if estimate is None else estimate.latency,
         "vs_first": {
             "peak": decimal(against.peak),
             "weights": decimal(against.weights),
@@ -341,7 +376,7 @@ def compare_csv_cells(deployment: Deployment | None) -> list[Any]:
     if deployment is None:
         return []
     estimate = deployment.roofline
-    latency = None if estimate is None else float(estimate.seconds)
+    latency = None if estimate is None else estimate.latency
     return [deployment.memory.peak.bytes, deployment.memory.weight_bytes, latency]
 
 

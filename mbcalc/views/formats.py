@@ -33,12 +33,12 @@ def exact(count: int) -> str:
     return f"{count:,}"
 
 
-def percent(share: Fraction) -> str:
+def percent(share: Fraction | float) -> str:
     """A share as a percentage with two decimals."""
     return f"{float(share) * 100:.2f}%"
 
 
-def unit_share(share: Fraction) -> str:
+def unit_share(share: Fraction | float) -> str:
     """The share of a unit, the sum of its ops' shares: parenthesised, so that a column of
     shares adds up to 100% over the ops alone."""
     return f"({percent(share)})"
@@ -121,8 +121,8 @@ def reciprocals(channels: int, taps: int) -> str:
     return f"1/{channels} + 1/{taps}"
 
 
-def decimal(value: Fraction, digits: int = 6) -> float:
-    """A fraction as a float rounded for reports."""
+def decimal(value: Fraction | float, digits: int = 6) -> float:
+    """A fraction (or a float) as a float rounded for reports."""
     return round(float(value), digits)
 
 
