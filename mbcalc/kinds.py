@@ -109,3 +109,17 @@ class PlotBy(StrEnum):
 
     RES = "res"
     ALPHA = "alpha"
+
+
+class Runtime(StrEnum):
+    """What runs a network to time it."""
+
+    TORCH = "torch"  # PyTorch, eager
+    ONNXRUNTIME = "onnxruntime"  # ONNX Runtime, on the network exported to ONNX
+
+
+class Target(StrEnum):
+    """Where a network runs to be timed."""
+
+    CPU = "cpu"
+    CUDA = "cuda"

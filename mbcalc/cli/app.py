@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("explore_commands", "sweep"),
     "fit": ("explore_commands", "fit"),
     "verify": ("report_commands", "verify"),
+    "bench": ("latency_commands", "bench"),
+    "calibrate": ("latency_commands", "calibrate"),
     "scale": ("scale_command", "scale"),
     "import": ("import_command", "import_model"),
 }

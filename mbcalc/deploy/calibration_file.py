@@ -38,10 +38,11 @@ from mbcalc.deploy.latency_model import (
     Part,
 )
 from mbcalc.errors import SpecError
+from mbcalc.kinds import Runtime, Target
 from mbcalc.spec.source import Value
 
-RUNTIMES = ("torch", "onnxruntime")
-TARGETS = ("cpu", "cuda")
+RUNTIMES = tuple(str(runtime) for runtime in Runtime)
+TARGETS = tuple(str(target) for target in Target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,10 @@ def measure(run: Callable[[], object], budget: Budget = Budget()) -> Timing:
 
 
 def measure_in_turn(
-    runs: Sequence[Callable[[], object]], rounds: int, seconds: float = 0.0
+    runs: Sequence[Callable[[], object]],
+    rounds: int,
+    seconds: float = 0.0,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Timing]:
     """The times of many callables, run in turn: one call of each per round, in an order that
     changes from round to round, for `rounds` rounds and until `seconds` have passed.
@@ -68,6 +71,7 @@ def measure_in_turn(
     Timed this way, each call finds the caches, the allocator and the interpreter as another
     callable left them, as an op inside a network finds them after the ops before it; and a
     machine that speeds up or slows down for a while does so for all of them alike.
+    `progress` is called with the number of rounds done after each.
     """
     order = list(range(len(runs)))
     for index in order:  # warm-up: one call each
@@ -84,6 +88,8 @@ def measure_in_turn(
             runs[index]()
             times[index].append(clock() - before)
         done += 1
+        if progress is not None:
+            progress(done)
     return [_timing(observed) for observed in times]
 
 

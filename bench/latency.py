@@ -1,0 +1,159 @@
+"""How well the calibrated estimate predicts measured latency, against the roofline and mult-adds.
+
+Calibrates this machine from micro networks only (`mbcalc calibrate`'s grid; or reads a device
+file it wrote, --device), then measures the end-to-end median latency of every shipped spec at
+four settings (alpha 1 and 0.5, each at the spec's resolution and at 160/224 of it, rounded to
+a multiple of 32), built as `mbcalc.torch` builds them and run as `mbcalc bench` runs them
+(batch 1, --threads threads). It prints, side by side, the mult-adds, the roofline bound (the
+device file's measured GEMM peak and copy bandwidth), the calibrated estimate and the measured
+median, and then, all measured in this one run:
+
+- the median of estimate / measured, and the share of cases within +-15% (target: >= 80%);
+- the Spearman rank correlation of the measured latency with the estimate (target: >= 0.95),
+  with the roofline bound and with the mult-adds;
+- the share within +-10% of the roofline bound after rescaling it by one global constant.
+
+    python bench/latency.py [--runtime torch|onnxruntime] [--threads N] [--device FILE]
+                            [--specs a,b,...] [--quick] [--save FILE]
+
+Timing needs a quiet machine: nothing else should run meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from mbcalc.core.graph import build_graph
+from mbcalc.core.report import analyze
+from mbcalc.core.settings import request_of
+from mbcalc.deploy.deployment import deploy
+from mbcalc.deploy.roofline import Device, resolve_device
+from mbcalc.errors import MbcalcError
+from mbcalc.kinds import Runtime, Target
+from mbcalc.pytorch.network import Network
+from mbcalc.pytorch.runtimes import Conditions, prepare
+from mbcalc.pytorch.timing import Budget, measure
+from mbcalc.spec.zoo import load_shipped, shipped_names
+
+TIMING = Budget(warmup=3, min_runs=5, min_seconds=0.5)
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    mult_adds: int
+    bound: float
+    estimate: float
+    measured: float
+
+
+def settings_of(name: str) -> list[tuple[Fraction, int]]:
+    """alpha 1 and 1/2, each at the spec's resolution and at 160/224 of it (a multiple of 32)."""
+    full = load_shipped(name).input_size[0]
+    small = max(32, round(full * 160 / 224 / 32) * 32)
+    return [(Fraction(a), r) for a in (1, Fraction(1, 2)) for r in (full, small)]
+
+
+def calibrated_device(args: argparse.Namespace, conditions: Conditions) -> Device:
+    if args.device:
+        return resolve_device(args.device)
+    path = Path(tempfile.mkdtemp()) / "device.yaml"
+    command = [sys.executable, "-m", "mbcalc", "calibrate", "-o", str(path)]
+    command += ["--runtime", str(conditions.runtime), "--threads", str(conditions.threads)]
+    subprocess.run(command + (["--quick"] if args.quick else []), check=True)
+    return resolve_device(str(path))
+
+
+def measure_case(
+    name: str, alpha: Fraction, res: int, device: Device, conditions: Conditions
+) -> Case:
+    spec = load_shipped(name)
+    graph = build_graph(spec, request_of(alpha, res, None, None).settings(spec.defaults))
+    report = analyze(graph)
+    roofline = deploy(report, batch=conditions.batch, device=device).roofline
+    assert roofline is not None
+    prepared = prepare(Network(graph), conditions)
+    measured = measure(prepared.run, TIMING).median
+    label = f"{name} {float(alpha):g}/{res}"
+    return Case(
+        label, report.total.cost.mult_adds, float(roofline.seconds), roofline.latency, measured
+    )
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    def ranks(values: list[float]) -> np.ndarray:
+        order = np.argsort(values, kind="stable")
+        result = np.empty(len(values))
+        result[order] = np.arange(len(values))
+        for value in set(values):  # ties share their mean rank
+            tied = np.array(values) == value
+            result[tied] = result[tied].mean()
+        return result
+
+    return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
+
+
+def summarize(cases: list[Case]) -> None:
+    measured = [c.measured for c in cases]
+    ratios = [c.estimate / c.measured for c in cases]
+    within = sum(abs(r - 1) <= 0.15 for r in ratios) / len(cases)
+    bound_ratios = [c.bound / c.measured for c in cases]
+    scale = statistics.median(bound_ratios)
+    rescaled = sum(abs(r / scale - 1) <= 0.10 for r in bound_ratios) / len(cases)
+    print()
+    print(f"cases: {len(cases)}")
+    print(f"calibrated estimate / measured: median {statistics.median(ratios):.3f}; "
+          f"within +-15%: {within:.1%} (target >= 80%)")  # fmt: skip
+    print(f"roofline bound / measured: median {scale:.3f}; within +-10% after rescaling by one "
+          f"constant: {rescaled:.1%}")  # fmt: skip
+    estimate_rho = spearman([c.estimate for c in cases], measured)
+    print(f"Spearman with measured: calibrated estimate {estimate_rho:.3f} (target >= 0.95), "
+          f"roofline bound {spearman([c.bound for c in cases], measured):.3f}, "
+          f"mult-adds {spearman([float(c.mult_adds) for c in cases], measured):.3f}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runtime", choices=[str(r) for r in Runtime], default="torch")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", help="a device file from `mbcalc calibrate` (else calibrate)")
+    parser.add_argument("--specs", help="comma-separated shipped specs (default: all)")
+    parser.add_argument("--quick", action="store_true", help="calibrate on the quick grid")
+    parser.add_argument("--save", help="write the cases as JSON to this file")
+    args = parser.parse_args()
+    conditions = Conditions(Runtime(args.runtime), args.threads, 1, Target.CPU)
+    device = calibrated_device(args, conditions)
+    names = args.specs.split(",") if args.specs else shipped_names()
+    cases: list[Case] = []
+    print(f"{'spec and setting':40} {'mult-adds':>15} {'bound':>10} {'estimate':>10} "
+          f"{'measured':>10} {'est/meas':>8}")  # fmt: skip
+    for name in names:
+        for alpha, res in settings_of(name):
+            try:
+                case = measure_case(name, alpha, res, device, conditions)
+            except (MbcalcError, MemoryError, RuntimeError) as error:
+                print(f"{name} {alpha}/{res}: skipped ({str(error).splitlines()[0]})")
+                continue
+            cases.append(case)
+            print(f"{case.label:40} {case.mult_adds:>15,} {case.bound * 1e3:>8.2f}ms "
+                  f"{case.estimate * 1e3:>8.2f}ms {case.measured * 1e3:>8.2f}ms "
+                  f"{case.estimate / case.measured:>8.2f}", flush=True)  # fmt: skip
+    if args.save:
+        Path(args.save).write_text(json.dumps([c.__dict__ for c in cases], indent=1))
+    if not cases:
+        sys.exit("no case measured")
+    summarize(cases)
+
+
+if __name__ == "__main__":
+    main()
