@@ -46,6 +46,9 @@ from mbcalc.pytorch.timing import Budget, measure
 from mbcalc.spec.zoo import load_shipped, shipped_names
 
 TIMING = Budget(warmup=3, min_runs=5, min_seconds=0.5)
+SLOW = Budget(warmup=0, min_runs=3, min_seconds=0.0)
+"""For a network whose first run took more than SLOW_AFTER seconds (that run is its warm-up)."""
+SLOW_AFTER = 0.25
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def measure_case(
     roofline = deploy(report, batch=conditions.batch, device=device).roofline
     assert roofline is not None
     prepared = prepare(Network(graph), conditions)
-    measured = measure(prepared.run, TIMING).median
+    first = measure(prepared.run, Budget(warmup=0, min_runs=1, min_seconds=0.0)).median
+    measured = measure(prepared.run, SLOW if first > SLOW_AFTER else TIMING).median
     label = f"{name} {float(alpha):g}/{res}"
     return Case(
         label, report.total.cost.mult_adds, float(roofline.seconds), roofline.latency, measured

@@ -81,7 +81,7 @@ def test_help_never_splits_a_known_word(name: str | None, width: int) -> None:
 def test_usage_line_names_spec_in_capitals(name: str) -> None:
     result = invoke_mbcalc(name, "--help", env={"COLUMNS": "100"})
     usage = next(line for line in result.stdout.splitlines() if "Usage:" in line).split()
-    takes_spec = name not in {"list", "devices"}
+    takes_spec = name not in {"list", "devices", "calibrate"}
     expected = ["SPEC..." if name == "compare" else "SPEC"] if takes_spec else []
     if name == "import":
         expected = ["SOURCE"]  # a model file or module, not a spec
