@@ -38,16 +38,18 @@ def bench(
     report: Report,
     conditions: Conditions,
     deployment: Deployment | None = None,
-    budget: Budget = BENCH_BUDGET,
-    op_runs: int = OP_RUNS,
+    budget: Budget | None = None,
+    op_runs: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Benchmark:
-    """Build `report`'s network, time it under `conditions`, then time its ops."""
+    """Build `report`'s network, time it under `conditions` (`budget`, else `BENCH_BUDGET`),
+    then time its ops (`op_runs` inferences, else `OP_RUNS`; 0: not at all)."""
     prepared = prepare(Network(report.graph), conditions)
     if progress is not None:
         progress("end to end")
-    timing = measure(prepared.run, budget)
+    timing = measure(prepared.run, BENCH_BUDGET if budget is None else budget)
     if progress is not None:
         progress("op by op")
+    op_runs = OP_RUNS if op_runs is None else op_runs
     op_seconds = prepared.op_seconds(op_runs) if op_runs else {}
     return Benchmark(report, conditions, timing, op_seconds, deployment)
