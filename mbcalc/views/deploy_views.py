@@ -51,7 +51,9 @@ def column_groups(
         groups.append((title, range(start, start + len(MEMORY_COLUMNS))))
         start += len(MEMORY_COLUMNS)
     if deployment.roofline is not None:
-        title = f"roofline per op on {escape(deployment.roofline.device.name)}"
+        roofline = deployment.roofline
+        kind = "roofline, calibrated time" if roofline.calibrated else "roofline"
+        title = f"{kind} per op on {escape(roofline.device.name)}"
         groups.append((title, range(start, start + len(ROOFLINE_COLUMNS))))
     return groups
 
