@@ -65,6 +65,11 @@ def test_op_seconds_are_per_op_name() -> None:
     assert {op.name for op in network.graph.ops if op.kind in computing} <= set(seconds)
 
 
+def test_op_seconds_needs_a_run() -> None:
+    with pytest.raises(ValueError, match="at least 1 run, got 0"):
+        OrtNetwork(small("mobilenet_v1")).op_seconds(runs=0)
+
+
 def test_fused_and_reordered_nodes_go_to_the_op_they_came_from() -> None:
     """Nodes as ONNX Runtime's optimiser leaves them: its own (a layout reorder, a fused GELU)
     named after no module, and the exporter's flatten in the network's own scope."""

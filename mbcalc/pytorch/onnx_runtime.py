@@ -96,6 +96,8 @@ class OrtNetwork:
         The profile runs in a session of its own, so that `run` is never slowed down by it;
         its trace file and the optimised graph are read from a temporary folder, then deleted.
         """
+        if runs < 1:
+            raise ValueError(f"op_seconds needs at least 1 run, got {runs}")
         with tempfile.TemporaryDirectory() as folder:
             options = self._options()
             options.enable_profiling = True
@@ -135,9 +137,10 @@ def export(network: Network, example: NDArray[np.float32]) -> bytes:
     network.eval()
     try:
         with torch.no_grad():
-            return _export_bytes(network, torch.from_numpy(example))
-    except torch.onnx.OnnxExporterError as error:
-        raise _failed_op(network, torch.from_numpy(example), error) from None
+            try:
+                return _export_bytes(network, torch.from_numpy(example))
+            except torch.onnx.OnnxExporterError as error:
+                raise _failed_op(network, torch.from_numpy(example), error) from None
     finally:
         network.train(training)
 
