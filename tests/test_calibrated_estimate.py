@@ -164,6 +164,20 @@ def test_the_json_roofline_object_is_the_roofline_alone(devices: tuple[str, str]
     assert with_estimate == table_json("mobilenet_v1", "--device", plain)["total"]["roofline"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="with --fold-bn each batch norm after a conv is folded into it (a bias; the memory "
+    "view drops its values), yet the estimate still charges it a batch-norm pass: "
+    "`latency_model.parts` reads `op.bn` alone, and nothing passes `fold_bn` to the model",
+)
+def test_a_folded_batch_norm_takes_no_pass(devices: tuple[str, str]) -> None:
+    calibrated, _ = devices
+    data = table_json("mobilenet_v1", "--device", calibrated, "--fold-bn")
+    report = analyze(build_graph(load_shipped("mobilenet_v1"), Settings()))
+    expected = hand_seconds(memory_report(report, fold_bn=True), COEFFICIENTS, folded=True)
+    assert data["total"]["estimate"]["seconds"] == pytest.approx(expected, rel=EXACT, abs=0)
+
+
 LATENCY = re.compile(
     r"- latency: (\S+ \S+) estimated \((.*)\); roofline lower bound (\S+ \S+); "
     r"(\d+ of \d+ ops memory-bound)"

@@ -100,8 +100,10 @@ def hand_terms(
     mult_adds: int,
     moved: int,
     batch: int,
+    folded: bool = False,
 ) -> dict[str, int]:
-    """What `op` (input and output `shapes`) brings to each coefficient."""
+    """What `op` (input and output `shapes`) brings to each coefficient; `folded`: its batch
+    norm folded into it (no pass of its own)."""
     cls = expected_class(op)
     inputs, outputs = math.prod(shapes[0]) * batch, math.prod(shapes[1]) * batch
     work = mult_adds * batch
@@ -111,7 +113,7 @@ def hand_terms(
         assert op.kernel is not None
         work = outputs * op.kernel[0] * op.kernel[1]
     amounts = {f"{cls}.overhead": 1, f"{cls}.per_work": work, f"{cls}.per_byte": moved}
-    passes = ["batch_norm"] if op.bn else []
+    passes = ["batch_norm"] if op.bn and not folded else []
     if op.activation != "none":
         passes.append(ACTIVATION_PARTS[op.activation])
     for part in passes:
@@ -125,20 +127,24 @@ def moved_of(memory: OpMemory) -> int:
     return memory.input_bytes + memory.output_bytes + memory.weight_bytes
 
 
-def hand_op_seconds(memory: MemoryReport, index: int, coefficients: dict[str, float]) -> float:
+def hand_op_seconds(
+    memory: MemoryReport, index: int, coefficients: dict[str, float], folded: bool = False
+) -> float:
     """Op `index`'s time by the model (0 for an auxiliary head's, which does not run)."""
     row, op_memory = memory.report.rows[index], memory.ops[index]
     if row.op.aux:
         return 0.0
-    amounts = hand_terms(
-        row.op, (row.op.input, row.op.output), row.cost.mult_adds, moved_of(op_memory), memory.batch
-    )
+    shapes = (row.op.input, row.op.output)
+    moved = moved_of(op_memory)
+    amounts = hand_terms(row.op, shapes, row.cost.mult_adds, moved, memory.batch, folded)
     return math.fsum(coefficients[term] * amount for term, amount in amounts.items())
 
 
-def hand_seconds(memory: MemoryReport, coefficients: dict[str, float]) -> float:
+def hand_seconds(
+    memory: MemoryReport, coefficients: dict[str, float], folded: bool = False
+) -> float:
     """The network's time: its ops one after another, and the fixed cost of a run."""
-    ops = [hand_op_seconds(memory, i, coefficients) for i in range(len(memory.ops))]
+    ops = [hand_op_seconds(memory, i, coefficients, folded) for i in range(len(memory.ops))]
     return math.fsum([*ops, coefficients["network_overhead"]])
 
 
