@@ -255,28 +255,30 @@ def test_compare_puts_the_estimates_side_by_side(devices: tuple[str, str]) -> No
 # --- sweep, fit and scale: the grid engine -----------------------------------------------------
 
 SWEPT = [
-    ("mobilenet_v3_small", "0.5,0.75,1", "128,160,224"),  # squeeze-and-excite
-    ("efficientnet_b0", "0.5,1", "192,224"),  # squeeze-and-excite, swish
-    ("mobilevit_xxs", "0.5,1", "192,256"),  # attention between convs
-    ("vit_b_16", "0.5,1", "160,224"),  # attention throughout
-    ("shufflenet_v2_x0_5", "0.5,1", "160,224"),  # splits and shuffles
+    ("mobilenet_v3_small", "0.5,0.75,1", "128,160,224", ()),  # squeeze-and-excite
+    ("mobilenet_v3_small", "0.5,1", "160,224", ("--dtype", "fp16", "--batch", "2")),
+    ("efficientnet_b0", "0.5,1", "192,224", ()),  # squeeze-and-excite, swish
+    ("mobilevit_xxs", "0.5,1", "192,256", ()),  # attention between convs
+    ("vit_b_16", "0.5,1", "160,224", ()),  # attention throughout
+    ("shufflenet_v2_x0_5", "0.5,1", "160,224", ()),  # splits and shuffles
 ]
 
 
-@pytest.mark.parametrize(("name", "alphas", "heights"), SWEPT)
+@pytest.mark.parametrize(("name", "alphas", "heights", "options"), SWEPT)
 def test_each_sweep_cell_is_the_estimate_at_that_setting(
-    name: str, alphas: str, heights: str, devices: tuple[str, str]
+    name: str, alphas: str, heights: str, options: tuple[str, ...], devices: tuple[str, str]
 ) -> None:
     calibrated, _ = devices
-    data = json_of("sweep", name, "--alpha", alphas, "--res", heights, "--device", calibrated)
-    cells = data["settings"]
+    args = ("--alpha", alphas, "--res", heights, "--device", calibrated, *options)
+    cells = json_of("sweep", name, *args)["settings"]
     assert len(cells) == len(alphas.split(",")) * len(heights.split(","))
+    dtype, batch = (DType.FP16, 2) if options else (DType.FP32, 1)
     for cell in cells:
         alpha, height = str(cell["alpha"]), cell["resolution"][0]
         settings = Settings(alpha=Fraction(alpha), res=height)
-        expected = hand_seconds(hand_memory(name, settings), COEFFICIENTS)
+        expected = hand_seconds(hand_memory(name, settings, dtype, batch), COEFFICIENTS)
         assert cell["latency_seconds"] == pytest.approx(expected, rel=EXACT, abs=0), cell
-        one = table_json(name, "--alpha", alpha, "--res", str(height), "-d", calibrated)
+        one = table_json(name, "--alpha", alpha, "--res", str(height), "-d", calibrated, *options)
         assert cell["latency_seconds"] == pytest.approx(
             one["total"]["estimate"]["seconds"], rel=EXACT, abs=0
         )
