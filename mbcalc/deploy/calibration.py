@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mbcalc.core.costs import Dims
 from mbcalc.deploy.calibration_file import Quality
 from mbcalc.deploy.latency_model import NETWORK_TERM, TERMS, CostModel, terms
 from mbcalc.deploy.memory import MemoryReport
-from mbcalc.deploy.roofline import moved_bytes
+from mbcalc.deploy.roofline import timed_ops
 
 _INDEX = {term: i for i, term in enumerate(TERMS)}
 
@@ -27,13 +26,8 @@ _INDEX = {term: i for i, term in enumerate(TERMS)}
 def network_terms(memory: MemoryReport) -> dict[str, int]:
     """The sum of every running op's `terms` in `memory`'s report, and 1 for the run."""
     summed: dict[str, int] = {NETWORK_TERM: 1}
-    for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
-        op = row.op
-        if op.aux:  # an auxiliary head does not run at inference
-            continue
-        dims = Dims(*op.input, *op.output)
-        moved = moved_bytes(op_memory)
-        for term, amount in terms(op, dims, row.cost.mult_adds, moved, memory.batch):
+    for _, op, dims, mult_adds, moved in timed_ops(memory):
+        for term, amount in terms(op, dims, mult_adds, moved, memory.batch):
             summed[term] = summed.get(term, 0) + int(amount)
     return summed
 

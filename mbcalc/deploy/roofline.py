@@ -18,7 +18,7 @@ import contextlib
 import functools
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import overload
 
 from mbcalc.core.arith import Num, Real
 from mbcalc.core.costs import Dims
-from mbcalc.core.graph import OpKind
+from mbcalc.core.graph import Op, OpKind
 from mbcalc.core.limits import rate_problem
 from mbcalc.core.ranges import parse_count
 from mbcalc.core.settings import to_fraction
@@ -229,21 +229,25 @@ def roofline(memory: MemoryReport, device: Device) -> Roofline:
     return Roofline(device, memory, tuple(ops), _estimates(memory, device))
 
 
+def timed_ops(memory: MemoryReport) -> Iterator[tuple[int, Op, Dims, int, int]]:
+    """(index, op, shapes, mult-adds per image, bytes moved) of each op of `memory`'s report
+    that runs at inference: all but an auxiliary head's. What the calibrated model takes."""
+    for index, (row, op_memory) in enumerate(zip(memory.report.rows, memory.ops, strict=True)):
+        op = row.op
+        if not op.aux:
+            dims = Dims(*op.input, *op.output)
+            yield index, op, dims, row.cost.mult_adds, int(moved_bytes(op_memory))
+
+
 def _estimates(memory: MemoryReport, device: Device) -> tuple[float, ...] | None:
     """Each op's time by the device's calibrated model (0 for an auxiliary head's, which does
     not run at inference), or None on a device with none."""
     if device.calibration is None:
         return None
     model = device.calibration.model
-    times = []
-    for row, op_memory in zip(memory.report.rows, memory.ops, strict=True):
-        op = row.op
-        if op.aux:
-            times.append(0.0)
-            continue
-        dims = Dims(*op.input, *op.output)
-        moved = moved_bytes(op_memory)
-        times.append(float(model.op_seconds(op, dims, row.cost.mult_adds, moved, memory.batch)))
+    times = [0.0] * len(memory.ops)
+    for index, op, dims, mult_adds, moved in timed_ops(memory):
+        times[index] = float(model.op_seconds(op, dims, mult_adds, moved, memory.batch))
     return tuple(times)
 
 
