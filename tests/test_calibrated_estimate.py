@@ -103,27 +103,12 @@ def test_the_estimate_is_the_models_sum_over_the_ops(name: str, devices: tuple[s
     assert "estimate" not in bound["total"]
 
 
-SHARED_LAYER_TEXT = pytest.mark.xfail(
-    strict=True,
-    reason="the JSON report writes each op's deployment fields once per roofline `OpTime` "
-    "(`layer_field_texts` keys on it, and on the bytes with --memory), so an op sharing its "
-    "OpTime with an op of another class or other passes gets that op's estimate: in GoogLeNet "
-    "`inception3b.branch4.pool1` (a max pool) is written with `inception3a.concat`'s 0.0161 s "
-    "instead of its own 0.0205 s; in ViT-B/16 every residual add with `tokens`' estimate",
-)
-# The reports the bug above shows in: with --memory the bytes tell more ops apart.
-SHARING = {
-    (): {"googlenet", "densenet121", "shufflenet_v2_x0_5", "vit_b_16", "inception_v3"},
-    ("--memory",): {"googlenet", "shufflenet_v2_x0_5", "inception_v3"},
-}
+# Ops alike on the roofline (one shared `OpTime`, the same bytes) that differ in class or
+# passes, and so in estimate: each must be written with its own.
+OPTIONS = [(), ("--memory",)]
 PER_LAYER = [
-    pytest.param(
-        options,
-        name,
-        marks=[SHARED_LAYER_TEXT] if name in sharing else [],
-        id=f"{name}{'-memory' if options else ''}",
-    )
-    for options, sharing in SHARING.items()
+    pytest.param(options, name, id=f"{name}{'-memory' if options else ''}")
+    for options in OPTIONS
     for name in NETWORKS
 ]
 

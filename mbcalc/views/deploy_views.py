@@ -228,7 +228,7 @@ def layer_fields(deployment: Deployment | None, index: int) -> dict[str, Any]:
 
 def layer_field_texts(deployment: Deployment) -> Callable[[int], str]:
     """`layer_fields` of an op (by index) as `json.dumps` writes them, written once for all
-    the ops alike (the same bytes, and one shared `OpTime`)."""
+    the ops alike (the same bytes, one shared `OpTime` and the same estimate)."""
     import json
 
     memory = deployment.memory.ops if deployment.show_memory else None
@@ -237,6 +237,8 @@ def layer_field_texts(deployment: Deployment) -> Callable[[int], str]:
 
     def text(index: int) -> str:
         key: tuple[object, ...] = () if estimate is None else (id(estimate.ops[index]),)
+        if estimate is not None and estimate.estimates is not None:
+            key += (estimate.estimates[index],)  # ops alike on the roofline may differ here
         if memory is not None:
             op = memory[index]
             key += (op.input_bytes, op.output_bytes, op.weight_bytes)
