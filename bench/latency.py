@@ -14,7 +14,10 @@ median, and then, all measured in this one run:
 - the share within +-10% of the roofline bound after rescaling it by one global constant.
 
     python bench/latency.py [--runtime torch|onnxruntime] [--threads N] [--device FILE]
-                            [--specs a,b,...] [--quick] [--save FILE]
+                            [--specs a,b,...] [--max-mult-adds N] [--quick] [--save FILE]
+
+--max-mult-adds leaves out the settings that cost more (the zoo's largest networks take seconds
+a run, and minutes to build and time at four settings); the count of cases left out is printed.
 
 Timing needs a quiet machine: nothing else should run meanwhile.
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mbcalc.core.graph import build_graph
+from mbcalc.core.graph import Graph, build_graph
 from mbcalc.core.report import analyze
 from mbcalc.core.settings import request_of
 from mbcalc.deploy.deployment import deploy
@@ -74,14 +77,23 @@ def calibrated_device(args: argparse.Namespace, conditions: Conditions) -> Devic
     command = [sys.executable, "-m", "mbcalc", "calibrate", "-o", str(path)]
     command += ["--runtime", str(conditions.runtime), "--threads", str(conditions.threads)]
     subprocess.run(command + (["--quick"] if args.quick else []), check=True)
+    print(f"device file: {path}")
     return resolve_device(str(path))
+
+
+def graph_of(name: str, alpha: Fraction, res: int) -> Graph:
+    spec = load_shipped(name)
+    return build_graph(spec, request_of(alpha, res, None, None).settings(spec.defaults))
+
+
+def mult_adds_of(name: str, alpha: Fraction, res: int) -> int:
+    return analyze(graph_of(name, alpha, res)).total.cost.mult_adds
 
 
 def measure_case(
     name: str, alpha: Fraction, res: int, device: Device, conditions: Conditions
 ) -> Case:
-    spec = load_shipped(name)
-    graph = build_graph(spec, request_of(alpha, res, None, None).settings(spec.defaults))
+    graph = graph_of(name, alpha, res)
     report = analyze(graph)
     roofline = deploy(report, batch=conditions.batch, device=device).roofline
     assert roofline is not None
@@ -132,6 +144,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", help="a device file from `mbcalc calibrate` (else calibrate)")
     parser.add_argument("--specs", help="comma-separated shipped specs (default: all)")
+    parser.add_argument("--max-mult-adds", type=float, help="leave out costlier settings")
     parser.add_argument("--quick", action="store_true", help="calibrate on the quick grid")
     parser.add_argument("--save", help="write the cases as JSON to this file")
     args = parser.parse_args()
@@ -139,10 +152,17 @@ def main() -> None:
     device = calibrated_device(args, conditions)
     names = args.specs.split(",") if args.specs else shipped_names()
     cases: list[Case] = []
+    left_out = 0
     print(f"{'spec and setting':40} {'mult-adds':>15} {'bound':>10} {'estimate':>10} "
           f"{'measured':>10} {'est/meas':>8}")  # fmt: skip
     for name in names:
         for alpha, res in settings_of(name):
+            if (
+                args.max_mult_adds is not None
+                and mult_adds_of(name, alpha, res) > args.max_mult_adds
+            ):
+                left_out += 1
+                continue
             try:
                 case = measure_case(name, alpha, res, device, conditions)
             except (MbcalcError, MemoryError, RuntimeError) as error:
@@ -156,6 +176,8 @@ def main() -> None:
         Path(args.save).write_text(json.dumps([c.__dict__ for c in cases], indent=1))
     if not cases:
         sys.exit("no case measured")
+    if left_out:
+        print(f"\n{left_out} settings left out: more than {args.max_mult_adds:,.0f} mult-adds")
     summarize(cases)
 
 

@@ -13,10 +13,11 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mbcalc import Settings, analyze, build_graph, parse_spec
-from mbcalc.core.adaptive import adaptive_kernel, adaptive_window
+from mbcalc.core.adaptive import adaptive_kernel, adaptive_reads, adaptive_window
 from mbcalc.core.graph import PoolForm, pool_form
 from mbcalc.core.profiles import PROFILES, count, custom_profile, parse_extras
 from mbcalc.deploy.memory import memory_report
@@ -47,6 +48,15 @@ def test_windows_and_the_largest_of_them(size: int, cells: int) -> None:
     windows = brute_windows(size, cells)
     assert [adaptive_window(i, size, cells) for i in range(cells)] == windows
     assert adaptive_kernel(size, cells) == max(end - start for start, end in windows)
+
+
+@pytest.mark.parametrize("cells", range(1, 12))
+def test_the_rows_all_windows_read(cells: int) -> None:
+    """Summed window by window, for one size and for an array of them (a sweep's)."""
+    sizes = range(1, 30)
+    reads = [sum(end - start for start, end in brute_windows(size, cells)) for size in sizes]
+    assert [adaptive_reads(size, cells) for size in sizes] == reads
+    assert np.asarray(adaptive_reads(np.arange(1, 30), cells)).tolist() == reads
 
 
 def test_the_global_pool_is_the_one_cell_case() -> None:

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 
 from mbcalc import Settings, analyze, build_graph
+from mbcalc.core.by_type import categorized
 from mbcalc.deploy.memory import DType, MemoryReport, memory_report
 from mbcalc.spec.zoo import load_shipped
+from mbcalc.views.text import category_label
 from tests.helpers.calibrated import (
     chosen_coefficients,
     hand_op_seconds,
@@ -87,13 +89,14 @@ NETWORKS = [
 def test_the_estimate_is_the_models_sum_over_the_ops(name: str, devices: tuple[str, str]) -> None:
     calibrated, plain = devices
     data = table_json(name, "--device", calibrated)
-    assert data["total"]["estimate"] == {
+    assert data["total"]["estimate"] | {"by_type": None} == {
         "seconds": pytest.approx(hand_seconds(hand_memory(name), COEFFICIENTS), rel=EXACT, abs=0),
         "runtime": "torch",
         "device": "cpu",
         "threads": 1,
         "batch": 1,
         "held_out_median_error": 0.092,
+        "by_type": None,
     }
     bound = table_json(name, "--device", plain)
     for layer, plain_layer in zip(data["layers"], bound["layers"], strict=True):
@@ -101,6 +104,26 @@ def test_the_estimate_is_the_models_sum_over_the_ops(name: str, devices: tuple[s
         assert "estimate" not in plain_layer
     assert data["total"]["roofline"]["seconds"] == bound["total"]["roofline"]["seconds"]
     assert "estimate" not in bound["total"]
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "densenet121"])
+def test_the_estimate_by_layer_type_sums_each_types_ops(
+    name: str, devices: tuple[str, str]
+) -> None:
+    """Each type's share of the estimate: its ops' hand-summed times over the network's."""
+    calibrated, _ = devices
+    memory = hand_memory(name)
+    total = hand_seconds(memory, COEFFICIENTS)
+    summed: dict[str, float] = {}
+    for index, (_, category) in enumerate(categorized(memory.report)):
+        label = category_label(category)
+        summed[label] = summed.get(label, 0.0) + hand_op_seconds(memory, index, COEFFICIENTS)
+    by_type = table_json(name, "--device", calibrated)["total"]["estimate"]["by_type"]
+    assert {row["type"] for row in by_type} == set(summed)
+    for row in by_type:
+        assert row["time_share"] == pytest.approx(summed[row["type"]] / total, abs=5e-7), row
+    shares = [row["time_share"] for row in by_type]
+    assert shares == sorted(shares, reverse=True)  # the slowest type first
 
 
 # Ops alike on the roofline (one shared `OpTime`, the same bytes) that differ in class or
@@ -137,24 +160,12 @@ def test_the_estimate_follows_the_number_format_and_the_batch(devices: tuple[str
     assert expected != pytest.approx(hand_seconds(hand_memory("mobilevit_xxs"), COEFFICIENTS))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on a calibrated device `total.roofline.by_type[].time_share` are shares of the "
-    "estimate while `total.roofline.seconds` is the bound: the roofline object's shares no "
-    "longer add up its layers' `roofline.time_share`s by type, as without calibration",
-)
 def test_the_json_roofline_object_is_the_roofline_alone(devices: tuple[str, str]) -> None:
     calibrated, plain = devices
     with_estimate = table_json("mobilenet_v1", "--device", calibrated)["total"]["roofline"]
     assert with_estimate == table_json("mobilenet_v1", "--device", plain)["total"]["roofline"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with --fold-bn each batch norm after a conv is folded into it (a bias; the memory "
-    "view drops its values), yet the estimate still charges it a batch-norm pass: "
-    "`latency_model.parts` reads `op.bn` alone, and nothing passes `fold_bn` to the model",
-)
 def test_a_folded_batch_norm_takes_no_pass(devices: tuple[str, str]) -> None:
     calibrated, _ = devices
     data = table_json("mobilenet_v1", "--device", calibrated, "--fold-bn")
@@ -196,12 +207,6 @@ def test_each_rows_time_is_its_estimate(devices: tuple[str, str]) -> None:
         assert_shown(row[time], hand_op_seconds(memory, index, COEFFICIENTS))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="table --format csv on a calibrated device writes the roofline's `seconds` and "
-    "`time_share` alone: no column holds the estimate that the terminal, Markdown and JSON "
-    "show for each op",
-)
 def test_the_csv_carries_each_ops_estimate(devices: tuple[str, str]) -> None:
     calibrated, _ = devices
     memory = hand_memory("mobilenet_v1")
@@ -269,12 +274,6 @@ def test_each_sweep_cell_is_the_estimate_at_that_setting(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an adaptive pool (VGG's and AlexNet's `output:`) is an avg_pool at one setting "
-    "(its op has the window it takes there) but a global_pool in the grid engine (its plan step "
-    "has no kernel): `sweep` and `table` price it with different coefficients",
-)
 def test_an_adaptive_pool_is_priced_alike_by_sweep_and_table(devices: tuple[str, str]) -> None:
     calibrated, _ = devices
     cell = json_of("sweep", "alexnet", "--alpha", "1", "--res", "224", "-d", calibrated)

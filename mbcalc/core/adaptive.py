@@ -29,6 +29,19 @@ def adaptive_kernel(size: int, cells: int) -> int:
     return quotient + (1 if cells % remainder == 0 else 2)
 
 
+def adaptive_reads(size: Num, cells: int) -> Num:
+    """How many input rows `cells` adaptive windows over `size` rows read together:
+    size + cells - gcd(size, cells). Window i ends at ceil((i + 1) * size / cells), one row past
+    the next window's start floor((i + 1) * size / cells) unless cells divides (i + 1) * size,
+    which it does for gcd(size, cells) of the cells; tiling windows (cells divides size) read
+    each row once. Takes an int, or an integer array (one size per setting)."""
+    if isinstance(size, int):
+        return size + cells - math.gcd(size, cells)
+    import numpy as np  # only over a grid
+
+    return cast("Num", size + cells - np.gcd(np.asarray(size, dtype=np.int64), cells))
+
+
 def thop_adaptive_ops(d_in: tuple[Num, Num], d_out: tuple[Num, Num], outputs: Num) -> Num:
     """thop 0.1.1's count of an AdaptiveAvgPool2d: its mean window (input / output sides, a
     float64 product) plus one division, times the outputs, truncated: inputs + outputs, one

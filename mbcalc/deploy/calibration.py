@@ -27,7 +27,7 @@ def network_terms(memory: MemoryReport) -> dict[str, int]:
     """The sum of every running op's `terms` in `memory`'s report, and 1 for the run."""
     summed: dict[str, int] = {NETWORK_TERM: 1}
     for _, op, dims, mult_adds, moved in timed_ops(memory):
-        for term, amount in terms(op, dims, mult_adds, moved, memory.batch):
+        for term, amount in terms(op, dims, mult_adds, moved, memory.batch, memory.fold_bn):
             summed[term] = summed.get(term, 0) + int(amount)
     return summed
 

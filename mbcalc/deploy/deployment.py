@@ -31,24 +31,30 @@ class Deployment:
     roofline: Roofline | None
     show_memory: bool
 
-    def by_category(self) -> tuple[CategoryTime, ...]:
-        """Mult-adds and estimated time per layer type, the slowest first."""
+    def by_category(self, estimated: bool = True) -> tuple[CategoryTime, ...]:
+        """Mult-adds and time per layer type, the slowest first: on a calibrated device the
+        estimate's time, unless `estimated` is False (then, as elsewhere, the roofline bound)."""
         if self.roofline is None:
             return ()
         roofline = self.roofline
+        estimates = roofline.estimates if estimated else None
         mult_adds: dict[Category, int] = {}
         seconds: dict[Category, list[Fraction]] = {}
-        estimated: dict[Category, list[float]] = {}
+        estimated_seconds: dict[Category, list[float]] = {}
         # Merges cost no mult-adds, but moving their tensors takes time.
         ops = categorized(self.memory.report)
         for index, (row, category) in enumerate(ops):
             mult_adds[category] = mult_adds.get(category, 0) + row.cost.mult_adds
             seconds.setdefault(category, []).append(roofline.ops[index].seconds)
-            if roofline.estimates is not None:
-                estimated.setdefault(category, []).append(roofline.estimates[index])
+            if estimates is not None:
+                estimated_seconds.setdefault(category, []).append(estimates[index])
         rows = [
             CategoryTime(
-                cat, ma, math.fsum(estimated[cat]) if estimated else repeated_sum(seconds[cat])
+                cat,
+                ma,
+                math.fsum(estimated_seconds[cat])
+                if estimates is not None
+                else repeated_sum(seconds[cat]),
             )
             for cat, ma in mult_adds.items()
         ]

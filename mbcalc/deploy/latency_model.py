@@ -9,7 +9,8 @@ is one more pass over its output, cheap for a ReLU and ten times dearer for a GE
 
     time = overhead + work * per_work + bytes * per_byte
 
-where work is the op's mult-adds (a pool's: its window reads, output elements x kernel area)
+where work is the op's mult-adds (a pool's: its window reads, output elements x kernel area;
+an adaptive pool's: the rows and columns its windows read, `adaptive_reads`, x channels)
 and bytes what it reads and writes; and for each pass after the op (`Part`: its batch norm,
 its activation by `activation_part`):
 
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
+from mbcalc.core.adaptive import adaptive_reads
 from mbcalc.core.arith import Num, Real
 from mbcalc.core.costs import Dims
 from mbcalc.kinds import OpKind, Pair
@@ -126,6 +128,8 @@ class Timed(Protocol):
     def pool_kind(self) -> str | None: ...
     @property
     def global_pool(self) -> bool: ...
+    @property
+    def grid(self) -> Pair | None: ...
 
 
 def cost_class(op: Timed) -> CostClass:
@@ -135,15 +139,16 @@ def cost_class(op: Timed) -> CostClass:
             return CostClass.GROUPED
         return CostClass.POINTWISE if op.kernel in (None, (1, 1)) else CostClass.CONV
     if op.kind is OpKind.POOL:
-        if op.kernel is None or op.global_pool:
+        if op.grid is None and (op.kernel is None or op.global_pool):
             return CostClass.GLOBAL_POOL
         return CostClass.MAX_POOL if op.pool_kind == "max" else CostClass.AVG_POOL
     return _CLASS_OF_KIND[op.kind]
 
 
-def parts(op: Timed) -> tuple[Part, ...]:
-    """The passes over `op`'s output after its own kernel: its batch norm, its activation."""
-    found = [Part.BATCH_NORM] if op.bn else []
+def parts(op: Timed, fold_bn: bool = False) -> tuple[Part, ...]:
+    """The passes over `op`'s output after its own kernel: its batch norm (none when folded
+    into the op), its activation."""
+    found = [Part.BATCH_NORM] if op.bn and not fold_bn else []
     if op.activation != "none":
         found.append(activation_part(op.activation))
     return tuple(found)
@@ -160,16 +165,22 @@ TERMS = (
 """The model's coefficients by name, in a fixed order: what `mbcalc calibrate` fits."""
 
 
-def terms(op: Timed, dims: Dims, mult_adds: Num, moved: Num, batch: int) -> list[tuple[str, Num]]:
+def terms(
+    op: Timed, dims: Dims, mult_adds: Num, moved: Num, batch: int, fold_bn: bool = False
+) -> list[tuple[str, Num]]:
     """What one op brings to each of the model's `TERMS` but the network's fixed cost, each then
     multiplied by its coefficient: `dims` its shapes, `mult_adds` per image, `moved` the bytes it
-    reads and writes for the whole batch (`mbcalc.deploy.roofline.moved_bytes`)."""
+    reads and writes for the whole batch (`mbcalc.deploy.roofline.moved_bytes`); `fold_bn`:
+    batch norms after a conv are folded into it."""
     cls = cost_class(op)
     output: Num = dims.h_out * dims.w_out * dims.c_out * batch
     work: Num
     if cls in (CostClass.MAX_POOL, CostClass.AVG_POOL, CostClass.GLOBAL_POOL):
-        window = op.kernel
-        if window is None or cls is CostClass.GLOBAL_POOL:
+        window, grid = op.kernel, op.grid
+        if grid is not None:  # the windows depend on the input's size: known only here
+            rows, columns = adaptive_reads(dims.h_in, grid[0]), adaptive_reads(dims.w_in, grid[1])
+            work = rows * columns * dims.c_in * batch
+        elif window is None or cls is CostClass.GLOBAL_POOL:
             work = dims.h_in * dims.w_in * dims.c_in * batch  # a global pool reads its input once
         else:
             work = output * window[0] * window[1]
@@ -180,7 +191,7 @@ def terms(op: Timed, dims: Dims, mult_adds: Num, moved: Num, batch: int) -> list
         (f"{cls}.per_work", work),
         (f"{cls}.per_byte", moved),
     ]
-    for part in parts(op):
+    for part in parts(op, fold_bn):
         found += [(f"{part}.overhead", 1), (f"{part}.per_element", output)]
     return found
 
@@ -191,10 +202,12 @@ class CostModel:
 
     coefficients: Mapping[str, float]
 
-    def op_seconds(self, op: Timed, dims: Dims, mult_adds: Num, moved: Num, batch: int) -> Real:
+    def op_seconds(
+        self, op: Timed, dims: Dims, mult_adds: Num, moved: Num, batch: int, fold_bn: bool = False
+    ) -> Real:
         """One op's time (arguments as `terms` takes them)."""
         seconds: Any = 0.0  # a float, or an array of them over a grid
-        for term, amount in terms(op, dims, mult_adds, moved, batch):
+        for term, amount in terms(op, dims, mult_adds, moved, batch, fold_bn):
             seconds = seconds + amount * self.coefficients[term]
         return cast(Real, seconds)
 

@@ -114,11 +114,14 @@ def _convs(size: int, width: int, act: str, bn: bool, quick: bool) -> Iterator[M
 
 
 def _pools(size: int, width: int) -> Iterator[MicroNetwork]:
-    """Max pools with and without stride, average pools in windows."""
+    """Max and average pools with and without stride: with both, an average pool's window
+    reads and its bytes are in more than one ratio, and the fit tells their costs apart."""
     at = f"{width} @{size}"
     if size >= 14:
         pool = {"pool": {"kind": "max", "kernel": 3, "stride": 1, "padding": 1}}
         yield _chain(f"maxpool3x3 {at}", size, width, pool, 2)
+        pool = {"pool": {"kind": "avg", "kernel": 3, "stride": 1, "padding": 1}}
+        yield _chain(f"avgpool3x3 {at}", size, width, pool, 2)
     if size >= 28:
         pool = {"pool": {"kind": "max", "kernel": 3, "stride": 2, "padding": 1}}
         yield _chain(f"maxpool3x3/2 {at}", size, width, pool, 2)
@@ -127,7 +130,8 @@ def _pools(size: int, width: int) -> Iterator[MicroNetwork]:
 
 
 def _merges(size: int, width: int) -> Iterator[MicroNetwork]:
-    """Residual adds, concatenations, channel shuffles, squeeze-and-excite, layer norms."""
+    """Residual adds, concatenations, channel shuffles (alone, and after a split as in
+    ShuffleNet V2: a copy's cost told from a view's), squeeze-and-excite, layer norms."""
     at = f"{width} @{size}"
     residual = {"block": {"residual": True, "layers": [{"norm": {"kind": "batch"}}]}}
     yield _chain(f"residual {at}", size, width, residual, REPEAT)
@@ -140,7 +144,8 @@ def _merges(size: int, width: int) -> Iterator[MicroNetwork]:
         branch = [{"pointwise": {"out": width // 2}}]
         split = {"parallel": {"merge": "concat", "split": True, "branches": [[], branch]}}
         shuffled = {"block": {"layers": [split, {"shuffle": {"groups": 2}}]}}
-        yield _chain(f"shuffle {at}", size, width, shuffled, REPEAT)
+        yield _chain(f"split-shuffle {at}", size, width, shuffled, REPEAT)
+        yield _chain(f"shuffle {at}", size, width, {"shuffle": {"groups": 2}}, REPEAT)
 
 
 def _attention(quick: bool) -> Iterator[MicroNetwork]:

@@ -247,7 +247,9 @@ def _estimates(memory: MemoryReport, device: Device) -> tuple[float, ...] | None
     model = device.calibration.model
     times = [0.0] * len(memory.ops)
     for index, op, dims, mult_adds, moved in timed_ops(memory):
-        times[index] = float(model.op_seconds(op, dims, mult_adds, moved, memory.batch))
+        times[index] = float(
+            model.op_seconds(op, dims, mult_adds, moved, memory.batch, memory.fold_bn)
+        )
     return tuple(times)
 
 

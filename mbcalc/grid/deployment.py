@@ -119,7 +119,7 @@ class BlockDeployment:
         calibration = options.device.calibration
         if calibration is not None:
             estimate = calibration.model.op_seconds(
-                step, dims, mult_adds, moved_bytes(op), options.batch
+                step, dims, mult_adds, moved_bytes(op), options.batch, options.fold_bn
             )
             np.add(self.seconds, estimate, out=self.seconds, casting="unsafe")
             return

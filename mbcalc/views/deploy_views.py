@@ -27,6 +27,7 @@ MEMORY_COLUMNS = ("in", "out", "weights")
 ROOFLINE_COLUMNS = ("MAC/B", "bound", "time", "% time")
 MEMORY_FIELDS = ("input_bytes", "output_bytes", "weight_bytes")
 ROOFLINE_FIELDS = ("bytes_moved", "intensity", "bound", "seconds", "time_share")
+ESTIMATE_FIELDS = ("estimate_seconds", "estimate_time_share")
 
 
 def columns(deployment: Deployment | None) -> tuple[str, ...]:
@@ -286,9 +287,9 @@ def total_fields(deployment: Deployment | None) -> dict[str, Any]:
                 {
                     "type": category_label(row.category),
                     "mult_adds_share": decimal(report.share(row.mult_adds)),
-                    "time_share": decimal(estimate.share(row.seconds)),
+                    "time_share": decimal(estimate.time_share(Fraction(row.seconds))),
                 }
-                for row in deployment.by_category()
+                for row in deployment.by_category(estimated=False)
             ],
         }
         calibration = device.calibration
@@ -300,6 +301,14 @@ def total_fields(deployment: Deployment | None) -> dict[str, Any]:
                 "threads": calibration.threads,
                 "batch": calibration.batch,
                 "held_out_median_error": calibration.quality.median_error,
+                "by_type": [
+                    {
+                        "type": category_label(row.category),
+                        "mult_adds_share": decimal(report.share(row.mult_adds)),
+                        "time_share": decimal(estimate.share(row.seconds)),
+                    }
+                    for row in deployment.by_category()
+                ],
             }
     return fields
 
@@ -308,7 +317,10 @@ def csv_header(deployment: Deployment | None) -> tuple[str, ...]:
     if deployment is None:
         return ()
     memory = MEMORY_FIELDS if deployment.show_memory else ()
-    return memory + (ROOFLINE_FIELDS if deployment.roofline is not None else ())
+    estimate = deployment.roofline
+    roofline = () if estimate is None else ROOFLINE_FIELDS
+    calibrated = ESTIMATE_FIELDS if estimate is not None and estimate.calibrated else ()
+    return memory + roofline + calibrated
 
 
 def csv_cells(deployment: Deployment | None, index: int) -> list[Any]:
@@ -318,6 +330,8 @@ def csv_cells(deployment: Deployment | None, index: int) -> list[Any]:
         cells += [fields["memory"][key] for key in MEMORY_FIELDS]
     if "roofline" in fields:
         cells += [fields["roofline"][key] for key in ROOFLINE_FIELDS]
+    if "estimate" in fields:
+        cells += [fields["estimate"][key] for key in ("seconds", "time_share")]
     return cells
 
 

@@ -81,6 +81,7 @@ class StubOp:
     activation: str = "none"
     pool_kind: str | None = None
     global_pool: bool = False
+    grid: Pair | None = None
 
 
 def expected_class(op: Op | StubOp) -> str:
@@ -109,6 +110,10 @@ def hand_terms(
     work = mult_adds * batch
     if cls == "global_pool":
         work = inputs
+    elif op.grid is not None:  # every adaptive window's reads, window by window
+        rows = sum(end - start for start, end in windows(shapes[0][0], op.grid[0]))
+        columns = sum(end - start for start, end in windows(shapes[0][1], op.grid[1]))
+        work = rows * columns * shapes[0][2] * batch
     elif cls in ("max_pool", "avg_pool"):
         assert op.kernel is not None
         work = outputs * op.kernel[0] * op.kernel[1]
@@ -120,6 +125,12 @@ def hand_terms(
         amounts[f"{part}.overhead"] = 1
         amounts[f"{part}.per_element"] = outputs
     return amounts
+
+
+def windows(size: int, cells: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows over `size` rows into `cells`: [floor(i * size /
+    cells), ceil((i + 1) * size / cells)) for each output row i."""
+    return [(i * size // cells, ((i + 1) * size + cells - 1) // cells) for i in range(cells)]
 
 
 def moved_of(memory: OpMemory) -> int:
