@@ -324,3 +324,10 @@ def test_scale_gives_each_phi_its_estimate(devices: tuple[str, str]) -> None:
         )
         expected = hand_seconds(hand_memory("mobilenet_v3_small", settings), COEFFICIENTS)
         assert row["latency_seconds"] == pytest.approx(expected, rel=EXACT, abs=0), row
+
+
+def test_scale_says_which_latency_it_gives(devices: tuple[str, str]) -> None:
+    calibrated, plain = devices
+    for device, kind in ((calibrated, "calibrated estimate"), (plain, "roofline bound")):
+        text = " ".join(ok("scale", "mobilenet_v3_small", "--phi", "0:1", "-d", device).split())
+        assert f"latency: {kind} on 2-core x86" in text

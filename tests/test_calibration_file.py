@@ -17,6 +17,7 @@ from mbcalc.deploy.calibration_file import Calibration, Quality, calibration_dat
 from mbcalc.deploy.latency_model import CostModel
 from mbcalc.deploy.roofline import parse_device
 from mbcalc.errors import SpecError
+from mbcalc.views.deploy_views import calibration_text
 from tests.helpers.calibrated import calibration_section, chosen_coefficients, device_text
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, one_line_error
 
@@ -87,7 +88,7 @@ def test_the_calibration_describes_itself_in_one_line(
 ) -> None:
     quality = {"held_out": 20, "median_error": median_error, "within_15": 0.63}
     section = calibration_section(COEFFICIENTS, threads=threads, quality=quality)
-    assert calibration_of(device_text(section)).describe() == expected
+    assert calibration_text(calibration_of(device_text(section))) == expected
 
 
 # --- mistakes ----------------------------------------------------------------------------------

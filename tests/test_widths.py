@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from mbcalc.cli.deliver import render_plain
+from mbcalc.deploy.roofline import parse_device
+from mbcalc.views.latency_views import calibration_view
+from tests.helpers.calibrated import chosen_coefficients, write_devices
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, markdown_table, ok
 
 WIDTHS = (40, 60, 80, 100, 120, 200)
@@ -110,6 +114,40 @@ def test_every_command_fits_its_width_and_keeps_its_numbers_whole(name: str, wid
 def test_verify_fits_its_width(width: int) -> None:
     pytest.importorskip("torch")
     check_fits(ok("verify", "mobilenet_v1", "--width", str(width)), width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_calibrated_device_fits_its_width(width: int, tmp_path: Path) -> None:
+    """The table and roofline with an estimate beside the bound; the calibration's own view."""
+    calibrated, _ = write_devices(tmp_path, chosen_coefficients())
+    for command in ("table", "roofline"):
+        check_fits(
+            ok(command, "mobilenet_v3_small", "-d", str(calibrated), "--width", str(width)), width
+        )
+    calibration = parse_device(
+        calibrated.read_text(encoding="utf-8"), "calibrated.yaml"
+    ).calibration
+    assert calibration is not None
+    check_fits(render_plain(calibration_view(calibration, 35.6e9, 20e9), width), width)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_bench_fits_its_width(width: int) -> None:
+    pytest.importorskip("torch")
+    args = (
+        "bench",
+        "mobilenet_v3_small",
+        "--alpha",
+        "0.25",
+        "--res",
+        "64",
+        "--estimate",
+        "jetson-nano",
+    )
+    result = invoke_mbcalc(*args, "--width", str(width))  # its progress goes to stderr
+    assert result.exit_code == 0, result.output
+    check_fits(result.stdout, width)
 
 
 @pytest.mark.parametrize("width", [80, 100, 120])

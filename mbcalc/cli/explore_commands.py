@@ -158,8 +158,8 @@ def fit(
         typer.Option(
             "--max-latency",
             metavar="TIME",
-            help="Latency budget on --device (the roofline estimate of `mbcalc table "
-            "--device`): 2ms, 0.5 ms, 500us.",
+            help="Latency budget on --device (the latency of `mbcalc table --device`: its "
+            "calibrated estimate, else the roofline bound): 2ms, 0.5 ms, 500us.",
             show_default=False,
         ),
     ] = None,

@@ -163,6 +163,7 @@ def calibrate(
     from mbcalc.deploy.calibration_file import Calibration
     from mbcalc.pytorch.calibrate import copy_bandwidth, gemm_peak, time_grid
     from mbcalc.pytorch.runtimes import Conditions, check_target
+    from mbcalc.views.formats import threads as threads_of
     from mbcalc.views.latency_views import calibration_view, device_file_text
 
     check_outputs(force, [output])
@@ -183,9 +184,9 @@ def calibrate(
         quality=fitted.quality,
         model=fitted.model,
     )
-    threads_text = f"{threads} thread{'s' if threads != 1 else ''}"
     label = (
-        name or f"{platform.node() or 'this machine'} ({runtime}, {threads_text}, batch {batch})"
+        name
+        or f"{platform.node() or 'this machine'} ({runtime}, {threads_of(threads)}, batch {batch})"
     )
     if not label.strip():
         raise MbcalcError("--name must not be empty")

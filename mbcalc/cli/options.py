@@ -177,8 +177,9 @@ DeviceOpt = Annotated[
         "-d",
         metavar="NAME|FILE",
         autocompletion=complete_device,
-        help="Add roofline time per op on a device: a shipped profile (see `mbcalc devices`) "
-        "or a YAML file.",
+        help="Add time per op on a device: the roofline bound of a shipped profile (see "
+        "`mbcalc devices`), or of a YAML file, which `mbcalc calibrate` writes with a measured "
+        "cost model for a calibrated estimate.",
         show_default=False,
     ),
 ]

@@ -89,7 +89,8 @@ def scale(
         typer.Option(
             "--max-latency",
             metavar="TIME",
-            help="Latency budget on --device (the roofline estimate): 5ms, 500us.",
+            help="Latency budget on --device (its calibrated estimate, else the roofline "
+            "bound): 5ms, 500us.",
             show_default=False,
         ),
     ] = None,

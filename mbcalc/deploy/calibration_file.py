@@ -66,14 +66,6 @@ class Calibration:
     quality: Quality
     model: CostModel
 
-    def describe(self) -> str:
-        """One line: what the model was measured on, and how well it predicts."""
-        return (
-            f"calibrated: {self.runtime} on {self.device}, {self.threads} thread"
-            f"{'s' if self.threads != 1 else ''}, batch {self.batch}; held-out median error "
-            f"{self.quality.median_error:.1%}"
-        )
-
 
 _KEYS = ("runtime", "device", "threads", "batch", "networks", "quality", NETWORK_TERM)
 _TABLES = ("classes", "parts")

@@ -13,13 +13,22 @@ from typing import TYPE_CHECKING, Any
 from mbcalc.core.graph import NETWORK_INPUT
 from mbcalc.core.profiles import Counted, ParamsRule, Profile
 from mbcalc.kinds import Bound
-from mbcalc.views.formats import byte_size, decimal, duration, percent, rate, unit_share
+from mbcalc.views.formats import (
+    byte_size,
+    decimal,
+    duration,
+    percent,
+    rate,
+    threads,
+    unit_share,
+)
 from mbcalc.views.text import category_label
 
 if TYPE_CHECKING:  # every report imports this module: the deployment code loads on demand
     from rich.text import Text
 
     from mbcalc.core.report import Report, UnitRow
+    from mbcalc.deploy.calibration_file import Calibration
     from mbcalc.deploy.deployment import Deployment
     from mbcalc.deploy.roofline import OpTime, Roofline
 
@@ -122,6 +131,15 @@ def _sum(times: list[Fraction | float]) -> Fraction | float:
     return math.fsum(float(time) for time in times)
 
 
+def calibration_text(calibration: Calibration) -> str:
+    """One line: what a calibration was measured on, and how well it predicts."""
+    return (
+        f"calibrated: {calibration.runtime} on {calibration.device}, "
+        f"{threads(calibration.threads)}, batch {calibration.batch}; held-out median error "
+        f"{calibration.quality.median_error:.1%}"
+    )
+
+
 def _latency_text(estimate: Roofline) -> str:
     """The summary's latency: a calibrated estimate beside the bound, or the bound alone."""
     memory_bound = f"{estimate.memory_bound} of {len(estimate.running)} ops memory-bound"
@@ -131,7 +149,7 @@ def _latency_text(estimate: Roofline) -> str:
             f"{duration(float(estimate.seconds))} estimated (roofline lower bound); {memory_bound}"
         )
     return (
-        f"{duration(estimate.latency)} estimated ({calibration.describe()}); roofline lower "
+        f"{duration(estimate.latency)} estimated ({calibration_text(calibration)}); roofline lower "
         f"bound {duration(float(estimate.seconds))}; {memory_bound}"
     )
 

@@ -93,6 +93,11 @@ def duration(seconds: float) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def threads(count: int) -> str:
+    """'1 thread', '4 threads'."""
+    return f"{count} thread{'s' if count != 1 else ''}"
+
+
 def rate(value: float, unit: str) -> str:
     """A rate with an SI prefix: 236G mult-adds/s, 25.6 GB/s."""
     for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):

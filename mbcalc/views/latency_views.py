@@ -16,7 +16,8 @@ from rich.text import Text
 from mbcalc.deploy.calibration_file import Calibration, calibration_data
 from mbcalc.deploy.latency_model import CostClass, Part
 from mbcalc.views.escape import for_csv_cell, for_markdown, for_terminal, visible
-from mbcalc.views.formats import duration, exact, percent, rate
+from mbcalc.views.fitted import KEEP, MULT_ADDS_FIT, NAME_FIT, ColumnFit, FittedTable, Give
+from mbcalc.views.formats import duration, exact, percent, rate, threads
 from mbcalc.views.text import multipliers
 
 if TYPE_CHECKING:
@@ -30,8 +31,7 @@ CSV_HEADER = (
 
 def conditions_text(bench: Benchmark) -> str:
     c = bench.conditions
-    threads = f"{c.threads} thread{'s' if c.threads != 1 else ''}"
-    return f"{c.runtime} on {c.target}, {threads}, batch {c.batch}"
+    return f"{c.runtime} on {c.target}, {threads(c.threads)}, batch {c.batch}"
 
 
 def _estimate(bench: Benchmark, index: int) -> float | None:
@@ -62,6 +62,15 @@ def bench_view(bench: Benchmark) -> RenderableType:
     )
     for column in BENCH_COLUMNS:
         table.add_column(column, justify="left" if column in ("op", "type") else "right")
+    fits = [
+        ColumnFit(Give.CUT, narrowest=10),  # op
+        ColumnFit(Give.CUT, narrowest=5),  # type
+        MULT_ADDS_FIT,
+        ColumnFit(drop=2, short="acts", name="activations"),
+        KEEP,  # measured
+        ColumnFit(drop=1, name="% measured"),
+        KEEP,  # estimate
+    ]
     measured_total = sum(bench.op_seconds.values())
     for index, row in enumerate(report.rows):
         seconds = bench.op_seconds.get(row.op.name)
@@ -77,7 +86,7 @@ def bench_view(bench: Benchmark) -> RenderableType:
             percent(seconds / measured_total) if measured_total else "",
             "" if estimate is None else duration(estimate),
         )
-    return Group(table, _summary(bench))
+    return Group(FittedTable(table, fits, other="--format csv"), _summary(bench))
 
 
 def _summary(bench: Benchmark) -> RenderableType:
@@ -210,7 +219,11 @@ def calibration_view(calibration: Calibration, peak: float, bandwidth: float) ->
         f"roofline of the device file: {rate(peak, 'MAC/s')} (GEMM), "
         f"{rate(bandwidth, 'B/s')} (copy)"
     )
-    return Group(classes, passes, summary)
+    return Group(
+        FittedTable(classes, [NAME_FIT, KEEP, KEEP, KEEP], other=""),
+        FittedTable(passes, [NAME_FIT, KEEP, KEEP], other=""),
+        summary,
+    )
 
 
 def device_file_text(

@@ -88,7 +88,8 @@ def _deployment_line(scaling: Scaling, escape: Callable[[str], str]) -> str:
         setting += ", BN folded"
     line = f"peak: activation memory ({setting})"
     if scaling.device is not None:
-        line += f"; latency: roofline estimate on {escape(scaling.device.name)}"
+        estimate = "calibrated estimate" if scaling.device.calibration else "roofline bound"
+        line += f"; latency: {estimate} on {escape(scaling.device.name)}"
     return line
 
 
