@@ -72,9 +72,12 @@ svg circle.compute { fill: var(--compute); fill-opacity: .75; }
 svg circle.memory { fill: var(--memory); fill-opacity: .75; }
 footer { margin-top: 2rem; color: var(--dim); font-size: .85em; }
 @media print {
-  @page { size: A4 landscape; margin: 12mm; }
-  body { margin: 0; max-width: none; font-size: 9pt; }
+  @page { size: A4 landscape; margin: 10mm; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 7.5pt; }
   .scroll { overflow: visible; }
+  th, td { padding: .1rem .3rem; }
+  td.nowrap, thead th { white-space: normal; }
+  td:first-child { overflow-wrap: anywhere; min-width: 5rem; }
   thead { display: table-header-group; }
   thead th { position: static; }
   tr { break-inside: avoid; }

@@ -10,17 +10,29 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from mbcalc.kinds import Bound
 from mbcalc.views import deploy_views
 from mbcalc.views.escape import for_html
 from mbcalc.views.formats import decimal, duration, exact, percent, rate
-from mbcalc.views.html_page import Column, cell, count_cell, lines, page, row, section, table
+from mbcalc.views.html_page import (
+    Column,
+    cell,
+    count_cell,
+    lines,
+    page,
+    paragraph,
+    row,
+    section,
+    table,
+)
 from mbcalc.views.html_table import setting_line
 from mbcalc.views.plot import tick_label
 
 if TYPE_CHECKING:
+    from mbcalc.core.graph import Op
     from mbcalc.core.profiles import Counted
     from mbcalc.deploy.deployment import Deployment
-    from mbcalc.deploy.roofline import Roofline
+    from mbcalc.deploy.roofline import OpTime
 
 WIDTH, HEIGHT = 760, 440
 LEFT, RIGHT, TOP, BOTTOM = 72, 24, 16, 52
@@ -45,8 +57,14 @@ def roofline_html(deployment: Deployment, counted: Counted | None = None) -> str
     report = deployment.memory.report
     title = f"{report.graph.spec.name} on {estimate.device.name}"
     rows = deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment, str)
+    drawn = len(_points(deployment))
+    note = paragraph(
+        f"Each op with mult-adds is a point (its figures on hover); the "
+        f"{len(report.rows) - drawn} others (pools, merges, views) are in the table only.",
+        note=True,
+    )
     sections = [
-        section("Roofline", roofline_svg(deployment)),
+        section("Roofline", roofline_svg(deployment), note),
         section("Per op", _table(deployment)),
         section("Device and latency", lines(rows)),
     ]
@@ -102,11 +120,7 @@ def roofline_svg(deployment: Deployment) -> str:
     assert estimate is not None
     device = estimate.device
     report = deployment.memory.report
-    points = [
-        (float(time.intensity), float(time.attained), op_row.op, time, index)
-        for index, (op_row, time) in enumerate(zip(report.rows, estimate.ops, strict=True))
-        if time.mult_adds and time.seconds
-    ]
+    points = _points(deployment)
     ridge, peak = float(device.ridge), float(device.mult_adds_per_second)
     bandwidth = float(device.bandwidth)
     x = _Axis([p[0] for p in points] + [ridge], LEFT, WIDTH - RIGHT)
@@ -135,8 +149,24 @@ def roofline_svg(deployment: Deployment) -> str:
             f'<circle class="{time.bound.value}" cx="{x.at(intensity):.1f}" '
             f'cy="{y.at(attained):.1f}" r="4"><title>{for_html(hover)}</title></circle>'
         )
-    parts += [*_legend(estimate), "</svg>"]
+    parts += [*_legend(points), "</svg>"]
     return "\n".join(parts)
+
+
+Point = tuple[float, float, "Op", "OpTime", int]
+"""An op on the drawing: its intensity, its attained rate, the op, its time, its index."""
+
+
+def _points(deployment: Deployment) -> list[Point]:
+    """The ops drawn: those with mult-adds and a time (a rate to place on the log axes)."""
+    estimate = deployment.roofline
+    assert estimate is not None
+    rows = deployment.memory.report.rows
+    return [
+        (float(time.intensity), float(time.attained), op_row.op, time, index)
+        for index, (op_row, time) in enumerate(zip(rows, estimate.ops, strict=True))
+        if time.mult_adds and time.seconds
+    ]
 
 
 def _roof(x: _Axis, y: _Axis, bandwidth: float, peak: float, kind: str) -> str:
@@ -173,15 +203,14 @@ def _grid(x: _Axis, y: _Axis) -> list[str]:
     return parts
 
 
-def _legend(estimate: Roofline) -> list[str]:
-    """Which colour is which bound, and how many ops of each."""
-    memory = estimate.memory_bound
-    compute = len(estimate.running) - memory
+def _legend(points: list[Point]) -> list[str]:
+    """Which colour is which bound, and how many of the points are of each."""
     parts = []
-    for line, (kind, count) in enumerate((("compute", compute), ("memory", memory))):
+    for line, kind in enumerate((Bound.COMPUTE, Bound.MEMORY)):
+        count = sum(1 for point in points if point[3].bound is kind)
         top = TOP + 10 + 16 * line
-        parts.append(f'<circle class="{kind}" cx="{LEFT + 14}" cy="{top}" r="4"/>')
-        parts.append(_text(LEFT + 24, top + 4, f"{kind}-bound ({count} ops)", "start"))
+        parts.append(f'<circle class="{kind.value}" cx="{LEFT + 14}" cy="{top}" r="4"/>')
+        parts.append(_text(LEFT + 24, top + 4, f"{kind.value}-bound ({count} ops)", "start"))
     return parts
 
 

@@ -92,10 +92,13 @@ def _op_section(report: Report, deployment: Deployment | None) -> str:
             for title, indices in deploy_views.column_groups(deployment, len(OP_COLUMNS), str)
         ]
     rows = []
+    known: dict[object, str] = {}  # ops alike: their cells after the name, made once
+    known_units: dict[object, str] = {}  # and units alike
     for part in report.sections():
+        member = part.unit is not None
         if part.unit is not None:
-            rows.append(_unit_row(report, part.unit, deployment))
-        rows += [_op_row(report, op_row, deployment, part.unit is not None) for op_row in part.rows]
+            rows.append(_unit_row(report, part.unit, deployment, known_units))
+        rows += [_op_row(report, op_row, deployment, member, known) for op_row in part.rows]
     total = report.total.cost
     foot = [
         cell("total"),
@@ -119,8 +122,11 @@ def _op_row(
     op_row: OpRow,
     deployment: Deployment | None,
     member: bool,
+    known: dict[object, str],
 ) -> str:
-    op, cost = op_row.op, op_row.cost
+    """An op's row: its name (its unit's part dimmed, under a unit's row) and its cells, which
+    `known` holds for the ops seen."""
+    op = op_row.op
     if member and op.name.startswith(op.unit):
         rest = op.name.removeprefix(op.unit)
         name = cell(
@@ -129,9 +135,28 @@ def _op_row(
         )  # fmt: skip
     else:
         name = cell(op.name, op.name)
+    key = (
+        op.kind,
+        op.kernel,
+        op.stride,
+        op.partition,
+        op.input,
+        op.output,
+        id(op_row.cost),
+        op.aux,
+    )
+    cells = known.get(key)
+    if cells is None:
+        cells = known[key] = _op_cells(report, op_row)
+    extra = "".join(_deployment_cells(deployment, op.index))
+    return row([name, cells, extra], "op member" if member else "op", hover=_aux_hover(op.aux))
+
+
+def _op_cells(report: Report, op_row: OpRow) -> str:
+    """An op's cells after its name, as markup."""
+    op, cost = op_row.op, op_row.cost
     mult_adds = cost.aux_mult_adds if op.aux else cost.mult_adds
     cells = [
-        name,
         cell(op.kind.value, op.kind.value),
         cell(op_window(op), classes="nowrap"),
         cell(f"{dims(op.input)} → {dims(op.output)}", classes="nowrap"),
@@ -143,9 +168,8 @@ def _op_row(
         count_cell(cost.params, exact(cost.params)),
         count_cell(cost.bn_params, exact(cost.bn_params)),
         cell(""),
-        *_deployment_cells(deployment, op.index),
     ]
-    return row(cells, "op member" if member else "op", hover=_aux_hover(op.aux))
+    return "".join(cells)
 
 
 def _aux_hover(aux: bool) -> str:
@@ -171,21 +195,30 @@ def _deployment_cells(deployment: Deployment | None, index: int) -> list[str]:
     return cells
 
 
-def _unit_row(report: Report, unit: UnitRow, deployment: Deployment | None) -> str:
+def _unit_row(
+    report: Report, unit: UnitRow, deployment: Deployment | None, known: dict[object, str]
+) -> str:
+    """A unit's row: its name, type, shapes, counts and reduction (its cells after the name
+    made once for the units alike, held in `known`), and its deployment's cells."""
     first, last, cost = unit.rows[0].op, unit.rows[-1].op, unit.cost
-    cells = [
-        cell(unit.unit.name),
-        cell(unit.unit.type.value),
-        cell(""),
-        cell(f"{dims(first.input)} → {dims(last.output)}", classes="nowrap"),
-        count_cell(None, mult_adds_text(cost, first.aux, exact)),
-        count_cell(None, "" if first.aux else unit_share(report.share(cost.mult_adds))),
-        count_cell(None, exact(cost.params)),
-        count_cell(None, exact(cost.bn_params)),
-        cell(reduction_text(unit), classes="nowrap"),
-        *(cell(str(text), numeric=True) for text in deploy_views.unit_cells(deployment, unit)),
-    ]
-    return row(cells, "unit")
+    key = (unit.unit.type, first.input, last.output, id(cost), unit.standard_mult_adds,
+           unit.reduction_terms, first.aux)  # fmt: skip
+    cells = known.get(key)
+    if cells is None:
+        cells = known[key] = "".join(
+            [
+                cell(unit.unit.type.value),
+                cell(""),
+                cell(f"{dims(first.input)} → {dims(last.output)}", classes="nowrap"),
+                count_cell(None, mult_adds_text(cost, first.aux, exact)),
+                count_cell(None, "" if first.aux else unit_share(report.share(cost.mult_adds))),
+                count_cell(None, exact(cost.params)),
+                count_cell(None, exact(cost.bn_params)),
+                cell(reduction_text(unit), classes="nowrap"),
+            ]
+        )
+    extra = [cell(str(text), numeric=True) for text in deploy_views.unit_cells(deployment, unit)]
+    return row([cell(unit.unit.name), cells, *extra], "unit")
 
 
 def _bars_section(report: Report) -> str:
@@ -196,21 +229,20 @@ def _bars_section(report: Report) -> str:
     params = [report.param_share(unit.cost.params) for unit in units]
     most_mult_adds, most_params = max(mult_adds, default=0), max(params, default=0)
     rows = []
+    known: dict[object, str] = {}  # units alike: their bars and figures, made once
     for unit, ma_share, pa_share in zip(units, mult_adds, params, strict=True):
-        name, cost = unit.unit.name, unit.cost
-        ma_text = f"{exact(cost.mult_adds)} mult-adds ({percent(ma_share)})"
-        pa_text = f"{exact(cost.params)} params ({percent(pa_share)})"
-        rows.append(
-            row(
-                [
-                    cell(name),
-                    cell("", markup=bar(ma_share, most_mult_adds, "ma", f"{name}: {ma_text}")
-                         + bar(pa_share, most_params, "pa", f"{name}: {pa_text}"),
-                         classes="track"),
-                    cell("", numeric=True, markup=f"{for_html(ma_text)}<br>{for_html(pa_text)}"),
-                ]
+        cost = unit.cost
+        markup = known.get(id(cost))
+        if markup is None:
+            ma_text = f"{exact(cost.mult_adds)} mult-adds ({percent(ma_share)})"
+            pa_text = f"{exact(cost.params)} params ({percent(pa_share)})"
+            bars = bar(ma_share, most_mult_adds, "ma", ma_text) + bar(
+                pa_share, most_params, "pa", pa_text
             )
-        )  # fmt: skip
+            markup = known[id(cost)] = cell("", markup=bars, classes="track") + cell(
+                "", numeric=True, markup=f"{for_html(ma_text)}<br>{for_html(pa_text)}"
+            )
+        rows.append(row([cell(unit.unit.name), markup]))
     legend = (
         '<p class="note"><span class="swatch bar ma"></span> mult-adds · '
         '<span class="swatch bar pa"></span> params; the largest layer of each fills its '
