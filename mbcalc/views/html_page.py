@@ -100,9 +100,15 @@ SCRIPT = """
     if (a === b) return 0;
     if (a === null) return 1;
     if (b === null) return -1;
-    var numeric = typeof a !== "string" && typeof b !== "string";
-    if (!numeric) { a = String(a); b = String(b); }
+    if (typeof a === "string" || typeof b === "string") { a = String(a); b = String(b); }
     return a < b ? -1 : a > b ? 1 : 0;
+  }
+  function show(table, body, rows, sorted) {  /* rebuilt apart from the page: one layout */
+    var next = body.nextSibling;
+    table.removeChild(body);
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.classList.toggle("sorted", sorted);
+    table.insertBefore(body, next);
   }
   document.querySelectorAll("table.sortable").forEach(function (table) {
     var body = table.tBodies[0];
@@ -116,21 +122,19 @@ SCRIPT = """
           : "descending";
         headings.forEach(function (other) { other.removeAttribute("aria-sort"); });
         if (next === "none") {
-          table.classList.remove("sorted");
-          original.forEach(function (row) { body.appendChild(row); });
+          show(table, body, original, false);
           return;
         }
         heading.setAttribute("aria-sort", next);
-        table.classList.add("sorted");
         var column = Number(heading.getAttribute("data-column"));
-        var rows = original.filter(function (row) { return !row.classList.contains("unit"); });
         var sign = next === "descending" ? -1 : 1;
-        rows.sort(function (a, b) {
-          var x = key(a.cells[column]), y = key(b.cells[column]);
-          if (x === null || y === null) return compare(x, y);
-          return sign * compare(x, y) || original.indexOf(a) - original.indexOf(b);
+        var keyed = original.filter(function (row) { return !row.classList.contains("unit"); })
+          .map(function (row) { return [key(row.cells[column]), row]; });
+        keyed.sort(function (a, b) {  /* stable: rows alike keep the report's order */
+          var order = compare(a[0], b[0]);
+          return a[0] === null || b[0] === null ? order : sign * order;
         });
-        rows.forEach(function (row) { body.appendChild(row); });
+        show(table, body, keyed.map(function (pair) { return pair[1]; }), true);
       }
       heading.addEventListener("click", sort);
       heading.addEventListener("keydown", function (event) {
