@@ -301,7 +301,7 @@ def test_a_failure_leaves_no_file_and_an_old_one_untouched(tmp_path: Path) -> No
     fresh, old = tmp_path / "fresh.html", tmp_path / "old.html"
     old.write_text("the old page", encoding="utf-8")
     for target in (fresh, old):
-        result = invoke_mbcalc("table", str(bad), "-o", str(target))
+        result = invoke_mbcalc("table", str(bad), "--format", "html", "-o", str(target))
         assert_clean_failure(result, 1, str(bad))
     assert not fresh.exists()
     assert old.read_text(encoding="utf-8") == "the old page"

@@ -126,7 +126,8 @@ FormatOpt = Annotated[
         "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs. "
         "html (table, compare, sweep and roofline): one self-contained page, its CSS and "
         "script inline, that loads nothing and prints whole; a click on a column heading "
-        "sorts by the exact figures.",
+        "sorts by the exact figures. Without --format, an --output name ending in .json, "
+        ".csv, .md or .html chooses that format.",
     ),
 ]
 
