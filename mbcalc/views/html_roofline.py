@@ -11,20 +11,9 @@ import math
 from typing import TYPE_CHECKING
 
 from mbcalc.kinds import Bound
-from mbcalc.views import deploy_views
+from mbcalc.views import deploy_views, html_page
 from mbcalc.views.escape import for_html
 from mbcalc.views.formats import decimal, duration, exact, percent, rate
-from mbcalc.views.html_page import (
-    Column,
-    cell,
-    count_cell,
-    lines,
-    page,
-    paragraph,
-    row,
-    section,
-    table,
-)
 from mbcalc.views.html_table import setting_line
 from mbcalc.views.plot import tick_label
 
@@ -39,14 +28,14 @@ LEFT, RIGHT, TOP, BOTTOM = 72, 24, 16, 52
 """The drawing's size and its margins, in SVG units."""
 
 COLUMNS = (
-    Column("layer"),
-    Column("op"),
-    Column("MAC/B", True, hover="arithmetic intensity: mult-adds per byte moved"),
-    Column("bound"),
-    Column("attains", True, hover="mult-adds per second at the roofline's time"),
-    Column("time", True),
-    Column("% time", True),
-    Column("% mult-adds", True),
+    html_page.Column("layer"),
+    html_page.Column("op"),
+    html_page.Column("MAC/B", True, hover="arithmetic intensity: mult-adds per byte moved"),
+    html_page.Column("bound"),
+    html_page.Column("attains", True, hover="mult-adds per second at the roofline's time"),
+    html_page.Column("time", True),
+    html_page.Column("% time", True),
+    html_page.Column("% mult-adds", True),
 )
 
 
@@ -58,17 +47,17 @@ def roofline_html(deployment: Deployment, counted: Counted | None = None) -> str
     title = f"{report.graph.spec.name} on {estimate.device.name}"
     rows = deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment, str)
     drawn = len(_points(deployment))
-    note = paragraph(
+    note = html_page.paragraph(
         f"Each op with mult-adds is a point (its figures on hover); the "
         f"{len(report.rows) - drawn} others (pools, merges, views) are in the table only.",
         note=True,
     )
     sections = [
-        section("Roofline", roofline_svg(deployment), note),
-        section("Per op", _table(deployment)),
-        section("Device and latency", lines(rows)),
+        html_page.section("Roofline", roofline_svg(deployment), note),
+        html_page.section("Per op", _table(deployment)),
+        html_page.section("Device and latency", html_page.lines(rows)),
     ]
-    return page(title, title, setting_line(report, deployment, counted), sections)
+    return html_page.page(title, title, setting_line(report, deployment, counted), sections)
 
 
 def _table(deployment: Deployment) -> str:
@@ -82,6 +71,8 @@ def _table(deployment: Deployment) -> str:
         share = estimate.share(seconds)
         attained = rate(float(time.attained), "MAC/s") if time.mult_adds else "—"
         bound = time.bound.value
+        mult_adds = op_row.cost.mult_adds
+        cell = html_page.cell
         cells = [
             cell(op.name, op.name),
             cell(op.kind.value, op.kind.value),
@@ -90,11 +81,12 @@ def _table(deployment: Deployment) -> str:
             cell(attained, float(time.attained), numeric=True),
             cell(duration(float(seconds)), float(seconds), numeric=True),
             cell(percent(share), float(share), numeric=True),
-            count_cell(op_row.cost.mult_adds, percent(report.share(op_row.cost.mult_adds)),
-                       hover=f"{exact(op_row.cost.mult_adds)} mult-adds"),
-        ]  # fmt: skip
-        rows.append(row(cells, "op"))
-    return table(COLUMNS, rows)
+            html_page.count_cell(
+                mult_adds, percent(report.share(mult_adds)), hover=f"{exact(mult_adds)} mult-adds"
+            ),
+        ]
+        rows.append(html_page.row(cells, "op"))
+    return html_page.table(COLUMNS, rows)
 
 
 class _Axis:
