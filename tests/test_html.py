@@ -320,7 +320,7 @@ def test_a_command_without_a_page_refuses_html(tmp_path: Path, command: tuple[st
     result = invoke_mbcalc(*command, "--format", "html")
     assert_clean_failure(result, 2)
     assert one_line_error(result) == (
-        "--format html asks for an HTML page, which only table, compare, sweep, roofline write "
+        "--format html asks for an HTML page, which only table, compare, sweep and roofline write "
         "(hint: give --format json, csv or markdown)"
     )
     target = tmp_path / "report.html"

@@ -295,7 +295,8 @@ def report_format(asked: Format | None, output: Path | None, command: str = "") 
     if chosen is Format.HTML and command not in HTML_COMMANDS:
         given = "--format html" if asked else f"--output {output}, an html file name,"
         raise FormatConflictError(
-            f"{given} asks for an HTML page, which only {', '.join(HTML_COMMANDS)} write",
+            f"{given} asks for an HTML page, which only {', '.join(HTML_COMMANDS[:-1])} and "
+            f"{HTML_COMMANDS[-1]} write",
             hint="give --format json, csv or markdown",
         )
     return chosen
