@@ -102,6 +102,7 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    HTML = "html"  # one self-contained page: table, compare, sweep and roofline
 
 
 class PlotBy(StrEnum):

@@ -77,6 +77,12 @@ def roofline(
 
         image = plot_roofline(deployment, plot.suffix.lower())
         write_image(plot, image, report_on_stdout=delivery.output is None)
+    if delivery.format is Format.HTML:  # the page: the roofline drawn, then the table
+        from mbcalc.views.html_roofline import roofline_html
+
+        html = functools.partial(roofline_html, deployment, counted)
+        deliver(delivery.format, delivery.output, html, html)
+        return
     if delivery.format != Format.TABLE:  # the other formats: the report with its times
         emit_report(report, delivery, deployment, counted)
         return

@@ -96,7 +96,7 @@ def sweep(
     check_outputs(delivery.force, [delivery.output, plot], spec, deploy.device)
     check_batch(deploy.batch)
     profile = counting_profile(counting)
-    as_table = delivery.format == Format.TABLE
+    as_table = delivery.format in (Format.TABLE, Format.HTML)  # a grid of cells to look at
     alphas, asked_heights, asked_depths = sweep_axes(alpha, res, depth, as_table=as_table)
     device = device_profile(deploy.device)
     dtype = deploy.dtype
@@ -121,6 +121,10 @@ def sweep(
         Format.CSV: functools.partial(sweep_views.sweep_csv, grid),
         Format.MARKDOWN: functools.partial(sweep_views.sweep_markdown, grid, refusals),
     }
+    if delivery.format is Format.HTML:
+        from mbcalc.views.html_sweep import sweep_html
+
+        writers[Format.HTML] = functools.partial(sweep_html, grid, refusals)
     view = functools.partial(sweep_views.sweep_view, grid, refusals)
     deliver(delivery.format, delivery.output, view, writers.get(delivery.format), delivery.width)
 

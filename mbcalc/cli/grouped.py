@@ -66,7 +66,9 @@ def with_groups(command: Callable[..., None]) -> Callable[..., None]:
         defaulted = _defaulted(options.pop(CONTEXT))
         for name, (group, fields) in groups.items():
             built = group(**{field: options.pop(field) for field in fields})
-            options[name] = built.resolved(defaulted) if group is DeliveryOptions else built
+            if group is DeliveryOptions:
+                built = built.resolved(defaulted, command.__name__)
+            options[name] = built
         command(**options)
 
     wrapper.__signature__ = signature.replace(parameters=spread)  # type: ignore[attr-defined]

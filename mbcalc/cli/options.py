@@ -122,8 +122,12 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         metavar="FORMAT",
-        help="table, json, csv or markdown. Names are shown as written, escaped for each; "
-        "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs.",
+        help="table, json, csv, markdown or html. Names are shown as written, escaped for each; "
+        "a CSV text cell starting with = + - or @ gets a leading ' so that no formula runs. "
+        "html (table, compare, sweep and roofline): one self-contained page, its CSS and "
+        "script inline, that loads nothing and prints whole; a click on a column heading "
+        "sorts by the exact figures. Without --format, an --output name ending in .json, "
+        ".csv, .md or .html chooses that format.",
     ),
 ]
 
@@ -263,14 +267,24 @@ class SettingOptions:
         return Request(alpha=self.alpha, depth=self.depth, res=res, rho=self.rho)
 
 
-SUFFIX_FORMATS = {".json": Format.JSON, ".csv": Format.CSV, ".md": Format.MARKDOWN}
+SUFFIX_FORMATS = {
+    ".json": Format.JSON,
+    ".csv": Format.CSV,
+    ".md": Format.MARKDOWN,
+    ".html": Format.HTML,
+    ".htm": Format.HTML,
+}
 """The format an --output file's suffix implies when --format is not given."""
 
+HTML_COMMANDS = ("table", "compare", "sweep", "roofline")
+"""The commands that write an HTML page."""
 
-def report_format(asked: Format | None, output: Path | None) -> Format:
+
+def report_format(asked: Format | None, output: Path | None, command: str = "") -> Format:
     """The format of a report: --format's, else the one --output's suffix implies, else table.
 
-    A --format that contradicts the suffix is refused (exit status 2).
+    A --format that contradicts the suffix, and html from a command that writes no HTML page,
+    are refused (exit status 2).
     """
     implied = None if output is None else SUFFIX_FORMATS.get(output.suffix.lower())
     if asked is not None and implied is not None and asked != implied:
@@ -278,7 +292,15 @@ def report_format(asked: Format | None, output: Path | None) -> Format:
             f"--format {asked} contradicts --output {output}, a {implied} file name",
             hint=f"drop --format, or give --format {implied}",
         )
-    return asked or implied or Format.TABLE
+    chosen = asked or implied or Format.TABLE
+    if chosen is Format.HTML and command not in HTML_COMMANDS:
+        given = "--format html" if asked else f"--output {output}, an html file name,"
+        raise FormatConflictError(
+            f"{given} asks for an HTML page, which only {', '.join(HTML_COMMANDS[:-1])} and "
+            f"{HTML_COMMANDS[-1]} write",
+            hint="give --format json, csv or markdown",
+        )
+    return chosen
 
 
 MIN_WIDTH = 40
@@ -307,11 +329,12 @@ class DeliveryOptions:
     force: ForceOpt = False
     width: WidthOpt = None
 
-    def resolved(self, defaulted: set[str]) -> DeliveryOptions:
-        """These options with the format settled (`report_format`); `defaulted` names the
-        options left at their defaults. A contradiction stops the command before any work."""
+    def resolved(self, defaulted: set[str], command: str) -> DeliveryOptions:
+        """These options with the format settled (`report_format`) for `command`; `defaulted`
+        names the options left at their defaults. A contradiction stops the command before
+        any work."""
         asked = None if "format" in defaulted else self.format
-        return dataclasses.replace(self, format=report_format(asked, self.output))
+        return dataclasses.replace(self, format=report_format(asked, self.output, command))
 
 
 @dataclass(frozen=True, slots=True)

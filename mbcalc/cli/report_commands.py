@@ -4,6 +4,7 @@ verify; and show, which prints a spec's text. Each loads, analyzes, then renders
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from mbcalc.core.report import Report
     from mbcalc.deploy.deployment import Deployment
 
+Writers = dict[Format, Callable[..., str]]
+"""The text formats of a report, each with the function that writes it."""
+
 
 def table(
     spec: SpecArg,
@@ -72,8 +76,9 @@ def table(
     if summary:
         from mbcalc.views import summary as views
 
-        writers = {Format.JSON: views.summary_json, Format.CSV: views.summary_csv,
-                   Format.MARKDOWN: views.summary_markdown}  # fmt: skip
+        writers: Writers = {Format.JSON: views.summary_json, Format.CSV: views.summary_csv,
+                            Format.MARKDOWN: views.summary_markdown,
+                            Format.HTML: functools.partial(_report_html, summary=True)}  # fmt: skip
         view = views.summary_view
         deliver_with(
             delivery.format, delivery.output, view, writers, report, deployment, counted,
@@ -94,12 +99,23 @@ def emit_report(
     from mbcalc.views import export
 
     counted = counted or count(report, PROFILES["paper"])
-    writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
-               Format.MARKDOWN: export.to_markdown}  # fmt: skip
+    writers: Writers = {Format.JSON: export.to_json, Format.CSV: export.to_csv,
+                        Format.MARKDOWN: export.to_markdown, Format.HTML: _report_html}  # fmt: skip
     deliver_with(
         delivery.format, delivery.output, _report_view, writers, report, deployment, counted,
         width=delivery.width,
     )  # fmt: skip
+
+
+def _report_html(
+    report: Report,
+    deployment: Deployment | None,
+    counted: Counted | None,
+    summary: bool = False,
+) -> str:
+    from mbcalc.views.html_table import report_html  # the page's code only where one is asked
+
+    return report_html(report, deployment, counted, summary)
 
 
 def _report_view(
@@ -138,6 +154,7 @@ def compare(
     """
     from mbcalc.core.compare import compare_arguments, layout_of
     from mbcalc.views import compare_export as export
+    from mbcalc.views.html_compare import compare_html
     from mbcalc.views.render import compare_view
 
     paths = [argument.rpartition("@")[0] for argument in specs]
@@ -155,7 +172,7 @@ def compare(
     ]
     chosen = None if deployments[0] is None else [d for d in deployments if d is not None]
     writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
-               Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
+               Format.MARKDOWN: export.compare_to_markdown, Format.HTML: compare_html}  # fmt: skip
     deliver_with(
         delivery.format, delivery.output, compare_view, writers, comparison, chosen, layout,
         width=delivery.width,

@@ -112,6 +112,11 @@ class OpTime:
         """Mult-adds per byte moved."""
         return self._intensity
 
+    @property
+    def attained(self) -> Fraction:
+        """Mult-adds per second at the roofline's time (0 for an op that takes none)."""
+        return Fraction(self.mult_adds) / self.seconds if self.seconds else Fraction(0)
+
 
 @dataclass(frozen=True)
 class Roofline:

@@ -356,10 +356,10 @@ def _markdown_totals(comparison: Comparison) -> list[str]:
         against = column.versus
         mult_adds = params = activations = ""
         if against is not None:
-            mult_adds = _change_text(against.mult_adds)
-            params = _change_text(against.params)
+            mult_adds = change_text(against.mult_adds)
+            params = change_text(against.params)
         if column.activations_versus is not None:
-            activations = _change_text(column.activations_versus)
+            activations = change_text(column.activations_versus)
         lines.append(
             f"| {column_heading(column)} | {exact(total.mult_adds)} | {mult_adds} | "
             f"{exact(total.params)} | {params} | {exact(total.bn_params)} | "
@@ -376,7 +376,7 @@ def _markdown_totals(comparison: Comparison) -> list[str]:
     return [*lines, "", f"F{'; '.join(fewest)[1:]}."]
 
 
-def _change_text(change: Change) -> str:
+def change_text(change: Change) -> str:
     """`+1,234 (1.5x)`: a count's difference from the first column's, and their ratio."""
     return f"{_signed(change.delta)} ({_times(change.ratio)})"
 

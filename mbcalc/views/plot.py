@@ -89,7 +89,7 @@ def roofline_figure(deployment: Deployment) -> Figure:
     figure, axes = _figure()
     report = deployment.memory.report
     points = [
-        (float(time.intensity), float(time.mult_adds / time.seconds), row)
+        (float(time.intensity), float(time.attained), row)
         for row, time in zip(report.rows, estimate.ops, strict=True)
         if time.mult_adds and time.seconds
     ]

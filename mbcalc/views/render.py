@@ -12,7 +12,7 @@ from mbcalc.core.by_type import breakdown
 from mbcalc.core.compare import Layout
 from mbcalc.core.report import OpRow, Report, UnitRow
 from mbcalc.views import deploy_views
-from mbcalc.views.aux_text import AUX_LABEL, aux_summary, mult_adds_text
+from mbcalc.views.aux_text import mult_adds_text
 from mbcalc.views.compare_export import (
     MISSING,
     compare_legend,
@@ -21,7 +21,7 @@ from mbcalc.views.compare_export import (
     position_mark,
     ratio_text,
 )
-from mbcalc.views.convention import ACTIVATIONS_MEANING, CONVENTION
+from mbcalc.views.convention import CONVENTION
 from mbcalc.views.escape import for_terminal, visible
 from mbcalc.views.fitted import KEEP, MULT_ADDS_FIT, NAME_FIT, ColumnFit, FittedTable, Give
 from mbcalc.views.fitted_fixed import ColumnGroup, FittedFixedTable
@@ -30,14 +30,14 @@ from mbcalc.views.formats import (
     dims,
     exact,
     human,
-    multiplier,
     op_window,
     percent,
     ratio,
     unit_share,
 )
 from mbcalc.views.label_grid import label_grid
-from mbcalc.views.text import category_label, multipliers, reduction_text, setting, twin_text
+from mbcalc.views.report_lines import total_lines
+from mbcalc.views.text import category_label, multipliers, reduction_text, setting
 
 if TYPE_CHECKING:
     from mbcalc.core.compare import Change, Column, Comparison
@@ -182,29 +182,9 @@ def summary(
     report: Report, deployment: Deployment | None = None, counted: Counted | None = None
 ) -> Table:
     """Totals, the standard-convolution twin, the settings and the counting convention."""
-    graph = report.graph
-    total = report.total
     grid = label_grid()
-    grid.add_row(
-        "total",
-        f"{exact(total.cost.mult_adds)} mult-adds · {exact(total.cost.params)} params · "
-        f"{exact(total.cost.bn_params)} BN params",
-    )
-    grid.add_row("activations", f"{exact(total.activations)} ({ACTIVATIONS_MEANING})")
-    aux = aux_summary(report)
-    if aux is not None:
-        grid.add_row(AUX_LABEL, aux)
-    grid.add_row(
-        "standard conv",
-        f"{exact(total.standard_mult_adds)} mult-adds with {twin_text(report)}",
-    )
-    speedup = f" ({float(1 / total.reduction):.2f}x fewer mult-adds)" if total.reduction else ""
-    grid.add_row("reduction", f"{ratio(total.reduction)}{speedup}")
-    grid.add_row(
-        "settings",
-        f"{multipliers(graph, ' · ')} · rho {multiplier(graph.rho)} · input "
-        f"{dims(graph.input_shape)} · rounding {graph.spec.rounding}",
-    )
+    for label, text in total_lines(report):
+        grid.add_row(label, text)
     rows = deploy_views.profile_rows(counted) + deploy_views.summary_rows(deployment, visible)
     for label, text in rows:
         grid.add_row(label, Text(text))

@@ -75,7 +75,6 @@ def roofline_view(deployment: Deployment) -> RenderableType:
     table.add_column("% time", justify="right", no_wrap=True)
     table.add_column("% mult-adds", justify="right", no_wrap=True)
     for index, (row, time) in enumerate(zip(report.rows, estimate.ops, strict=True)):
-        attains = Fraction(time.mult_adds) / time.seconds if time.seconds else Fraction(0)
         seconds = estimate.op_time(index)  # a calibrated device's estimate, else the bound
         table.add_row(
             Text(visible(row.op.name)),
@@ -83,7 +82,7 @@ def roofline_view(deployment: Deployment) -> RenderableType:
             f"{float(time.intensity):.1f}",
             _strip(time.intensity, device.ridge, ends, time.bound),
             Text(time.bound.value, style="yellow" if time.bound is Bound.MEMORY else "cyan"),
-            rate(float(attains), "MAC/s") if time.mult_adds else "—",
+            rate(float(time.attained), "MAC/s") if time.mult_adds else "—",
             duration(float(seconds)),
             percent(estimate.share(seconds)),
             percent(report.share(row.cost.mult_adds)),

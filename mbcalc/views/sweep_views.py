@@ -56,14 +56,14 @@ def sweep_view(grid: Grid, refusals: tuple[Refusal, ...]) -> RenderableType:
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{human(cell[0])} · {human(cell[1])}")
-        table.add_row(*_row_keys(grid, a), *cells)
+        table.add_row(*row_keys(grid, a), *cells)
     notes: list[RenderableType] = [_fitted(table, grid)]
     for title, metric in [
         *_counted_metrics(grid, visible, human),
         *_deployment_metrics(grid, visible),
     ]:
         notes += [Text(), _metric_table(grid, title, metric)]
-    notes.extend(Text(line, style="dim") for line in _profile_line(grid, visible))
+    notes.extend(Text(line, style="dim") for line in profile_line(grid, visible))
     notes.extend(Text(f"— {visible(refusal.message)}", style="dim") for refusal in refusals)
     return Group(*notes)
 
@@ -105,16 +105,16 @@ def _metric_table(grid: Grid, title: str, cell: Callable[[int, int], str]) -> Re
     _grid_columns(table, grid)
     for a in range(len(grid.alphas)):
         cells = [cell(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))]
-        table.add_row(*_row_keys(grid, a), *cells)
+        table.add_row(*row_keys(grid, a), *cells)
     return Group(Text(f"{visible(grid.spec.name)} — {title}", style="bold"), _fitted(table, grid))
 
 
-def _key_names(grid: Grid) -> list[str]:
+def key_names(grid: Grid) -> list[str]:
     """The columns that name a row: alpha, after the depth where the grid has one."""
     return ["depth", "alpha"] if grid.has_depth else ["alpha"]
 
 
-def _row_keys(grid: Grid, a: int) -> list[str]:
+def row_keys(grid: Grid, a: int) -> list[str]:
     """A row's depth (where the grid has one) and alpha, as typed."""
     alpha = exact_text(grid.alphas[a])
     return [exact_text(grid.depth(a)), alpha] if grid.has_depth else [alpha]
@@ -122,7 +122,7 @@ def _row_keys(grid: Grid, a: int) -> list[str]:
 
 def _grid_columns(table: Table, grid: Grid) -> None:
     """The depth and alpha columns, then one column per resolution."""
-    for name in _key_names(grid):
+    for name in key_names(grid):
         table.add_column(name, justify="right", no_wrap=True)
     for height, width in grid.resolutions:
         table.add_column(f"{height}x{width}", justify="right", no_wrap=True)
@@ -130,7 +130,7 @@ def _grid_columns(table: Table, grid: Grid) -> None:
 
 def _fitted(table: Table, grid: Grid) -> FittedTable:
     """A grid of numbers that, narrower than it, splits by resolution, alpha in each part."""
-    return FittedTable(table, [KEEP] * len(table.columns), keys=len(_key_names(grid)))
+    return FittedTable(table, [KEEP] * len(table.columns), keys=len(key_names(grid)))
 
 
 def _counted_metrics(
@@ -157,7 +157,7 @@ def _profile_counted(grid: Grid) -> GridCount | None:
     return None if counted is None or counted.profile.is_paper else counted
 
 
-def _profile_line(grid: Grid, escape: Callable[[str], str]) -> list[str]:
+def profile_line(grid: Grid, escape: Callable[[str], str]) -> list[str]:
     """The line naming the counting profile in force, when it is not the paper's."""
     counted = _profile_counted(grid)
     if counted is None:
@@ -298,15 +298,15 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
     lines = [
         f"**{for_markdown(grid.spec.name)}** — mult-adds / params, rounding {grid.spec.rounding}",
         "",
-        "| " + " | ".join([*_key_names(grid), *header]) + " |",
-        "|" + "--:|" * (len(_key_names(grid)) + len(header)),
+        "| " + " | ".join([*key_names(grid), *header]) + " |",
+        "|" + "--:|" * (len(key_names(grid)) + len(header)),
     ]
     for a in range(len(grid.alphas)):
         cells = []
         for r in range(len(grid.resolutions)):
             cell = _cell(grid, a, r)
             cells.append("—" if cell is None else f"{exact(cell[0])} / {exact(cell[1])}")
-        lines.append("| " + " | ".join([*_row_keys(grid, a), *cells]) + " |")
+        lines.append("| " + " | ".join([*row_keys(grid, a), *cells]) + " |")
     lines.append("")
     metrics = _counted_metrics(grid, for_markdown, exact) + _deployment_metrics(grid, for_markdown)
     for title, metric in metrics:
@@ -315,8 +315,8 @@ def sweep_markdown(grid: Grid, refusals: tuple[Refusal, ...]) -> str:
             cells = [
                 metric(a, r) if grid.valid[a, r] else "—" for r in range(len(grid.resolutions))
             ]
-            lines.append("| " + " | ".join([*_row_keys(grid, a), *cells]) + " |")
+            lines.append("| " + " | ".join([*row_keys(grid, a), *cells]) + " |")
         lines.append("")
-    lines.extend(_profile_line(grid, for_markdown))
+    lines.extend(profile_line(grid, for_markdown))
     lines.extend(f"— {for_markdown(refusal.message)}" for refusal in refusals)
     return "\n".join(lines).rstrip("\n") + "\n"
