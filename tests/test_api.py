@@ -392,14 +392,14 @@ def test_importing_mbcalc_loads_the_api_on_first_use_only() -> None:
     assert done.stdout.split() == ["False", "True"]
 
 
-# -- the README's notebook example ---------------------------------------------------------------
+# -- the notebook example of docs/library.md -----------------------------------------------------
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "library.md"
 
 
 def library_example() -> list[str]:
-    """The lines of the first Python example of the README's Library section."""
-    section = README.read_text(encoding="utf-8").split("\n## Library\n", 1)[1]
+    """The lines of the first Python example of docs/library.md's notebook section."""
+    section = README.read_text(encoding="utf-8").split("\n## In a notebook\n", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0].splitlines()
 
 

@@ -26,8 +26,8 @@ V1_UNITS = (
 )  # fmt: skip
 
 # Table 2, as printed (mult-adds %, params %). "Conv 3x3" prints 1.19% for what the formula
-# gives as 1.91% (10,838,016 / 568,740,352): two digits swapped (README, the paper against
-# mbcalc). The printed param shares leave out the FC layer's 1,000 biases.
+# gives as 1.91% (10,838,016 / 568,740,352): two digits swapped (docs/counting.md, the paper
+# against mbcalc). The printed param shares leave out the FC layer's 1,000 biases.
 TABLE_2 = {
     "Conv 1x1": ("94.86", "74.59"),
     "Conv DW 3x3": ("3.06", "1.06"),

@@ -1,7 +1,7 @@
 """The `mbcalc` command line: every format, the settings, the JSON report schema, exit codes.
 
 Expected numbers come from the paper's formulas (recomputed here) or from the report format
-the README documents, never from the program's own output.
+docs/reports.md documents, never from the program's own output.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ SHIPPED = sorted(path.stem for path in ARCHS.iterdir() if path.suffix in {".yaml
 TEXT_FORMATS = ("json", "csv", "markdown")
 FORMATS = ("table", *TEXT_FORMATS)
 
-# The JSON report's keys, as the README documents them.
+# The JSON report's keys, as docs/reports.md documents them.
 SCHEMA = "mbcalc.report/1"
 REPORT_KEYS = {"schema", "spec", "alpha", "depth", "resolution", "layers", "units", "total"}
 UNIT_KEYS = {"name", "type", "mult_adds", "params"}

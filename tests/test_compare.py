@@ -349,7 +349,8 @@ def test_table_4_conv_mobilenet_against_mobilenet() -> None:
     first, second = data["columns"]
     assert (first["total"]["mult_adds"], first["total"]["params"]) == totals(conv)
     assert (second["total"]["mult_adds"], second["total"]["params"]) == totals(mobile)
-    # As printed: 4866M is Conv MobileNet without its FC layer (README); 29.3M; 569M; 4.2M.
+    # As printed: 4866M is Conv MobileNet without its FC layer (docs/counting.md); 29.3M; 569M;
+    # 4.2M.
     fc = conv[-1][1]
     assert as_printed(first["total"]["mult_adds"] - fc, "4866M") == "4866M"
     assert as_printed(first["total"]["params"], "29.3M") == "29.3M"
@@ -381,7 +382,7 @@ def test_table_5_narrow_against_shallow() -> None:
     first, second = data["columns"]
     assert (first["total"]["mult_adds"], first["total"]["params"]) == totals(narrow)
     assert (second["total"]["mult_adds"], second["total"]["params"]) == totals(shallow)
-    assert totals(narrow) == (325_400_448, 2_569_144)  # README, "the paper against mbcalc"
+    assert totals(narrow) == (325_400_448, 2_569_144)  # docs/counting.md: the paper against mbcalc
     assert totals(shallow) == (307_323_392, 2_876_328)
     assert as_printed(totals(narrow)[0], "325M") == "325M"
     assert as_printed(totals(narrow)[1], "2.6M") == "2.6M"

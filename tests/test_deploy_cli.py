@@ -54,7 +54,7 @@ from tests.helpers.mobilenet_v1 import (
 from tests.helpers.readme import readme_output
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+README = ROOT / "docs" / "deployment.md"
 DEVICES = ROOT / "mbcalc" / "deploy" / "devices"
 
 BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
@@ -240,7 +240,7 @@ JETSON_V1 = expected(V1)
 assert (JETSON_V1.peak_op, JETSON_V1.peak_bytes) == ("sep1.pw", SEP1_PW_VALUES * 2)
 
 
-# --- how mbcalc writes numbers (README: binary byte units, 3 significant figures for times) -----
+# --- how mbcalc writes numbers (docs/design.md, rounding and units: binary bytes, 3 figures) ---
 
 
 def binary(count: int) -> str:
@@ -1067,7 +1067,7 @@ def test_sweep_without_deployment_options_has_no_deployment() -> None:
     }  # fmt: skip
 
 
-# --- the README's deployment examples are real output ----------------------------------------
+# --- the deployment examples of docs/deployment.md are real output ---------------------------
 
 
 def readme_section() -> str:
@@ -1152,6 +1152,7 @@ def assert_excerpt(shown: str, actual: str) -> None:
 def readme_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working folder holding the section's device files, as a reader would save them."""
     for name, text in readme_device_files().items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path

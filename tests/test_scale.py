@@ -237,7 +237,7 @@ def test_readme_example() -> None:
 
 
 def test_readme_json_example_is_the_report() -> None:
-    readme = Path(__file__).resolve().parents[1] / "README.md"
+    readme = Path(__file__).resolve().parents[1] / "docs" / "reports.md"
     section = readme.read_text(encoding="utf-8").split("## The scale report (`mbcalc.scale/1`)")[1]
     example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
     report = scale_json("efficientnet_b0", "--phi", "1", "--max-mult-adds", "2G")

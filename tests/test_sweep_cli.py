@@ -40,8 +40,8 @@ from tests.helpers.readme import check_readme_examples
 TABLE_6 = {"1": (569, 4.2), "0.75": (325, 2.6), "0.5": (149, 1.3), "0.25": (41, 0.5)}
 TABLE_7 = {224: 569, 192: 418, 160: 290, 128: 186}
 TABLE_7_PARAMS = 4.2
-# Table 7 prints 290M at 160; the formula gives 290,675,200 (291M rounded): README, "the paper
-# against mbcalc".
+# Table 7 prints 290M at 160; the formula gives 290,675,200 (291M rounded): docs/counting.md,
+# "the paper against mbcalc".
 TABLE_7_160_EXACT = 290_675_200
 
 ALPHAS = ("1", "0.75", "0.5", "0.25")
@@ -571,7 +571,7 @@ def test_sweep_help_keeps_its_bracketed_words() -> None:
     assert "[default: the spec's own]" in text
 
 
-# --- the README's examples are real output -----------------------------------------------------
+# --- the examples of docs/commands.md are real output ------------------------------------------
 
 
 def test_the_readmes_sweep_examples_are_real_output() -> None:

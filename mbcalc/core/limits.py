@@ -1,7 +1,7 @@
 """The bounds of what mbcalc computes, checked before any work; one place for each number.
 
 Each bound is far beyond any real use and keeps every count exact, every float finite and
-every run within a few GiB; the README lists them.
+every run within a few GiB; docs/commands.md lists them (Limits).
 """
 
 from __future__ import annotations

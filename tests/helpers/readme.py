@@ -1,4 +1,4 @@
-"""The README's `text` examples, run and compared with what mbcalc prints now."""
+"""The `text` examples of docs/commands.md, run and compared with what mbcalc prints now."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.helpers.cli import invoke_mbcalc
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "commands.md"
 
 README_WIDTH = {"COLUMNS": "100"}
 """The README shows output as piped to a file in a terminal 100 columns wide."""
