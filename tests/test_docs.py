@@ -1,0 +1,449 @@
+"""The documentation is true: README.md, CONTRIBUTING.md and every page of `docs/` (found by
+glob, so a new page is checked without an edit here), one test per block, `FILE:LINE`.
+
+- A ```` ```text ```` block whose first line is `$ mbcalc ARGS` (optionally `| head -N`) is run,
+  in-process, piped, with `COLUMNS=100`: what it prints on standard output and then standard
+  error must be the block's text below the command, a line holding only `…` standing for any run
+  of lines, whitespace at the ends of lines and of the output ignored. Several `$ mbcalc` lines
+  are several commands, each followed by its output. A block runs in a scratch folder of its own
+  whose entries are links to the repository's top-level files and folders: a spec or device file
+  is found by its path from the root (`docs/examples/cpu.yaml`), and a file a command writes
+  (`-o report.json`) lands in the scratch folder, for the block's later commands to read.
+- `bench` and `calibrate` print measured times: every number is masked on both sides (and the
+  runs of spaces and rules that align them), and they need PyTorch.
+- A ```` ```yaml ```` block whose first line is `# PATH` (a path from the root, ending `.yaml`)
+  shows that file: the block is the file's text, headed by the `# PATH` line unless the file
+  starts with it.
+- A ```` ```python ```` block holding `>>>` lines is a doctest, run from the root.
+- Links are relative and resolve to a file of the repository, anchors to a heading of the page
+  they name (GitHub's anchors); no path in prose climbs above the root (in code, `../` is an
+  example's), and no tracked file names a document kept beside the repository.
+- The generated pages are what their scripts make now; a stale example makes the checks fail
+  (`tests/data/docs/stale/`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import doctest
+import os
+import re
+import shlex
+import subprocess
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from tests.helpers.cli import invoke_mbcalc
+from tests.helpers.docs import ROOT, Block, Page, read_page, slugs
+
+FIXTURES = ROOT / "tests" / "data" / "docs"
+STALE = FIXTURES / "stale"
+
+DOC_ENV = {"COLUMNS": "100"}
+"""Every example is printed as piped to a file in a terminal 100 columns wide."""
+
+MEASURED = {"bench", "calibrate"}
+"""Commands whose output holds measured times."""
+
+_MEASURED_COMMAND = re.compile(rf"^\$ mbcalc ({'|'.join(MEASURED)})\b", re.M)
+
+NEED_TORCH = {"verify", "bench", "calibrate"}
+"""Commands that build a network in PyTorch (as `import` of a module does)."""
+
+KNOWN_STALE = {
+    "README.md:63": "`| jq .total` after the command: only `| head -N` may follow one",
+    "README.md:442": "the output goes on after the last line shown, and no `…` says so",
+    "README.md:1161": "`cpu.yaml` is a block of the README, not a file of the repository",
+    "README.md:1200": "`board.yaml` is a block of the README, not a file of the repository",
+    "README.md:1536": "`my_arch.yaml` is a block of the README, not a file of the repository",
+    "README.md:1910": "the fvcore profile's text has changed since (norms and resizes)",
+}
+"""Examples of the README, as it stands before its rewrite into `docs/`, that fail and why;
+each is expected to fail (strictly), and the list goes with the rewrite."""
+
+
+def documentation() -> list[Page]:
+    """README.md, CONTRIBUTING.md and `docs/*.md`; then the pages of `tests/data/docs/` whose
+    every block and link holds, which show each check at work."""
+    paths = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted(ROOT.glob("docs/*.md"))]
+    paths += sorted(FIXTURES.glob("*.md"))
+    return [read_page(path) for path in paths if path.is_file()]
+
+
+PAGES = documentation()
+
+
+def line_of(text: str, offset: int) -> int:
+    """The line (from 1) of `text` that the character at `offset` is on."""
+    return text.count("\n", 0, offset) + 1
+
+
+# --- the checks, each raising AssertionError with what differs ------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `$ mbcalc ARGS [| head -N]` line of an example and the output shown below it."""
+
+    args: list[str]
+    head: int | None
+    shown: list[str]
+
+
+def is_example(block: Block) -> bool:
+    """A block the checks run: `text` whose first line is an mbcalc command."""
+    return block.kind == "text" and re.match(r"\$ mbcalc(\s|$)", block.first) is not None
+
+
+def commands(block: Block) -> list[Command]:
+    """The example's commands with their shown output."""
+    found: list[Command] = []
+    for line in block.text.splitlines():
+        if not line.startswith("$ "):
+            found[-1].shown.append(line)
+            continue
+        words, _, pipe = line.removeprefix("$ ").partition(" | ")
+        head = re.fullmatch(r"head -(\d+)", pipe.strip())
+        if not words.startswith("mbcalc") or (pipe and not head):
+            raise AssertionError(f"only `$ mbcalc ARGS [| head -N]` runs: {line}")
+        found.append(
+            Command(shlex.split(words, comments=True)[1:], int(head[1]) if head else None, [])
+        )
+    return found
+
+
+def printed(command: Command) -> list[str]:
+    """What the command prints now, stdout then stderr, each line's end stripped."""
+    result = invoke_mbcalc(*command.args, env=DOC_ENV)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError("".join(traceback.format_exception(result.exception)))
+    lines = (result.stdout + result.stderr).splitlines()
+    return lines[: command.head] if command.head is not None else lines
+
+
+def trimmed(lines: list[str]) -> list[str]:
+    """The lines with their ends stripped, the blank lines at the end left out, and the release
+    of PyTorch masked (an imported spec's header names the one it was traced with)."""
+    stripped = [re.sub(r"\btorch \d[\w.+]*", "torch #", line.rstrip()) for line in lines]
+    while stripped and not stripped[-1]:
+        stripped.pop()
+    return stripped
+
+
+def masked(lines: list[str]) -> list[str]:
+    """Lines of measured output, every number `#` and the spaces and rules around it one."""
+    numbers = (re.sub(r"\d+(?:[.,]\d+)*", "#", line) for line in lines)
+    return [re.sub(r"([ ─━═-])\1+", r"\1", line) for line in numbers]
+
+
+def shows(shown: list[str], real: list[str]) -> bool:
+    """`shown` is `real`, a line holding only `…` standing for any run of lines."""
+    pattern = "".join(
+        r"(?:[^\n]*\n)*?" if line.strip() == "…" else re.escape(line) + "\n" for line in shown
+    )
+    return re.fullmatch(pattern, "".join(f"{line}\n" for line in real)) is not None
+
+
+def needed_packages(block: Block) -> set[str]:
+    """The optional packages the example's commands need: PyTorch to build, time or trace a
+    network, onnx to read an ONNX file."""
+    needed = set()
+    for command in commands(block):
+        onnx = any(arg.endswith(".onnx") for arg in command.args)
+        name = command.args[0] if command.args else ""
+        if name in NEED_TORCH or (name == "import" and not onnx):
+            needed.add("torch")
+        if onnx:
+            needed.add("onnx")
+    return needed
+
+
+def check_example(page: Page, block: Block) -> None:
+    """Each command of the example prints what the block shows, run in the current folder."""
+    for command in commands(block):
+        shown, real = trimmed(command.shown), trimmed(printed(command))
+        if command.args and command.args[0] in MEASURED:
+            shown, real = masked(shown), masked(real)
+        if not shows(shown, real):
+            where = f"{page.name}:{block.line}"
+            diff = difflib.unified_diff(shown, real, f"{where} (shown)", "printed now", lineterm="")
+            raise AssertionError(f"$ mbcalc {shlex.join(command.args)}\n" + "\n".join(diff))
+
+
+@contextlib.contextmanager
+def scratch_folder(folder: Path) -> Iterator[Path]:
+    """`folder`, holding a link to each top-level entry of the repository, as the current one."""
+    for entry in ROOT.iterdir():
+        if entry.name != ".git":
+            (folder / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    with contextlib.chdir(folder):
+        yield folder
+
+
+_SHOWN_FILE = re.compile(r"# ((?:[\w.-]+/)+[\w.-]+\.ya?ml)\s*")
+
+
+def check_shown_file(page: Page, block: Block) -> None:
+    """A `# PATH` yaml block is the text of that file of the repository."""
+    match = _SHOWN_FILE.fullmatch(block.first)
+    assert match, block.first
+    path = ROOT / match[1]
+    if not path.is_file():
+        raise AssertionError(f"{page.name}:{block.line}: no file {match[1]}")
+    text = path.read_text(encoding="utf-8")
+    expected = text if text.startswith(block.first + "\n") else f"{block.first}\n{text}"
+    if block.text != expected:
+        diff = difflib.unified_diff(
+            block.text.splitlines(), expected.splitlines(),
+            f"{page.name}:{block.line} (shown)", match[1], lineterm="",
+        )  # fmt: skip
+        raise AssertionError("\n".join(diff))
+
+
+def check_doctest(page: Page, block: Block) -> None:
+    """The block's `>>>` examples print what it shows, run from the root with fresh globals."""
+    name = f"{page.name}:{block.line}"
+    test = doctest.DocTestParser().get_doctest(block.text, {}, name, str(page.path), block.line)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report: list[str] = []
+    with contextlib.chdir(ROOT):
+        runner.run(test, out=report.append, clear_globs=True)
+    if runner.failures:
+        raise AssertionError("".join(report))
+
+
+_SCHEME = re.compile(r"[a-zA-Z][\w+.-]*:")
+
+
+def link_problems(page: Page) -> list[str]:
+    """Each link that goes nowhere: `LINE: TARGET: why`."""
+    problems = []
+    for link in page.links:
+        if _SCHEME.match(link.target):
+            continue  # https:, mailto:
+        file, _, anchor = unquote(link.target).partition("#")
+        target = Path(os.path.normpath(page.path.parent / file)) if file else page.path
+        if file.startswith("/") or not target.is_relative_to(ROOT):
+            why = "outside the repository: links are relative, within it"
+        elif not target.exists():
+            why = "no such file"
+        elif anchor and target.suffix == ".md" and anchor not in read_page(target).anchors:
+            why = f"no heading of {target.relative_to(ROOT).as_posix()} has this anchor"
+        else:
+            continue
+        problems.append(f"{page.name}:{link.line}: {link.target}: {why}")
+    return problems
+
+
+def climbs_out(page: Page) -> list[str]:
+    """Each `../` path of the page's prose (code is examples) that climbs above the root."""
+    depth = len(page.path.parent.relative_to(ROOT).parts)
+    return [
+        f"{page.name}:{line_of(page.prose, found.start())}: {found[0]}"
+        for found in re.finditer(r"(?<![\w./])(?:\.\./)+", page.prose)
+        if len(found[0]) // 3 > depth
+    ]
+
+
+# --- the documentation ----------------------------------------------------------------------
+
+
+def blocks(wanted: Callable[[Block], bool]) -> list[object]:
+    """`pytest.param(page, block, id="FILE:LINE")` for each block of the documentation that
+    `wanted(block)` is true of."""
+    return [
+        pytest.param(page, block, id=f"{page.name}:{block.line}", marks=marks(page, block))
+        for page in PAGES
+        for block in page.blocks
+        if wanted(block)
+    ]
+
+
+def marks(page: Page, block: Block) -> list[pytest.MarkDecorator]:
+    """A known stale block of the README is expected to fail; measured examples are slow."""
+    where = f"{page.name}:{block.line}"
+    found = []
+    if where in KNOWN_STALE:
+        found.append(pytest.mark.xfail(reason=KNOWN_STALE[where], strict=True))
+    if is_example(block) and _MEASURED_COMMAND.search(block.text):
+        found.append(pytest.mark.slow)
+    return found
+
+
+def is_shown_file(block: Block) -> bool:
+    return block.kind == "yaml" and _SHOWN_FILE.fullmatch(block.first) is not None
+
+
+def is_doctest(block: Block) -> bool:
+    return block.kind == "python" and ">>>" in block.text
+
+
+@pytest.mark.parametrize(("page", "block"), blocks(is_example))
+def test_example(page: Page, block: Block, tmp_path: Path) -> None:
+    for package in sorted(needed_packages(block)):
+        pytest.importorskip(package)
+    with scratch_folder(tmp_path):
+        check_example(page, block)
+
+
+def test_each_known_stale_block_is_an_example() -> None:
+    examples = {f"{page.name}:{block.line}" for page in PAGES for block in page.blocks}
+    assert set(KNOWN_STALE) <= examples, "the README has changed: update KNOWN_STALE"
+
+
+@pytest.mark.parametrize(("page", "block"), blocks(is_shown_file))
+def test_yaml_block_is_the_file(page: Page, block: Block) -> None:
+    check_shown_file(page, block)
+
+
+@pytest.mark.parametrize(("page", "block"), blocks(is_doctest))
+def test_doctest(page: Page, block: Block) -> None:
+    check_doctest(page, block)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_links_resolve(page: Page) -> None:
+    assert link_problems(page) == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_nothing_points_above_the_root(page: Page) -> None:
+    assert climbs_out(page) == []
+
+
+def tracked_files() -> list[Path]:
+    """The files git tracks in the repository (skips where it is no git checkout)."""
+    done = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.skip("not a git checkout")
+    return [ROOT / name for name in done.stdout.split("\0") if name]
+
+
+_OUTSIDE = re.compile(r"\b(?:SPEC|REFERENCE)\.md\b|(?:\.\./)+shared\b")
+"""Names of documents kept beside the repository, which its files must not cite."""
+
+
+def test_no_tracked_file_names_what_lies_beside_the_repository() -> None:
+    mentions = [
+        f"{path.relative_to(ROOT)}:{line_of(text, found.start())}: {found[0]}"
+        for path in tracked_files()
+        if path.is_file()
+        for text in [path.read_bytes().decode("utf-8", errors="replace")]
+        for found in _OUTSIDE.finditer(text)
+    ]
+    assert mentions == []
+
+
+def test_the_cli_reference_is_current() -> None:
+    from scripts.cli_reference import PAGE, reference_text
+
+    assert PAGE.read_text(encoding="utf-8") == reference_text()
+
+
+def test_the_zoo_table_is_current() -> None:
+    from scripts.zoo_table import PAGE, zoo_text
+
+    assert PAGE.read_text(encoding="utf-8") == zoo_text()
+
+
+# --- a stale page fails -----------------------------------------------------------------------
+
+
+def stale(name: str) -> Page:
+    return read_page(STALE / name)
+
+
+def test_a_stale_example_fails_with_a_diff(tmp_path: Path) -> None:
+    page = stale("output.md")
+    (block,) = [block for block in page.blocks if is_example(block)]
+    # The conv's 8·8·4·3·3·3 = 6,912 mult-adds are shown; mbcalc adds the fc's 4·2.
+    shown = "tiny · alpha 1 · 8x8 · {:,} mult-adds · 118 params · 8 BN params · 258 activations"
+    with scratch_folder(tmp_path), pytest.raises(AssertionError) as failure:
+        check_example(page, block)
+    assert str(failure.value).splitlines() == [
+        "$ mbcalc table tests/data/docs/tiny.yaml --summary",
+        f"--- tests/data/docs/stale/output.md:{block.line} (shown)",
+        "+++ printed now",
+        "@@ -1 +1 @@",
+        "-" + shown.format(8 * 8 * 4 * 3 * 3 * 3),
+        "+" + shown.format(8 * 8 * 4 * 3 * 3 * 3 + 4 * 2),
+    ]
+
+
+def test_an_excerpt_must_keep_the_order_and_the_ends_of_the_output() -> None:
+    real = ["title", "a", "b", "total", "note"]
+    assert shows(["title", "…", "total", "…"], real)
+    assert shows(["…", "b", "total", "note"], real)
+    assert shows(["title", "a", "…", "b", "total", "note"], real)  # `…` may stand for no line
+    assert not shows(["title", "…", "total"], real)  # the output goes on
+    assert not shows(["…", "total", "…", "b", "…"], real)
+    assert not shows(["title", "a", "b", "total"], real)
+
+
+def test_measured_output_is_compared_without_its_numbers() -> None:
+    shown = ["median   9.87 ms  (IQR 9.1 … 10.2)", "│ conv1 │  0.12 ms │"]
+    real = ["median  12.3 ms  (IQR 11.9 … 12.8)", "│ conv1 │ 10.50 ms │"]
+    assert masked(shown) == masked(real)
+    assert masked(["median 9.87 ms"]) != masked(["mean 9.87 ms"])
+
+
+def test_only_mbcalc_commands_run() -> None:
+    block = Block("text", "text", "$ mbcalc list | sort\n", 1)
+    with pytest.raises(AssertionError, match=r"only `\$ mbcalc ARGS \[\| head -N\]` runs"):
+        commands(block)
+
+
+def test_a_file_shown_as_it_was_fails() -> None:
+    page = stale("file.md")
+    (block,) = page.blocks
+    with pytest.raises(AssertionError) as failure:
+        check_shown_file(page, block)
+    diff = str(failure.value).splitlines()
+    assert "-  - conv: {out: 8, kernel: 3, stride: 1, padding: 1}" in diff
+    assert "+  - conv: {out: 4, kernel: 3, stride: 1, padding: 1}" in diff
+
+
+def test_a_stale_doctest_fails() -> None:
+    page = stale("doctest.md")
+    (block,) = page.blocks
+    with pytest.raises(AssertionError) as failure:
+        check_doctest(page, block)
+    # mbcalc's params: the conv's 3·3·3·4 weights and the fc's 4·2 + 2.
+    report = str(failure.value)
+    assert "Expected:\n    108\nGot:\n    " + str(3 * 3 * 3 * 4 + 4 * 2 + 2) in report
+
+
+def test_links_that_go_nowhere_are_named() -> None:
+    page = stale("links.md")
+    assert [problem.split(": ", 2)[1:] for problem in link_problems(page)] == [
+        ["#nowhere", "no heading of tests/data/docs/stale/links.md has this anchor"],
+        ["missing.md", "no such file"],
+        ["../examples.md#nowhere", "no heading of tests/data/docs/examples.md has this anchor"],
+        ["../../../../../elsewhere.md", "outside the repository: links are relative, within it"],
+    ]
+    assert climbs_out(page) == ["tests/data/docs/stale/links.md:5: ../../../../../"]
+
+
+def test_anchors_are_githubs() -> None:
+    titles = [
+        "Side by side: `mbcalc compare`", "The JSON report (`mbcalc.report/1`)",
+        "As a picture: `--plot`", "Inception/GoogLeNet", "Limits", "Limits", "Ünïcode & 2",
+    ]  # fmt: skip
+    assert slugs(titles) == [
+        "side-by-side-mbcalc-compare", "the-json-report-mbcalcreport1", "as-a-picture---plot",
+        "inceptiongooglenet", "limits", "limits-1", "ünïcode--2",
+    ]  # fmt: skip
+
+
+def test_the_top_level_help_leads_to_the_spec_language_and_the_shipped_specs() -> None:
+    text = " ".join(invoke_mbcalc("--help", env=DOC_ENV).stdout.split())
+    for words in ("docs/spec-language.md", "mbcalc list", "archs/", "mbcalc show NAME"):
+        assert words in text
