@@ -145,9 +145,47 @@ def masked(lines: list[str]) -> list[str]:
 def shows(shown: list[str], real: list[str]) -> bool:
     """`shown` is `real`, a line holding only `…` standing for any run of lines."""
     pattern = "".join(
-        r"(?:[^\n]*\n)*?" if line.strip() == "…" else re.escape(line) + "\n" for line in shown
+        r"(?:[^\n]*\n)*?" if is_gap(line) else re.escape(line) + "\n" for line in shown
     )
     return re.fullmatch(pattern, "".join(f"{line}\n" for line in real)) is not None
+
+
+def filled_in(shown: list[str], real: list[str]) -> list[str]:
+    """`shown` with each `…` line replaced by the real lines it stands for, as best they can be
+    aligned, so that a diff names only what differs."""
+    lines = []
+    matcher = difflib.SequenceMatcher(None, shown, real, autojunk=False)
+    for tag, start, end, real_start, real_end in matcher.get_opcodes():
+        part = shown[start:end]
+        gaps = tag != "equal" and any(is_gap(line) for line in part)
+        lines += _fill(part, real[real_start:real_end]) if gaps else part
+    return lines
+
+
+def is_gap(line: str) -> bool:
+    """A line that holds only `…`: any run of lines left out."""
+    return line.strip() == "…"
+
+
+def _fill(part: list[str], real: list[str]) -> list[str]:
+    """Each `…` of `part` as the lines of `real` up to the one most like the next shown line."""
+    lines: list[str] = []
+    at = 0
+    for index, line in enumerate(part):
+        if not is_gap(line):
+            lines.append(line)
+            at += 1
+            continue
+        after = [shown for shown in part[index + 1 :] if not is_gap(shown)]
+        last = len(real) - len(after)
+        if after and at < last:
+            likeness = [difflib.SequenceMatcher(None, after[0], row).ratio() for row in real]
+            stop = max(range(at, last + 1), key=likeness.__getitem__)
+        else:
+            stop = max(at, last)
+        lines += real[at:stop]
+        at = stop
+    return lines
 
 
 def needed_packages(block: Block) -> set[str]:
@@ -172,7 +210,9 @@ def check_example(page: Page, block: Block) -> None:
             shown, real = masked(shown), masked(real)
         if not shows(shown, real):
             where = f"{page.name}:{block.line}"
-            diff = difflib.unified_diff(shown, real, f"{where} (shown)", "printed now", lineterm="")
+            diff = difflib.unified_diff(
+                filled_in(shown, real), real, f"{where} (shown)", "printed now", lineterm=""
+            )
             raise AssertionError(f"$ mbcalc {shlex.join(command.args)}\n" + "\n".join(diff))
 
 
@@ -386,6 +426,12 @@ def test_an_excerpt_must_keep_the_order_and_the_ends_of_the_output() -> None:
     assert not shows(["title", "…", "total"], real)  # the output goes on
     assert not shows(["…", "total", "…", "b", "…"], real)
     assert not shows(["title", "a", "b", "total"], real)
+
+
+def test_a_diff_names_only_what_differs_around_an_excerpt() -> None:
+    shown = ["title", "…", "total 6,912", "…"]
+    real = ["title", "a", "b", "total 6,920", "note"]
+    assert filled_in(shown, real) == ["title", "a", "b", "total 6,912", "note"]
 
 
 def test_measured_output_is_compared_without_its_numbers() -> None:
