@@ -14,7 +14,8 @@ glob, so a new page is checked without an edit here), one test per block, `FILE:
 - A ```` ```yaml ```` block whose first line is `# PATH` (a path from the root, ending `.yaml`)
   shows that file: the block is the file's text, headed by the `# PATH` line unless the file
   starts with it.
-- A ```` ```python ```` block holding `>>>` lines is a doctest, run from the root.
+- A ```` ```python ```` block holding `>>>` lines is a doctest (`...` standing for any text),
+  run from the root.
 - Links are relative and resolve to a file of the repository, anchors to a heading of the page
   they name (GitHub's anchors); no path in prose climbs above the root (in code, `../` is an
   example's), and no tracked file names a document kept beside the repository.
@@ -233,9 +234,9 @@ def check_shown_file(page: Page, block: Block) -> None:
     """A `# PATH` yaml block is the text of that file of the repository."""
     match = _SHOWN_FILE.fullmatch(block.first)
     assert match, block.first
-    path = ROOT / match[1]
-    if not path.is_file():
-        raise AssertionError(f"{page.name}:{block.line}: no file {match[1]}")
+    path = Path(os.path.normpath(ROOT / match[1]))
+    if not path.is_relative_to(ROOT) or not path.is_file():
+        raise AssertionError(f"{page.name}:{block.line}: no file {match[1]} in the repository")
     text = path.read_text(encoding="utf-8")
     expected = text if text.startswith(block.first + "\n") else f"{block.first}\n{text}"
     if block.text != expected:
