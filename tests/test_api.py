@@ -22,6 +22,7 @@ import mbcalc
 from mbcalc.errors import SettingsError, UnknownSpecError
 from mbcalc.spec.zoo import load_shipped
 from tests.helpers.cli import ok
+from tests.helpers.docs import ROOT, read_page
 from tests.helpers.process import run_python
 
 MOBILENET_MULT_ADDS = 568_740_352  # MobileNet v1 1.0-224: Table 1 of Howard et al. (2017)
@@ -394,13 +395,11 @@ def test_importing_mbcalc_loads_the_api_on_first_use_only() -> None:
 
 # -- the notebook example of docs/library.md -----------------------------------------------------
 
-README = Path(__file__).resolve().parents[1] / "docs" / "library.md"
-
 
 def library_example() -> list[str]:
     """The lines of the first Python example of docs/library.md's notebook section."""
-    section = README.read_text(encoding="utf-8").split("\n## In a notebook\n", 1)[1]
-    return section.split("```python\n", 1)[1].split("```", 1)[0].splitlines()
+    page = read_page(ROOT / "docs" / "library.md")
+    return page.blocks_in("In a notebook", "python")[0].text.splitlines()
 
 
 def test_the_readme_notebook_example_shows_what_it_prints() -> None:

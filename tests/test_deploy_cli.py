@@ -43,6 +43,7 @@ from tests.helpers.cli import (
     ok_plotting,
     one_line_error,
 )
+from tests.helpers.docs import read_page
 from tests.helpers.mobilenet_v1 import (
     V1_BN_PARAMS,
     V1_CLASSES,
@@ -51,7 +52,6 @@ from tests.helpers.mobilenet_v1 import (
     V1_SEPARABLE,
     V1_STEM,
 )
-from tests.helpers.readme import readme_output
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "docs" / "deployment.md"
@@ -1067,109 +1067,40 @@ def test_sweep_without_deployment_options_has_no_deployment() -> None:
     }  # fmt: skip
 
 
-# --- the deployment examples of docs/deployment.md are real output ---------------------------
+# --- what docs/deployment.md's deployment view says of its examples --------------------------
+# (tests/test_docs.py runs every example and compares its output)
 
 
 def readme_section() -> str:
-    text = README.read_text(encoding="utf-8")
-    assert "\n## Deployment view" in text
-    return text.split("\n## Deployment view", 1)[1].split("\n## ", 1)[0]
+    return read_page(README).section("Deployment view")
 
 
-def readme_device_files() -> dict[str, str]:
-    """The YAML blocks of the section whose first line is `# FILE.yaml …`."""
-    files = {}
-    for block in re.findall(r"```yaml\n(.*?)```", readme_section(), re.S):
-        found = re.match(r"# (\S+\.yaml)\b", block)
-        if found:
-            files[found[1]] = block
-    return files
-
-
-def readme_examples() -> list[tuple[list[str], int | None, str]]:
-    """(arguments, lines kept by a `| head -N`, shown output) of each `text` block of the section
-    that starts with `$ mbcalc`."""
-    examples = []
-    for block in re.findall(r"```text\n(.*?)```", readme_section(), re.S):
-        first, _, output = block.partition("\n")
-        if not first.startswith("$ mbcalc "):
-            continue
-        assert "\n$ " not in output, first
-        line, _, pipe = first.removeprefix("$ mbcalc ").partition(" | ")
-        head = re.fullmatch(r"head -(\d+)", pipe.strip())
-        assert not pipe or head, first
-        examples.append((shlex.split(line), int(head[1]) if head else None, output))
-    return examples
-
-
-def real_output(args: list[str], head: int | None, shown: str) -> str:
-    """What the command prints: standard output, or the one error line of a failure."""
-    if shown.startswith("mbcalc: error: "):
-        result = invoke_mbcalc(*args)
-        assert result.exit_code == 1, result.output
-        return result.stderr
-    actual = readme_output(args)
-    return actual if head is None else "".join(actual.splitlines(keepends=True)[:head])
-
-
-def assert_excerpt(shown: str, actual: str) -> None:
-    """`shown` is `actual` with runs of lines left out where a line holds only `…`."""
-    have = actual.splitlines()
-    chunks: list[list[str]] = [[]]
-    for line in shown.splitlines():
-        if line.strip() == "…":
-            chunks.append([])
-        else:
-            chunks[-1].append(line)
-    position = 0
-    for number, chunk in enumerate(chunks):
-        if not chunk:
-            continue
-        starts = [
-            i
-            for i in range(position, len(have) - len(chunk) + 1)
-            if have[i : i + len(chunk)] == chunk
-        ]
-        if not starts:  # name the first line that differs from the real output
-            begin = have.index(chunk[0], position) if chunk[0] in have[position:] else -1
-            differs = next(
-                (
-                    line
-                    for k, line in enumerate(chunk)
-                    if begin < 0 or begin + k >= len(have) or have[begin + k] != line
-                ),
-                chunk[0],
-            )
-            pytest.fail(f"not in the real output:\n{differs}")
-        start = starts[0] if number else position
-        assert have[start : start + len(chunk)] == chunk, f"not where shown:\n{chunk[0]}"
-        position = start + len(chunk)
-    if chunks[-1]:
-        assert position == len(have), "the real output goes on"
+def readme_example(args: tuple[str, ...]) -> str:
+    """The output the deployment view's page shows for `mbcalc ARGS`."""
+    page = read_page(README)
+    (block,) = [
+        block
+        for block in page.blocks_in("Deployment view", "text")
+        if block.first == f"$ mbcalc {shlex.join(args)}"
+    ]
+    return block.text.partition("\n")[2]
 
 
 @pytest.fixture
 def readme_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder holding the section's device files, as a reader would save them."""
-    for name, text in readme_device_files().items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
+    """A working folder holding the section's device files (yaml blocks headed `# FILE.yaml`),
+    as a reader would save them."""
+    for block in read_page(README).blocks_in("Deployment view", "yaml"):
+        found = re.match(r"# (\S+\.yaml)\b", block.first)
+        if found:
+            (tmp_path / found[1]).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / found[1]).write_text(block.text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-@pytest.mark.usefixtures("readme_folder")
-def test_the_readmes_deployment_examples_are_real_output() -> None:
-    examples = readme_examples()
-    commands = {args[0] for args, _, _ in examples}
-    assert {"table", "roofline", "devices", "compare", "sweep"} <= commands
-    for args, head, shown in examples:
-        assert_excerpt(shown, real_output(args, head, shown))
-
-
 def test_the_readmes_table_example_has_the_whole_summary() -> None:
-    (shown,) = [out for args, _, out in readme_examples() if args == list(V1_TABLE)]
-    lines = shown.splitlines()
+    lines = readme_example(V1_TABLE).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("total "))
     assert all(line.strip() != "…" for line in lines[start:])  # nothing left out
     convention = next(i for i, line in enumerate(lines) if line.startswith("convention:"))

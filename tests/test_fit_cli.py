@@ -28,7 +28,6 @@ from typer.testing import CliRunner
 from mbcalc.cli.app import app
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, ok
 from tests.helpers.mobilenet_v1 import v1_activations_by_op, v1_reference
-from tests.helpers.readme import check_readme_examples
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 FIT_SCHEMA = "mbcalc.fit/1"
@@ -497,7 +496,3 @@ def test_fit_help_shows_the_default_search() -> None:
     text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", ok("fit", "--help")).split())
     assert "[default: 0.05:1:0.05]" in text
     assert "multiples of --res-step" in text
-
-
-def test_the_readmes_fit_examples_are_real_output() -> None:
-    assert check_readme_examples("fit") == 4

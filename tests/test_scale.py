@@ -29,7 +29,7 @@ from tests.helpers.cli import (
     ok,
     one_line_error,
 )
-from tests.helpers.readme import check_readme_examples
+from tests.helpers.docs import ROOT, read_page
 
 PAPER = {"depth": Fraction("1.2"), "width": Fraction("1.1"), "resolution": Fraction("1.15")}
 
@@ -232,14 +232,10 @@ def test_help_names_the_steps_by_what_they_scale() -> None:
         assert words in text
 
 
-def test_readme_example() -> None:
-    assert check_readme_examples("scale") == 1
-
-
 def test_readme_json_example_is_the_report() -> None:
-    readme = Path(__file__).resolve().parents[1] / "docs" / "reports.md"
-    section = readme.read_text(encoding="utf-8").split("## The scale report (`mbcalc.scale/1`)")[1]
-    example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    page = read_page(ROOT / "docs" / "reports.md")
+    block = page.blocks_in("The scale report (`mbcalc.scale/1`)", "json")[0]
+    example = json.loads(block.text)
     report = scale_json("efficientnet_b0", "--phi", "1", "--max-mult-adds", "2G")
     assert example == report
 

@@ -23,7 +23,6 @@ from mbcalc import Report, Settings, analyze, build_graph
 from mbcalc.core.graph import OpKind
 from mbcalc.core.profiles import PROFILES, count
 from mbcalc.spec.zoo import load_shipped
-from tests.helpers.readme import readme_examples, readme_output
 
 # (spec, alpha, side): (param_count in M, infer_gmacs) in timm's table; alpha 0.5 and 0.35 are
 # timm's mobilenetv4_conv_small_050 and _035 (channel_multiplier 0.5 and 0.35)
@@ -62,12 +61,6 @@ def test_the_published_gmacs_are_fvcores_not_the_papers() -> None:
     mine = report("mobilenetv4_conv_medium")
     assert round(mine.total.cost.mult_adds / 1e9, 2) == 0.83
     assert round(count(mine, PROFILES["fvcore"]).operations / 1e9, 2) == 0.84
-
-
-def test_the_readmes_tour_compares_mobilenet_v2_with_conv_s_as_mbcalc_prints_it() -> None:
-    args = ["compare", "mobilenet_v2", "mobilenetv4_conv_small"]
-    (shown,) = [output for example, _, output in readme_examples("compare") if example == args]
-    assert readme_output(args) == shown
 
 
 # -- against the PyTorch transcription of timm's builder --------------------------------------

@@ -104,7 +104,10 @@ app = typer.Typer(
     name="mbcalc",
     cls=LazyGroup,
     help="Exact mult-adds and parameters of efficient convolutional networks, "
-    "from a YAML spec, at any width multiplier and resolution.",
+    "from a YAML spec, at any width multiplier and resolution.\n\n"
+    "A SPEC is the name of a shipped spec (listed by `mbcalc list`; their YAML files are in "
+    "archs/, and `mbcalc show NAME` prints one to start from) or a YAML file of your own, in "
+    "the spec language that docs/spec-language.md describes.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
