@@ -209,6 +209,10 @@ def test_measured_output_is_compared_without_its_numbers() -> None:
     real = ["median  12.3 ms  (IQR 11.9 … 12.8)", "│ conv1 │ 10.50 ms │"]
     assert masked(shown) == masked(real)
     assert masked(["median 9.87 ms"]) != masked(["mean 9.87 ms"])
+    units = ["│ conv │  793 µs │ 41.94 GMAC/s │ 4.49% │", "11.8 GB/s, 0.64 x"]
+    other = ["│ conv │ 1.02 ms │  987.1 MMAC/s │ 10.2% │", "9.5 GB/s, 1.07 x"]
+    assert masked(units) == masked(other)  # a time's or a rate's unit follows its figure
+    assert masked(["7 runs"]) != masked(["7 rums"])
 
 
 def test_only_mbcalc_commands_run() -> None:

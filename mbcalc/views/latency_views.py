@@ -192,7 +192,7 @@ def bench_markdown(bench: Benchmark) -> str:
 def calibration_view(calibration: Calibration, peak: float, bandwidth: float) -> RenderableType:
     """The fitted model, one line per class and per part, in rates a person reads."""
     c = calibration.model.coefficients
-    classes = Table(title="fitted cost model: overhead + work / rate + bytes / bandwidth")
+    classes = Table(title="op classes")
     for column in ("op class", "overhead", "rate", "bandwidth"):
         classes.add_column(column, justify="left" if column == "op class" else "right")
     for cls in CostClass:
@@ -203,7 +203,7 @@ def calibration_view(calibration: Calibration, peak: float, bandwidth: float) ->
             rate(1 / per_work, "/s" if "pool" in str(cls) else "MAC/s") if per_work else "-",
             rate(1 / per_byte, "B/s") if per_byte else "-",
         )
-    passes = Table(title="passes after an op: overhead + output elements x time per element")
+    passes = Table(title="passes after an op")
     for column in ("pass", "overhead", "per element"):
         passes.add_column(column, justify="left" if column == "pass" else "right")
     for part in Part:
@@ -212,6 +212,8 @@ def calibration_view(calibration: Calibration, peak: float, bandwidth: float) ->
         )
     q = calibration.quality
     summary = Text(
+        "an op's time: overhead + work / rate + bytes / bandwidth, and for each pass after it\n"
+        "(its batch norm, its activation): overhead + output elements x time per element\n"
         f"network overhead {duration(calibration.model.network_overhead)} per run\n"
         f"{calibration.networks} micro networks timed; on the {q.held_out} held out of a first "
         f"fit: median error {q.median_error:.1%}, {q.within_15:.0%} within 15%\n"

@@ -85,9 +85,15 @@ def trimmed(lines: list[str]) -> list[str]:
     return stripped
 
 
+MEASURE = re.compile(r"\d+(?:[.,]\d+)*(?: ?(?:[nµm]?s|[KMGT]?(?:MAC|B)/s|M/s|%)(?![\w/]))?")
+"""A measured figure: a number and the unit that may follow it (`27.4 µs`, `41.9 GMAC/s`, `4.5%`),
+since the unit of a time or rate varies with the figure as much as its digits do."""
+
+
 def masked(lines: list[str]) -> list[str]:
-    """Lines of measured output, every number `#` and the spaces and rules around it one."""
-    numbers = (re.sub(r"\d+(?:[.,]\d+)*", "#", line) for line in lines)
+    """Lines of measured output, every number (with its unit: a time, a rate, a share) `#` and
+    the spaces and rules around it one."""
+    numbers = (MEASURE.sub("#", line) for line in lines)
     return [re.sub(r"([ ─━═-])\1+", r"\1", line) for line in numbers]
 
 
