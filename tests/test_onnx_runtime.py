@@ -22,7 +22,7 @@ from onnx import helper  # noqa: E402
 from mbcalc.cli.boundary import reports_errors  # noqa: E402
 from mbcalc.core.graph import OpKind  # noqa: E402
 from mbcalc.errors import MbcalcError, SpecError  # noqa: E402
-from mbcalc.pytorch import Network, build  # noqa: E402
+from mbcalc.pytorch import Network, build, onnx_runtime  # noqa: E402
 from mbcalc.pytorch.onnx_runtime import NETWORK_KEY, OrtNetwork, node_ops  # noqa: E402
 
 SMALL = 0.25
@@ -167,3 +167,21 @@ def test_swin_v2s_cosine_attention_is_named_in_one_line() -> None:
         "layer 'features.1.0.attention.attn.attend': ONNX export of the attend op failed: "
         "UnsupportedOperatorError: Exporting the operator 'aten::mT'" in message
     )
+
+
+def test_weights_beyond_one_onnx_message_are_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ViT-H/14 holds 2.5 GB of fp32 weights, past the 2 GiB of one protobuf message; here
+    the limit is lowered below MobileNet v1's weights instead of building that network."""
+    network = small("mobilenet_v1")
+    weights = sum(t.numel() * t.element_size() for t in [*network.parameters(), *network.buffers()])
+    monkeypatch.setattr(onnx_runtime, "ONNX_LIMIT", weights)
+    with pytest.raises(MbcalcError) as raised:
+        OrtNetwork(network)
+    message = str(raised.value)
+    assert message.startswith("mobilenet_v1.yaml: ONNX export failed: ")
+    assert f"{weights / 2**30:.2f} GiB of weights" in message
+    assert "(hint: a smaller --alpha, or --runtime torch)" in message
+    monkeypatch.setattr(onnx_runtime, "ONNX_LIMIT", weights + 1)
+    OrtNetwork(network)  # one byte more, and it is exported

@@ -133,6 +133,7 @@ def export(network: Network, example: NDArray[np.float32]) -> bytes:
 
     An op the exporter cannot express is a `SpecError` naming the op and the exporter's reason.
     """
+    _check_size(network)
     training = network.training
     network.eval()
     try:
@@ -143,6 +144,22 @@ def export(network: Network, example: NDArray[np.float32]) -> bytes:
                 raise _failed_op(network, torch.from_numpy(example), error) from None
     finally:
         network.train(training)
+
+
+ONNX_LIMIT = 2**31
+"""The largest ONNX model held in one protobuf message, as an in-memory export writes it."""
+
+
+def _check_size(network: Network) -> None:
+    """Refuse, in one line, a network whose weights alone pass `ONNX_LIMIT`."""
+    tensors = [*network.parameters(), *network.buffers()]
+    size = sum(tensor.numel() * tensor.element_size() for tensor in tensors)
+    if size >= ONNX_LIMIT:
+        raise MbcalcError(
+            f"{network.graph.spec.source}: ONNX export failed: {size / 2**30:.2f} GiB of "
+            "weights, more than the 2 GiB an ONNX model holds in one piece",
+            hint="a smaller --alpha, or --runtime torch",
+        )
 
 
 def _export_bytes(module: nn.Module, *inputs: Any) -> bytes:
