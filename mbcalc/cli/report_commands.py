@@ -154,7 +154,6 @@ def compare(
     """
     from mbcalc.core.compare import compare_arguments, layout_of
     from mbcalc.views import compare_export as export
-    from mbcalc.views.html_compare import compare_html
     from mbcalc.views.render import compare_view
 
     paths = [argument.rpartition("@")[0] for argument in specs]
@@ -171,8 +170,12 @@ def compare(
         for column in comparison.columns
     ]
     chosen = None if deployments[0] is None else [d for d in deployments if d is not None]
-    writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
-               Format.MARKDOWN: export.compare_to_markdown, Format.HTML: compare_html}  # fmt: skip
+    writers: Writers = {Format.JSON: export.compare_to_json, Format.CSV: export.compare_to_csv,
+                        Format.MARKDOWN: export.compare_to_markdown}  # fmt: skip
+    if delivery.format is Format.HTML:  # the page's code only where one is asked
+        from mbcalc.views.html_compare import compare_html
+
+        writers[Format.HTML] = compare_html
     deliver_with(
         delivery.format, delivery.output, compare_view, writers, comparison, chosen, layout,
         width=delivery.width,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from mbcalc.core.by_type import Category, categorized
 from mbcalc.core.limits import check_batch
@@ -39,25 +40,15 @@ class Deployment:
         roofline = self.roofline
         estimates = roofline.estimates if estimated else None
         mult_adds: dict[Category, int] = {}
-        seconds: dict[Category, list[Fraction]] = {}
-        estimated_seconds: dict[Category, list[float]] = {}
+        times: dict[Category, list[Any]] = {}  # Fractions on the roofline, floats estimated
         # Merges cost no mult-adds, but moving their tensors takes time.
         ops = categorized(self.memory.report)
         for index, (row, category) in enumerate(ops):
             mult_adds[category] = mult_adds.get(category, 0) + row.cost.mult_adds
-            seconds.setdefault(category, []).append(roofline.ops[index].seconds)
-            if estimates is not None:
-                estimated_seconds.setdefault(category, []).append(estimates[index])
-        rows = [
-            CategoryTime(
-                cat,
-                ma,
-                math.fsum(estimated_seconds[cat])
-                if estimates is not None
-                else repeated_sum(seconds[cat]),
-            )
-            for cat, ma in mult_adds.items()
-        ]
+            time = roofline.ops[index].seconds if estimates is None else estimates[index]
+            times.setdefault(category, []).append(time)
+        total = repeated_sum if estimates is None else math.fsum
+        rows = [CategoryTime(cat, ma, total(times[cat])) for cat, ma in mult_adds.items()]
         rows.sort(key=lambda row: -row.seconds)
         return tuple(rows)
 

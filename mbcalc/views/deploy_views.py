@@ -301,14 +301,7 @@ def total_fields(deployment: Deployment | None) -> dict[str, Any]:
             "ridge": decimal(device.ridge),
             "source": device.source,
             "seconds": float(estimate.seconds),
-            "by_type": [
-                {
-                    "type": category_label(row.category),
-                    "mult_adds_share": decimal(report.share(row.mult_adds)),
-                    "time_share": decimal(estimate.time_share(Fraction(row.seconds))),
-                }
-                for row in deployment.by_category(estimated=False)
-            ],
+            "by_type": _by_type(deployment, estimated=False),
         }
         calibration = device.calibration
         if calibration is not None:
@@ -319,16 +312,28 @@ def total_fields(deployment: Deployment | None) -> dict[str, Any]:
                 "threads": calibration.threads,
                 "batch": calibration.batch,
                 "held_out_median_error": calibration.quality.median_error,
-                "by_type": [
-                    {
-                        "type": category_label(row.category),
-                        "mult_adds_share": decimal(report.share(row.mult_adds)),
-                        "time_share": decimal(estimate.share(row.seconds)),
-                    }
-                    for row in deployment.by_category()
-                ],
+                "by_type": _by_type(deployment, estimated=True),
             }
     return fields
+
+
+def _by_type(deployment: Deployment, estimated: bool) -> list[dict[str, Any]]:
+    """Each layer type's share of the mult-adds and of the time: the calibrated estimate's
+    (`estimated`) or the roofline bound's."""
+    roofline, report = deployment.roofline, deployment.memory.report
+    assert roofline is not None
+    return [
+        {
+            "type": category_label(row.category),
+            "mult_adds_share": decimal(report.share(row.mult_adds)),
+            "time_share": decimal(
+                roofline.share(row.seconds)
+                if estimated
+                else roofline.time_share(Fraction(row.seconds))
+            ),
+        }
+        for row in deployment.by_category(estimated)
+    ]
 
 
 def csv_header(deployment: Deployment | None) -> tuple[str, ...]:
@@ -349,7 +354,7 @@ def csv_cells(deployment: Deployment | None, index: int) -> list[Any]:
     if "roofline" in fields:
         cells += [fields["roofline"][key] for key in ROOFLINE_FIELDS]
     if "estimate" in fields:
-        cells += [fields["estimate"][key] for key in ("seconds", "time_share")]
+        cells += [fields["estimate"][key.removeprefix("estimate_")] for key in ESTIMATE_FIELDS]
     return cells
 
 
