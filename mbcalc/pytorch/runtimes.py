@@ -4,7 +4,8 @@
 on a fixed random input, the callable `mbcalc.pytorch.timing` times; `op_seconds(runs)` the
 median time of each op over `runs` further inferences (PyTorch: forward hooks around each op's
 submodule; ONNX Runtime: its profiler), measured apart so that timing the ops never slows the
-end-to-end figure down.
+end-to-end figure down. Freed memory is kept in the process for reuse
+(`mbcalc.pytorch.allocator`), so that a run's time does not depend on what ran before it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from mbcalc.errors import MbcalcError
 from mbcalc.kinds import Runtime, Target
+from mbcalc.pytorch.allocator import keep_freed_memory
 from mbcalc.pytorch.needs_torch import nn, torch
 from mbcalc.pytorch.network import Network
 
@@ -53,6 +55,7 @@ def prepare(network: Network, conditions: Conditions) -> Prepared:
         conditions.runtime, conditions.threads, conditions.batch, conditions.target
     )  # fmt: skip
     check_target(target)
+    keep_freed_memory()
     torch.set_num_threads(threads)
     network = network.eval()
     graph = network.graph
