@@ -57,7 +57,7 @@ def test_the_model_has_a_line_per_class_and_a_pass_per_part() -> None:
     ]
     part_terms = [f"{part}.{field}" for part in PARTS for field in ("overhead", "per_element")]
     assert list(TERMS) == [NETWORK_TERM, *class_terms, *part_terms]
-    assert len(TERMS) == 1 + 15 * 3 + 4 * 2
+    assert len(TERMS) == 1 + 17 * 3 + 4 * 2
 
 
 @pytest.mark.parametrize("kind", list(OpKind))
@@ -113,11 +113,16 @@ SHIPPED_CLASSES = {
     "mobilenet_v3_small": {(OpKind.SCALE, "scale"), (OpKind.POOL, "global_pool")},
     "vit_b_16": {
         (OpKind.ATTEND, "attend"), (OpKind.TOKENS, "copy"), (OpKind.READOUT, "view"),
-        (OpKind.LAYER_NORM, "norm"),
+        (OpKind.LAYER_NORM, "layer_norm"),
     },
     "shufflenet_v2_x0_5": {(OpKind.SPLIT, "view"), (OpKind.SHUFFLE, "copy")},
-    "swin_t": {(OpKind.PAD, "copy"), (OpKind.CROP, "copy"), (OpKind.SPACE_TO_DEPTH, "copy")},
-    "mobilevit_xxs": {(OpKind.RESIZE, "copy")},
+    "swin_t": {
+        (OpKind.PAD, "copy"), (OpKind.CROP, "copy"), (OpKind.SPACE_TO_DEPTH, "copy"),
+        (OpKind.ATTEND, "attend_local"),
+    },
+    "maxvit_t": {(OpKind.ATTEND, "attend_local"), (OpKind.LAYER_NORM, "layer_norm")},
+    "mobilevit_xxs": {(OpKind.RESIZE, "copy"), (OpKind.ATTEND, "attend")},
+    "mobilenetv4_hybrid_medium": {(OpKind.ATTEND, "attend")},
 }  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from typing import Any, Protocol, cast
 from mbcalc.core.adaptive import adaptive_reads
 from mbcalc.core.arith import Num, Real
 from mbcalc.core.costs import Dims
-from mbcalc.kinds import OpKind, Pair
+from mbcalc.kinds import OpKind, Pair, PartitionMode
 
 
 class CostClass(StrEnum):
@@ -51,8 +51,10 @@ class CostClass(StrEnum):
     ADD = "add"
     CONCAT = "concat"
     SCALE = "scale"  # squeeze-and-excite's channel scaling
-    NORM = "norm"  # standalone batch, layer and group norms, layer scales, softmax
-    ATTEND = "attend"
+    NORM = "norm"  # standalone batch norms, layer scales, softmax: one pass per element
+    LAYER_NORM = "layer_norm"  # layer and group norms: statistics over positions' channels
+    ATTEND = "attend"  # attention over all tokens, or over patches (MobileViT's)
+    ATTEND_LOCAL = "attend_local"  # attention in windows or a grid (Swin's, MaxViT's)
     COPY = "copy"  # tokens, shuffles, space-to-depth, padding, cropping, resizing, positions
     VIEW = "view"  # a split's slices and a class token read out: no data moves
 
@@ -95,8 +97,8 @@ _CLASS_OF_KIND = {
     OpKind.SCALE: CostClass.SCALE,
     OpKind.SOFTMAX: CostClass.NORM,
     OpKind.BATCH_NORM: CostClass.NORM,
-    OpKind.LAYER_NORM: CostClass.NORM,
-    OpKind.GROUP_NORM: CostClass.NORM,
+    OpKind.LAYER_NORM: CostClass.LAYER_NORM,
+    OpKind.GROUP_NORM: CostClass.LAYER_NORM,
     OpKind.LAYER_SCALE: CostClass.NORM,
     OpKind.ATTEND: CostClass.ATTEND,
     OpKind.SPLIT: CostClass.VIEW,
@@ -109,6 +111,11 @@ _CLASS_OF_KIND = {
     OpKind.CROP: CostClass.COPY,
     OpKind.POSITIONS: CostClass.COPY,
 }
+
+
+_LOCAL: tuple[PartitionMode, ...] = ("block", "grid")
+"""Partitions whose queries see a window's or a grid cell's tokens: many small products, with
+their tokens gathered from the map and scattered back."""
 
 
 class Timed(Protocol):
@@ -130,6 +137,8 @@ class Timed(Protocol):
     def global_pool(self) -> bool: ...
     @property
     def grid(self) -> Pair | None: ...
+    @property
+    def partition(self) -> PartitionMode | None: ...
 
 
 def cost_class(op: Timed) -> CostClass:
@@ -142,6 +151,8 @@ def cost_class(op: Timed) -> CostClass:
         if op.grid is None and (op.kernel is None or op.global_pool):
             return CostClass.GLOBAL_POOL
         return CostClass.MAX_POOL if op.pool_kind == "max" else CostClass.AVG_POOL
+    if op.kind is OpKind.ATTEND and op.partition in _LOCAL:
+        return CostClass.ATTEND_LOCAL
     return _CLASS_OF_KIND[op.kind]
 
 

@@ -5,7 +5,8 @@ one layer (a conv, a depthwise conv, a residual block, a squeeze-and-excite, an 
 repeated `repeat` times, so that the layer runs as it does inside a network, after another op,
 on a fresh output. Never a whole network: what the fit learns, it learns from the op kinds one
 at a time. The grids go from 8 to 1024 channels and from 7 x 7 to 112 x 112 positions, kernels
-1 to 7, strides 1 and 2; `quick` keeps every kind with fewer shapes.
+1 to 7, strides 1 and 2, with a few layers as large as VGG's beyond them; `quick` keeps every
+kind with fewer shapes.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def _grid(quick: bool) -> Iterator[MicroNetwork]:
         yield from _pools(size, width)
         yield from _merges(size, width)
     yield from _attention(quick)
+    yield from _local_attention(quick)
+    yield from _large(quick)
     for width in (256, 1024) if quick else (128, 512, 1280, 4096):
         yield _chain(f"fc {width}", 1, width, {"fc": {"out": width, "act": "relu"}}, REPEAT)
     for size in (7, 56) if quick else (7, 14, 56, 112):
@@ -113,6 +116,16 @@ def _convs(size: int, width: int, act: str, bn: bool, quick: bool) -> Iterator[M
         yield _chain(f"depthwise3x3/2 {at}", size, width, {"depthwise": args}, 2)
 
 
+def _large(quick: bool) -> Iterator[MicroNetwork]:
+    """Layers above the grid's cap, as the largest of VGG's and AlexNet's: 3x3 convs of 462 M
+    mult-adds, and an fc of 268 MB of weights (where a network's weights stream from memory)."""
+    for size, width in ((56, 128),) if quick else ((112, 64), (56, 128), (28, 256)):
+        conv = {"conv": {"out": width, "kernel": 3, "padding": 1, "act": "relu", "bn": False}}
+        yield _chain(f"conv3x3 {width} @{size}", size, width, conv, 2)
+    if not quick:
+        yield _chain("fc 8192", 1, 8192, {"fc": {"out": 8192, "act": "relu"}}, 2)
+
+
 def _pools(size: int, width: int) -> Iterator[MicroNetwork]:
     """Max and average pools with and without stride: with both, an average pool's window
     reads and its bytes are in more than one ratio, and the fit tells their costs apart."""
@@ -127,14 +140,20 @@ def _pools(size: int, width: int) -> Iterator[MicroNetwork]:
         yield _chain(f"maxpool3x3/2 {at}", size, width, pool, 2)
         pool = {"pool": {"kind": "avg", "kernel": 2, "stride": 2}}
         yield _chain(f"avgpool2x2/2 {at}", size, width, pool, 2)
+        pool = {"pool": {"kind": "max", "kernel": 2, "stride": 2}}
+        yield _chain(f"maxpool2x2/2 {at}", size, width, pool, 2)
 
 
 def _merges(size: int, width: int) -> Iterator[MicroNetwork]:
-    """Residual adds, concatenations, channel shuffles (alone, and after a split as in
-    ShuffleNet V2: a copy's cost told from a view's), squeeze-and-excite, layer norms."""
+    """Batch norms alone and in residual blocks (an add's cost told from a norm's),
+    concatenations, channel shuffles (alone, and after a split as in ShuffleNet V2: a copy's cost
+    told from a view's), squeeze-and-excite, layer norms."""
     at = f"{width} @{size}"
-    residual = {"block": {"residual": True, "layers": [{"norm": {"kind": "batch"}}]}}
-    yield _chain(f"residual {at}", size, width, residual, REPEAT)
+    norm = {"norm": {"kind": "batch"}}
+    yield _chain(f"batch_norm {at}", size, width, norm, REPEAT)
+    yield _chain(
+        f"residual {at}", size, width, {"block": {"residual": True, "layers": [norm]}}, REPEAT
+    )
     half = {"pointwise": {"out": max(width // 2, 1), "act": "none", "bn": False}}
     concat = {"parallel": {"merge": "concat", "branches": [[half], [half]]}}
     yield _chain(f"concat {at}", size, width, concat, REPEAT)
@@ -157,4 +176,29 @@ def _attention(quick: bool) -> Iterator[MicroNetwork]:
                 f"attention {width}/{width // 32} @{size}", size, width,
                 [{"tokens": {"class_token": False, "position": True}},
                  {"block": {"residual": True, "repeat": REPEAT, "layers": layers}}],
+            )  # fmt: skip
+
+
+def _local_attention(quick: bool) -> Iterator[MicroNetwork]:
+    """Attention in windows, as Swin's blocks run it (shifted and padded; V2's scaled cosine
+    with a continuous position bias), and in a grid, as MaxViT's."""
+    shapes = (
+        ((28, 96), (14, 192), (14, 96))
+        if quick
+        else ((14, 96), (28, 96), (56, 96), (14, 384), (28, 192))
+    )
+    forms = {
+        "window": {"window": 7, "shift": True, "padded": True, "position_bias": "relative"},
+        "grid": {"grid": 7, "position_bias": "relative"},
+    }
+    if not quick:
+        cosine = {"window": 8, "shift": True, "padded": True, "cosine": True}
+        forms["cosine window"] = {**cosine, "position_bias": "continuous"}
+    for size, width in shapes:
+        for form, args in forms.items():
+            attention = {"attention": {"heads": width // 32, **args}}
+            layers = [{"norm": {"kind": "layer"}}, attention]
+            yield _chain(
+                f"{form} attention {width}/{width // 32} @{size}", size, width,
+                {"block": {"residual": True, "layers": layers}}, REPEAT,
             )  # fmt: skip

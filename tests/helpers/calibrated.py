@@ -20,7 +20,7 @@ import yaml
 
 from mbcalc.core.graph import Op
 from mbcalc.deploy.memory import MemoryReport, OpMemory
-from mbcalc.kinds import OpKind, Pair
+from mbcalc.kinds import OpKind, Pair, PartitionMode
 
 # The class of every op kind but conv and pool, whose class follows their kernel and groups.
 KIND_CLASSES = {
@@ -31,8 +31,8 @@ KIND_CLASSES = {
     OpKind.SCALE: "scale",
     OpKind.SOFTMAX: "norm",
     OpKind.BATCH_NORM: "norm",
-    OpKind.LAYER_NORM: "norm",
-    OpKind.GROUP_NORM: "norm",
+    OpKind.LAYER_NORM: "layer_norm",
+    OpKind.GROUP_NORM: "layer_norm",
     OpKind.LAYER_SCALE: "norm",
     OpKind.ATTEND: "attend",
     OpKind.SPLIT: "view",
@@ -65,8 +65,9 @@ ACTIVATION_PARTS = {
 
 CLASSES = (
     "pointwise", "conv", "grouped", "depthwise", "fc", "max_pool", "avg_pool", "global_pool",
-    "add", "concat", "scale", "norm", "attend", "copy", "view",
+    "add", "concat", "scale", "norm", "layer_norm", "attend", "attend_local", "copy", "view",
 )  # fmt: skip
+LOCAL_PARTITIONS = ("block", "grid")  # attention in windows or a grid: "attend_local"
 PARTS = ("batch_norm", "clamp", "exp", "slow")
 
 
@@ -82,16 +83,20 @@ class StubOp:
     pool_kind: str | None = None
     global_pool: bool = False
     grid: Pair | None = None
+    partition: PartitionMode | None = None
 
 
 def expected_class(op: Op | StubOp) -> str:
-    """An op's class: a conv by its groups and kernel, a pool by its window, else by kind."""
+    """An op's class: a conv by its groups and kernel, a pool by its window, an attention by
+    its partition, else by kind."""
     if op.kind is OpKind.CONV:
         if op.groups is not None and op.groups > 1:
             return "grouped"
         return "pointwise" if op.kernel == (1, 1) else "conv"
     if op.kind is OpKind.POOL:
         return "global_pool" if op.global_pool else f"{op.pool_kind}_pool"
+    if op.kind is OpKind.ATTEND and op.partition in LOCAL_PARTITIONS:
+        return "attend_local"
     return KIND_CLASSES[op.kind]
 
 
