@@ -4,9 +4,10 @@ Calibrates this machine from micro networks only (`mbcalc calibrate`'s grid; or 
 file it wrote, --device), then measures the end-to-end median latency of every shipped spec at
 four settings (alpha 1 and 0.5, each at the spec's resolution and at 160/224 of it, rounded to
 a multiple of 32), built as `mbcalc.torch` builds them and run as `mbcalc bench` runs them
-(batch 1, --threads threads). It prints, side by side, the mult-adds, the roofline bound (the
-device file's measured GEMM peak and copy bandwidth), the calibrated estimate and the measured
-median, and then, all measured in this one run:
+(batch 1, --threads threads), each spec in a process of its own as each `mbcalc bench` is, so
+that no network's time depends on the ones measured before it. It prints, side by side, the
+mult-adds, the roofline bound (the device file's measured GEMM peak and copy bandwidth), the
+calibrated estimate and the measured median, and then, all measured in this one run:
 
 - the median of estimate / measured, and the share of cases within +-15% (target: >= 80%);
 - the Spearman rank correlation of the measured latency with the estimate (target: >= 0.95),
@@ -54,6 +55,10 @@ SLOW = Budget(warmup=0, min_runs=3, min_seconds=0.0)
 SLOW_AFTER = 0.25
 
 
+Measured = dict[str, float | str]
+"""Each setting's measured median in seconds, or why it was not measured."""
+
+
 @dataclass(frozen=True)
 class Case:
     label: str
@@ -86,20 +91,48 @@ def graph_of(name: str, alpha: Fraction, res: int) -> Graph:
     return build_graph(spec, request_of(alpha, res, None, None).settings(spec.defaults))
 
 
-def mult_adds_of(name: str, alpha: Fraction, res: int) -> int:
-    return analyze(graph_of(name, alpha, res)).total.cost.mult_adds
+def mult_adds_of(graph: Graph) -> int:
+    return analyze(graph).total.cost.mult_adds
 
 
-def measure_case(
-    name: str, alpha: Fraction, res: int, device: Device, conditions: Conditions
-) -> Case:
-    graph = graph_of(name, alpha, res)
-    report = analyze(graph)
-    roofline = deploy(report, batch=conditions.batch, device=device).roofline
+def measured_settings(name: str, conditions: Conditions, max_mult_adds: float | None) -> Measured:
+    """The measured median of each setting of `name` (the worker's part, in a process of its
+    own): {"alpha res": seconds, or the reason it was not measured}."""
+    found: Measured = {}
+    for alpha, res in settings_of(name):
+        key = f"{alpha} {res}"
+        try:
+            graph = graph_of(name, alpha, res)
+            if max_mult_adds is not None and mult_adds_of(graph) > max_mult_adds:
+                found[key] = "left out"
+                continue
+            prepared = prepare(Network(graph), conditions)
+            first = measure(prepared.run, Budget(warmup=0, min_runs=1, min_seconds=0.0)).median
+            found[key] = measure(prepared.run, SLOW if first > SLOW_AFTER else TIMING).median
+        except (MbcalcError, MemoryError, RuntimeError) as error:
+            found[key] = f"skipped ({str(error).splitlines()[0]})"
+    return found
+
+
+def measure_spec(name: str, args: argparse.Namespace) -> Measured:
+    """`measured_settings` of `name`, run by this script in a fresh process."""
+    command = [sys.executable, __file__, "--worker", name, "--runtime", args.runtime]
+    command += ["--threads", str(args.threads)]
+    if args.max_mult_adds is not None:
+        command += ["--max-mult-adds", str(args.max_mult_adds)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    if done.returncode:
+        lines = done.stderr.strip().splitlines() or ["no output"]
+        return {f"{a} {r}": f"skipped ({lines[-1]})" for a, r in settings_of(name)}
+    measured: Measured = json.loads(done.stdout.strip().splitlines()[-1])  # the worker's last line
+    return measured
+
+
+def case_of(name: str, alpha: Fraction, res: int, measured: float, device: Device) -> Case:
+    """What mbcalc counts and estimates of one setting, beside its measured median."""
+    report = analyze(graph_of(name, alpha, res))
+    roofline = deploy(report, batch=1, device=device).roofline
     assert roofline is not None
-    prepared = prepare(Network(graph), conditions)
-    first = measure(prepared.run, Budget(warmup=0, min_runs=1, min_seconds=0.0)).median
-    measured = measure(prepared.run, SLOW if first > SLOW_AFTER else TIMING).median
     label = f"{name} {float(alpha):g}/{res}"
     return Case(
         label, report.total.cost.mult_adds, float(roofline.seconds), roofline.latency, measured
@@ -147,8 +180,12 @@ def main() -> None:
     parser.add_argument("--max-mult-adds", type=float, help="leave out costlier settings")
     parser.add_argument("--quick", action="store_true", help="calibrate on the quick grid")
     parser.add_argument("--save", help="write the cases as JSON to this file")
+    parser.add_argument("--worker", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args()
     conditions = Conditions(Runtime(args.runtime), args.threads, 1, Target.CPU)
+    if args.worker:
+        print(json.dumps(measured_settings(args.worker, conditions, args.max_mult_adds)))
+        return
     device = calibrated_device(args, conditions)
     names = args.specs.split(",") if args.specs else shipped_names()
     cases: list[Case] = []
@@ -156,18 +193,15 @@ def main() -> None:
     print(f"{'spec and setting':40} {'mult-adds':>15} {'bound':>10} {'estimate':>10} "
           f"{'measured':>10} {'est/meas':>8}")  # fmt: skip
     for name in names:
-        for alpha, res in settings_of(name):
-            if (
-                args.max_mult_adds is not None
-                and mult_adds_of(name, alpha, res) > args.max_mult_adds
-            ):
+        for setting, measured in measure_spec(name, args).items():
+            if measured == "left out":
                 left_out += 1
                 continue
-            try:
-                case = measure_case(name, alpha, res, device, conditions)
-            except (MbcalcError, MemoryError, RuntimeError) as error:
-                print(f"{name} {alpha}/{res}: skipped ({str(error).splitlines()[0]})")
+            if isinstance(measured, str):
+                print(f"{name} {setting}: {measured}")
                 continue
+            alpha, res = setting.split()
+            case = case_of(name, Fraction(alpha), int(res), measured, device)
             cases.append(case)
             print(f"{case.label:40} {case.mult_adds:>15,} {case.bound * 1e3:>8.2f}ms "
                   f"{case.estimate * 1e3:>8.2f}ms {case.measured * 1e3:>8.2f}ms "
