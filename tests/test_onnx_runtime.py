@@ -41,6 +41,7 @@ def small(name: str, res: int = 64) -> Network:
         ("mobilenet_v3_small", 64, 2),  # squeeze-and-excite, hard-swish
         ("resnet18", 64, 2),  # residual adds
         ("vit_b_16", 32, 2),  # attention
+        ("swin_v2_t", 64, 1),  # scaled cosine attention in shifted windows
     ],
 )
 def test_outputs_equal_the_torch_modules(name: str, res: int, batch: int) -> None:
@@ -154,19 +155,6 @@ def test_an_op_the_exporter_refuses_is_named_in_one_line(
     assert "\n" not in message
     assert capfd.readouterr().out == ""  # the exporter's dump of its graph held back
     assert network.training  # the network's mode as it was
-
-
-def test_swin_v2s_cosine_attention_is_named_in_one_line() -> None:
-    """Swin V2's cosine attention transposes its normalised keys with `.mT`, which the
-    TorchScript exporter has no conversion for."""
-    with pytest.raises(SpecError) as raised:
-        OrtNetwork(small("swin_v2_t"))
-    message = str(raised.value)
-    assert message.startswith("swin_v2_t.yaml:")
-    assert (
-        "layer 'features.1.0.attention.attn.attend': ONNX export of the attend op failed: "
-        "UnsupportedOperatorError: Exporting the operator 'aten::mT'" in message
-    )
 
 
 def test_weights_beyond_one_onnx_message_are_refused_in_one_line(

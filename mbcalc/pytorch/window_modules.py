@@ -162,7 +162,9 @@ class WindowAttend(nn.Module):
         if self.logit_scale is None:
             logits: Tensor = self.scores(q / math.sqrt(q.shape[-1]), k.transpose(-2, -1))
             return logits
-        cosine = self.scores(functional.normalize(q, dim=-1), functional.normalize(k, dim=-1).mT)
+        cosine = self.scores(
+            functional.normalize(q, dim=-1), functional.normalize(k, dim=-1).transpose(-2, -1)
+        )
         scaled: Tensor = cosine * torch.clamp(self.logit_scale, max=math.log(100.0)).exp()
         return scaled
 
