@@ -17,6 +17,7 @@ import pytest
 
 from mbcalc.deploy.micro_grid import MicroNetwork, micro_networks
 from mbcalc.deploy.roofline import resolve_device
+from mbcalc.kinds import Runtime
 from mbcalc.pytorch.timing import Budget, measure, measure_in_turn
 from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, one_line_error
 
@@ -60,6 +61,23 @@ def test_measure_in_turn_runs_each_once_per_round() -> None:
     assert [calls.count(k) for k in range(5)] == [1 + 6] * 5  # one warm-up call each
     assert rounds == list(range(1, 7))
     assert [t.runs for t in timings] == [6] * 5
+
+
+def test_measure_in_turn_times_one_call_after_its_warm_calls() -> None:
+    calls: list[int] = []
+    runs = [lambda k=k: calls.append(k) for k in range(3)]
+    timings = measure_in_turn(runs, 4, warm=2)
+    assert [calls.count(k) for k in range(3)] == [1 + 4 * (2 + 1)] * 3  # one warm-up call each
+    assert [t.runs for t in timings] == [4] * 3
+    # after the warm-up, a callable's calls come in threes: its 2 warm calls, then the timed one
+    after = calls[3:]
+    assert all(len(set(after[i : i + 3])) == 1 for i in range(0, len(after), 3))
+
+
+def test_every_runtime_has_its_warm_calls() -> None:
+    from mbcalc.pytorch import calibrate
+
+    assert set(calibrate.WARM_CALLS) == set(Runtime)
 
 
 @pytest.mark.usefixtures("tiny_calibration")

@@ -64,13 +64,16 @@ def measure_in_turn(
     rounds: int,
     seconds: float = 0.0,
     progress: Callable[[int], None] | None = None,
+    warm: int = 0,
 ) -> list[Timing]:
-    """The times of many callables, run in turn: one call of each per round, in an order that
-    changes from round to round, for `rounds` rounds and until `seconds` have passed.
+    """The times of many callables, run in turn: one timed call of each per round, in an order
+    that changes from round to round, for `rounds` rounds and until `seconds` have passed.
 
     Timed this way, each call finds the caches, the allocator and the interpreter as another
-    callable left them, as an op inside a network finds them after the ops before it; and a
-    machine that speeds up or slows down for a while does so for all of them alike.
+    callable left them, as an op inside a network finds the code it runs after the ops before
+    it; and a machine that speeds up or slows down for a while does so for all of them alike.
+    `warm` untimed calls of the same callable go just before each timed one, so that the timed
+    call finds its own data in the caches, as an op finds the tensor the op before it wrote.
     `progress` is called with the number of rounds done after each.
     """
     order = list(range(len(runs)))
@@ -84,6 +87,8 @@ def measure_in_turn(
     while done < rounds or clock() - start < seconds:
         shuffler.shuffle(order)
         for index in order:
+            for _ in range(warm):
+                runs[index]()
             before = clock()
             runs[index]()
             times[index].append(clock() - before)
