@@ -80,7 +80,8 @@ NETWORKS = [
     "densenet121",  # average pools in windows, standalone batch norms
     "shufflenet_v2_x0_5",  # split views, channel shuffles
     "vit_b_16",  # tokens, attention, layer norms, GELU, the class token read out
-    "swin_t",  # windows padded and cropped, patches merged (space to depth)
+    "swin_t",  # windows padded and cropped, patches merged (space to depth), attention in windows
+    "maxvit_t",  # attention in blocks and in a grid
     "inception_v3",  # an auxiliary head, which does not run at inference
 ]
 
@@ -250,6 +251,7 @@ SWEPT = [
     ("efficientnet_b0", "0.5,1", "192,224", ()),  # squeeze-and-excite, swish
     ("mobilevit_xxs", "0.5,1", "192,256", ()),  # attention between convs
     ("vit_b_16", "0.5,1", "160,224", ()),  # attention throughout
+    ("swin_t", "0.5,1", "192,224", ()),  # attention in windows
     ("shufflenet_v2_x0_5", "0.5,1", "160,224", ()),  # splits and shuffles
 ]
 

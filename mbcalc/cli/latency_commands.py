@@ -142,7 +142,7 @@ def calibrate(
     batch: BatchOpt = 1,
     target: TargetOpt = Target.CPU,
     quick: Annotated[
-        bool, typer.Option("--quick", help="A smaller grid: under 30 s, a rougher model.")
+        bool, typer.Option("--quick", help="A smaller grid: seconds, a rougher model.")
     ] = False,
     name: Annotated[
         str | None, typer.Option("--name", metavar="TEXT", help="The device's name in reports.")
@@ -157,7 +157,8 @@ def calibrate(
     over a grid of shapes, never whole networks; a model of per-op overhead, work and bytes
     (and the batch norm and activation after an op) is fitted to them, and its error on a
     held-out fifth is written with it. `--device FILE` then estimates latency with it in
-    table, compare, sweep, fit, scale and roofline. About 2 minutes; --quick under 30 s.
+    table, compare, sweep, fit, scale and roofline. About 40 s on a 2-core machine (80 s on
+    ONNX Runtime); --quick 5 s (15 s).
     """
     from mbcalc.deploy.calibration import fit_samples
     from mbcalc.deploy.calibration_file import Calibration
