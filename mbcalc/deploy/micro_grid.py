@@ -192,8 +192,10 @@ def _local_attention(quick: bool) -> Iterator[MicroNetwork]:
         "grid": {"grid": 7, "position_bias": "relative"},
     }
     if not quick:
-        cosine = {"window": 8, "shift": True, "padded": True, "cosine": True}
-        forms["cosine window"] = {**cosine, "position_bias": "continuous"}
+        forms["cosine window"] = {
+            "window": 8, "shift": True, "padded": True, "cosine": True,
+            "position_bias": "continuous",
+        }  # fmt: skip
     for size, width in shapes:
         for form, args in forms.items():
             attention = {"attention": {"heads": width // 32, **args}}

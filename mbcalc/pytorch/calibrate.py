@@ -35,8 +35,9 @@ of many different modules that code runs cold, as it does for a micro network ti
 round after all the others. ONNX Runtime dispatches an op in a few microseconds; an op's time is
 its data's, and inside a network each op reads the tensor the op before it has just written:
 a micro network timed straight after a call of its own finds its tensors in the caches alike.
-Measured on a 2-core x86 machine, zoo networks predicted within 15% (`bench/latency.py`):
-ONNX Runtime 65% with the grid timed cold, 81% warm; PyTorch 87% cold, 77% warm.
+On a 2-core x86 machine, the zoo networks `bench/latency.py` measured, predicted within 15% by
+models fitted to the grid timed each way: ONNX Runtime 65% cold, 81% warm; PyTorch 87% cold,
+77% warm.
 """
 
 
