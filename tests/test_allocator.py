@@ -8,6 +8,8 @@ import platform
 
 import pytest
 
+pytest.importorskip("torch")  # mbcalc.pytorch, the allocator's package, needs it
+
 from mbcalc.pytorch.allocator import keep_freed_memory
 
 GLIBC = platform.libc_ver()[0] == "glibc"

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from mbcalc.deploy.micro_grid import MicroNetwork, micro_networks
-from mbcalc.deploy.roofline import resolve_device
-from mbcalc.kinds import Runtime
-from mbcalc.pytorch.timing import Budget, measure, measure_in_turn
-from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, one_line_error
-
 torch = pytest.importorskip("torch")
+
+from mbcalc.deploy.micro_grid import MicroNetwork, micro_networks  # noqa: E402
+from mbcalc.deploy.roofline import resolve_device  # noqa: E402
+from mbcalc.kinds import Runtime  # noqa: E402
+from mbcalc.pytorch.timing import Budget, measure, measure_in_turn  # noqa: E402
+from tests.helpers.cli import assert_clean_failure, invoke_mbcalc, one_line_error  # noqa: E402
 
 TINY = Budget(warmup=1, min_runs=3, min_seconds=0.0)
 
